@@ -1,0 +1,1212 @@
+//! A case: one period of care of one child, as a decider.
+//!
+//! `decide` checks a command against the case's state and the rules, and answers with the
+//! events that record what happened, or with a refusal a social worker can act on.
+//! `evolve` applies an event to the state and never fails: history that was accepted once
+//! is never rejected on replay, even after a rule changes. `replay` folds `evolve`.
+
+use crate::codes::{LegalStatus, PlacementProvider, PlacementType, ReasonCeased, ReversalReason};
+use crate::ids::{CaseId, ChildId};
+use crate::route::{PLAN_ENDORSED, Route, RouteCatalog, RouteDefinition};
+use crate::timescales::{ADOPTION_APPLICATION_RESIDENCE, MAX_EXTENSION_WEEKS};
+use crate::DomainError;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// Maximum length of free-text references (team, worker, carer) kept on a case.
+pub const MAX_REFERENCE_LEN: usize = 100;
+
+/// What `decide` needs besides the state: today's date and the route definitions.
+#[derive(Clone, Copy, Debug)]
+pub struct DecisionContext<'a> {
+    pub today: NaiveDate,
+    pub catalog: &'a RouteCatalog,
+}
+
+/// Whether a route plan is the case's plan for permanence or runs beside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PlanRole {
+    Primary,
+    /// Twin-track or concurrent planning.
+    Parallel,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PlanEndReason {
+    /// The plan for permanence moved to another route.
+    RouteChanged,
+    /// A parallel plan was stopped.
+    ParallelEnded,
+    /// The decision that the child should be placed for adoption was reversed.
+    DecisionReversed,
+    /// The period of care ended.
+    CaseClosed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HealthAssessmentKind {
+    Initial,
+    Review,
+}
+
+/// The legal track's steps (DOMAIN.md §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LegalStep {
+    PreProceedingsStarted,
+    LetterBeforeProceedingsSent,
+    PreProceedingsMeetingHeld,
+    PreProceedingsSteppedDown,
+    ProceedingsIssued,
+    CaseManagementHearingHeld,
+    IssuesResolutionHearingHeld,
+    ExtensionGranted { weeks: u32 },
+    FinalHearingHeld { order: FinalOrder },
+}
+
+/// The order made at the final hearing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FinalOrder {
+    CareOrder,
+    PlacementOrder,
+    SpecialGuardianshipOrder,
+    ChildArrangementsOrder,
+    SupervisionOrder,
+    NoOrder,
+}
+
+/// A placement and legal status in force from a date (an SSDA903 episode).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Episode {
+    pub starts_on: NaiveDate,
+    pub legal_status: LegalStatus,
+    pub placement: PlacementType,
+    pub provider: Option<PlacementProvider>,
+    /// The carer's reference (not a name), so that a move between carers can be told from a
+    /// change of placement type with the same carer (A10, SSDA903 RNE).
+    pub carer: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TakenStep {
+    pub step: String,
+    pub on: NaiveDate,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanEnd {
+    pub on: NaiveDate,
+    pub reason: PlanEndReason,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reversal {
+    pub on: NaiveDate,
+    pub reason: ReversalReason,
+}
+
+/// One route plan of a case, at the version of the route it started on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoutePlan {
+    /// 1-based, in the order plans were started on the case.
+    pub id: u32,
+    pub route: Route,
+    pub version: u32,
+    pub role: PlanRole,
+    pub started_on: NaiveDate,
+    pub steps: Vec<TakenStep>,
+    pub ended: Option<PlanEnd>,
+    pub reversal: Option<Reversal>,
+    /// Reached the route's final step.
+    pub achieved: bool,
+}
+
+impl RoutePlan {
+    pub fn is_active(&self) -> bool {
+        self.ended.is_none()
+    }
+
+    pub fn current_step(&self) -> &str {
+        self.steps.last().map_or(PLAN_ENDORSED, |s| s.step.as_str())
+    }
+
+    pub fn taken(&self, step: &str) -> Option<NaiveDate> {
+        self.steps.iter().find(|s| s.step == step).map(|s| s.on)
+    }
+
+    fn last_date(&self) -> NaiveDate {
+        self.steps.last().map_or(self.started_on, |s| s.on)
+    }
+
+    /// An adoption plan whose SHOBPA decision stands: not reversed, not yet an adoption order.
+    pub fn has_open_adoption_decision(&self) -> bool {
+        self.route == Route::Adoption
+            && self.is_active()
+            && self.taken("shobpa_decision").is_some()
+            && self.taken("adoption_order").is_none()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PreProceedingsOutcome {
+    SteppedDown,
+    ProceedingsIssued,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreProceedings {
+    pub started_on: Option<NaiveDate>,
+    pub letter_on: Option<NaiveDate>,
+    pub meeting_on: Option<NaiveDate>,
+    pub ended: Option<(NaiveDate, PreProceedingsOutcome)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proceedings {
+    pub issued_on: NaiveDate,
+    pub case_management_hearing_on: Option<NaiveDate>,
+    pub issues_resolution_hearing_on: Option<NaiveDate>,
+    /// Each extension granted: the date and its length in weeks.
+    pub extensions: Vec<(NaiveDate, u32)>,
+    pub concluded: Option<(NaiveDate, FinalOrder)>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegalTrack {
+    pub pre_proceedings: Option<PreProceedings>,
+    pub proceedings: Option<Proceedings>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Closure {
+    pub on: NaiveDate,
+    pub reason: ReasonCeased,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthAssessment {
+    pub on: NaiveDate,
+    pub kind: HealthAssessmentKind,
+}
+
+/// Everything known about one period of care, as the events have built it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseState {
+    pub id: CaseId,
+    pub child_id: ChildId,
+    pub local_authority: String,
+    pub child_birth_date: NaiveDate,
+    pub entered_care_on: NaiveDate,
+    pub team: Option<String>,
+    pub allocated_worker: Option<String>,
+    pub episodes: Vec<Episode>,
+    pub reviews: Vec<NaiveDate>,
+    pub health_assessments: Vec<HealthAssessment>,
+    pub plans: Vec<RoutePlan>,
+    pub legal: LegalTrack,
+    pub closed: Option<Closure>,
+}
+
+impl CaseState {
+    pub fn is_open(&self) -> bool {
+        self.closed.is_none()
+    }
+
+    pub fn primary_plan(&self) -> Option<&RoutePlan> {
+        self.plans
+            .iter()
+            .find(|p| p.is_active() && p.role == PlanRole::Primary)
+    }
+
+    pub fn parallel_plan(&self) -> Option<&RoutePlan> {
+        self.plans
+            .iter()
+            .find(|p| p.is_active() && p.role == PlanRole::Parallel)
+    }
+
+    pub fn active_plan(&self, route: Route) -> Option<&RoutePlan> {
+        self.plans.iter().find(|p| p.is_active() && p.route == route)
+    }
+
+    /// The date the plan for permanence was first recorded.
+    pub fn permanence_plan_on(&self) -> Option<NaiveDate> {
+        self.plans
+            .iter()
+            .filter(|p| p.role == PlanRole::Primary)
+            .map(|p| p.started_on)
+            .min()
+    }
+
+    pub fn current_episode(&self) -> Option<&Episode> {
+        self.episodes.last()
+    }
+
+    fn plan_mut(&mut self, id: u32) -> Option<&mut RoutePlan> {
+        self.plans.iter_mut().find(|p| p.id == id)
+    }
+}
+
+/// What happened, in the past tense. Stored forever: variants and fields may be added, never changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum Event {
+    CaseOpened {
+        case_id: CaseId,
+        child_id: ChildId,
+        local_authority: String,
+        child_birth_date: NaiveDate,
+        entered_care_on: NaiveDate,
+        legal_status: LegalStatus,
+        placement: PlacementType,
+        provider: Option<PlacementProvider>,
+        carer: Option<String>,
+        team: Option<String>,
+        allocated_worker: Option<String>,
+    },
+    CaseAllocated {
+        on: NaiveDate,
+        team: Option<String>,
+        allocated_worker: Option<String>,
+    },
+    EpisodeStarted {
+        on: NaiveDate,
+        legal_status: LegalStatus,
+        placement: PlacementType,
+        provider: Option<PlacementProvider>,
+        carer: Option<String>,
+    },
+    ReviewHeld {
+        on: NaiveDate,
+    },
+    HealthAssessmentRecorded {
+        on: NaiveDate,
+        kind: HealthAssessmentKind,
+    },
+    RoutePlanStarted {
+        plan_id: u32,
+        route: Route,
+        version: u32,
+        role: PlanRole,
+        on: NaiveDate,
+    },
+    RoutePlanPromoted {
+        plan_id: u32,
+        on: NaiveDate,
+    },
+    RoutePlanEnded {
+        plan_id: u32,
+        on: NaiveDate,
+        reason: PlanEndReason,
+    },
+    RouteStepRecorded {
+        plan_id: u32,
+        step: String,
+        on: NaiveDate,
+        /// Whether this step completes the route.
+        achieves_permanence: bool,
+    },
+    AdoptionDecisionReversed {
+        plan_id: u32,
+        on: NaiveDate,
+        reason: ReversalReason,
+    },
+    LegalStepRecorded {
+        on: NaiveDate,
+        step: LegalStep,
+    },
+    CaseClosed {
+        on: NaiveDate,
+        reason: ReasonCeased,
+    },
+}
+
+impl Event {
+    /// The date it happened in the world.
+    pub fn occurred_on(&self) -> NaiveDate {
+        match self {
+            Event::CaseOpened {
+                entered_care_on, ..
+            } => *entered_care_on,
+            Event::CaseAllocated { on, .. }
+            | Event::EpisodeStarted { on, .. }
+            | Event::ReviewHeld { on }
+            | Event::HealthAssessmentRecorded { on, .. }
+            | Event::RoutePlanStarted { on, .. }
+            | Event::RoutePlanPromoted { on, .. }
+            | Event::RoutePlanEnded { on, .. }
+            | Event::RouteStepRecorded { on, .. }
+            | Event::AdoptionDecisionReversed { on, .. }
+            | Event::LegalStepRecorded { on, .. }
+            | Event::CaseClosed { on, .. } => *on,
+        }
+    }
+
+    /// The event's name as stored and shown in a timeline.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::CaseOpened { .. } => "CaseOpened",
+            Event::CaseAllocated { .. } => "CaseAllocated",
+            Event::EpisodeStarted { .. } => "EpisodeStarted",
+            Event::ReviewHeld { .. } => "ReviewHeld",
+            Event::HealthAssessmentRecorded { .. } => "HealthAssessmentRecorded",
+            Event::RoutePlanStarted { .. } => "RoutePlanStarted",
+            Event::RoutePlanPromoted { .. } => "RoutePlanPromoted",
+            Event::RoutePlanEnded { .. } => "RoutePlanEnded",
+            Event::RouteStepRecorded { .. } => "RouteStepRecorded",
+            Event::AdoptionDecisionReversed { .. } => "AdoptionDecisionReversed",
+            Event::LegalStepRecorded { .. } => "LegalStepRecorded",
+            Event::CaseClosed { .. } => "CaseClosed",
+        }
+    }
+}
+
+/// The facts needed to open a case; ids and the child's date of birth come from the engine.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenCase {
+    pub case_id: CaseId,
+    pub child_id: ChildId,
+    pub local_authority: String,
+    pub child_birth_date: NaiveDate,
+    pub entered_care_on: NaiveDate,
+    pub legal_status: LegalStatus,
+    pub placement: PlacementType,
+    pub provider: Option<PlacementProvider>,
+    pub carer: Option<String>,
+    pub team: Option<String>,
+    pub allocated_worker: Option<String>,
+}
+
+/// What a user asks for, in the imperative.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    OpenCase(OpenCase),
+    AllocateCase {
+        on: NaiveDate,
+        team: Option<String>,
+        allocated_worker: Option<String>,
+    },
+    /// A change of placement, carer or legal status: fields left out carry over.
+    RecordEpisode {
+        on: NaiveDate,
+        legal_status: Option<LegalStatus>,
+        placement: Option<PlacementType>,
+        provider: Option<PlacementProvider>,
+        carer: Option<String>,
+    },
+    RecordReview {
+        on: NaiveDate,
+    },
+    RecordHealthAssessment {
+        on: NaiveDate,
+    },
+    SetRoutePlan {
+        route: Route,
+        role: PlanRole,
+        on: NaiveDate,
+    },
+    EndParallelPlan {
+        on: NaiveDate,
+    },
+    RecordRouteStep {
+        route: Route,
+        step: String,
+        on: NaiveDate,
+    },
+    ReverseAdoptionDecision {
+        on: NaiveDate,
+        reason: ReversalReason,
+    },
+    RecordLegalStep {
+        on: NaiveDate,
+        step: LegalStep,
+    },
+    CloseCase {
+        on: NaiveDate,
+        reason: ReasonCeased,
+    },
+}
+
+type Decision = Result<Vec<Event>, DomainError>;
+
+/// Checks a command against the case and the rules; answers with the events to record.
+pub fn decide(state: Option<&CaseState>, command: &Command, ctx: &DecisionContext<'_>) -> Decision {
+    let Some(case) = state else {
+        return match command {
+            Command::OpenCase(open) => decide_open(open, ctx),
+            _ => Err(DomainError::not_allowed("the case has not been opened")),
+        };
+    };
+    if let Command::OpenCase(_) = command {
+        return Err(DomainError::not_allowed("the case is already open"));
+    }
+    if case.closed.is_some() {
+        return Err(DomainError::not_allowed(
+            "the case is closed: the child has left care",
+        ));
+    }
+    match command {
+        Command::OpenCase(_) => Err(DomainError::not_allowed("the case is already open")),
+        Command::AllocateCase {
+            on,
+            team,
+            allocated_worker,
+        } => {
+            check_date(case, *on, ctx, "occurredOn")?;
+            check_reference(team.as_deref(), "team")?;
+            check_reference(allocated_worker.as_deref(), "allocatedWorker")?;
+            Ok(vec![Event::CaseAllocated {
+                on: *on,
+                team: team.clone(),
+                allocated_worker: allocated_worker.clone(),
+            }])
+        }
+        Command::RecordEpisode {
+            on,
+            legal_status,
+            placement,
+            provider,
+            carer,
+        } => decide_episode(case, *on, *legal_status, *placement, *provider, carer, ctx),
+        Command::RecordReview { on } => {
+            check_date(case, *on, ctx, "occurredOn")?;
+            if case.reviews.last().is_some_and(|last| on <= last) {
+                return Err(DomainError::validation(
+                    "occurredOn",
+                    "a review must be dated after the previous review",
+                ));
+            }
+            Ok(vec![Event::ReviewHeld { on: *on }])
+        }
+        Command::RecordHealthAssessment { on } => {
+            check_date(case, *on, ctx, "occurredOn")?;
+            if case.health_assessments.last().is_some_and(|last| *on <= last.on) {
+                return Err(DomainError::validation(
+                    "occurredOn",
+                    "a health assessment must be dated after the previous one",
+                ));
+            }
+            let kind = if case.health_assessments.is_empty() {
+                HealthAssessmentKind::Initial
+            } else {
+                HealthAssessmentKind::Review
+            };
+            Ok(vec![Event::HealthAssessmentRecorded { on: *on, kind }])
+        }
+        Command::SetRoutePlan { route, role, on } => decide_set_plan(case, *route, *role, *on, ctx),
+        Command::EndParallelPlan { on } => {
+            check_date(case, *on, ctx, "occurredOn")?;
+            let plan = case
+                .parallel_plan()
+                .ok_or_else(|| DomainError::not_allowed("the case has no parallel plan"))?;
+            check_not_before(*on, plan.last_date(), "occurredOn", "the plan's latest step")?;
+            if plan.has_open_adoption_decision() {
+                return Err(open_adoption_decision());
+            }
+            Ok(vec![Event::RoutePlanEnded {
+                plan_id: plan.id,
+                on: *on,
+                reason: PlanEndReason::ParallelEnded,
+            }])
+        }
+        Command::RecordRouteStep { route, step, on } => decide_step(case, *route, step, *on, ctx),
+        Command::ReverseAdoptionDecision { on, reason } => {
+            check_date(case, *on, ctx, "occurredOn")?;
+            let plan = case
+                .plans
+                .iter()
+                .find(|p| p.route == Route::Adoption && p.is_active())
+                .ok_or_else(|| DomainError::not_allowed("the case has no adoption plan"))?;
+            if plan.taken("adoption_order").is_some() {
+                return Err(DomainError::not_allowed(
+                    "an adoption order has been made: the decision can no longer be reversed",
+                ));
+            }
+            let decided_on = plan.taken("shobpa_decision").ok_or_else(|| {
+                DomainError::not_allowed(
+                    "there is no decision that the child should be placed for adoption to reverse",
+                )
+            })?;
+            check_not_before(*on, decided_on, "occurredOn", "the decision it reverses")?;
+            Ok(vec![
+                Event::AdoptionDecisionReversed {
+                    plan_id: plan.id,
+                    on: *on,
+                    reason: *reason,
+                },
+                Event::RoutePlanEnded {
+                    plan_id: plan.id,
+                    on: *on,
+                    reason: PlanEndReason::DecisionReversed,
+                },
+            ])
+        }
+        Command::RecordLegalStep { on, step } => decide_legal(case, *on, *step, ctx),
+        Command::CloseCase { on, reason } => decide_close(case, *on, *reason, ctx),
+    }
+}
+
+fn decide_open(open: &OpenCase, ctx: &DecisionContext<'_>) -> Decision {
+    if !is_local_authority_code(&open.local_authority) {
+        return Err(DomainError::validation(
+            "localAuthority",
+            "must be an ONS code for an English authority: E followed by 8 digits",
+        ));
+    }
+    if open.entered_care_on > ctx.today {
+        return Err(DomainError::validation(
+            "enteredCareOn",
+            "cannot be in the future",
+        ));
+    }
+    if open.entered_care_on < open.child_birth_date {
+        return Err(DomainError::validation(
+            "enteredCareOn",
+            "cannot be before the child's date of birth",
+        ));
+    }
+    check_reference(open.team.as_deref(), "team")?;
+    check_reference(open.allocated_worker.as_deref(), "allocatedWorker")?;
+    check_reference(open.carer.as_deref(), "carer")?;
+    check_provider(open.placement, open.provider)?;
+    Ok(vec![Event::CaseOpened {
+        case_id: open.case_id,
+        child_id: open.child_id,
+        local_authority: open.local_authority.clone(),
+        child_birth_date: open.child_birth_date,
+        entered_care_on: open.entered_care_on,
+        legal_status: open.legal_status,
+        placement: open.placement,
+        provider: open.provider,
+        carer: open.carer.clone(),
+        team: open.team.clone(),
+        allocated_worker: open.allocated_worker.clone(),
+    }])
+}
+
+/// An ONS code of an English local authority: `E` and 8 digits (E10000003).
+pub fn is_local_authority_code(code: &str) -> bool {
+    code.len() == 9
+        && code.starts_with('E')
+        && code[1..].bytes().all(|b| b.is_ascii_digit())
+}
+
+fn decide_episode(
+    case: &CaseState,
+    on: NaiveDate,
+    legal_status: Option<LegalStatus>,
+    placement: Option<PlacementType>,
+    provider: Option<PlacementProvider>,
+    carer: &Option<String>,
+    ctx: &DecisionContext<'_>,
+) -> Decision {
+    check_date(case, on, ctx, "occurredOn")?;
+    check_reference(carer.as_deref(), "carer")?;
+    let current = case
+        .current_episode()
+        .ok_or_else(|| DomainError::not_allowed("the case has no placement yet"))?;
+    check_not_before(on, current.starts_on, "occurredOn", "the current placement")?;
+    if legal_status.is_none() && placement.is_none() && provider.is_none() && carer.is_none() {
+        return Err(DomainError::validation(
+            "legalStatus",
+            "give at least one of legal status, placement, provider or carer",
+        ));
+    }
+    let placement_changed = placement.is_some_and(|p| p != current.placement);
+    let next = Episode {
+        starts_on: on,
+        legal_status: legal_status.unwrap_or(current.legal_status),
+        placement: placement.unwrap_or(current.placement),
+        // A new placement type means a new provider: do not carry the old one over.
+        provider: provider.or(if placement_changed {
+            None
+        } else {
+            current.provider
+        }),
+        carer: carer.clone().or_else(|| current.carer.clone()),
+    };
+    if next.legal_status == current.legal_status
+        && next.placement == current.placement
+        && next.provider == current.provider
+        && next.carer == current.carer
+    {
+        return Err(DomainError::validation(
+            "legalStatus",
+            "nothing changed: the placement, provider, carer and legal status are already these",
+        ));
+    }
+    check_provider(next.placement, next.provider)?;
+    Ok(vec![Event::EpisodeStarted {
+        on,
+        legal_status: next.legal_status,
+        placement: next.placement,
+        provider: next.provider,
+        carer: next.carer,
+    }])
+}
+
+fn decide_set_plan(
+    case: &CaseState,
+    route: Route,
+    role: PlanRole,
+    on: NaiveDate,
+    ctx: &DecisionContext<'_>,
+) -> Decision {
+    check_date(case, on, ctx, "occurredOn")?;
+    let next_id = u32::try_from(case.plans.len()).unwrap_or(u32::MAX).saturating_add(1);
+    let start = |role| Event::RoutePlanStarted {
+        plan_id: next_id,
+        route,
+        version: ctx.catalog.current(route).version,
+        role,
+        on,
+    };
+    match role {
+        PlanRole::Parallel => {
+            let primary = case.primary_plan().ok_or_else(|| {
+                DomainError::not_allowed("a parallel plan needs a primary plan first")
+            })?;
+            if primary.route == route {
+                return Err(DomainError::not_allowed(format!(
+                    "the primary plan is already {}",
+                    route.label()
+                )));
+            }
+            if case.parallel_plan().is_some() {
+                return Err(DomainError::not_allowed(
+                    "the case already has a parallel plan: end it first",
+                ));
+            }
+            check_not_before(on, primary.started_on, "occurredOn", "the primary plan")?;
+            Ok(vec![start(PlanRole::Parallel)])
+        }
+        PlanRole::Primary => {
+            let mut events = Vec::new();
+            if let Some(primary) = case.primary_plan() {
+                if primary.route == route {
+                    return Err(DomainError::not_allowed(format!(
+                        "the primary plan is already {}",
+                        route.label()
+                    )));
+                }
+                if primary.has_open_adoption_decision() {
+                    return Err(open_adoption_decision());
+                }
+                check_not_before(on, primary.last_date(), "occurredOn", "the current plan's latest step")?;
+                events.push(Event::RoutePlanEnded {
+                    plan_id: primary.id,
+                    on,
+                    reason: PlanEndReason::RouteChanged,
+                });
+            }
+            match case.parallel_plan() {
+                // Twin-track planning pays off: the parallel route becomes the plan, with its progress.
+                Some(parallel) if parallel.route == route => {
+                    events.push(Event::RoutePlanPromoted {
+                        plan_id: parallel.id,
+                        on,
+                    });
+                }
+                _ => events.push(start(PlanRole::Primary)),
+            }
+            Ok(events)
+        }
+    }
+}
+
+fn open_adoption_decision() -> DomainError {
+    DomainError::not_allowed(
+        "the decision that the child should be placed for adoption still stands: reverse it first, with a date and a reason (RD1 to RD4)",
+    )
+}
+
+fn definition_of<'a>(plan: &RoutePlan, ctx: &DecisionContext<'a>) -> Result<&'a RouteDefinition, DomainError> {
+    ctx.catalog.get(plan.route, plan.version).ok_or_else(|| {
+        DomainError::InvalidDefinition(format!(
+            "{} route v{} is not loaded",
+            plan.route.label(),
+            plan.version
+        ))
+    })
+}
+
+/// Joins step labels as a social worker would say them: "the x or the y".
+fn either(def: &RouteDefinition, keys: &[&str]) -> String {
+    keys.iter()
+        .map(|k| format!("the {}", def.label_of(k)))
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+fn decide_step(
+    case: &CaseState,
+    route: Route,
+    step: &str,
+    on: NaiveDate,
+    ctx: &DecisionContext<'_>,
+) -> Decision {
+    check_date(case, on, ctx, "occurredOn")?;
+    let plan = case.active_plan(route).ok_or_else(|| {
+        DomainError::not_allowed(format!(
+            "the case has no {} plan: set the route plan first",
+            route.label()
+        ))
+    })?;
+    let def = definition_of(plan, ctx)?;
+    let target = def.step(step).ok_or_else(|| {
+        DomainError::validation(
+            "step",
+            format!("the {} route has no step called {step:?}", route.label()),
+        )
+    })?;
+    if target.key == PLAN_ENDORSED {
+        return Err(DomainError::not_allowed(
+            "the plan is endorsed when the route plan is set",
+        ));
+    }
+    if plan.achieved {
+        return Err(DomainError::not_allowed(format!(
+            "the {} route has already achieved permanence",
+            route.label()
+        )));
+    }
+    if plan.taken(target.key).is_some() {
+        return Err(DomainError::not_allowed(format!(
+            "the {} is already recorded",
+            target.label
+        )));
+    }
+    let current = plan.current_step();
+    if !target.after.contains(&current) {
+        return Err(DomainError::not_allowed(format!(
+            "the {} needs {} first; the case is at the {}",
+            target.label,
+            either(def, target.after),
+            def.label_of(current)
+        )));
+    }
+    if !target.requires_any.is_empty()
+        && !target.requires_any.iter().any(|k| plan.taken(k).is_some())
+    {
+        return Err(DomainError::not_allowed(format!(
+            "the {} needs {} first",
+            target.label,
+            either(def, target.requires_any)
+        )));
+    }
+    if on < plan.last_date() {
+        return Err(DomainError::validation(
+            "occurredOn",
+            format!(
+                "the {} cannot be dated before the {}",
+                target.label,
+                def.label_of(current)
+            ),
+        ));
+    }
+    if target.key == "adoption_application"
+        && let Some(placed_on) = plan.taken("placed_for_adoption")
+        && on < ADOPTION_APPLICATION_RESIDENCE.after(placed_on)
+    {
+        return Err(DomainError::validation(
+            "occurredOn",
+            "the adoption application cannot be made before the child has lived with the adopters for 10 weeks",
+        ));
+    }
+    Ok(vec![Event::RouteStepRecorded {
+        plan_id: plan.id,
+        step: target.key.to_owned(),
+        on,
+        achieves_permanence: target.is_final,
+    }])
+}
+
+fn decide_legal(case: &CaseState, on: NaiveDate, step: LegalStep, ctx: &DecisionContext<'_>) -> Decision {
+    if on > ctx.today {
+        return Err(DomainError::validation("occurredOn", "cannot be in the future"));
+    }
+    if on < case.child_birth_date {
+        return Err(DomainError::validation(
+            "occurredOn",
+            "cannot be before the child's date of birth",
+        ));
+    }
+    let pre = case.legal.pre_proceedings.as_ref();
+    let open_pre = pre.filter(|p| p.ended.is_none());
+    let proceedings = case.legal.proceedings.as_ref();
+    let open_proceedings = proceedings.filter(|p| p.concluded.is_none());
+    let not_before = |earlier: Option<NaiveDate>, what: &str| match earlier {
+        Some(date) => check_not_before(on, date, "occurredOn", what),
+        None => Ok(()),
+    };
+    let need_pre = || {
+        open_pre.ok_or_else(|| {
+            DomainError::not_allowed("the case is not in pre-proceedings: record their start first")
+        })
+    };
+    let need_proceedings = || {
+        open_proceedings.ok_or_else(|| {
+            DomainError::not_allowed("care proceedings have not been issued")
+        })
+    };
+    match step {
+        LegalStep::PreProceedingsStarted => {
+            if open_pre.is_some() {
+                return Err(DomainError::not_allowed("pre-proceedings have already started"));
+            }
+            if pre.is_some() || proceedings.is_some() {
+                return Err(DomainError::not_allowed(
+                    "the legal track of this period of care has already passed pre-proceedings",
+                ));
+            }
+        }
+        LegalStep::LetterBeforeProceedingsSent => {
+            let p = need_pre()?;
+            if p.letter_on.is_some() {
+                return Err(DomainError::not_allowed("the letter before proceedings is already recorded"));
+            }
+            not_before(p.started_on, "the start of pre-proceedings")?;
+        }
+        LegalStep::PreProceedingsMeetingHeld => {
+            let p = need_pre()?;
+            let letter = p.letter_on.ok_or_else(|| {
+                DomainError::not_allowed("the pre-proceedings meeting needs the letter before proceedings first")
+            })?;
+            if p.meeting_on.is_some() {
+                return Err(DomainError::not_allowed("the pre-proceedings meeting is already recorded"));
+            }
+            not_before(Some(letter), "the letter before proceedings")?;
+        }
+        LegalStep::PreProceedingsSteppedDown => {
+            let p = need_pre()?;
+            not_before(p.meeting_on.or(p.letter_on).or(p.started_on), "the pre-proceedings")?;
+        }
+        LegalStep::ProceedingsIssued => {
+            if proceedings.is_some() {
+                return Err(DomainError::not_allowed(
+                    "care proceedings are already recorded for this period of care",
+                ));
+            }
+            if let Some(p) = open_pre {
+                not_before(p.meeting_on.or(p.letter_on).or(p.started_on), "the pre-proceedings")?;
+            }
+        }
+        LegalStep::CaseManagementHearingHeld => {
+            let p = need_proceedings()?;
+            if p.case_management_hearing_on.is_some() {
+                return Err(DomainError::not_allowed("the case management hearing is already recorded"));
+            }
+            not_before(Some(p.issued_on), "the issue of proceedings")?;
+        }
+        LegalStep::IssuesResolutionHearingHeld => {
+            let p = need_proceedings()?;
+            if p.issues_resolution_hearing_on.is_some() {
+                return Err(DomainError::not_allowed("the issues resolution hearing is already recorded"));
+            }
+            not_before(Some(p.issued_on), "the issue of proceedings")?;
+        }
+        LegalStep::ExtensionGranted { weeks } => {
+            let p = need_proceedings()?;
+            if weeks == 0 || weeks > MAX_EXTENSION_WEEKS {
+                return Err(DomainError::validation(
+                    "extensionWeeks",
+                    "an extension of care proceedings is between 1 and 8 weeks",
+                ));
+            }
+            not_before(Some(p.issued_on), "the issue of proceedings")?;
+        }
+        LegalStep::FinalHearingHeld { .. } => {
+            let p = need_proceedings()?;
+            not_before(
+                p.issues_resolution_hearing_on.or(p.case_management_hearing_on).or(Some(p.issued_on)),
+                "the earlier hearings",
+            )?;
+        }
+    }
+    Ok(vec![Event::LegalStepRecorded { on, step }])
+}
+
+fn decide_close(case: &CaseState, on: NaiveDate, reason: ReasonCeased, ctx: &DecisionContext<'_>) -> Decision {
+    check_date(case, on, ctx, "occurredOn")?;
+    if let Some(episode) = case.current_episode() {
+        check_not_before(on, episode.starts_on, "occurredOn", "the current placement")?;
+    }
+    let reached = |route: Route, step: &str| {
+        case.plans
+            .iter()
+            .any(|p| p.route == route && p.is_active() && p.taken(step).is_some())
+    };
+    let needs = |route: Route, step: &str, label: &str| {
+        if reached(route, step) {
+            Ok(())
+        } else {
+            Err(DomainError::not_allowed(format!(
+                "leaving care with reason {} needs the {label} recorded on the {} route first",
+                reason.code(),
+                route.label()
+            )))
+        }
+    };
+    if reason.is_adoption() {
+        needs(Route::Adoption, "adoption_order", "adoption order")?;
+    } else if reason.is_special_guardianship() {
+        needs(Route::SpecialGuardianship, "sgo_granted", "special guardianship order")?;
+    } else if reason == ReasonCeased::E41 {
+        needs(Route::ChildArrangementsOrder, "cao_granted", "child arrangements order")?;
+    }
+    if !reason.is_adoption() && case.plans.iter().any(RoutePlan::has_open_adoption_decision) {
+        return Err(open_adoption_decision());
+    }
+    let mut events: Vec<Event> = case
+        .plans
+        .iter()
+        .filter(|p| p.is_active())
+        .map(|p| Event::RoutePlanEnded {
+            plan_id: p.id,
+            on,
+            reason: PlanEndReason::CaseClosed,
+        })
+        .collect();
+    events.push(Event::CaseClosed { on, reason });
+    Ok(events)
+}
+
+fn check_date(case: &CaseState, on: NaiveDate, ctx: &DecisionContext<'_>, field: &str) -> Result<(), DomainError> {
+    if on > ctx.today {
+        return Err(DomainError::validation(field, "cannot be in the future"));
+    }
+    if on < case.entered_care_on {
+        return Err(DomainError::validation(
+            field,
+            "cannot be before the child entered care",
+        ));
+    }
+    Ok(())
+}
+
+fn check_not_before(on: NaiveDate, earlier: NaiveDate, field: &str, what: &str) -> Result<(), DomainError> {
+    if on < earlier {
+        Err(DomainError::validation(field, format!("cannot be dated before {what}")))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_reference(value: Option<&str>, field: &str) -> Result<(), DomainError> {
+    match value {
+        Some(v) if v.trim().is_empty() => Err(DomainError::validation(field, "cannot be blank")),
+        Some(v) if v.chars().count() > MAX_REFERENCE_LEN => Err(DomainError::validation(
+            field,
+            format!("must be at most {MAX_REFERENCE_LEN} characters"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// PLACE_PROVIDER PR0 (a parent) goes with placement P1 and only with it (SSDA903 rule).
+fn check_provider(placement: PlacementType, provider: Option<PlacementProvider>) -> Result<(), DomainError> {
+    let with_parents = placement == PlacementType::P1;
+    match provider {
+        Some(PlacementProvider::PR0) if !with_parents => Err(DomainError::validation(
+            "provider",
+            "PR0 (parent) is only for placements with parents (P1)",
+        )),
+        Some(p) if with_parents && p != PlacementProvider::PR0 => Err(DomainError::validation(
+            "provider",
+            "a placement with parents (P1) has provider PR0",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Applies one event. Never fails: an event that does not fit (which `decide` would not
+/// have produced) leaves the state as it was.
+pub fn evolve(state: Option<CaseState>, event: &Event) -> Option<CaseState> {
+    if let Event::CaseOpened {
+        case_id,
+        child_id,
+        local_authority,
+        child_birth_date,
+        entered_care_on,
+        legal_status,
+        placement,
+        provider,
+        carer,
+        team,
+        allocated_worker,
+    } = event
+    {
+        return Some(CaseState {
+            id: *case_id,
+            child_id: *child_id,
+            local_authority: local_authority.clone(),
+            child_birth_date: *child_birth_date,
+            entered_care_on: *entered_care_on,
+            team: team.clone(),
+            allocated_worker: allocated_worker.clone(),
+            episodes: vec![Episode {
+                starts_on: *entered_care_on,
+                legal_status: *legal_status,
+                placement: *placement,
+                provider: *provider,
+                carer: carer.clone(),
+            }],
+            reviews: vec![],
+            health_assessments: vec![],
+            plans: vec![],
+            legal: LegalTrack::default(),
+            closed: None,
+        });
+    }
+    let mut case = state?;
+    match event {
+        Event::CaseOpened { .. } => {}
+        Event::CaseAllocated {
+            team,
+            allocated_worker,
+            ..
+        } => {
+            case.team = team.clone();
+            case.allocated_worker = allocated_worker.clone();
+        }
+        Event::EpisodeStarted {
+            on,
+            legal_status,
+            placement,
+            provider,
+            carer,
+        } => case.episodes.push(Episode {
+            starts_on: *on,
+            legal_status: *legal_status,
+            placement: *placement,
+            provider: *provider,
+            carer: carer.clone(),
+        }),
+        Event::ReviewHeld { on } => case.reviews.push(*on),
+        Event::HealthAssessmentRecorded { on, kind } => {
+            case.health_assessments.push(HealthAssessment { on: *on, kind: *kind })
+        }
+        Event::RoutePlanStarted {
+            plan_id,
+            route,
+            version,
+            role,
+            on,
+        } => case.plans.push(RoutePlan {
+            id: *plan_id,
+            route: *route,
+            version: *version,
+            role: *role,
+            started_on: *on,
+            steps: vec![],
+            ended: None,
+            reversal: None,
+            achieved: false,
+        }),
+        Event::RoutePlanPromoted { plan_id, .. } => {
+            if let Some(plan) = case.plan_mut(*plan_id) {
+                plan.role = PlanRole::Primary;
+            }
+        }
+        Event::RoutePlanEnded {
+            plan_id, on, reason, ..
+        } => {
+            if let Some(plan) = case.plan_mut(*plan_id) {
+                plan.ended = Some(PlanEnd {
+                    on: *on,
+                    reason: *reason,
+                });
+            }
+        }
+        Event::RouteStepRecorded {
+            plan_id,
+            step,
+            on,
+            achieves_permanence,
+        } => {
+            if let Some(plan) = case.plan_mut(*plan_id) {
+                plan.steps.push(TakenStep {
+                    step: step.clone(),
+                    on: *on,
+                });
+                plan.achieved |= *achieves_permanence;
+            }
+        }
+        Event::AdoptionDecisionReversed {
+            plan_id, on, reason,
+        } => {
+            if let Some(plan) = case.plan_mut(*plan_id) {
+                plan.reversal = Some(Reversal {
+                    on: *on,
+                    reason: *reason,
+                });
+            }
+        }
+        Event::LegalStepRecorded { on, step } => apply_legal(&mut case.legal, *on, *step),
+        Event::CaseClosed { on, reason } => {
+            case.closed = Some(Closure {
+                on: *on,
+                reason: *reason,
+            })
+        }
+    }
+    Some(case)
+}
+
+fn apply_legal(legal: &mut LegalTrack, on: NaiveDate, step: LegalStep) {
+    match step {
+        LegalStep::PreProceedingsStarted => {
+            legal.pre_proceedings = Some(PreProceedings {
+                started_on: Some(on),
+                ..PreProceedings::default()
+            })
+        }
+        LegalStep::LetterBeforeProceedingsSent => {
+            legal.pre_proceedings.get_or_insert_with(PreProceedings::default).letter_on = Some(on)
+        }
+        LegalStep::PreProceedingsMeetingHeld => {
+            legal.pre_proceedings.get_or_insert_with(PreProceedings::default).meeting_on = Some(on)
+        }
+        LegalStep::PreProceedingsSteppedDown => {
+            legal.pre_proceedings.get_or_insert_with(PreProceedings::default).ended =
+                Some((on, PreProceedingsOutcome::SteppedDown))
+        }
+        LegalStep::ProceedingsIssued => {
+            if let Some(pre) = legal.pre_proceedings.as_mut()
+                && pre.ended.is_none()
+            {
+                pre.ended = Some((on, PreProceedingsOutcome::ProceedingsIssued));
+            }
+            legal.proceedings = Some(Proceedings {
+                issued_on: on,
+                case_management_hearing_on: None,
+                issues_resolution_hearing_on: None,
+                extensions: vec![],
+                concluded: None,
+            });
+        }
+        LegalStep::CaseManagementHearingHeld => {
+            if let Some(p) = legal.proceedings.as_mut() {
+                p.case_management_hearing_on = Some(on);
+            }
+        }
+        LegalStep::IssuesResolutionHearingHeld => {
+            if let Some(p) = legal.proceedings.as_mut() {
+                p.issues_resolution_hearing_on = Some(on);
+            }
+        }
+        LegalStep::ExtensionGranted { weeks } => {
+            if let Some(p) = legal.proceedings.as_mut() {
+                p.extensions.push((on, weeks));
+            }
+        }
+        LegalStep::FinalHearingHeld { order } => {
+            if let Some(p) = legal.proceedings.as_mut() {
+                p.concluded = Some((on, order));
+            }
+        }
+    }
+}
+
+/// Rebuilds a case's state from its history.
+pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>) -> Option<CaseState> {
+    events.into_iter().fold(None, evolve)
+}

@@ -1,0 +1,267 @@
+//! Deadlines derived from a case's state, and drift: how a deadline stands on a given date.
+//!
+//! Deadlines are recomputed from the whole state after every command rather than scheduled
+//! as timers, so they are always consistent with the history, and drift (a comparison of
+//! `due_on` with a date) is right on any day without a background job.
+
+use crate::case::{CaseState, RoutePlan};
+use crate::route::{Route, RouteCatalog};
+use crate::timescales::{self, Basis, Period, Timescales};
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+/// Which part of the case a deadline belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeadlineCategory {
+    /// Reviews, permanence plan, health assessments.
+    CarePlanning,
+    /// Pre-proceedings and care proceedings.
+    Legal,
+    /// A step of a route to permanence.
+    Route,
+}
+
+/// Something due on a case, the rule that set it, and where the rule comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadline {
+    /// Unique within the case ("review", "plan2:adm_match_decision").
+    pub key: String,
+    /// The rule's key ("adm_match_decision").
+    pub rule: String,
+    /// What is due, in words.
+    pub label: String,
+    pub category: DeadlineCategory,
+    pub route: Option<Route>,
+    pub plan_id: Option<u32>,
+    /// The date of the event that started the clock.
+    pub started_on: NaiveDate,
+    pub due_on: NaiveDate,
+    pub period: Period,
+    pub basis: Basis,
+    pub reference: String,
+    /// Follows a panel recommendation or decision (the follow-through inspections check).
+    pub after_panel: bool,
+}
+
+/// Open deadlines of a case. A closed case has none.
+pub fn derive_deadlines(case: &CaseState, catalog: &RouteCatalog, settings: &Timescales) -> Vec<Deadline> {
+    if !case.is_open() {
+        return vec![];
+    }
+    let mut out = Vec::new();
+    care_planning(case, settings, &mut out);
+    legal(case, settings, &mut out);
+    for plan in case.plans.iter().filter(|p| p.is_active() && !p.achieved) {
+        route_deadlines(plan, catalog, settings, &mut out);
+    }
+    out.sort_by(|a, b| a.due_on.cmp(&b.due_on).then_with(|| a.key.cmp(&b.key)));
+    out
+}
+
+fn spine(key: &str, label: &str, started_on: NaiveDate, period: Period, basis: Basis, reference: &str) -> Deadline {
+    Deadline {
+        key: key.to_owned(),
+        rule: key.to_owned(),
+        label: label.to_owned(),
+        category: DeadlineCategory::CarePlanning,
+        route: None,
+        plan_id: None,
+        started_on,
+        due_on: period.after(started_on),
+        period,
+        basis,
+        reference: reference.to_owned(),
+        after_panel: false,
+    }
+}
+
+/// The date the second review falls due (held, or due if not yet held), when it can be known.
+fn second_review_due(case: &CaseState) -> NaiveDate {
+    match case.reviews.as_slice() {
+        [] => timescales::SECOND_REVIEW.after(timescales::FIRST_REVIEW.after(case.entered_care_on)),
+        [first] => timescales::SECOND_REVIEW.after(*first),
+        [_, second, ..] => *second,
+    }
+}
+
+fn care_planning(case: &CaseState, settings: &Timescales, out: &mut Vec<Deadline>) {
+    const REVIEW_REF: &str = "CPPCR 2010 reg 33";
+    let review = match case.reviews.as_slice() {
+        [] => spine("review", "first statutory review", case.entered_care_on, timescales::FIRST_REVIEW, Basis::Law, REVIEW_REF),
+        [first] => spine("review", "second statutory review", *first, timescales::SECOND_REVIEW, Basis::Law, REVIEW_REF),
+        [.., last] => spine("review", "statutory review", *last, timescales::LATER_REVIEW, Basis::Law, REVIEW_REF),
+    };
+    out.push(review);
+
+    if case.permanence_plan_on().is_none() {
+        let due_on = second_review_due(case);
+        let mut d = spine(
+            "permanence_plan",
+            "permanence plan recorded by the second review",
+            case.entered_care_on,
+            timescales::FIRST_REVIEW,
+            Basis::Guidance,
+            "statutory guidance: permanence plan by the second review",
+        );
+        // The due date is the second review's, which chains from the first review when held.
+        d.due_on = due_on.max(case.entered_care_on);
+        out.push(d);
+    }
+
+    let health = match case.health_assessments.last() {
+        None => spine(
+            "health_assessment",
+            "initial health assessment before the first review",
+            case.entered_care_on,
+            timescales::FIRST_REVIEW,
+            Basis::Law,
+            "CPPCR 2010 reg 7 and statutory guidance",
+        ),
+        Some(last) => {
+            let months = if age_in_years(case.child_birth_date, last.on) < 5 {
+                settings.health_review_months_under_five
+            } else {
+                settings.health_review_months_from_five
+            };
+            spine(
+                "health_assessment",
+                "review health assessment",
+                last.on,
+                Period::Months(months),
+                Basis::Guidance,
+                "statutory guidance: 6-monthly under five, yearly from five",
+            )
+        }
+    };
+    out.push(health);
+}
+
+/// Whole years of age on a date.
+pub fn age_in_years(birth: NaiveDate, on: NaiveDate) -> i32 {
+    let mut years = on.year() - birth.year();
+    if (on.month(), on.day()) < (birth.month(), birth.day()) {
+        years -= 1;
+    }
+    years
+}
+
+fn legal(case: &CaseState, settings: &Timescales, out: &mut Vec<Deadline>) {
+    let legal_deadline = |key: &str, label: &str, started_on, period: Period, basis, reference: &str| {
+        let mut d = spine(key, label, started_on, period, basis, reference);
+        d.category = DeadlineCategory::Legal;
+        d
+    };
+    if let Some(pre) = &case.legal.pre_proceedings
+        && pre.ended.is_none()
+        && let Some(started_on) = pre.started_on
+    {
+        out.push(legal_deadline(
+            "pre_proceedings",
+            "pre-proceedings ended: step down or issue",
+            started_on,
+            Period::Weeks(settings.pre_proceedings_weeks),
+            Basis::Guidance,
+            "Public Law Outline pre-proceedings guidance",
+        ));
+    }
+    if let Some(p) = &case.legal.proceedings
+        && p.concluded.is_none()
+    {
+        if p.case_management_hearing_on.is_none() {
+            out.push(legal_deadline(
+                "case_management_hearing",
+                "case management hearing",
+                p.issued_on,
+                Period::Days(settings.case_management_hearing_days),
+                Basis::Guidance,
+                "Practice Direction 12A",
+            ));
+        }
+        let extended: u32 = p.extensions.iter().map(|(_, weeks)| weeks).sum();
+        out.push(legal_deadline(
+            "care_proceedings",
+            "care proceedings concluded within 26 weeks and any extensions",
+            p.issued_on,
+            Period::Weeks(26 + extended),
+            Basis::Law,
+            "Children Act 1989 s32",
+        ));
+    }
+}
+
+fn route_deadlines(plan: &RoutePlan, catalog: &RouteCatalog, settings: &Timescales, out: &mut Vec<Deadline>) {
+    let Some(def) = catalog.get(plan.route, plan.version) else {
+        return;
+    };
+    for rule in &def.deadline_rules {
+        let started_on = if rule.starts_at == crate::route::PLAN_ENDORSED {
+            Some(plan.started_on)
+        } else {
+            plan.taken(rule.starts_at)
+        };
+        let Some(started_on) = started_on else { continue };
+        if rule.met_by.iter().any(|k| plan.taken(k).is_some()) {
+            continue;
+        }
+        let period = settings.period(rule.setting);
+        out.push(Deadline {
+            key: format!("plan{}:{}", plan.id, rule.key),
+            rule: rule.key.to_owned(),
+            label: rule.label.to_owned(),
+            category: DeadlineCategory::Route,
+            route: Some(plan.route),
+            plan_id: Some(plan.id),
+            started_on,
+            due_on: period.after(started_on),
+            period,
+            basis: rule.basis,
+            reference: rule.reference.to_owned(),
+            after_panel: rule.after_panel,
+        });
+    }
+}
+
+/// How a deadline stands on a date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DriftStatus {
+    OnTrack,
+    DueSoon,
+    Overdue,
+}
+
+/// A deadline's standing on a date, with the figures a worker acts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Drift {
+    pub status: DriftStatus,
+    /// Calendar days past the due date (0 unless overdue).
+    pub days_overdue: i64,
+    /// Working days past the due date (0 unless overdue).
+    pub working_days_overdue: i64,
+    /// Calendar days left until the due date (0 once due).
+    pub days_until_due: i64,
+}
+
+/// The drift of a deadline due on `due_on`, seen on `as_of`.
+pub fn drift(due_on: NaiveDate, as_of: NaiveDate, due_soon_days: u32) -> Drift {
+    let days = (as_of - due_on).num_days();
+    if days > 0 {
+        Drift {
+            status: DriftStatus::Overdue,
+            days_overdue: days,
+            working_days_overdue: crate::calendar::working_days_between(due_on, as_of),
+            days_until_due: 0,
+        }
+    } else {
+        let until = -days;
+        Drift {
+            status: if until <= i64::from(due_soon_days) {
+                DriftStatus::DueSoon
+            } else {
+                DriftStatus::OnTrack
+            },
+            days_overdue: 0,
+            working_days_overdue: 0,
+            days_until_due: until,
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! Timescales: the law's fixed ones and the settings an authority may change.
+//!
+//! DOMAIN.md separates what is law from what is guidance or local practice. Settings carry
+//! the national defaults and can be overridden from a TOML file (`--timescales FILE`); the
+//! law's timescales are constants, because no authority may lengthen them.
+
+use crate::calendar;
+use chrono::{Days, Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+/// A length of time, in the unit the rule is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Period {
+    WorkingDays(u32),
+    Days(u32),
+    Weeks(u32),
+    Months(u32),
+}
+
+impl Period {
+    /// The date this period after `start`. A month-end start is clamped to the shorter
+    /// month's last day (31 Jan + 1 month is 28 or 29 Feb), as a due date must not overshoot.
+    pub fn after(self, start: NaiveDate) -> NaiveDate {
+        let far_future = NaiveDate::MAX;
+        match self {
+            Period::WorkingDays(n) => calendar::add_working_days(start, n),
+            Period::Days(n) => start.checked_add_days(Days::new(n.into())).unwrap_or(far_future),
+            Period::Weeks(n) => start
+                .checked_add_days(Days::new(u64::from(n) * 7))
+                .unwrap_or(far_future),
+            Period::Months(n) => start.checked_add_months(Months::new(n)).unwrap_or(far_future),
+        }
+    }
+
+    /// How the period reads in a sentence ("7 working days").
+    pub fn describe(self) -> String {
+        let (n, unit) = match self {
+            Period::WorkingDays(n) => (n, "working day"),
+            Period::Days(n) => (n, "day"),
+            Period::Weeks(n) => (n, "week"),
+            Period::Months(n) => (n, "month"),
+        };
+        if n == 1 {
+            format!("1 {unit}")
+        } else {
+            format!("{n} {unit}s")
+        }
+    }
+}
+
+/// Where a timescale comes from: it decides whether an authority may change it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Basis {
+    Law,
+    Guidance,
+    LocalSetting,
+}
+
+/// The first statutory review: within 20 working days of entering care (CPPCR reg 33).
+pub const FIRST_REVIEW: Period = Period::WorkingDays(20);
+/// The second review: within 3 months of the first (CPPCR reg 33).
+pub const SECOND_REVIEW: Period = Period::Months(3);
+/// Later reviews: within 6 months of the previous one (CPPCR reg 33).
+pub const LATER_REVIEW: Period = Period::Months(6);
+/// Care proceedings must finish within 26 weeks of issue (CA 1989 s32).
+pub const PROCEEDINGS: Period = Period::Weeks(26);
+/// No extension of care proceedings may exceed 8 weeks (CA 1989 s32(8)).
+pub const MAX_EXTENSION_WEEKS: u32 = 8;
+/// Adopters may not apply before the child has lived with them for 10 weeks (ACA 2002 s42).
+pub const ADOPTION_APPLICATION_RESIDENCE: Period = Period::Weeks(10);
+
+/// The timescales an authority may set. Every field has the default DOMAIN.md gives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Timescales {
+    /// Days before a due date at which a deadline is shown as due soon.
+    pub due_soon_days: u32,
+    /// Agency decision maker's decision after a panel recommendation.
+    pub adm_decision_working_days: u32,
+    /// An adoption plan reaches the agency decision maker within this many months.
+    pub case_to_adm_months: u32,
+    /// Match within this many days of the placement order (the A2 threshold).
+    pub match_after_placement_order_days: u32,
+    /// The child moves in within this many days of the match decision.
+    pub placement_after_match_days: u32,
+    /// A long-term foster match is confirmed within this many days of the panel recommendation.
+    pub long_term_match_confirmed_days: u32,
+    /// A special guardianship order is made within this many days of the plan being endorsed.
+    pub special_guardianship_order_days: u32,
+    /// A return home happens within this many days of its approval.
+    pub return_home_after_approval_days: u32,
+    /// Pre-proceedings end (step down or issue) within this many weeks.
+    pub pre_proceedings_weeks: u32,
+    /// The case management hearing is held within this many days of issue.
+    pub case_management_hearing_days: u32,
+    /// Review health assessments for a child under five: every this many months.
+    pub health_review_months_under_five: u32,
+    /// Review health assessments from age five: every this many months.
+    pub health_review_months_from_five: u32,
+}
+
+impl Default for Timescales {
+    fn default() -> Self {
+        Self {
+            due_soon_days: 7,
+            adm_decision_working_days: 7,
+            case_to_adm_months: 2,
+            match_after_placement_order_days: 121,
+            placement_after_match_days: 28,
+            long_term_match_confirmed_days: 56,
+            special_guardianship_order_days: 182,
+            return_home_after_approval_days: 28,
+            pre_proceedings_weeks: 16,
+            case_management_hearing_days: 18,
+            health_review_months_under_five: 6,
+            health_review_months_from_five: 12,
+        }
+    }
+}
+
+/// The named settings a route's deadline rule can refer to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Setting {
+    AdmDecision,
+    CaseToAdm,
+    MatchAfterPlacementOrder,
+    PlacementAfterMatch,
+    LongTermMatchConfirmed,
+    SpecialGuardianshipOrder,
+    ReturnHomeAfterApproval,
+}
+
+impl Timescales {
+    /// Parses a TOML settings file; unknown keys are refused so that a typo is not silently ignored.
+    pub fn from_toml(text: &str) -> Result<Self, crate::DomainError> {
+        let parsed: Self = toml::from_str(text).map_err(|e| {
+            crate::DomainError::InvalidDefinition(format!("timescales file: {}", e.message()))
+        })?;
+        parsed.validate()?;
+        Ok(parsed)
+    }
+
+    /// Refuses settings no authority could mean: a zero-length timescale makes every case overdue.
+    pub fn validate(&self) -> Result<(), crate::DomainError> {
+        let fields = [
+            ("adm_decision_working_days", self.adm_decision_working_days),
+            ("case_to_adm_months", self.case_to_adm_months),
+            (
+                "match_after_placement_order_days",
+                self.match_after_placement_order_days,
+            ),
+            ("placement_after_match_days", self.placement_after_match_days),
+            (
+                "long_term_match_confirmed_days",
+                self.long_term_match_confirmed_days,
+            ),
+            (
+                "special_guardianship_order_days",
+                self.special_guardianship_order_days,
+            ),
+            (
+                "return_home_after_approval_days",
+                self.return_home_after_approval_days,
+            ),
+            ("pre_proceedings_weeks", self.pre_proceedings_weeks),
+            (
+                "case_management_hearing_days",
+                self.case_management_hearing_days,
+            ),
+            (
+                "health_review_months_under_five",
+                self.health_review_months_under_five,
+            ),
+            (
+                "health_review_months_from_five",
+                self.health_review_months_from_five,
+            ),
+        ];
+        for (name, value) in fields {
+            if value == 0 || value > 3650 {
+                return Err(crate::DomainError::InvalidDefinition(format!(
+                    "timescales file: {name} must be between 1 and 3650"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The period a named setting stands for.
+    pub fn period(&self, setting: Setting) -> Period {
+        match setting {
+            Setting::AdmDecision => Period::WorkingDays(self.adm_decision_working_days),
+            Setting::CaseToAdm => Period::Months(self.case_to_adm_months),
+            Setting::MatchAfterPlacementOrder => {
+                Period::Days(self.match_after_placement_order_days)
+            }
+            Setting::PlacementAfterMatch => Period::Days(self.placement_after_match_days),
+            Setting::LongTermMatchConfirmed => Period::Days(self.long_term_match_confirmed_days),
+            Setting::SpecialGuardianshipOrder => {
+                Period::Days(self.special_guardianship_order_days)
+            }
+            Setting::ReturnHomeAfterApproval => {
+                Period::Days(self.return_home_after_approval_days)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+    }
+
+    #[test]
+    fn toml_overrides_only_what_it_names() {
+        let t = Timescales::from_toml("placement_after_match_days = 42\n").expect("parses");
+        assert_eq!(t.placement_after_match_days, 42);
+        assert_eq!(t.adm_decision_working_days, 7);
+    }
+
+    #[test]
+    fn toml_refuses_unknown_keys_and_zero() {
+        assert!(Timescales::from_toml("placement_after_match = 42\n").is_err());
+        assert!(Timescales::from_toml("adm_decision_working_days = 0\n").is_err());
+    }
+
+    #[test]
+    fn months_clamp_to_month_end() {
+        assert_eq!(Period::Months(1).after(date(2024, 1, 31)), date(2024, 2, 29));
+        assert_eq!(Period::Weeks(26).after(date(2024, 1, 1)), date(2024, 7, 1));
+        assert_eq!(Period::WorkingDays(7).describe(), "7 working days");
+    }
+}

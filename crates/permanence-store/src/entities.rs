@@ -1,0 +1,131 @@
+//! sea-orm entities: private to the store, so that no sea-orm type crosses its API.
+
+pub mod children {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "children")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub local_authority: String,
+        pub reference: String,
+        pub birth_date: Date,
+        pub sex: String,
+        pub ethnicity: String,
+        pub name: Option<String>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod cases {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "cases")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub child_id: Uuid,
+        pub local_authority: String,
+        pub team: Option<String>,
+        pub allocated_worker: Option<String>,
+        pub entered_care_on: Date,
+        pub left_care_on: Option<Date>,
+        pub reason_ceased: Option<String>,
+        pub primary_route: Option<String>,
+        pub primary_step: Option<String>,
+        pub parallel_route: Option<String>,
+        pub status: String,
+        pub version: i64,
+        pub state: String,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod case_events {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "case_events")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub case_id: Uuid,
+        pub sequence: i64,
+        pub event_type: String,
+        pub schema_version: i32,
+        pub payload: String,
+        pub actor: String,
+        pub occurred_on: Date,
+        pub recorded_at: DateTimeUtc,
+        pub command_id: Uuid,
+        pub note: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod case_deadlines {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "case_deadlines")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub case_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub deadline_key: String,
+        pub rule: String,
+        pub label: String,
+        pub category: String,
+        pub route: Option<String>,
+        pub plan_id: Option<i32>,
+        pub started_on: Date,
+        pub due_on: Date,
+        pub period: String,
+        pub basis: String,
+        pub reference: String,
+        pub after_panel: bool,
+        pub local_authority: String,
+        pub team: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod processed_commands {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "processed_commands")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub command_id: Uuid,
+        pub case_id: Option<Uuid>,
+        pub child_id: Option<Uuid>,
+        pub version: i64,
+        pub recorded_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,0 +1,696 @@
+//! Storage of children, case events and the projections built from them, on SQLite or
+//! PostgreSQL.
+//!
+//! The store owns the transaction of every command: it locks and loads the case, lets the
+//! engine decide, then appends the events, updates the case and deadline projections and
+//! records the command id, all in one transaction. sea-orm stays inside this crate: no
+//! sea-orm type and no `DbErr` crosses its public API. It knows nothing of GraphQL or HTTP.
+
+mod entities;
+mod error;
+mod records;
+
+pub use error::{RunError, StoreError};
+pub use records::*;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entities::{case_deadlines, case_events, cases, children, processed_commands};
+use permanence_domain::{CaseId, CaseState, ChildId, Deadline};
+use permanence_migrations::{Migrator, MigratorTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use std::collections::HashMap;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Which database the store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A handle on the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish()
+    }
+}
+
+/// How long a SQLite writer waits for the lock before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Store {
+    /// Connects to `sqlite://path` (the file is created when missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Config(
+                "the database URL must start with sqlite: or postgres://".into(),
+            ));
+        };
+        let mut options = ConnectOptions::new(url.to_owned());
+        options.sqlx_logging(false).connect_timeout(Duration::from_secs(10));
+        if backend == Backend::Sqlite {
+            // WAL lets readers run beside the one writer; FULL sync keeps a committed step
+            // through a power cut; foreign keys are off by default in SQLite.
+            options
+                .max_connections(8)
+                .map_sqlx_sqlite_opts(|opts| {
+                    opts.create_if_missing(true)
+                        .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                        .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
+                        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                        .foreign_keys(true)
+                });
+        } else {
+            options.max_connections(16);
+        }
+        let db = Database::connect(options).await.map_err(StoreError::from_db)?;
+        Ok(Self { db, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies every migration not yet applied.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        Migrator::up(&self.db, None).await.map_err(StoreError::from_db)
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await.map_err(StoreError::from_db)
+    }
+
+    async fn begin_write(&self) -> Result<DatabaseTransaction, StoreError> {
+        let options = match self.backend {
+            // Taking the write lock at BEGIN avoids the deadlock of two readers upgrading.
+            Backend::Sqlite => TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            },
+            Backend::Postgres => TransactionOptions::default(),
+        };
+        self.db
+            .begin_with_options(options)
+            .await
+            .map_err(StoreError::from_db)
+    }
+
+    // ----- children ------------------------------------------------------------------------
+
+    /// Registers a child. The same command id twice registers one child and returns it.
+    pub async fn register_child(
+        &self,
+        command_id: Uuid,
+        id: ChildId,
+        child: &permanence_domain::child::NewChild,
+        now: DateTime<Utc>,
+    ) -> Result<(ChildRecord, bool), StoreError> {
+        let txn = self.begin_write().await?;
+        if let Some(done) = processed_commands::Entity::find_by_id(command_id)
+            .one(&txn)
+            .await
+            .map_err(StoreError::from_db)?
+        {
+            txn.rollback().await.map_err(StoreError::from_db)?;
+            let child_id = done.child_id.ok_or(StoreError::CommandIdReused)?;
+            let record = self.child(ChildId(child_id)).await?.ok_or(StoreError::NotFound)?;
+            return Ok((record, false));
+        }
+        let model = children::ActiveModel {
+            id: Set(id.0),
+            local_authority: Set(child.local_authority.clone()),
+            reference: Set(child.reference.clone()),
+            birth_date: Set(child.birth_date),
+            sex: Set(child.sex.code().to_owned()),
+            ethnicity: Set(child.ethnicity.clone()),
+            name: Set(child.name.clone()),
+            created_at: Set(now),
+        };
+        children::Entity::insert(model)
+            .exec_without_returning(&txn)
+            .await
+            .map_err(StoreError::from_db)?;
+        insert_processed(&txn, command_id, None, Some(id.0), 0, now).await?;
+        txn.commit().await.map_err(StoreError::from_db)?;
+        let record = self.child(id).await?.ok_or(StoreError::NotFound)?;
+        Ok((record, true))
+    }
+
+    pub async fn child(&self, id: ChildId) -> Result<Option<ChildRecord>, StoreError> {
+        let model = children::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await
+            .map_err(StoreError::from_db)?;
+        model.map(ChildRecord::try_from).transpose()
+    }
+
+    pub async fn children_by_ids(&self, ids: &[ChildId]) -> Result<HashMap<ChildId, ChildRecord>, StoreError> {
+        let mut out = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let models = children::Entity::find()
+                .filter(children::Column::Id.is_in(chunk.iter().map(|id| id.0)))
+                .all(&self.db)
+                .await
+                .map_err(StoreError::from_db)?;
+            for model in models {
+                let record = ChildRecord::try_from(model)?;
+                out.insert(record.id, record);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A page of children in registration order, after the cursor.
+    pub async fn children_page(
+        &self,
+        local_authority: Option<&str>,
+        after: Option<ChildId>,
+        limit: u64,
+    ) -> Result<Vec<ChildRecord>, StoreError> {
+        let mut query = children::Entity::find().order_by_asc(children::Column::Id);
+        if let Some(la) = local_authority {
+            query = query.filter(children::Column::LocalAuthority.eq(la));
+        }
+        if let Some(after) = after {
+            query = query.filter(children::Column::Id.gt(after.0));
+        }
+        let models = query.limit(limit).all(&self.db).await.map_err(StoreError::from_db)?;
+        models.into_iter().map(ChildRecord::try_from).collect()
+    }
+
+    // ----- commands on cases ----------------------------------------------------------------
+
+    /// Runs one command on a case in one transaction. `decide` receives the case as it stands
+    /// (locked against concurrent writers) and its version, and answers with the changes to
+    /// store or a refusal. A command id already processed returns `AlreadyProcessed` and
+    /// records nothing.
+    pub async fn run_case_command<E, F>(
+        &self,
+        case_id: CaseId,
+        command_id: Uuid,
+        now: DateTime<Utc>,
+        decide: F,
+    ) -> Result<CommandOutcome, RunError<E>>
+    where
+        F: FnOnce(Option<&CaseState>, i64) -> Result<Changes, E>,
+    {
+        let result = self.try_run_case_command(case_id, command_id, now, decide).await;
+        match result {
+            Err(RunError::Store(StoreError::DuplicateCommand)) => {
+                // A concurrent request with the same command id won the race; answer as it did.
+                let done = processed_commands::Entity::find_by_id(command_id)
+                    .one(&self.db)
+                    .await
+                    .map_err(|e| RunError::Store(StoreError::from_db(e)))?
+                    .ok_or(RunError::Store(StoreError::NotFound))?;
+                already_processed(done).map_err(RunError::Store)
+            }
+            other => other,
+        }
+    }
+
+    async fn try_run_case_command<E, F>(
+        &self,
+        case_id: CaseId,
+        command_id: Uuid,
+        now: DateTime<Utc>,
+        decide: F,
+    ) -> Result<CommandOutcome, RunError<E>>
+    where
+        F: FnOnce(Option<&CaseState>, i64) -> Result<Changes, E>,
+    {
+        let store_err = |e: sea_orm::DbErr| RunError::Store(StoreError::from_db(e));
+        let txn = self.begin_write().await.map_err(RunError::Store)?;
+        let mut find = cases::Entity::find_by_id(case_id.0);
+        if self.backend == Backend::Postgres {
+            // Serialises commands on one case across server processes.
+            find = find.lock_exclusive();
+        }
+        let current = find.one(&txn).await.map_err(store_err)?;
+        if let Some(done) = processed_commands::Entity::find_by_id(command_id)
+            .one(&txn)
+            .await
+            .map_err(store_err)?
+        {
+            txn.rollback().await.map_err(store_err)?;
+            return already_processed(done).map_err(RunError::Store);
+        }
+        let (state, version) = match &current {
+            Some(model) => (Some(decode_state(&model.state).map_err(RunError::Store)?), model.version),
+            None => (None, 0),
+        };
+        let changes = match decide(state.as_ref(), version) {
+            Ok(changes) => changes,
+            Err(refusal) => {
+                txn.rollback().await.map_err(store_err)?;
+                return Err(RunError::Rejected(refusal));
+            }
+        };
+        if changes.events.is_empty() {
+            txn.rollback().await.map_err(store_err)?;
+            return Ok(CommandOutcome::Applied {
+                case_id,
+                version,
+                events: vec![],
+            });
+        }
+        let new_version = version + i64::try_from(changes.events.len()).unwrap_or(i64::MAX);
+        let row = case_row(&changes.state, new_version, now).map_err(RunError::Store)?;
+        if current.is_some() {
+            // The version check makes a lost update impossible even without the row lock.
+            let updated = cases::Entity::update_many()
+                .set(row)
+                .filter(cases::Column::Id.eq(case_id.0))
+                .filter(cases::Column::Version.eq(version))
+                .exec(&txn)
+                .await
+                .map_err(store_err)?;
+            if updated.rows_affected != 1 {
+                txn.rollback().await.map_err(store_err)?;
+                return Err(RunError::Store(StoreError::VersionConflict));
+            }
+        } else {
+            cases::Entity::insert(row)
+                .exec_without_returning(&txn)
+                .await
+                .map_err(store_err)?;
+        }
+        let mut stored = Vec::with_capacity(changes.events.len());
+        let mut models = Vec::with_capacity(changes.events.len());
+        for (offset, new_event) in changes.events.into_iter().enumerate() {
+            let sequence = version + 1 + i64::try_from(offset).unwrap_or(i64::MAX);
+            let payload = serde_json::to_string(&new_event.event)
+                .map_err(|e| RunError::Store(StoreError::Corrupt(e.to_string())))?;
+            models.push(case_events::ActiveModel {
+                id: Set(new_event.id),
+                case_id: Set(case_id.0),
+                sequence: Set(sequence),
+                event_type: Set(new_event.event.kind().to_owned()),
+                schema_version: Set(EVENT_SCHEMA_VERSION),
+                payload: Set(payload),
+                actor: Set(new_event.actor.clone()),
+                occurred_on: Set(new_event.event.occurred_on()),
+                recorded_at: Set(new_event.recorded_at),
+                command_id: Set(command_id),
+                note: Set(new_event.note.clone()),
+            });
+            stored.push(StoredEvent {
+                id: new_event.id,
+                case_id,
+                sequence,
+                occurred_on: new_event.event.occurred_on(),
+                event: new_event.event,
+                actor: new_event.actor,
+                recorded_at: new_event.recorded_at,
+                command_id,
+                note: new_event.note,
+                schema_version: EVENT_SCHEMA_VERSION,
+            });
+        }
+        case_events::Entity::insert_many(models)
+            .exec_without_returning(&txn)
+            .await
+            .map_err(store_err)?;
+        replace_deadlines(&txn, &changes.state, &changes.deadlines)
+            .await
+            .map_err(RunError::Store)?;
+        insert_processed(&txn, command_id, Some(case_id.0), None, new_version, now)
+            .await
+            .map_err(RunError::Store)?;
+        txn.commit().await.map_err(store_err)?;
+        Ok(CommandOutcome::Applied {
+            case_id,
+            version: new_version,
+            events: stored,
+        })
+    }
+
+    // ----- reads ---------------------------------------------------------------------------
+
+    pub async fn case(&self, id: CaseId) -> Result<Option<CaseRecord>, StoreError> {
+        let model = cases::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await
+            .map_err(StoreError::from_db)?;
+        model.map(CaseRecord::try_from).transpose()
+    }
+
+    pub async fn cases_by_ids(&self, ids: &[CaseId]) -> Result<HashMap<CaseId, CaseRecord>, StoreError> {
+        let mut out = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let models = cases::Entity::find()
+                .filter(cases::Column::Id.is_in(chunk.iter().map(|id| id.0)))
+                .all(&self.db)
+                .await
+                .map_err(StoreError::from_db)?;
+            for model in models {
+                let record = CaseRecord::try_from(model)?;
+                out.insert(record.id, record);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The periods of care of children, oldest first, for many children in one query.
+    pub async fn cases_of_children(&self, ids: &[ChildId]) -> Result<HashMap<ChildId, Vec<CaseRecord>>, StoreError> {
+        let mut out: HashMap<ChildId, Vec<CaseRecord>> = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let models = cases::Entity::find()
+                .filter(cases::Column::ChildId.is_in(chunk.iter().map(|id| id.0)))
+                .order_by_asc(cases::Column::EnteredCareOn)
+                .all(&self.db)
+                .await
+                .map_err(StoreError::from_db)?;
+            for model in models {
+                let record = CaseRecord::try_from(model)?;
+                out.entry(record.child_id).or_default().push(record);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A page of cases matching the filter, in creation order after the cursor.
+    pub async fn cases_page(&self, filter: &CaseFilter, after: Option<CaseId>, limit: u64) -> Result<Vec<CaseRecord>, StoreError> {
+        let mut query = cases::Entity::find().order_by_asc(cases::Column::Id);
+        if let Some(after) = after {
+            query = query.filter(cases::Column::Id.gt(after.0));
+        }
+        if let Some(la) = &filter.local_authority {
+            query = query.filter(cases::Column::LocalAuthority.eq(la.as_str()));
+        }
+        if let Some(route) = filter.route {
+            query = query.filter(cases::Column::PrimaryRoute.eq(route.key()));
+        }
+        if let Some(step) = &filter.step {
+            query = query.filter(cases::Column::PrimaryStep.eq(step.as_str()));
+        }
+        if let Some(team) = &filter.team {
+            query = query.filter(cases::Column::Team.eq(team.as_str()));
+        }
+        if let Some(worker) = &filter.allocated_worker {
+            query = query.filter(cases::Column::AllocatedWorker.eq(worker.as_str()));
+        }
+        if let Some(open) = filter.open {
+            query = query.filter(cases::Column::Status.eq(if open { STATUS_OPEN } else { STATUS_CLOSED }));
+        }
+        if let Some((status, as_of, due_soon_days)) = filter.drift {
+            let soon = as_of + chrono::Days::new(due_soon_days.into());
+            let mut sub = Query::select();
+            sub.column(case_deadlines::Column::CaseId).from(case_deadlines::Entity);
+            match status {
+                permanence_domain::DriftStatus::Overdue => {
+                    sub.and_where(Expr::col(case_deadlines::Column::DueOn).lt(as_of));
+                }
+                permanence_domain::DriftStatus::DueSoon => {
+                    sub.and_where(Expr::col(case_deadlines::Column::DueOn).gte(as_of))
+                        .and_where(Expr::col(case_deadlines::Column::DueOn).lte(soon));
+                }
+                permanence_domain::DriftStatus::OnTrack => {
+                    sub.and_where(Expr::col(case_deadlines::Column::DueOn).lte(soon));
+                }
+            }
+            query = if status == permanence_domain::DriftStatus::OnTrack {
+                query.filter(cases::Column::Id.not_in_subquery(sub.to_owned()))
+            } else {
+                query.filter(cases::Column::Id.in_subquery(sub.to_owned()))
+            };
+        }
+        let models = query.limit(limit).all(&self.db).await.map_err(StoreError::from_db)?;
+        models.into_iter().map(CaseRecord::try_from).collect()
+    }
+
+    /// Every event of a case, in order.
+    pub async fn case_events(&self, id: CaseId) -> Result<Vec<StoredEvent>, StoreError> {
+        Ok(self.events_of_cases(&[id]).await?.remove(&id).unwrap_or_default())
+    }
+
+    /// The events of many cases in one query per 500 cases.
+    pub async fn events_of_cases(&self, ids: &[CaseId]) -> Result<HashMap<CaseId, Vec<StoredEvent>>, StoreError> {
+        let mut out: HashMap<CaseId, Vec<StoredEvent>> = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let models = case_events::Entity::find()
+                .filter(case_events::Column::CaseId.is_in(chunk.iter().map(|id| id.0)))
+                .order_by_asc(case_events::Column::CaseId)
+                .order_by_asc(case_events::Column::Sequence)
+                .all(&self.db)
+                .await
+                .map_err(StoreError::from_db)?;
+            for model in models {
+                let event = StoredEvent::try_from(model)?;
+                out.entry(event.case_id).or_default().push(event);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The open deadlines of many cases, soonest first.
+    pub async fn deadlines_of_cases(&self, ids: &[CaseId]) -> Result<HashMap<CaseId, Vec<Deadline>>, StoreError> {
+        let mut out: HashMap<CaseId, Vec<Deadline>> = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let models = case_deadlines::Entity::find()
+                .filter(case_deadlines::Column::CaseId.is_in(chunk.iter().map(|id| id.0)))
+                .order_by_asc(case_deadlines::Column::DueOn)
+                .order_by_asc(case_deadlines::Column::DeadlineKey)
+                .all(&self.db)
+                .await
+                .map_err(StoreError::from_db)?;
+            for model in models {
+                let case_id = CaseId(model.case_id);
+                out.entry(case_id).or_default().push(deadline_from_row(model)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Open deadlines overdue or due soon on `as_of`, most overdue first, after the cursor.
+    pub async fn drift_page(&self, filter: &DriftFilter, after: Option<&DriftCursor>, limit: u64) -> Result<Vec<DriftRow>, StoreError> {
+        let soon = filter.as_of + chrono::Days::new(filter.due_soon_days.into());
+        let mut query = case_deadlines::Entity::find()
+            .filter(case_deadlines::Column::DueOn.lte(soon))
+            .order_by_asc(case_deadlines::Column::DueOn)
+            .order_by_asc(case_deadlines::Column::CaseId)
+            .order_by_asc(case_deadlines::Column::DeadlineKey);
+        if let Some(route) = filter.route {
+            query = query.filter(case_deadlines::Column::Route.eq(route.key()));
+        }
+        if let Some(team) = &filter.team {
+            query = query.filter(case_deadlines::Column::Team.eq(team.as_str()));
+        }
+        if let Some(la) = &filter.local_authority {
+            query = query.filter(case_deadlines::Column::LocalAuthority.eq(la.as_str()));
+        }
+        if filter.after_panel_only {
+            query = query.filter(case_deadlines::Column::AfterPanel.eq(true));
+        }
+        if filter.overdue_only {
+            query = query.filter(case_deadlines::Column::DueOn.lt(filter.as_of));
+        }
+        if let Some(cursor) = after {
+            // Keyset pagination on (due_on, case_id, key).
+            let due = case_deadlines::Column::DueOn;
+            let case = case_deadlines::Column::CaseId;
+            let key = case_deadlines::Column::DeadlineKey;
+            query = query.filter(
+                sea_orm::Condition::any()
+                    .add(due.gt(cursor.due_on))
+                    .add(sea_orm::Condition::all().add(due.eq(cursor.due_on)).add(case.gt(cursor.case_id.0)))
+                    .add(
+                        sea_orm::Condition::all()
+                            .add(due.eq(cursor.due_on))
+                            .add(case.eq(cursor.case_id.0))
+                            .add(key.gt(cursor.key.as_str())),
+                    ),
+            );
+        }
+        let models = query.limit(limit).all(&self.db).await.map_err(StoreError::from_db)?;
+        models
+            .into_iter()
+            .map(|m| {
+                let case_id = CaseId(m.case_id);
+                Ok(DriftRow { case_id, deadline: deadline_from_row(m)? })
+            })
+            .collect()
+    }
+
+    /// Every case id, for rebuilding projections and for checks.
+    pub async fn all_case_ids(&self) -> Result<Vec<CaseId>, StoreError> {
+        let ids: Vec<Uuid> = cases::Entity::find()
+            .select_only()
+            .column(cases::Column::Id)
+            .order_by_asc(cases::Column::Id)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(StoreError::from_db)?;
+        Ok(ids.into_iter().map(CaseId).collect())
+    }
+
+    /// Runs a statement directly, for tests of the database's own guards (append-only).
+    /// Returns the database's refusal as an error message.
+    pub async fn execute_raw_for_tests(&self, sql: &str) -> Result<u64, String> {
+        self.db
+            .execute_unprepared(sql)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The version of the event payload format; bumped when a payload's shape changes.
+pub const EVENT_SCHEMA_VERSION: i32 = 1;
+const STATUS_OPEN: &str = "OPEN";
+const STATUS_CLOSED: &str = "CLOSED";
+
+fn already_processed(done: processed_commands::Model) -> Result<CommandOutcome, StoreError> {
+    match done.case_id {
+        Some(case_id) => Ok(CommandOutcome::AlreadyProcessed {
+            case_id: CaseId(case_id),
+            version: done.version,
+        }),
+        None => Err(StoreError::CommandIdReused),
+    }
+}
+
+async fn insert_processed(
+    txn: &DatabaseTransaction,
+    command_id: Uuid,
+    case_id: Option<Uuid>,
+    child_id: Option<Uuid>,
+    version: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let model = processed_commands::ActiveModel {
+        command_id: Set(command_id),
+        case_id: Set(case_id),
+        child_id: Set(child_id),
+        version: Set(version),
+        recorded_at: Set(now),
+    };
+    processed_commands::Entity::insert(model)
+        .exec_without_returning(txn)
+        .await
+        .map_err(StoreError::from_db)?;
+    Ok(())
+}
+
+fn decode_state(json: &str) -> Result<CaseState, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("case state: {e}")))
+}
+
+fn case_row(state: &CaseState, version: i64, now: DateTime<Utc>) -> Result<cases::ActiveModel, StoreError> {
+    let json = serde_json::to_string(state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let primary = state.primary_plan();
+    Ok(cases::ActiveModel {
+        id: Set(state.id.0),
+        child_id: Set(state.child_id.0),
+        local_authority: Set(state.local_authority.clone()),
+        team: Set(state.team.clone()),
+        allocated_worker: Set(state.allocated_worker.clone()),
+        entered_care_on: Set(state.entered_care_on),
+        left_care_on: Set(state.closed.map(|c| c.on)),
+        reason_ceased: Set(state.closed.map(|c| c.reason.code().to_owned())),
+        primary_route: Set(primary.map(|p| p.route.key().to_owned())),
+        primary_step: Set(primary.map(|p| p.current_step().to_owned())),
+        parallel_route: Set(state.parallel_plan().map(|p| p.route.key().to_owned())),
+        status: Set(if state.is_open() { STATUS_OPEN } else { STATUS_CLOSED }.to_owned()),
+        version: Set(version),
+        state: Set(json),
+        updated_at: Set(now),
+    })
+}
+
+async fn replace_deadlines(txn: &DatabaseTransaction, state: &CaseState, deadlines: &[Deadline]) -> Result<(), StoreError> {
+    case_deadlines::Entity::delete_many()
+        .filter(case_deadlines::Column::CaseId.eq(state.id.0))
+        .exec(txn)
+        .await
+        .map_err(StoreError::from_db)?;
+    if deadlines.is_empty() {
+        return Ok(());
+    }
+    let rows = deadlines
+        .iter()
+        .map(|d| deadline_row(state, d))
+        .collect::<Result<Vec<_>, _>>()?;
+    case_deadlines::Entity::insert_many(rows)
+        .exec_without_returning(txn)
+        .await
+        .map_err(StoreError::from_db)?;
+    Ok(())
+}
+
+fn to_json_string<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn from_json_string<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+fn deadline_row(state: &CaseState, d: &Deadline) -> Result<case_deadlines::ActiveModel, StoreError> {
+    Ok(case_deadlines::ActiveModel {
+        case_id: Set(state.id.0),
+        deadline_key: Set(d.key.clone()),
+        rule: Set(d.rule.clone()),
+        label: Set(d.label.clone()),
+        category: Set(to_json_string(&d.category)?),
+        route: Set(d.route.map(|r| r.key().to_owned())),
+        plan_id: Set(d.plan_id.and_then(|p| i32::try_from(p).ok())),
+        started_on: Set(d.started_on),
+        due_on: Set(d.due_on),
+        period: Set(to_json_string(&d.period)?),
+        basis: Set(to_json_string(&d.basis)?),
+        reference: Set(d.reference.clone()),
+        after_panel: Set(d.after_panel),
+        local_authority: Set(state.local_authority.clone()),
+        team: Set(state.team.clone()),
+    })
+}
+
+fn deadline_from_row(m: case_deadlines::Model) -> Result<Deadline, StoreError> {
+    Ok(Deadline {
+        key: m.deadline_key,
+        rule: m.rule,
+        label: m.label,
+        category: from_json_string(&m.category, "deadline category")?,
+        route: match m.route {
+            Some(key) => Some(
+                permanence_domain::Route::from_key(&key)
+                    .ok_or_else(|| StoreError::Corrupt(format!("unknown route {key}")))?,
+            ),
+            None => None,
+        },
+        plan_id: m.plan_id.and_then(|p| u32::try_from(p).ok()),
+        started_on: m.started_on,
+        due_on: m.due_on,
+        period: from_json_string(&m.period, "deadline period")?,
+        basis: from_json_string(&m.basis, "deadline basis")?,
+        reference: m.reference,
+        after_panel: m.after_panel,
+    })
+}
+
+/// The keyset position of a drift row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DriftCursor {
+    pub due_on: NaiveDate,
+    pub case_id: CaseId,
+    pub key: String,
+}

@@ -1,0 +1,155 @@
+//! The records the store hands out and takes in.
+
+use crate::StoreError;
+use crate::entities::{case_events, cases, children};
+use chrono::{DateTime, NaiveDate, Utc};
+use permanence_domain::codes::Sex;
+use permanence_domain::{CaseId, CaseState, ChildId, Deadline, DriftStatus, Event, Route};
+use uuid::Uuid;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChildRecord {
+    pub id: ChildId,
+    pub local_authority: String,
+    pub reference: String,
+    pub birth_date: NaiveDate,
+    pub sex: Sex,
+    pub ethnicity: String,
+    pub name: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<children::Model> for ChildRecord {
+    type Error = StoreError;
+    fn try_from(m: children::Model) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: ChildId(m.id),
+            sex: Sex::parse(&m.sex).ok_or_else(|| StoreError::Corrupt("unknown sex code".into()))?,
+            local_authority: m.local_authority,
+            reference: m.reference,
+            birth_date: m.birth_date,
+            ethnicity: m.ethnicity,
+            name: m.name,
+            created_at: m.created_at,
+        })
+    }
+}
+
+/// A case as its projection holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseRecord {
+    pub id: CaseId,
+    pub child_id: ChildId,
+    pub version: i64,
+    pub state: CaseState,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<cases::Model> for CaseRecord {
+    type Error = StoreError;
+    fn try_from(m: cases::Model) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: CaseId(m.id),
+            child_id: ChildId(m.child_id),
+            version: m.version,
+            state: serde_json::from_str(&m.state)
+                .map_err(|e| StoreError::Corrupt(format!("case state: {e}")))?,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+/// An event with its envelope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub id: Uuid,
+    pub case_id: CaseId,
+    /// Gap-free per case, from 1.
+    pub sequence: i64,
+    pub event: Event,
+    pub actor: String,
+    pub occurred_on: NaiveDate,
+    pub recorded_at: DateTime<Utc>,
+    pub command_id: Uuid,
+    pub note: Option<String>,
+    pub schema_version: i32,
+}
+
+impl TryFrom<case_events::Model> for StoredEvent {
+    type Error = StoreError;
+    fn try_from(m: case_events::Model) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: m.id,
+            case_id: CaseId(m.case_id),
+            sequence: m.sequence,
+            event: serde_json::from_str(&m.payload)
+                .map_err(|e| StoreError::Corrupt(format!("event payload: {e}")))?,
+            actor: m.actor,
+            occurred_on: m.occurred_on,
+            recorded_at: m.recorded_at,
+            command_id: m.command_id,
+            note: m.note,
+            schema_version: m.schema_version,
+        })
+    }
+}
+
+/// An event to append, with the envelope fields the engine sets.
+#[derive(Clone, Debug)]
+pub struct NewEvent {
+    pub id: Uuid,
+    pub event: Event,
+    pub actor: String,
+    pub recorded_at: DateTime<Utc>,
+    pub note: Option<String>,
+}
+
+/// What a command changes: events to append, and the projections that follow from them.
+#[derive(Clone, Debug)]
+pub struct Changes {
+    pub events: Vec<NewEvent>,
+    pub state: CaseState,
+    pub deadlines: Vec<Deadline>,
+}
+
+#[derive(Clone, Debug)]
+pub enum CommandOutcome {
+    Applied {
+        case_id: CaseId,
+        version: i64,
+        events: Vec<StoredEvent>,
+    },
+    /// The command id was seen before: nothing was recorded this time.
+    AlreadyProcessed { case_id: CaseId, version: i64 },
+}
+
+/// Which cases to list. Unset fields do not filter.
+#[derive(Clone, Debug, Default)]
+pub struct CaseFilter {
+    pub local_authority: Option<String>,
+    pub route: Option<Route>,
+    pub step: Option<String>,
+    pub team: Option<String>,
+    pub allocated_worker: Option<String>,
+    pub open: Option<bool>,
+    /// Cases with a deadline in this drift status on a date, with the due-soon window in days.
+    pub drift: Option<(DriftStatus, NaiveDate, u32)>,
+}
+
+/// Which drifting deadlines to list.
+#[derive(Clone, Debug)]
+pub struct DriftFilter {
+    pub as_of: NaiveDate,
+    pub due_soon_days: u32,
+    pub route: Option<Route>,
+    pub team: Option<String>,
+    pub local_authority: Option<String>,
+    pub after_panel_only: bool,
+    pub overdue_only: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct DriftRow {
+    pub case_id: CaseId,
+    pub deadline: Deadline,
+}

@@ -1,0 +1,19 @@
+//! Database migrations: the only place the schema changes.
+//!
+//! A migration is never edited after it lands; a change is a new migration. Tables are
+//! declared through sea-query so that one definition serves SQLite and PostgreSQL; the
+//! append-only guard on `case_events` is a trigger, written once per backend.
+
+pub use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_initial::Migration)]
+    }
+}
