@@ -114,13 +114,25 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Children::Table)
                     .col(ColumnDef::new(Children::Id).uuid().not_null().primary_key())
-                    .col(ColumnDef::new(Children::LocalAuthority).string_len(9).not_null())
-                    .col(ColumnDef::new(Children::Reference).string_len(10).not_null())
+                    .col(
+                        ColumnDef::new(Children::LocalAuthority)
+                            .string_len(9)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Children::Reference)
+                            .string_len(10)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Children::BirthDate).date().not_null())
                     .col(ColumnDef::new(Children::Sex).string_len(1).not_null())
                     .col(ColumnDef::new(Children::Ethnicity).string_len(4).not_null())
                     .col(ColumnDef::new(Children::Name).string_len(200).null())
-                    .col(ColumnDef::new(Children::CreatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(Children::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -142,9 +154,17 @@ impl MigrationTrait for Migration {
                     .table(Cases::Table)
                     .col(ColumnDef::new(Cases::Id).uuid().not_null().primary_key())
                     .col(ColumnDef::new(Cases::ChildId).uuid().not_null())
-                    .col(ColumnDef::new(Cases::LocalAuthority).string_len(9).not_null())
+                    .col(
+                        ColumnDef::new(Cases::LocalAuthority)
+                            .string_len(9)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Cases::Team).string_len(100).null())
-                    .col(ColumnDef::new(Cases::AllocatedWorker).string_len(100).null())
+                    .col(
+                        ColumnDef::new(Cases::AllocatedWorker)
+                            .string_len(100)
+                            .null(),
+                    )
                     .col(ColumnDef::new(Cases::EnteredCareOn).date().not_null())
                     .col(ColumnDef::new(Cases::LeftCareOn).date().null())
                     .col(ColumnDef::new(Cases::ReasonCeased).string_len(3).null())
@@ -154,7 +174,11 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Cases::Status).string_len(6).not_null())
                     .col(ColumnDef::new(Cases::Version).big_integer().not_null())
                     .col(ColumnDef::new(Cases::State).text().not_null())
-                    .col(ColumnDef::new(Cases::UpdatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(Cases::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .foreign_key(
                         ForeignKey::create()
                             .from(Cases::Table, Cases::ChildId)
@@ -170,7 +194,13 @@ impl MigrationTrait for Migration {
             ("cases_primary_route", Cases::PrimaryRoute),
         ] {
             manager
-                .create_index(Index::create().name(name).table(Cases::Table).col(col).to_owned())
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(Cases::Table)
+                        .col(col)
+                        .to_owned(),
+                )
                 .await?;
         }
 
@@ -178,15 +208,36 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(CaseEvents::Table)
-                    .col(ColumnDef::new(CaseEvents::Id).uuid().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(CaseEvents::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(CaseEvents::CaseId).uuid().not_null())
-                    .col(ColumnDef::new(CaseEvents::Sequence).big_integer().not_null())
-                    .col(ColumnDef::new(CaseEvents::EventType).string_len(60).not_null())
-                    .col(ColumnDef::new(CaseEvents::SchemaVersion).integer().not_null())
+                    .col(
+                        ColumnDef::new(CaseEvents::Sequence)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(CaseEvents::EventType)
+                            .string_len(60)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(CaseEvents::SchemaVersion)
+                            .integer()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(CaseEvents::Payload).text().not_null())
                     .col(ColumnDef::new(CaseEvents::Actor).string_len(100).not_null())
                     .col(ColumnDef::new(CaseEvents::OccurredOn).date().not_null())
-                    .col(ColumnDef::new(CaseEvents::RecordedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(CaseEvents::RecordedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(CaseEvents::CommandId).uuid().not_null())
                     .col(ColumnDef::new(CaseEvents::Note).text().null())
                     .foreign_key(
@@ -214,19 +265,55 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(CaseDeadlines::Table)
                     .col(ColumnDef::new(CaseDeadlines::CaseId).uuid().not_null())
-                    .col(ColumnDef::new(CaseDeadlines::DeadlineKey).string_len(80).not_null())
-                    .col(ColumnDef::new(CaseDeadlines::Rule).string_len(80).not_null())
-                    .col(ColumnDef::new(CaseDeadlines::Label).string_len(200).not_null())
-                    .col(ColumnDef::new(CaseDeadlines::Category).string_len(20).not_null())
+                    .col(
+                        ColumnDef::new(CaseDeadlines::DeadlineKey)
+                            .string_len(80)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(CaseDeadlines::Rule)
+                            .string_len(80)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(CaseDeadlines::Label)
+                            .string_len(200)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(CaseDeadlines::Category)
+                            .string_len(20)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(CaseDeadlines::Route).string_len(40).null())
                     .col(ColumnDef::new(CaseDeadlines::PlanId).integer().null())
                     .col(ColumnDef::new(CaseDeadlines::StartedOn).date().not_null())
                     .col(ColumnDef::new(CaseDeadlines::DueOn).date().not_null())
-                    .col(ColumnDef::new(CaseDeadlines::Period).string_len(40).not_null())
-                    .col(ColumnDef::new(CaseDeadlines::Basis).string_len(20).not_null())
-                    .col(ColumnDef::new(CaseDeadlines::Reference).string_len(200).not_null())
-                    .col(ColumnDef::new(CaseDeadlines::AfterPanel).boolean().not_null())
-                    .col(ColumnDef::new(CaseDeadlines::LocalAuthority).string_len(9).not_null())
+                    .col(
+                        ColumnDef::new(CaseDeadlines::Period)
+                            .string_len(40)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(CaseDeadlines::Basis)
+                            .string_len(20)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(CaseDeadlines::Reference)
+                            .string_len(200)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(CaseDeadlines::AfterPanel)
+                            .boolean()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(CaseDeadlines::LocalAuthority)
+                            .string_len(9)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(CaseDeadlines::Team).string_len(100).null())
                     .primary_key(
                         Index::create()
@@ -257,11 +344,24 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(ProcessedCommands::Table)
-                    .col(ColumnDef::new(ProcessedCommands::CommandId).uuid().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(ProcessedCommands::CommandId)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(ProcessedCommands::CaseId).uuid().null())
                     .col(ColumnDef::new(ProcessedCommands::ChildId).uuid().null())
-                    .col(ColumnDef::new(ProcessedCommands::Version).big_integer().not_null())
-                    .col(ColumnDef::new(ProcessedCommands::RecordedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(ProcessedCommands::Version)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ProcessedCommands::RecordedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -286,7 +386,9 @@ impl MigrationTrait for Migration {
             Cases::Table.into_iden(),
             Children::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         if manager.get_database_backend() == DbBackend::Postgres {
             manager

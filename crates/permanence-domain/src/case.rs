@@ -5,11 +5,11 @@
 //! `evolve` applies an event to the state and never fails: history that was accepted once
 //! is never rejected on replay, even after a rule changes. `replay` folds `evolve`.
 
+use crate::DomainError;
 use crate::codes::{LegalStatus, PlacementProvider, PlacementType, ReasonCeased, ReversalReason};
 use crate::ids::{CaseId, ChildId};
 use crate::route::{PLAN_ENDORSED, Route, RouteCatalog, RouteDefinition};
 use crate::timescales::{ADOPTION_APPLICATION_RESIDENCE, MAX_EXTENSION_WEEKS};
-use crate::DomainError;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -224,7 +224,9 @@ impl CaseState {
     }
 
     pub fn active_plan(&self, route: Route) -> Option<&RoutePlan> {
-        self.plans.iter().find(|p| p.is_active() && p.route == route)
+        self.plans
+            .iter()
+            .find(|p| p.is_active() && p.route == route)
     }
 
     /// The date the plan for permanence was first recorded.
@@ -478,7 +480,11 @@ pub fn decide(state: Option<&CaseState>, command: &Command, ctx: &DecisionContex
         }
         Command::RecordHealthAssessment { on } => {
             check_date(case, *on, ctx, "occurredOn")?;
-            if case.health_assessments.last().is_some_and(|last| *on <= last.on) {
+            if case
+                .health_assessments
+                .last()
+                .is_some_and(|last| *on <= last.on)
+            {
                 return Err(DomainError::validation(
                     "occurredOn",
                     "a health assessment must be dated after the previous one",
@@ -497,7 +503,12 @@ pub fn decide(state: Option<&CaseState>, command: &Command, ctx: &DecisionContex
             let plan = case
                 .parallel_plan()
                 .ok_or_else(|| DomainError::not_allowed("the case has no parallel plan"))?;
-            check_not_before(*on, plan.last_date(), "occurredOn", "the plan's latest step")?;
+            check_not_before(
+                *on,
+                plan.last_date(),
+                "occurredOn",
+                "the plan's latest step",
+            )?;
             if plan.has_open_adoption_decision() {
                 return Err(open_adoption_decision());
             }
@@ -526,6 +537,12 @@ pub fn decide(state: Option<&CaseState>, command: &Command, ctx: &DecisionContex
                 )
             })?;
             check_not_before(*on, decided_on, "occurredOn", "the decision it reverses")?;
+            check_not_before(
+                *on,
+                plan.last_date(),
+                "occurredOn",
+                "the adoption plan's latest step",
+            )?;
             Ok(vec![
                 Event::AdoptionDecisionReversed {
                     plan_id: plan.id,
@@ -584,9 +601,7 @@ fn decide_open(open: &OpenCase, ctx: &DecisionContext<'_>) -> Decision {
 
 /// An ONS code of an English local authority: `E` and 8 digits (E10000003).
 pub fn is_local_authority_code(code: &str) -> bool {
-    code.len() == 9
-        && code.starts_with('E')
-        && code[1..].bytes().all(|b| b.is_ascii_digit())
+    code.len() == 9 && code.starts_with('E') && code[1..].bytes().all(|b| b.is_ascii_digit())
 }
 
 fn decide_episode(
@@ -651,7 +666,9 @@ fn decide_set_plan(
     ctx: &DecisionContext<'_>,
 ) -> Decision {
     check_date(case, on, ctx, "occurredOn")?;
-    let next_id = u32::try_from(case.plans.len()).unwrap_or(u32::MAX).saturating_add(1);
+    let next_id = u32::try_from(case.plans.len())
+        .unwrap_or(u32::MAX)
+        .saturating_add(1);
     let start = |role| Event::RoutePlanStarted {
         plan_id: next_id,
         route,
@@ -690,7 +707,12 @@ fn decide_set_plan(
                 if primary.has_open_adoption_decision() {
                     return Err(open_adoption_decision());
                 }
-                check_not_before(on, primary.last_date(), "occurredOn", "the current plan's latest step")?;
+                check_not_before(
+                    on,
+                    primary.last_date(),
+                    "occurredOn",
+                    "the current plan's latest step",
+                )?;
                 events.push(Event::RoutePlanEnded {
                     plan_id: primary.id,
                     on,
@@ -700,6 +722,12 @@ fn decide_set_plan(
             match case.parallel_plan() {
                 // Twin-track planning pays off: the parallel route becomes the plan, with its progress.
                 Some(parallel) if parallel.route == route => {
+                    check_not_before(
+                        on,
+                        parallel.last_date(),
+                        "occurredOn",
+                        "the parallel plan's latest step",
+                    )?;
                     events.push(Event::RoutePlanPromoted {
                         plan_id: parallel.id,
                         on,
@@ -718,7 +746,10 @@ fn open_adoption_decision() -> DomainError {
     )
 }
 
-fn definition_of<'a>(plan: &RoutePlan, ctx: &DecisionContext<'a>) -> Result<&'a RouteDefinition, DomainError> {
+fn definition_of<'a>(
+    plan: &RoutePlan,
+    ctx: &DecisionContext<'a>,
+) -> Result<&'a RouteDefinition, DomainError> {
     ctx.catalog.get(plan.route, plan.version).ok_or_else(|| {
         DomainError::InvalidDefinition(format!(
             "{} route v{} is not loaded",
@@ -819,9 +850,17 @@ fn decide_step(
     }])
 }
 
-fn decide_legal(case: &CaseState, on: NaiveDate, step: LegalStep, ctx: &DecisionContext<'_>) -> Decision {
+fn decide_legal(
+    case: &CaseState,
+    on: NaiveDate,
+    step: LegalStep,
+    ctx: &DecisionContext<'_>,
+) -> Decision {
     if on > ctx.today {
-        return Err(DomainError::validation("occurredOn", "cannot be in the future"));
+        return Err(DomainError::validation(
+            "occurredOn",
+            "cannot be in the future",
+        ));
     }
     if on < case.child_birth_date {
         return Err(DomainError::validation(
@@ -844,13 +883,19 @@ fn decide_legal(case: &CaseState, on: NaiveDate, step: LegalStep, ctx: &Decision
     };
     let need_proceedings = || {
         open_proceedings.ok_or_else(|| {
-            DomainError::not_allowed("care proceedings have not been issued")
+            if proceedings.is_some() {
+                DomainError::not_allowed("care proceedings have already concluded")
+            } else {
+                DomainError::not_allowed("care proceedings have not been issued")
+            }
         })
     };
     match step {
         LegalStep::PreProceedingsStarted => {
             if open_pre.is_some() {
-                return Err(DomainError::not_allowed("pre-proceedings have already started"));
+                return Err(DomainError::not_allowed(
+                    "pre-proceedings have already started",
+                ));
             }
             if pre.is_some() || proceedings.is_some() {
                 return Err(DomainError::not_allowed(
@@ -861,23 +906,32 @@ fn decide_legal(case: &CaseState, on: NaiveDate, step: LegalStep, ctx: &Decision
         LegalStep::LetterBeforeProceedingsSent => {
             let p = need_pre()?;
             if p.letter_on.is_some() {
-                return Err(DomainError::not_allowed("the letter before proceedings is already recorded"));
+                return Err(DomainError::not_allowed(
+                    "the letter before proceedings is already recorded",
+                ));
             }
             not_before(p.started_on, "the start of pre-proceedings")?;
         }
         LegalStep::PreProceedingsMeetingHeld => {
             let p = need_pre()?;
             let letter = p.letter_on.ok_or_else(|| {
-                DomainError::not_allowed("the pre-proceedings meeting needs the letter before proceedings first")
+                DomainError::not_allowed(
+                    "the pre-proceedings meeting needs the letter before proceedings first",
+                )
             })?;
             if p.meeting_on.is_some() {
-                return Err(DomainError::not_allowed("the pre-proceedings meeting is already recorded"));
+                return Err(DomainError::not_allowed(
+                    "the pre-proceedings meeting is already recorded",
+                ));
             }
             not_before(Some(letter), "the letter before proceedings")?;
         }
         LegalStep::PreProceedingsSteppedDown => {
             let p = need_pre()?;
-            not_before(p.meeting_on.or(p.letter_on).or(p.started_on), "the pre-proceedings")?;
+            not_before(
+                p.meeting_on.or(p.letter_on).or(p.started_on),
+                "the pre-proceedings",
+            )?;
         }
         LegalStep::ProceedingsIssued => {
             if proceedings.is_some() {
@@ -886,20 +940,27 @@ fn decide_legal(case: &CaseState, on: NaiveDate, step: LegalStep, ctx: &Decision
                 ));
             }
             if let Some(p) = open_pre {
-                not_before(p.meeting_on.or(p.letter_on).or(p.started_on), "the pre-proceedings")?;
+                not_before(
+                    p.meeting_on.or(p.letter_on).or(p.started_on),
+                    "the pre-proceedings",
+                )?;
             }
         }
         LegalStep::CaseManagementHearingHeld => {
             let p = need_proceedings()?;
             if p.case_management_hearing_on.is_some() {
-                return Err(DomainError::not_allowed("the case management hearing is already recorded"));
+                return Err(DomainError::not_allowed(
+                    "the case management hearing is already recorded",
+                ));
             }
             not_before(Some(p.issued_on), "the issue of proceedings")?;
         }
         LegalStep::IssuesResolutionHearingHeld => {
             let p = need_proceedings()?;
             if p.issues_resolution_hearing_on.is_some() {
-                return Err(DomainError::not_allowed("the issues resolution hearing is already recorded"));
+                return Err(DomainError::not_allowed(
+                    "the issues resolution hearing is already recorded",
+                ));
             }
             not_before(Some(p.issued_on), "the issue of proceedings")?;
         }
@@ -916,7 +977,9 @@ fn decide_legal(case: &CaseState, on: NaiveDate, step: LegalStep, ctx: &Decision
         LegalStep::FinalHearingHeld { .. } => {
             let p = need_proceedings()?;
             not_before(
-                p.issues_resolution_hearing_on.or(p.case_management_hearing_on).or(Some(p.issued_on)),
+                p.issues_resolution_hearing_on
+                    .or(p.case_management_hearing_on)
+                    .or(Some(p.issued_on)),
                 "the earlier hearings",
             )?;
         }
@@ -924,10 +987,27 @@ fn decide_legal(case: &CaseState, on: NaiveDate, step: LegalStep, ctx: &Decision
     Ok(vec![Event::LegalStepRecorded { on, step }])
 }
 
-fn decide_close(case: &CaseState, on: NaiveDate, reason: ReasonCeased, ctx: &DecisionContext<'_>) -> Decision {
+fn decide_close(
+    case: &CaseState,
+    on: NaiveDate,
+    reason: ReasonCeased,
+    ctx: &DecisionContext<'_>,
+) -> Decision {
     check_date(case, on, ctx, "occurredOn")?;
     if let Some(episode) = case.current_episode() {
         check_not_before(on, episode.starts_on, "occurredOn", "the current placement")?;
+    }
+    for plan in &case.plans {
+        let latest = plan
+            .ended
+            .map_or(plan.last_date(), |end| end.on.max(plan.last_date()));
+        check_not_before(on, latest, "occurredOn", "the latest step of a route plan")?;
+    }
+    if let Some(last) = case.reviews.last() {
+        check_not_before(on, *last, "occurredOn", "the latest review")?;
+    }
+    if let Some(last) = case.health_assessments.last() {
+        check_not_before(on, last.on, "occurredOn", "the latest health assessment")?;
     }
     let reached = |route: Route, step: &str| {
         case.plans
@@ -948,9 +1028,17 @@ fn decide_close(case: &CaseState, on: NaiveDate, reason: ReasonCeased, ctx: &Dec
     if reason.is_adoption() {
         needs(Route::Adoption, "adoption_order", "adoption order")?;
     } else if reason.is_special_guardianship() {
-        needs(Route::SpecialGuardianship, "sgo_granted", "special guardianship order")?;
+        needs(
+            Route::SpecialGuardianship,
+            "sgo_granted",
+            "special guardianship order",
+        )?;
     } else if reason == ReasonCeased::E41 {
-        needs(Route::ChildArrangementsOrder, "cao_granted", "child arrangements order")?;
+        needs(
+            Route::ChildArrangementsOrder,
+            "cao_granted",
+            "child arrangements order",
+        )?;
     }
     if !reason.is_adoption() && case.plans.iter().any(RoutePlan::has_open_adoption_decision) {
         return Err(open_adoption_decision());
@@ -969,7 +1057,12 @@ fn decide_close(case: &CaseState, on: NaiveDate, reason: ReasonCeased, ctx: &Dec
     Ok(events)
 }
 
-fn check_date(case: &CaseState, on: NaiveDate, ctx: &DecisionContext<'_>, field: &str) -> Result<(), DomainError> {
+fn check_date(
+    case: &CaseState,
+    on: NaiveDate,
+    ctx: &DecisionContext<'_>,
+    field: &str,
+) -> Result<(), DomainError> {
     if on > ctx.today {
         return Err(DomainError::validation(field, "cannot be in the future"));
     }
@@ -982,9 +1075,17 @@ fn check_date(case: &CaseState, on: NaiveDate, ctx: &DecisionContext<'_>, field:
     Ok(())
 }
 
-fn check_not_before(on: NaiveDate, earlier: NaiveDate, field: &str, what: &str) -> Result<(), DomainError> {
+fn check_not_before(
+    on: NaiveDate,
+    earlier: NaiveDate,
+    field: &str,
+    what: &str,
+) -> Result<(), DomainError> {
     if on < earlier {
-        Err(DomainError::validation(field, format!("cannot be dated before {what}")))
+        Err(DomainError::validation(
+            field,
+            format!("cannot be dated before {what}"),
+        ))
     } else {
         Ok(())
     }
@@ -1002,7 +1103,10 @@ fn check_reference(value: Option<&str>, field: &str) -> Result<(), DomainError> 
 }
 
 /// PLACE_PROVIDER PR0 (a parent) goes with placement P1 and only with it (SSDA903 rule).
-fn check_provider(placement: PlacementType, provider: Option<PlacementProvider>) -> Result<(), DomainError> {
+fn check_provider(
+    placement: PlacementType,
+    provider: Option<PlacementProvider>,
+) -> Result<(), DomainError> {
     let with_parents = placement == PlacementType::P1;
     match provider {
         Some(PlacementProvider::PR0) if !with_parents => Err(DomainError::validation(
@@ -1082,7 +1186,10 @@ pub fn evolve(state: Option<CaseState>, event: &Event) -> Option<CaseState> {
         }),
         Event::ReviewHeld { on } => case.reviews.push(*on),
         Event::HealthAssessmentRecorded { on, kind } => {
-            case.health_assessments.push(HealthAssessment { on: *on, kind: *kind })
+            case.health_assessments.push(HealthAssessment {
+                on: *on,
+                kind: *kind,
+            })
         }
         Event::RoutePlanStarted {
             plan_id,
@@ -1107,7 +1214,10 @@ pub fn evolve(state: Option<CaseState>, event: &Event) -> Option<CaseState> {
             }
         }
         Event::RoutePlanEnded {
-            plan_id, on, reason, ..
+            plan_id,
+            on,
+            reason,
+            ..
         } => {
             if let Some(plan) = case.plan_mut(*plan_id) {
                 plan.ended = Some(PlanEnd {
@@ -1131,7 +1241,9 @@ pub fn evolve(state: Option<CaseState>, event: &Event) -> Option<CaseState> {
             }
         }
         Event::AdoptionDecisionReversed {
-            plan_id, on, reason,
+            plan_id,
+            on,
+            reason,
         } => {
             if let Some(plan) = case.plan_mut(*plan_id) {
                 plan.reversal = Some(Reversal {
@@ -1160,14 +1272,22 @@ fn apply_legal(legal: &mut LegalTrack, on: NaiveDate, step: LegalStep) {
             })
         }
         LegalStep::LetterBeforeProceedingsSent => {
-            legal.pre_proceedings.get_or_insert_with(PreProceedings::default).letter_on = Some(on)
+            legal
+                .pre_proceedings
+                .get_or_insert_with(PreProceedings::default)
+                .letter_on = Some(on)
         }
         LegalStep::PreProceedingsMeetingHeld => {
-            legal.pre_proceedings.get_or_insert_with(PreProceedings::default).meeting_on = Some(on)
+            legal
+                .pre_proceedings
+                .get_or_insert_with(PreProceedings::default)
+                .meeting_on = Some(on)
         }
         LegalStep::PreProceedingsSteppedDown => {
-            legal.pre_proceedings.get_or_insert_with(PreProceedings::default).ended =
-                Some((on, PreProceedingsOutcome::SteppedDown))
+            legal
+                .pre_proceedings
+                .get_or_insert_with(PreProceedings::default)
+                .ended = Some((on, PreProceedingsOutcome::SteppedDown))
         }
         LegalStep::ProceedingsIssued => {
             if let Some(pre) = legal.pre_proceedings.as_mut()

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 /// SSDA903 ETHNIC codes.
 pub const ETHNICITY_CODES: &[&str] = &[
-    "WBRI", "WIRI", "WIRT", "WOTH", "WROM", "MWBC", "MWBA", "MWAS", "MOTH", "AIND", "APKN",
-    "ABAN", "AOTH", "BCRB", "BAFR", "BOTH", "CHNE", "OOTH", "REFU", "NOBT",
+    "WBRI", "WIRI", "WIRT", "WOTH", "WROM", "MWBC", "MWBA", "MWAS", "MOTH", "AIND", "APKN", "ABAN",
+    "AOTH", "BCRB", "BAFR", "BOTH", "CHNE", "OOTH", "REFU", "NOBT",
 ];
 
 /// Longest local child reference the national return allows (SSDA903 CHILD).
@@ -48,7 +48,10 @@ impl NewChild {
             ));
         }
         if self.birth_date > today {
-            return Err(DomainError::validation("birthDate", "cannot be in the future"));
+            return Err(DomainError::validation(
+                "birthDate",
+                "cannot be in the future",
+            ));
         }
         if !ETHNICITY_CODES.contains(&self.ethnicity.as_str()) {
             return Err(DomainError::validation(
@@ -89,12 +92,18 @@ mod tests {
         assert!(child().validate(today).is_ok());
         let mut bad = child();
         bad.reference = "C-1".into();
-        assert!(matches!(bad.validate(today), Err(DomainError::Validation { field, .. }) if field == "reference"));
+        assert!(
+            matches!(bad.validate(today), Err(DomainError::Validation { field, .. }) if field == "reference")
+        );
         let mut bad = child();
         bad.ethnicity = "XXXX".into();
-        assert!(matches!(bad.validate(today), Err(DomainError::Validation { field, .. }) if field == "ethnicity"));
+        assert!(
+            matches!(bad.validate(today), Err(DomainError::Validation { field, .. }) if field == "ethnicity")
+        );
         let mut bad = child();
         bad.local_authority = "W06000001".into();
-        assert!(matches!(bad.validate(today), Err(DomainError::Validation { field, .. }) if field == "localAuthority"));
+        assert!(
+            matches!(bad.validate(today), Err(DomainError::Validation { field, .. }) if field == "localAuthority")
+        );
     }
 }

@@ -44,7 +44,11 @@ pub struct Deadline {
 }
 
 /// Open deadlines of a case. A closed case has none.
-pub fn derive_deadlines(case: &CaseState, catalog: &RouteCatalog, settings: &Timescales) -> Vec<Deadline> {
+pub fn derive_deadlines(
+    case: &CaseState,
+    catalog: &RouteCatalog,
+    settings: &Timescales,
+) -> Vec<Deadline> {
     if !case.is_open() {
         return vec![];
     }
@@ -58,7 +62,14 @@ pub fn derive_deadlines(case: &CaseState, catalog: &RouteCatalog, settings: &Tim
     out
 }
 
-fn spine(key: &str, label: &str, started_on: NaiveDate, period: Period, basis: Basis, reference: &str) -> Deadline {
+fn spine(
+    key: &str,
+    label: &str,
+    started_on: NaiveDate,
+    period: Period,
+    basis: Basis,
+    reference: &str,
+) -> Deadline {
     Deadline {
         key: key.to_owned(),
         rule: key.to_owned(),
@@ -87,9 +98,30 @@ fn second_review_due(case: &CaseState) -> NaiveDate {
 fn care_planning(case: &CaseState, settings: &Timescales, out: &mut Vec<Deadline>) {
     const REVIEW_REF: &str = "CPPCR 2010 reg 33";
     let review = match case.reviews.as_slice() {
-        [] => spine("review", "first statutory review", case.entered_care_on, timescales::FIRST_REVIEW, Basis::Law, REVIEW_REF),
-        [first] => spine("review", "second statutory review", *first, timescales::SECOND_REVIEW, Basis::Law, REVIEW_REF),
-        [.., last] => spine("review", "statutory review", *last, timescales::LATER_REVIEW, Basis::Law, REVIEW_REF),
+        [] => spine(
+            "review",
+            "first statutory review",
+            case.entered_care_on,
+            timescales::FIRST_REVIEW,
+            Basis::Law,
+            REVIEW_REF,
+        ),
+        [first] => spine(
+            "review",
+            "second statutory review",
+            *first,
+            timescales::SECOND_REVIEW,
+            Basis::Law,
+            REVIEW_REF,
+        ),
+        [.., last] => spine(
+            "review",
+            "statutory review",
+            *last,
+            timescales::LATER_REVIEW,
+            Basis::Law,
+            REVIEW_REF,
+        ),
     };
     out.push(review);
 
@@ -103,8 +135,10 @@ fn care_planning(case: &CaseState, settings: &Timescales, out: &mut Vec<Deadline
             Basis::Guidance,
             "statutory guidance: permanence plan by the second review",
         );
-        // The due date is the second review's, which chains from the first review when held.
+        // The due date is the second review's, which chains from the first review when held;
+        // the period is stated in days so that it agrees with the due date.
         d.due_on = due_on.max(case.entered_care_on);
+        d.period = Period::Days(u32::try_from((d.due_on - d.started_on).num_days()).unwrap_or(0));
         out.push(d);
     }
 
@@ -146,11 +180,12 @@ pub fn age_in_years(birth: NaiveDate, on: NaiveDate) -> i32 {
 }
 
 fn legal(case: &CaseState, settings: &Timescales, out: &mut Vec<Deadline>) {
-    let legal_deadline = |key: &str, label: &str, started_on, period: Period, basis, reference: &str| {
-        let mut d = spine(key, label, started_on, period, basis, reference);
-        d.category = DeadlineCategory::Legal;
-        d
-    };
+    let legal_deadline =
+        |key: &str, label: &str, started_on, period: Period, basis, reference: &str| {
+            let mut d = spine(key, label, started_on, period, basis, reference);
+            d.category = DeadlineCategory::Legal;
+            d
+        };
     if let Some(pre) = &case.legal.pre_proceedings
         && pre.ended.is_none()
         && let Some(started_on) = pre.started_on
@@ -189,7 +224,12 @@ fn legal(case: &CaseState, settings: &Timescales, out: &mut Vec<Deadline>) {
     }
 }
 
-fn route_deadlines(plan: &RoutePlan, catalog: &RouteCatalog, settings: &Timescales, out: &mut Vec<Deadline>) {
+fn route_deadlines(
+    plan: &RoutePlan,
+    catalog: &RouteCatalog,
+    settings: &Timescales,
+    out: &mut Vec<Deadline>,
+) {
     let Some(def) = catalog.get(plan.route, plan.version) else {
         return;
     };
@@ -199,7 +239,9 @@ fn route_deadlines(plan: &RoutePlan, catalog: &RouteCatalog, settings: &Timescal
         } else {
             plan.taken(rule.starts_at)
         };
-        let Some(started_on) = started_on else { continue };
+        let Some(started_on) = started_on else {
+            continue;
+        };
         if rule.met_by.iter().any(|k| plan.taken(k).is_some()) {
             continue;
         }

@@ -173,12 +173,17 @@ impl RouteDefinition {
         }
         let starts: Vec<_> = self.steps.iter().filter(|s| s.after.is_empty()).collect();
         if starts.len() != 1 || starts[0].key != PLAN_ENDORSED {
-            return fail(format!("the only step without a predecessor must be {PLAN_ENDORSED}"));
+            return fail(format!(
+                "the only step without a predecessor must be {PLAN_ENDORSED}"
+            ));
         }
         for step in &self.steps {
             for referenced in step.after.iter().chain(step.requires_any) {
                 if !keys.contains(referenced) {
-                    return fail(format!("step {} refers to unknown step {referenced}", step.key));
+                    return fail(format!(
+                        "step {} refers to unknown step {referenced}",
+                        step.key
+                    ));
                 }
             }
             if step.is_final && !self.next_steps(step.key).is_empty() {
@@ -205,7 +210,10 @@ impl RouteDefinition {
         }
         for rule in &self.deadline_rules {
             if !keys.contains(rule.starts_at) || rule.met_by.iter().any(|k| !keys.contains(k)) {
-                return fail(format!("deadline rule {} refers to an unknown step", rule.key));
+                return fail(format!(
+                    "deadline rule {} refers to an unknown step",
+                    rule.key
+                ));
             }
             if rule.met_by.is_empty() {
                 return fail(format!("deadline rule {} can never be met", rule.key));
@@ -311,9 +319,9 @@ fn standard_definitions() -> Vec<RouteDefinition> {
                 step!("plan_endorsed", "adoption plan endorsed", PlanEndorsed, SocialWorker, after []; "plan for permanence recorded at a review"),
                 step!("adoption_panel_recommendation", "adoption panel recommendation", PanelRecommendation, PanelChair, after ["plan_endorsed"]; "consent cases only (AAR reg 18)"),
                 step!("shobpa_decision", "decision that the child should be placed for adoption", Decision, AgencyDecisionMaker, after ["plan_endorsed", "adoption_panel_recommendation"]; "PlacedAdoption.DATE_PLACED"),
-                step!("placement_order", "placement order", CourtOrder, SocialWorker, after ["shobpa_decision"]; "legal status E1 (older cases D1)"),
+                step!("placement_order", "placement order", CourtOrder, SocialWorker, after ["shobpa_decision", "family_finding"]; "legal status E1 (older cases D1)"),
                 step!("family_finding", "family finding", Other, SocialWorker, after ["shobpa_decision", "placement_order"]; "linking with approved adopters"),
-                step!("matching_panel_recommendation", "matching panel recommendation", PanelRecommendation, PanelChair, after ["family_finding"]; "AAR reg 32"),
+                step!("matching_panel_recommendation", "matching panel recommendation", PanelRecommendation, PanelChair, after ["family_finding", "placement_order"], requires ["family_finding"]; "AAR reg 32"),
                 step!("match_decision", "match decision", Decision, AgencyDecisionMaker, after ["matching_panel_recommendation"], requires ["placement_order", "adoption_panel_recommendation"]; "AD1.DATE_MATCH"),
                 step!("placed_for_adoption", "placement for adoption", Placement, SocialWorker, after ["match_decision"]; "placement codes A3 to A6"),
                 step!("adoption_application", "adoption application", CourtOrder, SocialWorker, after ["placed_for_adoption"]; "not before 10 weeks' residence (ACA s42)"),
@@ -466,13 +474,19 @@ mod tests {
         let catalog = RouteCatalog::standard().expect("valid");
         assert_eq!(catalog.all().count(), Route::ALL.len());
         let adoption = catalog.current(Route::Adoption);
-        assert!(adoption.transitions().any(|t| t == ("family_finding", "matching_panel_recommendation")));
+        assert!(
+            adoption
+                .transitions()
+                .any(|t| t == ("family_finding", "matching_panel_recommendation"))
+        );
     }
 
     #[test]
     fn unreachable_step_is_refused() {
         let mut defs = standard_definitions();
-        defs[4].steps.push(step!("orphan", "orphan", Other, SocialWorker, after ["orphan"], final true; ""));
+        defs[4]
+            .steps
+            .push(step!("orphan", "orphan", Other, SocialWorker, after ["orphan"], final true; ""));
         let err = RouteCatalog::new(defs).expect_err("refused");
         assert!(err.to_string().contains("orphan"), "{err}");
     }
@@ -480,7 +494,9 @@ mod tests {
     #[test]
     fn dead_end_is_refused() {
         let mut defs = standard_definitions();
-        defs[4].steps.push(step!("limbo", "limbo", Other, SocialWorker, after ["plan_endorsed"]; ""));
+        defs[4]
+            .steps
+            .push(step!("limbo", "limbo", Other, SocialWorker, after ["plan_endorsed"]; ""));
         let err = RouteCatalog::new(defs).expect_err("refused");
         assert!(err.to_string().contains("no way forward"), "{err}");
     }

@@ -24,11 +24,15 @@ impl Period {
         let far_future = NaiveDate::MAX;
         match self {
             Period::WorkingDays(n) => calendar::add_working_days(start, n),
-            Period::Days(n) => start.checked_add_days(Days::new(n.into())).unwrap_or(far_future),
+            Period::Days(n) => start
+                .checked_add_days(Days::new(n.into()))
+                .unwrap_or(far_future),
             Period::Weeks(n) => start
                 .checked_add_days(Days::new(u64::from(n) * 7))
                 .unwrap_or(far_future),
-            Period::Months(n) => start.checked_add_months(Months::new(n)).unwrap_or(far_future),
+            Period::Months(n) => start
+                .checked_add_months(Months::new(n))
+                .unwrap_or(far_future),
         }
     }
 
@@ -149,7 +153,10 @@ impl Timescales {
                 "match_after_placement_order_days",
                 self.match_after_placement_order_days,
             ),
-            ("placement_after_match_days", self.placement_after_match_days),
+            (
+                "placement_after_match_days",
+                self.placement_after_match_days,
+            ),
             (
                 "long_term_match_confirmed_days",
                 self.long_term_match_confirmed_days,
@@ -196,12 +203,8 @@ impl Timescales {
             }
             Setting::PlacementAfterMatch => Period::Days(self.placement_after_match_days),
             Setting::LongTermMatchConfirmed => Period::Days(self.long_term_match_confirmed_days),
-            Setting::SpecialGuardianshipOrder => {
-                Period::Days(self.special_guardianship_order_days)
-            }
-            Setting::ReturnHomeAfterApproval => {
-                Period::Days(self.return_home_after_approval_days)
-            }
+            Setting::SpecialGuardianshipOrder => Period::Days(self.special_guardianship_order_days),
+            Setting::ReturnHomeAfterApproval => Period::Days(self.return_home_after_approval_days),
         }
     }
 }
@@ -229,7 +232,10 @@ mod tests {
 
     #[test]
     fn months_clamp_to_month_end() {
-        assert_eq!(Period::Months(1).after(date(2024, 1, 31)), date(2024, 2, 29));
+        assert_eq!(
+            Period::Months(1).after(date(2024, 1, 31)),
+            date(2024, 2, 29)
+        );
         assert_eq!(Period::Weeks(26).after(date(2024, 1, 1)), date(2024, 7, 1));
         assert_eq!(Period::WorkingDays(7).describe(), "7 working days");
     }

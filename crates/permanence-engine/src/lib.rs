@@ -21,7 +21,7 @@ use permanence_domain::{
     evolve, replay,
 };
 use permanence_store::{
-    CaseRecord, Changes, ChildRecord, CommandOutcome, NewEvent, RunError, StoredEvent, Store,
+    CaseRecord, Changes, ChildRecord, CommandOutcome, NewEvent, RunError, Store, StoredEvent,
 };
 use std::sync::Arc;
 use tokio::sync::broadcast;
@@ -104,7 +104,9 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("store", &self.store).finish()
+        f.debug_struct("Engine")
+            .field("store", &self.store)
+            .finish()
     }
 }
 
@@ -141,19 +143,32 @@ impl Engine {
     }
 
     /// Registers a child; the same command id twice registers one child.
-    pub async fn register_child(&self, meta: &CommandMeta, child: NewChild) -> Result<ChildRecord, EngineError> {
+    pub async fn register_child(
+        &self,
+        meta: &CommandMeta,
+        child: NewChild,
+    ) -> Result<ChildRecord, EngineError> {
         child.validate(self.today()).map_err(EngineError::Domain)?;
         let command_id = meta.command_id.unwrap_or_else(Uuid::now_v7);
         let (record, _created) = self
             .store
-            .register_child(command_id, ChildId(Uuid::now_v7()), &child, self.clock.now())
+            .register_child(
+                command_id,
+                ChildId(Uuid::now_v7()),
+                &child,
+                self.clock.now(),
+            )
             .await
             .map_err(EngineError::from_store)?;
         Ok(record)
     }
 
     /// Opens a period of care for a registered child.
-    pub async fn enter_care(&self, meta: &CommandMeta, input: EnterCare) -> Result<CaseOutcome, EngineError> {
+    pub async fn enter_care(
+        &self,
+        meta: &CommandMeta,
+        input: EnterCare,
+    ) -> Result<CaseOutcome, EngineError> {
         let child = self
             .store
             .child(input.child_id)
@@ -180,27 +195,42 @@ impl Engine {
     }
 
     /// Runs a command on an existing case.
-    pub async fn execute(&self, meta: &CommandMeta, case_id: CaseId, command: Command) -> Result<CaseOutcome, EngineError> {
+    pub async fn execute(
+        &self,
+        meta: &CommandMeta,
+        case_id: CaseId,
+        command: Command,
+    ) -> Result<CaseOutcome, EngineError> {
         if matches!(command, Command::OpenCase(_)) {
             return Err(EngineError::Internal("open a case with enter_care".into()));
         }
         self.run(meta, case_id, command, false).await
     }
 
-    async fn run(&self, meta: &CommandMeta, case_id: CaseId, command: Command, opening: bool) -> Result<CaseOutcome, EngineError> {
+    async fn run(
+        &self,
+        meta: &CommandMeta,
+        case_id: CaseId,
+        command: Command,
+        opening: bool,
+    ) -> Result<CaseOutcome, EngineError> {
         if let Some(note) = &meta.note
             && note.chars().count() > MAX_NOTE_LEN
         {
-            return Err(EngineError::Domain(permanence_domain::DomainError::validation(
-                "note",
-                format!("must be at most {MAX_NOTE_LEN} characters"),
-            )));
+            return Err(EngineError::Domain(
+                permanence_domain::DomainError::validation(
+                    "note",
+                    format!("must be at most {MAX_NOTE_LEN} characters"),
+                ),
+            ));
         }
         let command_id = meta.command_id.unwrap_or_else(Uuid::now_v7);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let outcome = self.run_once(meta, case_id, command_id, &command, opening).await;
+            let outcome = self
+                .run_once(meta, case_id, command_id, &command, opening)
+                .await;
             match outcome {
                 Err(EngineError::VersionConflict)
                     if meta.expected_version.is_none() && attempt < CONFLICT_RETRIES =>
@@ -231,36 +261,41 @@ impl Engine {
         let expected = meta.expected_version;
         let outcome = self
             .store
-            .run_case_command(case_id, command_id, now, |state: Option<&CaseState>, version| {
-                if state.is_none() && !opening {
-                    return Err(EngineError::NotFound("case"));
-                }
-                if let Some(expected) = expected
-                    && expected != version
-                {
-                    return Err(EngineError::VersionConflict);
-                }
-                let events = decide(state, command, &ctx).map_err(EngineError::Domain)?;
-                let new_state = events
-                    .iter()
-                    .fold(state.cloned(), evolve)
-                    .ok_or_else(|| EngineError::Internal("no state after events".into()))?;
-                let deadlines = derive_deadlines(&new_state, ctx.catalog, timescales);
-                Ok(Changes {
-                    events: events
-                        .into_iter()
-                        .map(|event| NewEvent {
-                            id: Uuid::now_v7(),
-                            event,
-                            actor: meta.actor.0.clone(),
-                            recorded_at: now,
-                            note: meta.note.clone(),
-                        })
-                        .collect(),
-                    state: new_state,
-                    deadlines,
-                })
-            })
+            .run_case_command(
+                case_id,
+                command_id,
+                now,
+                |state: Option<&CaseState>, version| {
+                    if state.is_none() && !opening {
+                        return Err(EngineError::NotFound("case"));
+                    }
+                    if let Some(expected) = expected
+                        && expected != version
+                    {
+                        return Err(EngineError::VersionConflict);
+                    }
+                    let events = decide(state, command, &ctx).map_err(EngineError::Domain)?;
+                    let new_state = events
+                        .iter()
+                        .fold(state.cloned(), evolve)
+                        .ok_or_else(|| EngineError::Internal("no state after events".into()))?;
+                    let deadlines = derive_deadlines(&new_state, ctx.catalog, timescales);
+                    Ok(Changes {
+                        events: events
+                            .into_iter()
+                            .map(|event| NewEvent {
+                                id: Uuid::now_v7(),
+                                event,
+                                actor: meta.actor.0.clone(),
+                                recorded_at: now,
+                                note: meta.note.clone(),
+                            })
+                            .collect(),
+                        state: new_state,
+                        deadlines,
+                    })
+                },
+            )
             .await;
         let (case_id, recorded, duplicate) = match outcome {
             Ok(CommandOutcome::Applied {
@@ -298,7 +333,11 @@ impl Engine {
             .await
             .map_err(EngineError::from_store)?
             .ok_or(EngineError::NotFound("case"))?;
-        let events = self.store.case_events(case_id).await.map_err(EngineError::from_store)?;
+        let events = self
+            .store
+            .case_events(case_id)
+            .await
+            .map_err(EngineError::from_store)?;
         let gap_free = events
             .iter()
             .enumerate()
@@ -312,7 +351,8 @@ impl Engine {
                 .map_err(EngineError::from_store)?
                 .remove(&case_id)
                 .unwrap_or_default();
-            let derived = derive_deadlines(&record.state, &self.config.catalog, &self.config.timescales);
+            let derived =
+                derive_deadlines(&record.state, &self.config.catalog, &self.config.timescales);
             stored == derived
         };
         Ok(gap_free

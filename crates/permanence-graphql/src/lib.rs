@@ -1,1 +1,84 @@
-//! placeholder
+//! The GraphQL API: schema, types, DataLoaders, error codes and paging.
+//!
+//! Writes go through the engine's commands; reads come from the store's projections,
+//! batched through DataLoaders so that a list costs one query per kind of data, not one per
+//! row. It has no HTTP (that is the server's): the actor arrives in the request's data.
+
+mod error;
+mod loaders;
+mod mutation;
+mod query;
+mod scalars;
+mod subscription;
+mod types;
+
+pub use error::ErrorCode;
+pub use scalars::Date;
+
+use async_graphql::Schema;
+use permanence_engine::{Actor, Engine};
+
+pub type PermanenceSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
+
+/// Limits that keep one request from costing the server more than a page of work.
+#[derive(Clone, Copy, Debug)]
+pub struct SchemaLimits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+}
+
+impl Default for SchemaLimits {
+    fn default() -> Self {
+        Self {
+            max_depth: 12,
+            max_complexity: 5_000,
+        }
+    }
+}
+
+/// The most items one page may hold.
+pub const MAX_PAGE_SIZE: usize = 100;
+
+/// Builds the schema around an engine.
+pub fn build_schema(engine: Engine, limits: SchemaLimits) -> PermanenceSchema {
+    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
+        .data(engine)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .finish()
+}
+
+/// The per-request data the server adds: who is asking, and fresh DataLoaders (so that
+/// nothing cached outlives the request).
+pub fn request_data(engine: &Engine, actor: Actor) -> (Actor, loaders::Loaders) {
+    (actor, loaders::Loaders::new(engine))
+}
+
+/// Adds the per-request data to a request.
+pub fn prepare_request(
+    request: async_graphql::Request,
+    engine: &Engine,
+    actor: Actor,
+) -> async_graphql::Request {
+    let (actor, loaders) = request_data(engine, actor);
+    request.data(actor).data(loaders)
+}
+
+/// The schema in SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
+        .finish()
+        .sdl()
+}
+
+/// Gives every error a code. Errors from resolvers carry one already; errors raised before
+/// execution (parse errors, depth and complexity limits, unknown fields) do not, and are
+/// the client's request being refused.
+pub fn ensure_error_codes(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", ErrorCode::BadRequest.as_str());
+        }
+    }
+}

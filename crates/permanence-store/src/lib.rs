@@ -20,8 +20,8 @@ use permanence_migrations::{Migrator, MigratorTrait};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
 use std::collections::HashMap;
 use std::time::Duration;
@@ -43,7 +43,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("backend", &self.backend).finish()
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish()
     }
 }
 
@@ -63,23 +65,25 @@ impl Store {
             ));
         };
         let mut options = ConnectOptions::new(url.to_owned());
-        options.sqlx_logging(false).connect_timeout(Duration::from_secs(10));
+        options
+            .sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(10));
         if backend == Backend::Sqlite {
             // WAL lets readers run beside the one writer; FULL sync keeps a committed step
             // through a power cut; foreign keys are off by default in SQLite.
-            options
-                .max_connections(8)
-                .map_sqlx_sqlite_opts(|opts| {
-                    opts.create_if_missing(true)
-                        .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                        .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
-                        .busy_timeout(SQLITE_BUSY_TIMEOUT)
-                        .foreign_keys(true)
-                });
+            options.max_connections(8).map_sqlx_sqlite_opts(|opts| {
+                opts.create_if_missing(true)
+                    .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                    .foreign_keys(true)
+            });
         } else {
             options.max_connections(16);
         }
-        let db = Database::connect(options).await.map_err(StoreError::from_db)?;
+        let db = Database::connect(options)
+            .await
+            .map_err(StoreError::from_db)?;
         Ok(Self { db, backend })
     }
 
@@ -89,7 +93,9 @@ impl Store {
 
     /// Applies every migration not yet applied.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        Migrator::up(&self.db, None).await.map_err(StoreError::from_db)
+        Migrator::up(&self.db, None)
+            .await
+            .map_err(StoreError::from_db)
     }
 
     /// Whether the database answers.
@@ -122,6 +128,42 @@ impl Store {
         child: &permanence_domain::child::NewChild,
         now: DateTime<Utc>,
     ) -> Result<(ChildRecord, bool), StoreError> {
+        match self.try_register_child(command_id, id, child, now).await {
+            Err(err @ (StoreError::DuplicateCommand | StoreError::Conflict(_))) => {
+                // A concurrent request with the same command id may have registered the child.
+                match self.processed(command_id).await? {
+                    Some(done) => {
+                        let child_id = done.child_id.ok_or(StoreError::CommandIdReused)?;
+                        let record = self
+                            .child(ChildId(child_id))
+                            .await?
+                            .ok_or(StoreError::NotFound)?;
+                        Ok((record, false))
+                    }
+                    None => Err(err),
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn processed(
+        &self,
+        command_id: Uuid,
+    ) -> Result<Option<processed_commands::Model>, StoreError> {
+        processed_commands::Entity::find_by_id(command_id)
+            .one(&self.db)
+            .await
+            .map_err(StoreError::from_db)
+    }
+
+    async fn try_register_child(
+        &self,
+        command_id: Uuid,
+        id: ChildId,
+        child: &permanence_domain::child::NewChild,
+        now: DateTime<Utc>,
+    ) -> Result<(ChildRecord, bool), StoreError> {
         let txn = self.begin_write().await?;
         if let Some(done) = processed_commands::Entity::find_by_id(command_id)
             .one(&txn)
@@ -130,7 +172,10 @@ impl Store {
         {
             txn.rollback().await.map_err(StoreError::from_db)?;
             let child_id = done.child_id.ok_or(StoreError::CommandIdReused)?;
-            let record = self.child(ChildId(child_id)).await?.ok_or(StoreError::NotFound)?;
+            let record = self
+                .child(ChildId(child_id))
+                .await?
+                .ok_or(StoreError::NotFound)?;
             return Ok((record, false));
         }
         let model = children::ActiveModel {
@@ -161,7 +206,10 @@ impl Store {
         model.map(ChildRecord::try_from).transpose()
     }
 
-    pub async fn children_by_ids(&self, ids: &[ChildId]) -> Result<HashMap<ChildId, ChildRecord>, StoreError> {
+    pub async fn children_by_ids(
+        &self,
+        ids: &[ChildId],
+    ) -> Result<HashMap<ChildId, ChildRecord>, StoreError> {
         let mut out = HashMap::new();
         for chunk in ids.chunks(500) {
             let models = children::Entity::find()
@@ -191,7 +239,11 @@ impl Store {
         if let Some(after) = after {
             query = query.filter(children::Column::Id.gt(after.0));
         }
-        let models = query.limit(limit).all(&self.db).await.map_err(StoreError::from_db)?;
+        let models = query
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(StoreError::from_db)?;
         models.into_iter().map(ChildRecord::try_from).collect()
     }
 
@@ -211,16 +263,19 @@ impl Store {
     where
         F: FnOnce(Option<&CaseState>, i64) -> Result<Changes, E>,
     {
-        let result = self.try_run_case_command(case_id, command_id, now, decide).await;
+        let result = self
+            .try_run_case_command(case_id, command_id, now, decide)
+            .await;
         match result {
-            Err(RunError::Store(StoreError::DuplicateCommand)) => {
-                // A concurrent request with the same command id won the race; answer as it did.
-                let done = processed_commands::Entity::find_by_id(command_id)
-                    .one(&self.db)
-                    .await
-                    .map_err(|e| RunError::Store(StoreError::from_db(e)))?
-                    .ok_or(RunError::Store(StoreError::NotFound))?;
-                already_processed(done).map_err(RunError::Store)
+            Err(RunError::Store(
+                err @ (StoreError::DuplicateCommand | StoreError::Conflict(_)),
+            )) => {
+                // On PostgreSQL a concurrent request with the same command id may have won the
+                // race (its unique violation surfaces only once it commits): answer as it did.
+                match self.processed(command_id).await.map_err(RunError::Store)? {
+                    Some(done) => already_processed(done, case_id).map_err(RunError::Store),
+                    None => Err(RunError::Store(err)),
+                }
             }
             other => other,
         }
@@ -250,10 +305,13 @@ impl Store {
             .map_err(store_err)?
         {
             txn.rollback().await.map_err(store_err)?;
-            return already_processed(done).map_err(RunError::Store);
+            return already_processed(done, case_id).map_err(RunError::Store);
         }
         let (state, version) = match &current {
-            Some(model) => (Some(decode_state(&model.state).map_err(RunError::Store)?), model.version),
+            Some(model) => (
+                Some(decode_state(&model.state).map_err(RunError::Store)?),
+                model.version,
+            ),
             None => (None, 0),
         };
         let changes = match decide(state.as_ref(), version) {
@@ -352,7 +410,10 @@ impl Store {
         model.map(CaseRecord::try_from).transpose()
     }
 
-    pub async fn cases_by_ids(&self, ids: &[CaseId]) -> Result<HashMap<CaseId, CaseRecord>, StoreError> {
+    pub async fn cases_by_ids(
+        &self,
+        ids: &[CaseId],
+    ) -> Result<HashMap<CaseId, CaseRecord>, StoreError> {
         let mut out = HashMap::new();
         for chunk in ids.chunks(500) {
             let models = cases::Entity::find()
@@ -369,7 +430,10 @@ impl Store {
     }
 
     /// The periods of care of children, oldest first, for many children in one query.
-    pub async fn cases_of_children(&self, ids: &[ChildId]) -> Result<HashMap<ChildId, Vec<CaseRecord>>, StoreError> {
+    pub async fn cases_of_children(
+        &self,
+        ids: &[ChildId],
+    ) -> Result<HashMap<ChildId, Vec<CaseRecord>>, StoreError> {
         let mut out: HashMap<ChildId, Vec<CaseRecord>> = HashMap::new();
         for chunk in ids.chunks(500) {
             let models = cases::Entity::find()
@@ -387,7 +451,12 @@ impl Store {
     }
 
     /// A page of cases matching the filter, in creation order after the cursor.
-    pub async fn cases_page(&self, filter: &CaseFilter, after: Option<CaseId>, limit: u64) -> Result<Vec<CaseRecord>, StoreError> {
+    pub async fn cases_page(
+        &self,
+        filter: &CaseFilter,
+        after: Option<CaseId>,
+        limit: u64,
+    ) -> Result<Vec<CaseRecord>, StoreError> {
         let mut query = cases::Entity::find().order_by_asc(cases::Column::Id);
         if let Some(after) = after {
             query = query.filter(cases::Column::Id.gt(after.0));
@@ -408,12 +477,17 @@ impl Store {
             query = query.filter(cases::Column::AllocatedWorker.eq(worker.as_str()));
         }
         if let Some(open) = filter.open {
-            query = query.filter(cases::Column::Status.eq(if open { STATUS_OPEN } else { STATUS_CLOSED }));
+            query = query.filter(cases::Column::Status.eq(if open {
+                STATUS_OPEN
+            } else {
+                STATUS_CLOSED
+            }));
         }
         if let Some((status, as_of, due_soon_days)) = filter.drift {
             let soon = as_of + chrono::Days::new(due_soon_days.into());
             let mut sub = Query::select();
-            sub.column(case_deadlines::Column::CaseId).from(case_deadlines::Entity);
+            sub.column(case_deadlines::Column::CaseId)
+                .from(case_deadlines::Entity);
             match status {
                 permanence_domain::DriftStatus::Overdue => {
                     sub.and_where(Expr::col(case_deadlines::Column::DueOn).lt(as_of));
@@ -432,17 +506,28 @@ impl Store {
                 query.filter(cases::Column::Id.in_subquery(sub.to_owned()))
             };
         }
-        let models = query.limit(limit).all(&self.db).await.map_err(StoreError::from_db)?;
+        let models = query
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(StoreError::from_db)?;
         models.into_iter().map(CaseRecord::try_from).collect()
     }
 
     /// Every event of a case, in order.
     pub async fn case_events(&self, id: CaseId) -> Result<Vec<StoredEvent>, StoreError> {
-        Ok(self.events_of_cases(&[id]).await?.remove(&id).unwrap_or_default())
+        Ok(self
+            .events_of_cases(&[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default())
     }
 
     /// The events of many cases in one query per 500 cases.
-    pub async fn events_of_cases(&self, ids: &[CaseId]) -> Result<HashMap<CaseId, Vec<StoredEvent>>, StoreError> {
+    pub async fn events_of_cases(
+        &self,
+        ids: &[CaseId],
+    ) -> Result<HashMap<CaseId, Vec<StoredEvent>>, StoreError> {
         let mut out: HashMap<CaseId, Vec<StoredEvent>> = HashMap::new();
         for chunk in ids.chunks(500) {
             let models = case_events::Entity::find()
@@ -461,7 +546,10 @@ impl Store {
     }
 
     /// The open deadlines of many cases, soonest first.
-    pub async fn deadlines_of_cases(&self, ids: &[CaseId]) -> Result<HashMap<CaseId, Vec<Deadline>>, StoreError> {
+    pub async fn deadlines_of_cases(
+        &self,
+        ids: &[CaseId],
+    ) -> Result<HashMap<CaseId, Vec<Deadline>>, StoreError> {
         let mut out: HashMap<CaseId, Vec<Deadline>> = HashMap::new();
         for chunk in ids.chunks(500) {
             let models = case_deadlines::Entity::find()
@@ -473,14 +561,21 @@ impl Store {
                 .map_err(StoreError::from_db)?;
             for model in models {
                 let case_id = CaseId(model.case_id);
-                out.entry(case_id).or_default().push(deadline_from_row(model)?);
+                out.entry(case_id)
+                    .or_default()
+                    .push(deadline_from_row(model)?);
             }
         }
         Ok(out)
     }
 
     /// Open deadlines overdue or due soon on `as_of`, most overdue first, after the cursor.
-    pub async fn drift_page(&self, filter: &DriftFilter, after: Option<&DriftCursor>, limit: u64) -> Result<Vec<DriftRow>, StoreError> {
+    pub async fn drift_page(
+        &self,
+        filter: &DriftFilter,
+        after: Option<&DriftCursor>,
+        limit: u64,
+    ) -> Result<Vec<DriftRow>, StoreError> {
         let soon = filter.as_of + chrono::Days::new(filter.due_soon_days.into());
         let mut query = case_deadlines::Entity::find()
             .filter(case_deadlines::Column::DueOn.lte(soon))
@@ -510,7 +605,11 @@ impl Store {
             query = query.filter(
                 sea_orm::Condition::any()
                     .add(due.gt(cursor.due_on))
-                    .add(sea_orm::Condition::all().add(due.eq(cursor.due_on)).add(case.gt(cursor.case_id.0)))
+                    .add(
+                        sea_orm::Condition::all()
+                            .add(due.eq(cursor.due_on))
+                            .add(case.gt(cursor.case_id.0)),
+                    )
                     .add(
                         sea_orm::Condition::all()
                             .add(due.eq(cursor.due_on))
@@ -519,12 +618,19 @@ impl Store {
                     ),
             );
         }
-        let models = query.limit(limit).all(&self.db).await.map_err(StoreError::from_db)?;
+        let models = query
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(StoreError::from_db)?;
         models
             .into_iter()
             .map(|m| {
                 let case_id = CaseId(m.case_id);
-                Ok(DriftRow { case_id, deadline: deadline_from_row(m)? })
+                Ok(DriftRow {
+                    case_id,
+                    deadline: deadline_from_row(m)?,
+                })
             })
             .collect()
     }
@@ -558,13 +664,20 @@ pub const EVENT_SCHEMA_VERSION: i32 = 1;
 const STATUS_OPEN: &str = "OPEN";
 const STATUS_CLOSED: &str = "CLOSED";
 
-fn already_processed(done: processed_commands::Model) -> Result<CommandOutcome, StoreError> {
+/// The answer to a command id seen before. Opening a case generates its id afresh on each
+/// attempt, so a repeated opening (whose first version is 1) answers with the case it opened.
+fn already_processed(
+    done: processed_commands::Model,
+    asked_for: CaseId,
+) -> Result<CommandOutcome, StoreError> {
     match done.case_id {
-        Some(case_id) => Ok(CommandOutcome::AlreadyProcessed {
-            case_id: CaseId(case_id),
-            version: done.version,
-        }),
-        None => Err(StoreError::CommandIdReused),
+        Some(case_id) if case_id == asked_for.0 || done.version == 1 => {
+            Ok(CommandOutcome::AlreadyProcessed {
+                case_id: CaseId(case_id),
+                version: done.version,
+            })
+        }
+        _ => Err(StoreError::CommandIdReused),
     }
 }
 
@@ -594,7 +707,11 @@ fn decode_state(json: &str) -> Result<CaseState, StoreError> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("case state: {e}")))
 }
 
-fn case_row(state: &CaseState, version: i64, now: DateTime<Utc>) -> Result<cases::ActiveModel, StoreError> {
+fn case_row(
+    state: &CaseState,
+    version: i64,
+    now: DateTime<Utc>,
+) -> Result<cases::ActiveModel, StoreError> {
     let json = serde_json::to_string(state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let primary = state.primary_plan();
     Ok(cases::ActiveModel {
@@ -609,14 +726,23 @@ fn case_row(state: &CaseState, version: i64, now: DateTime<Utc>) -> Result<cases
         primary_route: Set(primary.map(|p| p.route.key().to_owned())),
         primary_step: Set(primary.map(|p| p.current_step().to_owned())),
         parallel_route: Set(state.parallel_plan().map(|p| p.route.key().to_owned())),
-        status: Set(if state.is_open() { STATUS_OPEN } else { STATUS_CLOSED }.to_owned()),
+        status: Set(if state.is_open() {
+            STATUS_OPEN
+        } else {
+            STATUS_CLOSED
+        }
+        .to_owned()),
         version: Set(version),
         state: Set(json),
         updated_at: Set(now),
     })
 }
 
-async fn replace_deadlines(txn: &DatabaseTransaction, state: &CaseState, deadlines: &[Deadline]) -> Result<(), StoreError> {
+async fn replace_deadlines(
+    txn: &DatabaseTransaction,
+    state: &CaseState,
+    deadlines: &[Deadline],
+) -> Result<(), StoreError> {
     case_deadlines::Entity::delete_many()
         .filter(case_deadlines::Column::CaseId.eq(state.id.0))
         .exec(txn)
@@ -640,11 +766,17 @@ fn to_json_string<T: serde::Serialize>(value: &T) -> Result<String, StoreError> 
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn from_json_string<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, StoreError> {
+fn from_json_string<T: serde::de::DeserializeOwned>(
+    text: &str,
+    what: &str,
+) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
-fn deadline_row(state: &CaseState, d: &Deadline) -> Result<case_deadlines::ActiveModel, StoreError> {
+fn deadline_row(
+    state: &CaseState,
+    d: &Deadline,
+) -> Result<case_deadlines::ActiveModel, StoreError> {
     Ok(case_deadlines::ActiveModel {
         case_id: Set(state.id.0),
         deadline_key: Set(d.key.clone()),

@@ -24,7 +24,8 @@ impl TryFrom<children::Model> for ChildRecord {
     fn try_from(m: children::Model) -> Result<Self, StoreError> {
         Ok(Self {
             id: ChildId(m.id),
-            sex: Sex::parse(&m.sex).ok_or_else(|| StoreError::Corrupt("unknown sex code".into()))?,
+            sex: Sex::parse(&m.sex)
+                .ok_or_else(|| StoreError::Corrupt("unknown sex code".into()))?,
             local_authority: m.local_authority,
             reference: m.reference,
             birth_date: m.birth_date,

@@ -1,0 +1,536 @@
+//! Mutations: each is one engine command, in one transaction.
+//!
+//! Every case mutation takes the date the step happened (`occurredOn`), an optional note,
+//! an optional `expectedVersion` (refused with VERSION_CONFLICT when the case has moved on)
+//! and an optional `commandId` (the same id twice records once).
+
+use crate::error::{ApiResult, internal, validation};
+use crate::scalars::Date;
+use crate::types::{CaseNode, ChildNode, PlanRole, RouteKind, Sex, TimelineEventNode, engine};
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use permanence_domain::CaseId;
+use permanence_domain::case::{self, Command, LegalStep};
+use permanence_domain::child::NewChild;
+use permanence_domain::codes::{
+    LegalStatus, PlacementProvider, PlacementType, ReasonCeased, ReversalReason,
+};
+use permanence_engine::{Actor, CaseOutcome, CommandMeta, EnterCare};
+use uuid::Uuid;
+
+pub struct Mutation;
+
+/// What a case mutation answers.
+#[derive(SimpleObject)]
+pub struct CasePayload {
+    /// The case as it stands after the command.
+    case: CaseNode,
+    /// The events this command recorded (empty when `duplicate`).
+    recorded: Vec<TimelineEventNode>,
+    /// The command id had been seen before: nothing new was recorded.
+    duplicate: bool,
+}
+
+impl From<CaseOutcome> for CasePayload {
+    fn from(o: CaseOutcome) -> Self {
+        Self {
+            case: CaseNode(o.case),
+            recorded: o.recorded.into_iter().map(TimelineEventNode).collect(),
+            duplicate: o.duplicate,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct RegisterChildPayload {
+    child: ChildNode,
+}
+
+#[derive(InputObject)]
+pub struct RegisterChildInput {
+    /// ONS code of the local authority (E10000003).
+    local_authority: String,
+    /// The authority's reference for the child (SSDA903 CHILD, up to 10 letters or digits).
+    reference: String,
+    birth_date: Date,
+    sex: Sex,
+    /// SSDA903 ethnicity code (WBRI, ...).
+    ethnicity: String,
+    name: Option<String>,
+    command_id: Option<Uuid>,
+}
+
+#[derive(InputObject)]
+pub struct EnterCareInput {
+    child_id: Uuid,
+    entered_care_on: Date,
+    /// SSDA903 LS (C1, C2, E1, V2, ...).
+    legal_status: String,
+    /// SSDA903 PLACE (U3, U6, K2, P1, ...).
+    placement: String,
+    /// SSDA903 PLACE_PROVIDER (PR0 to PR5).
+    provider: Option<String>,
+    /// The carer's reference (not a name).
+    carer: Option<String>,
+    team: Option<String>,
+    allocated_worker: Option<String>,
+    note: Option<String>,
+    command_id: Option<Uuid>,
+}
+
+#[derive(InputObject)]
+pub struct AllocateCaseInput {
+    case_id: Uuid,
+    occurred_on: Date,
+    team: Option<String>,
+    allocated_worker: Option<String>,
+    note: Option<String>,
+    expected_version: Option<i64>,
+    command_id: Option<Uuid>,
+}
+
+/// A change of placement, carer or legal status; fields left out carry over.
+#[derive(InputObject)]
+pub struct RecordPlacementChangeInput {
+    case_id: Uuid,
+    occurred_on: Date,
+    legal_status: Option<String>,
+    placement: Option<String>,
+    provider: Option<String>,
+    carer: Option<String>,
+    note: Option<String>,
+    expected_version: Option<i64>,
+    command_id: Option<Uuid>,
+}
+
+/// A dated event on a case with nothing more to say (a review held, a health assessment).
+#[derive(InputObject)]
+pub struct RecordDatedInput {
+    case_id: Uuid,
+    occurred_on: Date,
+    note: Option<String>,
+    expected_version: Option<i64>,
+    command_id: Option<Uuid>,
+}
+
+#[derive(InputObject)]
+pub struct SetRoutePlanInput {
+    case_id: Uuid,
+    route: RouteKind,
+    #[graphql(default_with = "PlanRole::Primary")]
+    role: PlanRole,
+    /// The date the plan was endorsed (at a review).
+    occurred_on: Date,
+    note: Option<String>,
+    expected_version: Option<i64>,
+    command_id: Option<Uuid>,
+}
+
+#[derive(InputObject)]
+pub struct RecordRouteStepInput {
+    case_id: Uuid,
+    route: RouteKind,
+    /// The step's key, as `routes` lists it (`match_decision`).
+    step: String,
+    occurred_on: Date,
+    note: Option<String>,
+    expected_version: Option<i64>,
+    command_id: Option<Uuid>,
+}
+
+#[derive(InputObject)]
+pub struct ReverseAdoptionDecisionInput {
+    case_id: Uuid,
+    occurred_on: Date,
+    /// SSDA903 REASON_PLACED_CEASED: RD1 to RD4.
+    reason: String,
+    note: Option<String>,
+    expected_version: Option<i64>,
+    command_id: Option<Uuid>,
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LegalStepKind {
+    PreProceedingsStarted,
+    LetterBeforeProceedingsSent,
+    PreProceedingsMeetingHeld,
+    PreProceedingsSteppedDown,
+    ProceedingsIssued,
+    CaseManagementHearingHeld,
+    IssuesResolutionHearingHeld,
+    /// Needs `extensionWeeks` (1 to 8).
+    ExtensionGranted,
+    /// Needs `finalOrder`.
+    FinalHearingHeld,
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)] // the names of the orders, as the court makes them
+pub enum FinalOrder {
+    CareOrder,
+    PlacementOrder,
+    SpecialGuardianshipOrder,
+    ChildArrangementsOrder,
+    SupervisionOrder,
+    NoOrder,
+}
+
+pub(crate) fn final_order_name(o: case::FinalOrder) -> FinalOrder {
+    match o {
+        case::FinalOrder::CareOrder => FinalOrder::CareOrder,
+        case::FinalOrder::PlacementOrder => FinalOrder::PlacementOrder,
+        case::FinalOrder::SpecialGuardianshipOrder => FinalOrder::SpecialGuardianshipOrder,
+        case::FinalOrder::ChildArrangementsOrder => FinalOrder::ChildArrangementsOrder,
+        case::FinalOrder::SupervisionOrder => FinalOrder::SupervisionOrder,
+        case::FinalOrder::NoOrder => FinalOrder::NoOrder,
+    }
+}
+
+fn final_order(o: FinalOrder) -> case::FinalOrder {
+    match o {
+        FinalOrder::CareOrder => case::FinalOrder::CareOrder,
+        FinalOrder::PlacementOrder => case::FinalOrder::PlacementOrder,
+        FinalOrder::SpecialGuardianshipOrder => case::FinalOrder::SpecialGuardianshipOrder,
+        FinalOrder::ChildArrangementsOrder => case::FinalOrder::ChildArrangementsOrder,
+        FinalOrder::SupervisionOrder => case::FinalOrder::SupervisionOrder,
+        FinalOrder::NoOrder => case::FinalOrder::NoOrder,
+    }
+}
+
+#[derive(InputObject)]
+pub struct RecordLegalStepInput {
+    case_id: Uuid,
+    step: LegalStepKind,
+    occurred_on: Date,
+    extension_weeks: Option<i32>,
+    final_order: Option<FinalOrder>,
+    note: Option<String>,
+    expected_version: Option<i64>,
+    command_id: Option<Uuid>,
+}
+
+#[derive(InputObject)]
+pub struct CloseCaseInput {
+    case_id: Uuid,
+    occurred_on: Date,
+    /// SSDA903 REC: E11, E12 (adopted), E41 (CAO), E45 to E48 (SGO), E4A, E4B, E13, ...
+    reason: String,
+    note: Option<String>,
+    expected_version: Option<i64>,
+    command_id: Option<Uuid>,
+}
+
+fn parse_code<T>(field: &str, value: &str, parse: fn(&str) -> Option<T>, what: &str) -> Result<T> {
+    parse(value)
+        .ok_or_else(|| validation(field, format!("{value:?} is not an SSDA903 {what} code")))
+}
+
+fn parse_optional<T>(
+    field: &str,
+    value: Option<&str>,
+    parse: fn(&str) -> Option<T>,
+    what: &str,
+) -> Result<Option<T>> {
+    value.map(|v| parse_code(field, v, parse, what)).transpose()
+}
+
+fn actor(ctx: &Context<'_>) -> Result<Actor> {
+    ctx.data::<Actor>()
+        .cloned()
+        .map_err(|_| internal("request has no actor"))
+}
+
+fn meta(
+    ctx: &Context<'_>,
+    note: Option<String>,
+    expected_version: Option<i64>,
+    command_id: Option<Uuid>,
+) -> Result<CommandMeta> {
+    if let Some(v) = expected_version
+        && v < 0
+    {
+        return Err(validation("expectedVersion", "cannot be negative"));
+    }
+    Ok(CommandMeta {
+        actor: actor(ctx)?,
+        command_id,
+        expected_version,
+        note,
+    })
+}
+
+async fn run(
+    ctx: &Context<'_>,
+    case_id: Uuid,
+    meta: CommandMeta,
+    command: Command,
+) -> Result<CasePayload> {
+    let outcome = engine(ctx)?
+        .execute(&meta, CaseId(case_id), command)
+        .await
+        .api()?;
+    Ok(outcome.into())
+}
+
+#[Object]
+impl Mutation {
+    /// Registers a child with the engine.
+    async fn register_child(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterChildInput,
+    ) -> Result<RegisterChildPayload> {
+        let meta = meta(ctx, None, None, input.command_id)?;
+        let child = NewChild {
+            local_authority: input.local_authority,
+            reference: input.reference,
+            birth_date: input.birth_date.0,
+            sex: input.sex.into(),
+            ethnicity: input.ethnicity,
+            name: input.name,
+        };
+        let record = engine(ctx)?.register_child(&meta, child).await.api()?;
+        Ok(RegisterChildPayload {
+            child: ChildNode(record),
+        })
+    }
+
+    /// The child becomes looked after: opens a case (a period of care).
+    async fn enter_care(&self, ctx: &Context<'_>, input: EnterCareInput) -> Result<CasePayload> {
+        let meta = meta(ctx, input.note, None, input.command_id)?;
+        let enter = EnterCare {
+            child_id: input.child_id.into(),
+            entered_care_on: input.entered_care_on.0,
+            legal_status: parse_code(
+                "legalStatus",
+                &input.legal_status,
+                LegalStatus::parse,
+                "legal status",
+            )?,
+            placement: parse_code(
+                "placement",
+                &input.placement,
+                PlacementType::parse,
+                "placement type",
+            )?,
+            provider: parse_optional(
+                "provider",
+                input.provider.as_deref(),
+                PlacementProvider::parse,
+                "placement provider",
+            )?,
+            carer: input.carer,
+            team: input.team,
+            allocated_worker: input.allocated_worker,
+        };
+        let outcome = engine(ctx)?.enter_care(&meta, enter).await.api()?;
+        Ok(outcome.into())
+    }
+
+    /// Allocates the case to a team and worker.
+    async fn allocate_case(
+        &self,
+        ctx: &Context<'_>,
+        input: AllocateCaseInput,
+    ) -> Result<CasePayload> {
+        let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
+        let command = Command::AllocateCase {
+            on: input.occurred_on.0,
+            team: input.team,
+            allocated_worker: input.allocated_worker,
+        };
+        run(ctx, input.case_id, meta, command).await
+    }
+
+    /// Records a change of placement, carer or legal status (a new SSDA903 episode).
+    async fn record_placement_change(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordPlacementChangeInput,
+    ) -> Result<CasePayload> {
+        let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
+        let command = Command::RecordEpisode {
+            on: input.occurred_on.0,
+            legal_status: parse_optional(
+                "legalStatus",
+                input.legal_status.as_deref(),
+                LegalStatus::parse,
+                "legal status",
+            )?,
+            placement: parse_optional(
+                "placement",
+                input.placement.as_deref(),
+                PlacementType::parse,
+                "placement type",
+            )?,
+            provider: parse_optional(
+                "provider",
+                input.provider.as_deref(),
+                PlacementProvider::parse,
+                "placement provider",
+            )?,
+            carer: input.carer,
+        };
+        run(ctx, input.case_id, meta, command).await
+    }
+
+    /// Records a statutory review held.
+    async fn record_review(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordDatedInput,
+    ) -> Result<CasePayload> {
+        let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
+        run(
+            ctx,
+            input.case_id,
+            meta,
+            Command::RecordReview {
+                on: input.occurred_on.0,
+            },
+        )
+        .await
+    }
+
+    /// Records a health assessment (the first is the initial assessment).
+    async fn record_health_assessment(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordDatedInput,
+    ) -> Result<CasePayload> {
+        let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
+        run(
+            ctx,
+            input.case_id,
+            meta,
+            Command::RecordHealthAssessment {
+                on: input.occurred_on.0,
+            },
+        )
+        .await
+    }
+
+    /// Sets the plan for permanence (PRIMARY), or a parallel plan beside it (PARALLEL).
+    async fn set_route_plan(
+        &self,
+        ctx: &Context<'_>,
+        input: SetRoutePlanInput,
+    ) -> Result<CasePayload> {
+        let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
+        let command = Command::SetRoutePlan {
+            route: input.route.into(),
+            role: input.role.into(),
+            on: input.occurred_on.0,
+        };
+        run(ctx, input.case_id, meta, command).await
+    }
+
+    /// Ends the parallel plan.
+    async fn end_parallel_plan(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordDatedInput,
+    ) -> Result<CasePayload> {
+        let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
+        run(
+            ctx,
+            input.case_id,
+            meta,
+            Command::EndParallelPlan {
+                on: input.occurred_on.0,
+            },
+        )
+        .await
+    }
+
+    /// Records a step of a route, such as a panel recommendation or a match decision.
+    async fn record_route_step(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordRouteStepInput,
+    ) -> Result<CasePayload> {
+        let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
+        let command = Command::RecordRouteStep {
+            route: input.route.into(),
+            step: input.step,
+            on: input.occurred_on.0,
+        };
+        run(ctx, input.case_id, meta, command).await
+    }
+
+    /// Reverses the decision that the child should be placed for adoption (ends the adoption plan).
+    async fn reverse_adoption_decision(
+        &self,
+        ctx: &Context<'_>,
+        input: ReverseAdoptionDecisionInput,
+    ) -> Result<CasePayload> {
+        let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
+        let command = Command::ReverseAdoptionDecision {
+            on: input.occurred_on.0,
+            reason: parse_code(
+                "reason",
+                &input.reason,
+                ReversalReason::parse,
+                "reversal reason",
+            )?,
+        };
+        run(ctx, input.case_id, meta, command).await
+    }
+
+    /// Records a step of the legal track (pre-proceedings, care proceedings).
+    async fn record_legal_step(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordLegalStepInput,
+    ) -> Result<CasePayload> {
+        let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
+        let step = match input.step {
+            LegalStepKind::PreProceedingsStarted => LegalStep::PreProceedingsStarted,
+            LegalStepKind::LetterBeforeProceedingsSent => LegalStep::LetterBeforeProceedingsSent,
+            LegalStepKind::PreProceedingsMeetingHeld => LegalStep::PreProceedingsMeetingHeld,
+            LegalStepKind::PreProceedingsSteppedDown => LegalStep::PreProceedingsSteppedDown,
+            LegalStepKind::ProceedingsIssued => LegalStep::ProceedingsIssued,
+            LegalStepKind::CaseManagementHearingHeld => LegalStep::CaseManagementHearingHeld,
+            LegalStepKind::IssuesResolutionHearingHeld => LegalStep::IssuesResolutionHearingHeld,
+            LegalStepKind::ExtensionGranted => {
+                let weeks = input
+                    .extension_weeks
+                    .ok_or_else(|| validation("extensionWeeks", "is required for an extension"))?;
+                let weeks = u32::try_from(weeks)
+                    .map_err(|_| validation("extensionWeeks", "must be between 1 and 8"))?;
+                LegalStep::ExtensionGranted { weeks }
+            }
+            LegalStepKind::FinalHearingHeld => {
+                LegalStep::FinalHearingHeld {
+                    order: final_order(input.final_order.ok_or_else(|| {
+                        validation("finalOrder", "is required for a final hearing")
+                    })?),
+                }
+            }
+        };
+        run(
+            ctx,
+            input.case_id,
+            meta,
+            Command::RecordLegalStep {
+                on: input.occurred_on.0,
+                step,
+            },
+        )
+        .await
+    }
+
+    /// The child leaves care: closes the case with its SSDA903 reason.
+    async fn close_case(&self, ctx: &Context<'_>, input: CloseCaseInput) -> Result<CasePayload> {
+        let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
+        let command = Command::CloseCase {
+            on: input.occurred_on.0,
+            reason: parse_code(
+                "reason",
+                &input.reason,
+                ReasonCeased::parse,
+                "reason episode ceased",
+            )?,
+        };
+        run(ctx, input.case_id, meta, command).await
+    }
+}

@@ -1,0 +1,228 @@
+//! Queries: children, cases, drift and the route definitions.
+
+use crate::MAX_PAGE_SIZE;
+use crate::error::{ApiResult, validation};
+use crate::scalars::Date;
+use crate::types::{
+    CaseNode, ChildNode, DeadlineNode, DriftItemNode, DriftStatus, RouteKind, RouteNode, engine,
+    loaders,
+};
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{Context, InputObject, Object, Result};
+use chrono::NaiveDate;
+use permanence_domain::{CaseId, ChildId};
+use permanence_engine::store::{CaseFilter, DriftCursor, DriftFilter};
+use uuid::Uuid;
+
+pub struct Query;
+
+/// Which cases to list; fields left out do not filter.
+#[derive(InputObject, Default)]
+pub struct CaseFilterInput {
+    pub local_authority: Option<String>,
+    /// The route of the primary plan.
+    pub route: Option<RouteKind>,
+    /// The current step of the primary plan (a step key such as `match_decision`).
+    pub step: Option<String>,
+    pub team: Option<String>,
+    pub allocated_worker: Option<String>,
+    /// Only cases with a deadline in this status (on `asOf`, default today).
+    pub drift_status: Option<DriftStatus>,
+    pub as_of: Option<Date>,
+    /// Only open (true) or closed (false) cases.
+    pub open: Option<bool>,
+}
+
+fn page_size(first: Option<i32>) -> Result<u64> {
+    match first {
+        None => Ok(20),
+        Some(n) if n < 1 => Err(validation("first", "must be at least 1")),
+        Some(n) if n as usize > MAX_PAGE_SIZE => Err(validation(
+            "first",
+            format!("must be at most {MAX_PAGE_SIZE}"),
+        )),
+        Some(n) => Ok(n as u64),
+    }
+}
+
+fn uuid_cursor(after: Option<String>) -> Result<Option<Uuid>> {
+    after
+        .map(|c| {
+            Uuid::parse_str(&c).map_err(|_| validation("after", "not a cursor from this list"))
+        })
+        .transpose()
+}
+
+fn encode_drift_cursor(c: &DriftCursor) -> String {
+    format!("{}~{}~{}", c.due_on, c.case_id, c.key)
+}
+
+fn decode_drift_cursor(text: &str) -> Result<DriftCursor> {
+    let bad = || validation("after", "not a cursor from this list");
+    let mut parts = text.splitn(3, '~');
+    let due_on = parts
+        .next()
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .ok_or_else(bad)?;
+    let case_id = parts
+        .next()
+        .and_then(|u| Uuid::parse_str(u).ok())
+        .ok_or_else(bad)?;
+    let key = parts.next().ok_or_else(bad)?.to_owned();
+    Ok(DriftCursor {
+        due_on,
+        case_id: CaseId(case_id),
+        key,
+    })
+}
+
+#[Object]
+impl Query {
+    /// One child.
+    async fn child(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<ChildNode>> {
+        let found = engine(ctx)?.store().child(ChildId(id)).await.api()?;
+        Ok(found.map(ChildNode))
+    }
+
+    /// Children in registration order.
+    async fn children(
+        &self,
+        ctx: &Context<'_>,
+        local_authority: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, ChildNode, EmptyFields, EmptyFields>> {
+        let limit = page_size(first)?;
+        let after = uuid_cursor(after)?.map(ChildId);
+        let rows = engine(ctx)?
+            .store()
+            .children_page(local_authority.as_deref(), after, limit + 1)
+            .await
+            .api()?;
+        let has_next = rows.len() as u64 > limit;
+        let mut connection = Connection::new(after.is_some(), has_next);
+        connection.edges.extend(
+            rows.into_iter()
+                .take(limit as usize)
+                .map(|c| Edge::new(c.id.to_string(), ChildNode(c))),
+        );
+        Ok(connection)
+    }
+
+    /// One case (one period of care).
+    async fn case(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<CaseNode>> {
+        let found = loaders(ctx)?
+            .cases
+            .load_one(CaseId(id))
+            .await
+            .map_err(crate::error::internal)?;
+        Ok(found.map(CaseNode))
+    }
+
+    /// Cases in the order they were opened, filtered.
+    async fn cases(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CaseFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, CaseNode, EmptyFields, EmptyFields>> {
+        let engine = engine(ctx)?;
+        let limit = page_size(first)?;
+        let after = uuid_cursor(after)?.map(CaseId);
+        let f = filter.unwrap_or_default();
+        let as_of = f.as_of.map_or_else(|| engine.today(), |d| d.0);
+        let store_filter = CaseFilter {
+            local_authority: f.local_authority,
+            route: f.route.map(Into::into),
+            step: f.step,
+            team: f.team,
+            allocated_worker: f.allocated_worker,
+            open: f.open,
+            drift: f
+                .drift_status
+                .map(|s| (s.into(), as_of, engine.timescales().due_soon_days)),
+        };
+        let rows = engine
+            .store()
+            .cases_page(&store_filter, after, limit + 1)
+            .await
+            .api()?;
+        let has_next = rows.len() as u64 > limit;
+        let mut connection = Connection::new(after.is_some(), has_next);
+        connection.edges.extend(
+            rows.into_iter()
+                .take(limit as usize)
+                .map(|c| Edge::new(c.id.to_string(), CaseNode(c))),
+        );
+        Ok(connection)
+    }
+
+    /// Open deadlines overdue or due soon on `asOf` (default today), most overdue first.
+    #[allow(clippy::too_many_arguments)]
+    async fn drift(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<Date>,
+        route: Option<RouteKind>,
+        team: Option<String>,
+        local_authority: Option<String>,
+        #[graphql(default)] after_panel_only: bool,
+        #[graphql(default)] overdue_only: bool,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, DriftItemNode, EmptyFields, EmptyFields>> {
+        let engine = engine(ctx)?;
+        let limit = page_size(first)?;
+        let cursor = after.as_deref().map(decode_drift_cursor).transpose()?;
+        let as_of = as_of.map_or_else(|| engine.today(), |d| d.0);
+        let due_soon_days = engine.timescales().due_soon_days;
+        let filter = DriftFilter {
+            as_of,
+            due_soon_days,
+            route: route.map(Into::into),
+            team,
+            local_authority,
+            after_panel_only,
+            overdue_only,
+        };
+        let rows = engine
+            .store()
+            .drift_page(&filter, cursor.as_ref(), limit + 1)
+            .await
+            .api()?;
+        let has_next = rows.len() as u64 > limit;
+        let mut connection = Connection::new(cursor.is_some(), has_next);
+        connection
+            .edges
+            .extend(rows.into_iter().take(limit as usize).map(|row| {
+                let cursor = encode_drift_cursor(&DriftCursor {
+                    due_on: row.deadline.due_on,
+                    case_id: row.case_id,
+                    key: row.deadline.key.clone(),
+                });
+                Edge::new(
+                    cursor,
+                    DriftItemNode {
+                        case_id: row.case_id,
+                        deadline: DeadlineNode::new(row.deadline, as_of, due_soon_days),
+                    },
+                )
+            }));
+        Ok(connection)
+    }
+
+    /// The route definitions in force: steps, transitions and deadline rules.
+    async fn routes(&self, ctx: &Context<'_>) -> Result<Vec<RouteNode>> {
+        let engine = engine(ctx)?;
+        Ok(permanence_domain::Route::ALL
+            .iter()
+            .map(|r| RouteNode::new(engine.catalog().current(*r), engine.timescales()))
+            .collect())
+    }
+
+    /// Today's date as the server sees it: the default `asOf`.
+    async fn today(&self, ctx: &Context<'_>) -> Result<Date> {
+        Ok(engine(ctx)?.today().into())
+    }
+}

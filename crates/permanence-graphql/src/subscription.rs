@@ -1,0 +1,37 @@
+//! Subscriptions: a case's changes, as they are committed by this server process.
+
+use crate::loaders::Loaders;
+use crate::types::{CaseNode, engine};
+use async_graphql::{Context, Result, Subscription};
+use futures_util::Stream;
+use permanence_domain::CaseId;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::BroadcastStream;
+use uuid::Uuid;
+
+pub struct Subscription;
+
+#[Subscription]
+impl Subscription {
+    /// The case each time a command changes it.
+    async fn case_changed(
+        &self,
+        ctx: &Context<'_>,
+        case_id: Uuid,
+    ) -> Result<impl Stream<Item = CaseNode>> {
+        let engine = engine(ctx)?.clone();
+        let target = CaseId(case_id);
+        let changes = BroadcastStream::new(engine.subscribe());
+        Ok(changes
+            .filter_map(move |change| match change {
+                Ok(c) if c.case_id == target => Some(c.case_id),
+                // A lagging subscriber skips ahead; the next change carries the whole case.
+                _ => None,
+            })
+            .then(move |id| {
+                let loaders = Loaders::new(&engine);
+                async move { loaders.cases.load_one(id).await.ok().flatten() }
+            })
+            .filter_map(|found| found.map(CaseNode)))
+    }
+}

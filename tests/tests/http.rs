@@ -1,0 +1,69 @@
+//! End-to-end: what the HTTP layer refuses before GraphQL runs, and the health check.
+
+use permanence_e2e::serde_json::json;
+use permanence_e2e::{Backend, TestServer};
+use permanence_server::HttpOptions;
+
+#[tokio::test]
+async fn health_check_answers() -> anyhow::Result<()> {
+    let server = TestServer::start(Backend::Sqlite).await?;
+    let response = reqwest::get(server.server.url("/healthz")).await?;
+    assert_eq!(response.status(), 200);
+    server.stop().await
+}
+
+#[tokio::test]
+async fn graphql_requires_json() -> anyhow::Result<()> {
+    let server = TestServer::start(Backend::Sqlite).await?;
+    let response = server
+        .client
+        .post(server.server.url("/graphql"))
+        .header("content-type", "text/plain")
+        .body(r#"{"query":"{ today }"}"#)
+        .send()
+        .await?;
+    assert_eq!(response.status(), 415);
+    server.stop().await
+}
+
+#[tokio::test]
+async fn body_limit_applies_to_graphql() -> anyhow::Result<()> {
+    let options = HttpOptions {
+        body_limit_bytes: 1024,
+        ..HttpOptions::default()
+    };
+    let server = TestServer::start_with(Backend::Sqlite, options).await?;
+    let padding = "x".repeat(4096);
+    let response = server
+        .client
+        .post(server.server.url("/graphql"))
+        .json(&json!({ "query": format!("{{ today }} # {padding}") }))
+        .send()
+        .await?;
+    assert_eq!(response.status(), 413);
+    let small = server
+        .client
+        .post(server.server.url("/graphql"))
+        .json(&json!({ "query": "{ today }" }))
+        .send()
+        .await?;
+    assert_eq!(small.status(), 200);
+    server.stop().await
+}
+
+#[tokio::test]
+async fn deep_queries_are_refused() -> anyhow::Result<()> {
+    let server = TestServer::start(Backend::Sqlite).await?;
+    let deep = "{ children { edges { node { cases { child { cases { child { cases { child { cases { child { cases { id } } } } } } } } } } } } }";
+    let body = server.graphql(deep, json!({})).await?;
+    let message = body
+        .pointer("/errors/0/message")
+        .and_then(|m| m.as_str())
+        .unwrap_or_default();
+    assert!(message.contains("nested too deep"), "{body}");
+    assert_eq!(
+        body.pointer("/errors/0/extensions/code"),
+        Some(&json!("BAD_REQUEST"))
+    );
+    server.stop().await
+}
