@@ -271,6 +271,16 @@ async fn run(
     Ok(outcome.into())
 }
 
+/// Runs a command that needs only its date.
+async fn run_dated(
+    ctx: &Context<'_>,
+    input: RecordDatedInput,
+    command: impl FnOnce(chrono::NaiveDate) -> Command,
+) -> Result<CasePayload> {
+    let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
+    run(ctx, input.case_id, meta, command(input.occurred_on.0)).await
+}
+
 #[Object]
 impl Mutation {
     /// Registers a child with the engine.
@@ -379,16 +389,7 @@ impl Mutation {
         ctx: &Context<'_>,
         input: RecordDatedInput,
     ) -> Result<CasePayload> {
-        let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
-        run(
-            ctx,
-            input.case_id,
-            meta,
-            Command::RecordReview {
-                on: input.occurred_on.0,
-            },
-        )
-        .await
+        run_dated(ctx, input, |on| Command::RecordReview { on }).await
     }
 
     /// Records a health assessment (the first is the initial assessment).
@@ -397,16 +398,7 @@ impl Mutation {
         ctx: &Context<'_>,
         input: RecordDatedInput,
     ) -> Result<CasePayload> {
-        let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
-        run(
-            ctx,
-            input.case_id,
-            meta,
-            Command::RecordHealthAssessment {
-                on: input.occurred_on.0,
-            },
-        )
-        .await
+        run_dated(ctx, input, |on| Command::RecordHealthAssessment { on }).await
     }
 
     /// Sets the plan for permanence (PRIMARY), or a parallel plan beside it (PARALLEL).
@@ -430,16 +422,7 @@ impl Mutation {
         ctx: &Context<'_>,
         input: RecordDatedInput,
     ) -> Result<CasePayload> {
-        let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
-        run(
-            ctx,
-            input.case_id,
-            meta,
-            Command::EndParallelPlan {
-                on: input.occurred_on.0,
-            },
-        )
-        .await
+        run_dated(ctx, input, |on| Command::EndParallelPlan { on }).await
     }
 
     /// Records a step of a route, such as a panel recommendation or a match decision.

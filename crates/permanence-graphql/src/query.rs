@@ -53,6 +53,24 @@ fn uuid_cursor(after: Option<String>) -> Result<Option<Uuid>> {
         .transpose()
 }
 
+/// Builds a page from rows fetched with one extra row (which tells whether a next page exists).
+fn page<R, N: async_graphql::OutputType>(
+    rows: Vec<R>,
+    limit: u64,
+    has_previous: bool,
+    edge: impl Fn(R) -> (String, N),
+) -> Connection<String, N, EmptyFields, EmptyFields> {
+    let has_next = rows.len() as u64 > limit;
+    let mut connection = Connection::new(has_previous, has_next);
+    connection
+        .edges
+        .extend(rows.into_iter().take(limit as usize).map(|row| {
+            let (cursor, node) = edge(row);
+            Edge::new(cursor, node)
+        }));
+    connection
+}
+
 fn encode_drift_cursor(c: &DriftCursor) -> String {
     format!("{}~{}~{}", c.due_on, c.case_id, c.key)
 }
@@ -99,14 +117,9 @@ impl Query {
             .children_page(local_authority.as_deref(), after, limit + 1)
             .await
             .api()?;
-        let has_next = rows.len() as u64 > limit;
-        let mut connection = Connection::new(after.is_some(), has_next);
-        connection.edges.extend(
-            rows.into_iter()
-                .take(limit as usize)
-                .map(|c| Edge::new(c.id.to_string(), ChildNode(c))),
-        );
-        Ok(connection)
+        Ok(page(rows, limit, after.is_some(), |c| {
+            (c.id.to_string(), ChildNode(c))
+        }))
     }
 
     /// One case (one period of care).
@@ -148,14 +161,9 @@ impl Query {
             .cases_page(&store_filter, after, limit + 1)
             .await
             .api()?;
-        let has_next = rows.len() as u64 > limit;
-        let mut connection = Connection::new(after.is_some(), has_next);
-        connection.edges.extend(
-            rows.into_iter()
-                .take(limit as usize)
-                .map(|c| Edge::new(c.id.to_string(), CaseNode(c))),
-        );
-        Ok(connection)
+        Ok(page(rows, limit, after.is_some(), |c| {
+            (c.id.to_string(), CaseNode(c))
+        }))
     }
 
     /// Open deadlines overdue or due soon on `asOf` (default today), most overdue first.
@@ -191,25 +199,18 @@ impl Query {
             .drift_page(&filter, cursor.as_ref(), limit + 1)
             .await
             .api()?;
-        let has_next = rows.len() as u64 > limit;
-        let mut connection = Connection::new(cursor.is_some(), has_next);
-        connection
-            .edges
-            .extend(rows.into_iter().take(limit as usize).map(|row| {
-                let cursor = encode_drift_cursor(&DriftCursor {
-                    due_on: row.deadline.due_on,
-                    case_id: row.case_id,
-                    key: row.deadline.key.clone(),
-                });
-                Edge::new(
-                    cursor,
-                    DriftItemNode {
-                        case_id: row.case_id,
-                        deadline: DeadlineNode::new(row.deadline, as_of, due_soon_days),
-                    },
-                )
-            }));
-        Ok(connection)
+        Ok(page(rows, limit, cursor.is_some(), |row| {
+            let cursor = encode_drift_cursor(&DriftCursor {
+                due_on: row.deadline.due_on,
+                case_id: row.case_id,
+                key: row.deadline.key.clone(),
+            });
+            let node = DriftItemNode {
+                case_id: row.case_id,
+                deadline: DeadlineNode::new(row.deadline, as_of, due_soon_days),
+            };
+            (cursor, node)
+        }))
     }
 
     /// The route definitions in force: steps, transitions and deadline rules.

@@ -210,19 +210,16 @@ impl Store {
         &self,
         ids: &[ChildId],
     ) -> Result<HashMap<ChildId, ChildRecord>, StoreError> {
-        let mut out = HashMap::new();
-        for chunk in ids.chunks(500) {
-            let models = children::Entity::find()
+        let models = in_chunks(ids, |chunk| {
+            children::Entity::find()
                 .filter(children::Column::Id.is_in(chunk.iter().map(|id| id.0)))
                 .all(&self.db)
-                .await
-                .map_err(StoreError::from_db)?;
-            for model in models {
-                let record = ChildRecord::try_from(model)?;
-                out.insert(record.id, record);
-            }
-        }
-        Ok(out)
+        })
+        .await?;
+        models
+            .into_iter()
+            .map(|m| ChildRecord::try_from(m).map(|r| (r.id, r)))
+            .collect()
     }
 
     /// A page of children in registration order, after the cursor.
@@ -414,19 +411,16 @@ impl Store {
         &self,
         ids: &[CaseId],
     ) -> Result<HashMap<CaseId, CaseRecord>, StoreError> {
-        let mut out = HashMap::new();
-        for chunk in ids.chunks(500) {
-            let models = cases::Entity::find()
+        let models = in_chunks(ids, |chunk| {
+            cases::Entity::find()
                 .filter(cases::Column::Id.is_in(chunk.iter().map(|id| id.0)))
                 .all(&self.db)
-                .await
-                .map_err(StoreError::from_db)?;
-            for model in models {
-                let record = CaseRecord::try_from(model)?;
-                out.insert(record.id, record);
-            }
-        }
-        Ok(out)
+        })
+        .await?;
+        models
+            .into_iter()
+            .map(|m| CaseRecord::try_from(m).map(|r| (r.id, r)))
+            .collect()
     }
 
     /// The periods of care of children, oldest first, for many children in one query.
@@ -435,7 +429,7 @@ impl Store {
         ids: &[ChildId],
     ) -> Result<HashMap<ChildId, Vec<CaseRecord>>, StoreError> {
         let mut out: HashMap<ChildId, Vec<CaseRecord>> = HashMap::new();
-        for chunk in ids.chunks(500) {
+        for chunk in ids.chunks(IN_LIST_CHUNK) {
             let models = cases::Entity::find()
                 .filter(cases::Column::ChildId.is_in(chunk.iter().map(|id| id.0)))
                 .order_by_asc(cases::Column::EnteredCareOn)
@@ -501,7 +495,10 @@ impl Store {
                 }
             }
             query = if status == permanence_domain::DriftStatus::OnTrack {
-                query.filter(cases::Column::Id.not_in_subquery(sub.to_owned()))
+                // A closed case has no deadlines, but it is not "on track" either.
+                query
+                    .filter(cases::Column::Status.eq(STATUS_OPEN))
+                    .filter(cases::Column::Id.not_in_subquery(sub.to_owned()))
             } else {
                 query.filter(cases::Column::Id.in_subquery(sub.to_owned()))
             };
@@ -529,7 +526,7 @@ impl Store {
         ids: &[CaseId],
     ) -> Result<HashMap<CaseId, Vec<StoredEvent>>, StoreError> {
         let mut out: HashMap<CaseId, Vec<StoredEvent>> = HashMap::new();
-        for chunk in ids.chunks(500) {
+        for chunk in ids.chunks(IN_LIST_CHUNK) {
             let models = case_events::Entity::find()
                 .filter(case_events::Column::CaseId.is_in(chunk.iter().map(|id| id.0)))
                 .order_by_asc(case_events::Column::CaseId)
@@ -551,7 +548,7 @@ impl Store {
         ids: &[CaseId],
     ) -> Result<HashMap<CaseId, Vec<Deadline>>, StoreError> {
         let mut out: HashMap<CaseId, Vec<Deadline>> = HashMap::new();
-        for chunk in ids.chunks(500) {
+        for chunk in ids.chunks(IN_LIST_CHUNK) {
             let models = case_deadlines::Entity::find()
                 .filter(case_deadlines::Column::CaseId.is_in(chunk.iter().map(|id| id.0)))
                 .order_by_asc(case_deadlines::Column::DueOn)
@@ -657,6 +654,22 @@ impl Store {
             .map(|r| r.rows_affected())
             .map_err(|e| e.to_string())
     }
+}
+
+/// How many ids one `IN (...)` list holds: well under SQLite's bound-parameter limit.
+const IN_LIST_CHUNK: usize = 500;
+
+/// Runs a by-ids query in chunks and gathers the rows.
+async fn in_chunks<K, M, F, Fut>(ids: &[K], query: F) -> Result<Vec<M>, StoreError>
+where
+    F: Fn(&[K]) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<M>, sea_orm::DbErr>>,
+{
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(IN_LIST_CHUNK) {
+        rows.extend(query(chunk).await.map_err(StoreError::from_db)?);
+    }
+    Ok(rows)
 }
 
 /// The version of the event payload format; bumped when a payload's shape changes.
