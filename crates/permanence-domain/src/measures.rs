@@ -13,7 +13,6 @@
 //! and routed to the report (or the group, or the quarter) whose window holds their date.
 //! Only the distributions sort.
 
-use crate::calendar;
 use crate::case::{CaseState, PlanEndReason, PlanRole, RoutePlan};
 use crate::codes::{LegalStatus, PlacementType, Sex};
 use crate::deadlines::age_in_years;
@@ -337,11 +336,15 @@ pub fn group_of(view: &CaseView<'_>, by: GroupBy) -> String {
             .team
             .clone()
             .unwrap_or_else(|| NO_GROUP.to_owned()),
-        GroupBy::Route => route_at_end(view.case).map_or(NO_GROUP, Route::label).to_owned(),
+        GroupBy::Route => route_at_end(view.case)
+            .map_or(NO_GROUP, Route::label)
+            .to_owned(),
         GroupBy::Sex => view.child.sex.label().to_owned(),
-        GroupBy::AgeBandAtEntry => {
-            age_band(age_in_years(view.child.birth_date, view.case.entered_care_on)).to_owned()
-        }
+        GroupBy::AgeBandAtEntry => age_band(age_in_years(
+            view.child.birth_date,
+            view.case.entered_care_on,
+        ))
+        .to_owned(),
         GroupBy::Ethnicity => view.child.ethnicity.clone(),
     }
 }
@@ -422,9 +425,7 @@ fn match_decision_on(case: &CaseState) -> Option<NaiveDate> {
 
 /// The adoption date (the day the period of care ended in adoption), if it did.
 pub fn adopted_on(case: &CaseState) -> Option<NaiveDate> {
-    case.closed
-        .filter(|c| c.reason.is_adoption())
-        .map(|c| c.on)
+    case.closed.filter(|c| c.reason.is_adoption()).map(|c| c.on)
 }
 
 fn earliest_step(case: &CaseState, route: Route, step: &str) -> Option<NaiveDate> {
@@ -630,7 +631,11 @@ fn observe_plan<'a>(plan: &'a RoutePlan, emit: &mut impl FnMut(Observation<'a>))
         if plan.route == *route
             && let (Some(from), Some(to)) = (plan.taken(panel), plan.taken(next))
         {
-            emit(Observation::days(to, Kind::Panel(i), days_between(from, to)));
+            emit(Observation::days(
+                to,
+                Kind::Panel(i),
+                days_between(from, to),
+            ));
         }
     }
     if plan.route == Route::Adoption
@@ -646,20 +651,23 @@ fn observe_plan<'a>(plan: &'a RoutePlan, emit: &mut impl FnMut(Observation<'a>))
 }
 
 fn observe_care_planning<'a>(case: &'a CaseState, emit: &mut impl FnMut(Observation<'a>)) {
-    let mut previous: Option<NaiveDate> = None;
+    // The first review is due 20 working days after entering care, the second 3 months
+    // after the first was held, and each later one 6 months after the previous one held.
+    let mut previous = case.entered_care_on;
     for (i, &held) in case.reviews.iter().enumerate() {
-        let due = match (i, previous) {
-            (0, _) | (_, None) => FIRST_REVIEW.after(case.entered_care_on),
-            (1, Some(prev)) => SECOND_REVIEW.after(prev),
-            (_, Some(prev)) => LATER_REVIEW.after(prev),
+        let period = match i {
+            0 => FIRST_REVIEW,
+            1 => SECOND_REVIEW,
+            _ => LATER_REVIEW,
         };
+        let due = period.after(previous);
         emit(Observation {
             on: held,
             kind: Kind::Review,
             days: Some(days_between(due, held)),
             met: held <= due,
         });
-        previous = Some(held);
+        previous = held;
     }
     if let Some(&second) = case.reviews.get(1) {
         let plan = case.permanence_plan_on();
@@ -724,9 +732,11 @@ impl<'a> Accumulator<'a> {
             Kind::ReturnHome => self.home.push(value()),
             Kind::ChildArrangementsOrder => self.cao.push(value()),
             Kind::LongTermFosterMatch => self.ltf.push(value()),
-            Kind::Step(route, from, to) => {
-                self.steps.entry((route, from, to)).or_default().push(value())
-            }
+            Kind::Step(route, from, to) => self
+                .steps
+                .entry((route, from, to))
+                .or_default()
+                .push(value()),
             Kind::Panel(i) => {
                 if let Some(list) = self.panel.get_mut(i) {
                     list.push(value());
@@ -1071,10 +1081,4 @@ impl WaitingAcc {
             in_care_over_18_months: waiting(self.care_18),
         }
     }
-}
-
-/// The working day the first review is due, for a child who entered care on `entered`
-/// (re-exported arithmetic, so that callers listing reviews agree with the share).
-pub fn first_review_due(entered: NaiveDate) -> NaiveDate {
-    calendar::add_working_days(entered, 20)
 }
