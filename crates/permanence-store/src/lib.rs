@@ -632,6 +632,52 @@ impl Store {
             .collect()
     }
 
+    /// Every case with its child, for reports over the whole service (or one authority),
+    /// read in pages so that no single query holds the whole table.
+    pub async fn cases_with_children(
+        &self,
+        local_authority: Option<&str>,
+    ) -> Result<Vec<(CaseRecord, ChildRecord)>, StoreError> {
+        const PAGE: u64 = 5_000;
+        let mut out = Vec::new();
+        let mut after: Option<Uuid> = None;
+        loop {
+            let mut query = cases::Entity::find().order_by_asc(cases::Column::Id);
+            if let Some(la) = local_authority {
+                query = query.filter(cases::Column::LocalAuthority.eq(la));
+            }
+            if let Some(after) = after {
+                query = query.filter(cases::Column::Id.gt(after));
+            }
+            let models = query
+                .limit(PAGE)
+                .all(&self.db)
+                .await
+                .map_err(StoreError::from_db)?;
+            let Some(last) = models.last() else { break };
+            after = Some(last.id);
+            let full_page = models.len() as u64 == PAGE;
+            let cases = models
+                .into_iter()
+                .map(CaseRecord::try_from)
+                .collect::<Result<Vec<_>, _>>()?;
+            let child_ids: Vec<ChildId> = cases.iter().map(|c| c.child_id).collect();
+            let mut children = self.children_by_ids(&child_ids).await?;
+            for case in cases {
+                let child = children
+                    .get(&case.child_id)
+                    .cloned()
+                    .ok_or_else(|| StoreError::Corrupt("case without child".into()))?;
+                out.push((case, child));
+            }
+            children.clear();
+            if !full_page {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     /// Every case id, for rebuilding projections and for checks.
     pub async fn all_case_ids(&self) -> Result<Vec<CaseId>, StoreError> {
         let ids: Vec<Uuid> = cases::Entity::find()
