@@ -14,6 +14,7 @@ pub mod deadlines;
 pub mod error;
 pub mod ids;
 pub mod measures;
+pub mod panel;
 pub mod route;
 pub mod timescales;
 

@@ -8,6 +8,7 @@ mod error;
 mod loaders;
 mod mutation;
 mod query;
+mod reports;
 mod scalars;
 mod subscription;
 mod types;

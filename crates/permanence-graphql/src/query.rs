@@ -222,6 +222,35 @@ impl Query {
             .collect())
     }
 
+    /// Timeliness over a window of dates (both included): the adoption scorecard measures,
+    /// every route's timeliness and care planning, with breakdowns and a quarterly trend.
+    async fn timeliness(
+        &self,
+        ctx: &Context<'_>,
+        from: Date,
+        to: Date,
+        group_by: Option<crate::reports::TimelinessGroupBy>,
+        local_authority: Option<String>,
+    ) -> Result<crate::reports::TimelinessNode> {
+        crate::reports::TimelinessNode::load(ctx, from, to, group_by, local_authority).await
+    }
+
+    /// Children waiting for an adoptive placement on a date.
+    async fn children_waiting(
+        &self,
+        ctx: &Context<'_>,
+        on: Date,
+        local_authority: Option<String>,
+    ) -> Result<crate::reports::ChildrenWaitingNode> {
+        let data = engine(ctx)?
+            .report_data(local_authority.as_deref())
+            .await
+            .api()?;
+        Ok(crate::reports::children_waiting_node(
+            &data.children_waiting(on.0),
+        ))
+    }
+
     /// Today's date as the server sees it: the default `asOf`.
     async fn today(&self, ctx: &Context<'_>) -> Result<Date> {
         Ok(engine(ctx)?.today().into())

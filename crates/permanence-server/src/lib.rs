@@ -5,6 +5,7 @@
 //! `/graphql/ws`, and `GET /healthz`. It holds no SQL and no business rules.
 
 pub mod config;
+mod csv_report;
 
 use async_graphql::Data;
 use async_graphql::http::GraphiQLSource;
@@ -50,7 +51,7 @@ impl Default for HttpOptions {
 }
 
 #[derive(Clone)]
-struct AppState {
+pub(crate) struct AppState {
     engine: Engine,
     schema: PermanenceSchema,
     graphiql: bool,
@@ -84,11 +85,12 @@ pub fn router(engine: Engine, options: &HttpOptions) -> Router {
         .merge(graphql)
         .route("/graphql/ws", get(subscriptions))
         .route("/healthz", get(healthz))
+        .route("/reports/timeliness.csv", get(csv_report::timeliness_csv))
         .with_state(state)
 }
 
 /// The actor header is malformed.
-struct BadActor;
+pub(crate) struct BadActor;
 
 impl IntoResponse for BadActor {
     fn into_response(self) -> Response {
@@ -100,7 +102,7 @@ impl IntoResponse for BadActor {
     }
 }
 
-fn actor_from(headers: &HeaderMap) -> Result<Actor, BadActor> {
+pub(crate) fn actor_from(headers: &HeaderMap) -> Result<Actor, BadActor> {
     match headers.get(ACTOR_HEADER) {
         None => Ok(Actor(ANONYMOUS_ACTOR.to_owned())),
         Some(value) => match value.to_str() {
