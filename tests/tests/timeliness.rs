@@ -161,14 +161,14 @@ async fn hand_worked_measures(server: &TestServer) -> anyhow::Result<()> {
         json!({ "children": 2, "meanDays": 65.0, "medianDays": 65.0, "p90Days": 83.4, "minDays": 42, "maxDays": 88 })
     );
     assert_eq!(t["a3Percent"], json!(100.0));
-    let groups: Vec<&Value> = t["groups"].as_array().context("groups")?.iter().collect();
-    let north = groups
-        .iter()
-        .find(|g| g["group"] == json!("Team A"))
-        .context("Team A")?;
+    // Team A adopted TA1 (287 days); South adopted TB1 (229 days). The README shows this answer.
     assert_eq!(
-        north["report"]["a1"],
-        json!({ "children": 1, "meanDays": 287.0 })
+        t["groups"],
+        json!([
+            { "group": "all", "report": { "a1": { "children": 2, "meanDays": 258.0 } } },
+            { "group": "South", "report": { "a1": { "children": 1, "meanDays": 229.0 } } },
+            { "group": "Team A", "report": { "a1": { "children": 1, "meanDays": 287.0 } } }
+        ])
     );
 
     // A window that ends before the first adoption: nobody counted.
