@@ -359,7 +359,8 @@ async fn missing_decision_drifts(server: &TestServer) -> anyhow::Result<()> {
     let data = server
         .ok(
             "query { drift(asOf: \"2024-03-19\", afterPanelOnly: true) { edges { node {
-                case { id } deadline { rule status dueOn startedOn daysOverdue workingDaysOverdue } } } } }",
+                case { id } panelOn decisionOn daysStalled
+                deadline { rule status dueOn startedOn daysOverdue workingDaysOverdue } } } } }",
             json!({}),
         )
         .await?;
@@ -378,6 +379,10 @@ async fn missing_decision_drifts(server: &TestServer) -> anyhow::Result<()> {
     assert_eq!(decision["deadline"]["dueOn"], json!("2024-03-18"));
     assert_eq!(decision["deadline"]["daysOverdue"], json!(1));
     assert_eq!(decision["deadline"]["workingDaysOverdue"], json!(1));
+    assert_eq!(decision["panelOn"], json!("2024-03-07"));
+    assert_eq!(decision["decisionOn"], json!(null));
+    // Stalled since the panel: 7 March to 19 March.
+    assert_eq!(decision["daysStalled"], json!(12));
     // The decision recorded: the deadline leaves drift.
     record_steps(
         server,

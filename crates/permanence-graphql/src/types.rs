@@ -763,4 +763,53 @@ impl DriftItemNode {
     async fn deadline(&self) -> &DeadlineNode {
         &self.deadline
     }
+    /// For a deadline on a route: the date of the latest panel recommendation on that plan.
+    async fn panel_on(&self, ctx: &Context<'_>) -> Result<Option<Date>> {
+        self.latest_step_of_kind(ctx, route::StepKind::PanelRecommendation)
+            .await
+    }
+    /// For a deadline on a route: the date of the latest decision on that plan.
+    async fn decision_on(&self, ctx: &Context<'_>) -> Result<Option<Date>> {
+        self.latest_step_of_kind(ctx, route::StepKind::Decision)
+            .await
+    }
+    /// Days since the clock started (since the panel or decision, for a deadline after panel).
+    async fn days_stalled(&self) -> i64 {
+        (self.deadline.as_of - self.deadline.deadline.started_on)
+            .num_days()
+            .max(0)
+    }
+}
+
+impl DriftItemNode {
+    async fn latest_step_of_kind(
+        &self,
+        ctx: &Context<'_>,
+        kind: route::StepKind,
+    ) -> Result<Option<Date>> {
+        let Some(plan_id) = self.deadline.deadline.plan_id else {
+            return Ok(None);
+        };
+        let Some(case) = loaders(ctx)?
+            .cases
+            .load_one(self.case_id)
+            .await
+            .map_err(internal)?
+        else {
+            return Ok(None);
+        };
+        let engine = engine(ctx)?;
+        let Some(plan) = case.state.plans.iter().find(|p| p.id == plan_id) else {
+            return Ok(None);
+        };
+        let Some(def) = engine.catalog().get(plan.route, plan.version) else {
+            return Ok(None);
+        };
+        Ok(plan
+            .steps
+            .iter()
+            .rev()
+            .find(|s| def.step(&s.step).is_some_and(|d| d.kind == kind))
+            .map(|s| Date(s.on)))
+    }
 }
