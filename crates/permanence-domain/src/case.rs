@@ -8,6 +8,7 @@
 use crate::DomainError;
 use crate::codes::{LegalStatus, PlacementProvider, PlacementType, ReasonCeased, ReversalReason};
 use crate::ids::{CaseId, ChildId};
+use crate::panel::{PanelOutcome, PanelOutcomeEntry, PanelPurpose};
 use crate::route::{PLAN_ENDORSED, Route, RouteCatalog, RouteDefinition};
 use crate::timescales::{ADOPTION_APPLICATION_RESIDENCE, MAX_EXTENSION_WEEKS};
 use chrono::NaiveDate;
@@ -134,6 +135,11 @@ impl RoutePlan {
     }
 
     fn last_date(&self) -> NaiveDate {
+        self.current_step_on()
+    }
+
+    /// The date the plan reached its current step (the plan's start before any step).
+    pub fn current_step_on(&self) -> NaiveDate {
         self.steps.last().map_or(self.started_on, |s| s.on)
     }
 
@@ -204,6 +210,10 @@ pub struct CaseState {
     pub plans: Vec<RoutePlan>,
     pub legal: LegalTrack,
     pub closed: Option<Closure>,
+    /// Panel outcomes and the agency decisions on them, in the order they were recorded.
+    /// Defaulted so that states stored before the panel existed still read.
+    #[serde(default)]
+    pub panel: Vec<PanelOutcomeEntry>,
 }
 
 impl CaseState {
@@ -244,6 +254,22 @@ impl CaseState {
 
     fn plan_mut(&mut self, id: u32) -> Option<&mut RoutePlan> {
         self.plans.iter_mut().find(|p| p.id == id)
+    }
+
+    /// The latest panel outcome for a purpose on a plan: outcomes recorded before the plan
+    /// started belong to an earlier plan on the same route.
+    pub fn latest_panel_outcome(
+        &self,
+        plan: &RoutePlan,
+        purpose: PanelPurpose,
+    ) -> Option<&PanelOutcomeEntry> {
+        if purpose.route() != plan.route {
+            return None;
+        }
+        self.panel
+            .iter()
+            .rev()
+            .find(|entry| entry.purpose == purpose && entry.on >= plan.started_on)
     }
 }
 
@@ -319,6 +345,21 @@ pub enum Event {
         on: NaiveDate,
         reason: ReasonCeased,
     },
+    /// The panel sat on the case. A recommendation is followed in the same command by the
+    /// route step it records; a deferral or a negative recommendation leaves the route as it was.
+    PanelOutcomeRecorded {
+        purpose: PanelPurpose,
+        outcome: PanelOutcome,
+        on: NaiveDate,
+    },
+    /// The agency decision maker (or nominated officer) decided on a panel recommendation.
+    /// Agreement is followed by the decision's route step; disagreement takes the
+    /// recommendation step back off the route, so that the case can go to panel again.
+    AgencyDecisionRecorded {
+        purpose: PanelPurpose,
+        agrees: bool,
+        on: NaiveDate,
+    },
 }
 
 impl Event {
@@ -338,7 +379,9 @@ impl Event {
             | Event::RouteStepRecorded { on, .. }
             | Event::AdoptionDecisionReversed { on, .. }
             | Event::LegalStepRecorded { on, .. }
-            | Event::CaseClosed { on, .. } => *on,
+            | Event::CaseClosed { on, .. }
+            | Event::PanelOutcomeRecorded { on, .. }
+            | Event::AgencyDecisionRecorded { on, .. } => *on,
         }
     }
 
@@ -357,6 +400,8 @@ impl Event {
             Event::AdoptionDecisionReversed { .. } => "AdoptionDecisionReversed",
             Event::LegalStepRecorded { .. } => "LegalStepRecorded",
             Event::CaseClosed { .. } => "CaseClosed",
+            Event::PanelOutcomeRecorded { .. } => "PanelOutcomeRecorded",
+            Event::AgencyDecisionRecorded { .. } => "AgencyDecisionRecorded",
         }
     }
 }
@@ -424,6 +469,18 @@ pub enum Command {
     CloseCase {
         on: NaiveDate,
         reason: ReasonCeased,
+    },
+    /// What the panel recommended; the date is the day it sat.
+    RecordPanelOutcome {
+        purpose: PanelPurpose,
+        outcome: PanelOutcome,
+        on: NaiveDate,
+    },
+    /// The agency decision maker's (or nominated officer's) decision on a recommendation.
+    RecordAgencyDecision {
+        purpose: PanelPurpose,
+        agrees: bool,
+        on: NaiveDate,
     },
 }
 
@@ -558,6 +615,101 @@ pub fn decide(state: Option<&CaseState>, command: &Command, ctx: &DecisionContex
         }
         Command::RecordLegalStep { on, step } => decide_legal(case, *on, *step, ctx),
         Command::CloseCase { on, reason } => decide_close(case, *on, *reason, ctx),
+        Command::RecordPanelOutcome {
+            purpose,
+            outcome,
+            on,
+        } => decide_panel_outcome(case, *purpose, outcome, *on, ctx),
+        Command::RecordAgencyDecision {
+            purpose,
+            agrees,
+            on,
+        } => decide_agency_decision(case, *purpose, *agrees, *on, ctx),
+    }
+}
+
+fn plan_for_panel(case: &CaseState, purpose: PanelPurpose) -> Result<&RoutePlan, DomainError> {
+    let route = purpose.route();
+    case.active_plan(route).ok_or_else(|| {
+        DomainError::not_allowed(format!(
+            "the case has no {} plan: a panel for the {} needs that route plan first",
+            route.label(),
+            purpose.label()
+        ))
+    })
+}
+
+fn decide_panel_outcome(
+    case: &CaseState,
+    purpose: PanelPurpose,
+    outcome: &PanelOutcome,
+    on: NaiveDate,
+    ctx: &DecisionContext<'_>,
+) -> Decision {
+    let plan = plan_for_panel(case, purpose)?;
+    outcome.validate(on)?;
+    // The recommendation step must be one the route allows now, whatever the panel said:
+    // a deferral or a negative recommendation is still a panel sitting at that point.
+    let step_events = decide_step(
+        case,
+        purpose.route(),
+        purpose.recommendation_step(),
+        on,
+        ctx,
+    )?;
+    if let Some(previous) = case.latest_panel_outcome(plan, purpose) {
+        check_not_before(on, previous.on, "occurredOn", "the previous panel outcome")?;
+    }
+    let mut events = vec![Event::PanelOutcomeRecorded {
+        purpose,
+        outcome: outcome.clone(),
+        on,
+    }];
+    if *outcome == PanelOutcome::Recommended {
+        events.extend(step_events);
+    }
+    Ok(events)
+}
+
+fn decide_agency_decision(
+    case: &CaseState,
+    purpose: PanelPurpose,
+    agrees: bool,
+    on: NaiveDate,
+    ctx: &DecisionContext<'_>,
+) -> Decision {
+    check_date(case, on, ctx, "occurredOn")?;
+    let plan = plan_for_panel(case, purpose)?;
+    let def = definition_of(plan, ctx)?;
+    let recommendation = purpose.recommendation_step();
+    let decision = purpose.decision_step();
+    // Some decisions may also follow an earlier step without panel (a SHOBPA decision in a
+    // non-consent case); a decision on a recommendation needs the recommendation itself.
+    if plan.current_step() != recommendation {
+        return Err(DomainError::not_allowed(format!(
+            "the {} needs the {} first; the case is at the {}",
+            def.label_of(decision),
+            def.label_of(recommendation),
+            def.label_of(plan.current_step())
+        )));
+    }
+    let recorded = Event::AgencyDecisionRecorded {
+        purpose,
+        agrees,
+        on,
+    };
+    if agrees {
+        let mut events = vec![recorded];
+        events.extend(decide_step(case, purpose.route(), decision, on, ctx)?);
+        Ok(events)
+    } else {
+        check_not_before(
+            on,
+            plan.last_date(),
+            "occurredOn",
+            "the panel recommendation",
+        )?;
+        Ok(vec![recorded])
     }
 }
 
@@ -1158,6 +1310,7 @@ pub fn evolve(state: Option<CaseState>, event: &Event) -> Option<CaseState> {
             plans: vec![],
             legal: LegalTrack::default(),
             closed: None,
+            panel: vec![],
         });
     }
     let mut case = state?;
@@ -1258,6 +1411,42 @@ pub fn evolve(state: Option<CaseState>, event: &Event) -> Option<CaseState> {
                 on: *on,
                 reason: *reason,
             })
+        }
+        Event::PanelOutcomeRecorded {
+            purpose,
+            outcome,
+            on,
+        } => case.panel.push(PanelOutcomeEntry {
+            purpose: *purpose,
+            on: *on,
+            outcome: outcome.clone(),
+            decision: None,
+        }),
+        Event::AgencyDecisionRecorded {
+            purpose,
+            agrees,
+            on,
+        } => {
+            let Some(plan) = case
+                .plans
+                .iter_mut()
+                .find(|p| p.is_active() && p.route == purpose.route())
+            else {
+                return Some(case);
+            };
+            let plan_started_on = plan.started_on;
+            if !*agrees && plan.current_step() == purpose.recommendation_step() {
+                plan.steps.pop();
+            }
+            // A recommendation recorded as a plain route step has no entry to complete.
+            if let Some(entry) = case.panel.iter_mut().rev().find(|e| {
+                e.purpose == *purpose
+                    && e.on >= plan_started_on
+                    && e.outcome == PanelOutcome::Recommended
+                    && e.decision.is_none()
+            }) {
+                entry.decision = Some((*on, *agrees));
+            }
         }
     }
     Some(case)

@@ -5,7 +5,8 @@
 //! `due_on` with a date) is right on any day without a background job.
 
 use crate::case::{CaseState, RoutePlan};
-use crate::route::{Route, RouteCatalog};
+use crate::panel::{PanelOutcome, PanelPurpose};
+use crate::route::{Route, RouteCatalog, RouteDefinition};
 use crate::timescales::{self, Basis, Period, Timescales};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -43,6 +44,9 @@ pub struct Deadline {
     pub after_panel: bool,
 }
 
+/// The rule of the deadline a panel deferral sets: back to panel by the date the panel gave.
+pub const RETURN_TO_PANEL: &str = "return_to_panel";
+
 /// Open deadlines of a case. A closed case has none.
 pub fn derive_deadlines(
     case: &CaseState,
@@ -57,6 +61,9 @@ pub fn derive_deadlines(
     legal(case, settings, &mut out);
     for plan in case.plans.iter().filter(|p| p.is_active() && !p.achieved) {
         route_deadlines(plan, catalog, settings, &mut out);
+        if let Some(def) = catalog.get(plan.route, plan.version) {
+            return_to_panel(case, plan, def, &mut out);
+        }
     }
     out.sort_by(|a, b| a.due_on.cmp(&b.due_on).then_with(|| a.key.cmp(&b.key)));
     out
@@ -259,6 +266,58 @@ fn route_deadlines(
             basis: rule.basis,
             reference: rule.reference.to_owned(),
             after_panel: rule.after_panel,
+        });
+    }
+}
+
+/// A deferral open on a plan: the latest outcome for a purpose was a deferral, and the case
+/// still waits at the point where the panel hears it. Once the case has moved on (it went
+/// to the decision maker without panel, or to another route), there is nothing to return.
+pub fn open_deferral(
+    case: &CaseState,
+    plan: &RoutePlan,
+    def: &RouteDefinition,
+    purpose: PanelPurpose,
+) -> Option<(NaiveDate, NaiveDate)> {
+    let entry = case.latest_panel_outcome(plan, purpose)?;
+    let PanelOutcome::Deferred { return_by, .. } = &entry.outcome else {
+        return None;
+    };
+    let waiting_for_panel = def
+        .next_steps(plan.current_step())
+        .iter()
+        .any(|s| s.key == purpose.recommendation_step());
+    waiting_for_panel.then_some((entry.on, *return_by))
+}
+
+fn return_to_panel(
+    case: &CaseState,
+    plan: &RoutePlan,
+    def: &RouteDefinition,
+    out: &mut Vec<Deadline>,
+) {
+    for purpose in PanelPurpose::ALL.iter().filter(|p| p.route() == plan.route) {
+        let Some((deferred_on, return_by)) = open_deferral(case, plan, def, *purpose) else {
+            continue;
+        };
+        let days = u32::try_from((return_by - deferred_on).num_days()).unwrap_or(0);
+        out.push(Deadline {
+            key: format!(
+                "plan{}:{RETURN_TO_PANEL}:{}",
+                plan.id,
+                purpose.key().to_ascii_lowercase()
+            ),
+            rule: RETURN_TO_PANEL.to_owned(),
+            label: format!("back to panel after a deferral: {}", purpose.label()),
+            category: DeadlineCategory::Route,
+            route: Some(plan.route),
+            plan_id: Some(plan.id),
+            started_on: deferred_on,
+            due_on: return_by,
+            period: Period::Days(days),
+            basis: Basis::LocalSetting,
+            reference: "the date the panel set when it deferred".to_owned(),
+            after_panel: true,
         });
     }
 }

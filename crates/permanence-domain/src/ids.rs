@@ -34,3 +34,11 @@ uuid_id!(
     /// One period of care of one child.
     CaseId
 );
+uuid_id!(
+    /// A meeting of a permanence, adoption or fostering panel.
+    PanelMeetingId
+);
+uuid_id!(
+    /// One item on a panel meeting's agenda: a case and what it goes to panel for.
+    PanelItemId
+);

@@ -205,6 +205,96 @@ impl PanelOutcome {
     }
 }
 
+/// Where a panel meeting stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PanelMeetingStatus {
+    /// Its agenda can still change.
+    Planned,
+    /// It sat: at least one outcome is recorded.
+    Held,
+    Cancelled,
+}
+
+impl PanelMeetingStatus {
+    pub const ALL: &'static [PanelMeetingStatus] = &[
+        PanelMeetingStatus::Planned,
+        PanelMeetingStatus::Held,
+        PanelMeetingStatus::Cancelled,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            PanelMeetingStatus::Planned => "PLANNED",
+            PanelMeetingStatus::Held => "HELD",
+            PanelMeetingStatus::Cancelled => "CANCELLED",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|s| s.key() == key)
+    }
+}
+
+/// Where an item on a panel agenda stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PanelItemStatus {
+    /// On the agenda, not yet heard.
+    Scheduled,
+    /// The panel recommended; the agency decision is awaited.
+    Recommended,
+    NotRecommended,
+    /// Heard and deferred: the case is back in the queue.
+    Deferred,
+    /// The agency decision maker decided (agreeing or not).
+    Decided,
+    /// Taken off the agenda before it was heard.
+    Withdrawn,
+}
+
+impl PanelItemStatus {
+    pub const ALL: &'static [PanelItemStatus] = &[
+        PanelItemStatus::Scheduled,
+        PanelItemStatus::Recommended,
+        PanelItemStatus::NotRecommended,
+        PanelItemStatus::Deferred,
+        PanelItemStatus::Decided,
+        PanelItemStatus::Withdrawn,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            PanelItemStatus::Scheduled => "SCHEDULED",
+            PanelItemStatus::Recommended => "RECOMMENDED",
+            PanelItemStatus::NotRecommended => "NOT_RECOMMENDED",
+            PanelItemStatus::Deferred => "DEFERRED",
+            PanelItemStatus::Decided => "DECIDED",
+            PanelItemStatus::Withdrawn => "WITHDRAWN",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|s| s.key() == key)
+    }
+
+    /// The item still holds the case's place: on an agenda, or waiting for a decision.
+    /// A case with an open item is not in the queue.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            PanelItemStatus::Scheduled | PanelItemStatus::Recommended
+        )
+    }
+
+    /// The status an item takes when the panel's outcome is recorded.
+    pub fn after(outcome: &PanelOutcome) -> Self {
+        match outcome {
+            PanelOutcome::Recommended => PanelItemStatus::Recommended,
+            PanelOutcome::NotRecommended => PanelItemStatus::NotRecommended,
+            PanelOutcome::Deferred { .. } => PanelItemStatus::Deferred,
+        }
+    }
+}
+
 /// A panel outcome kept on the case, so that the case's history and deadlines know it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PanelOutcomeEntry {

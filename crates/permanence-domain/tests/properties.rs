@@ -20,7 +20,8 @@ use permanence_domain::case::{
 use permanence_domain::codes::{
     LegalStatus, PlacementProvider, PlacementType, ReasonCeased, ReversalReason,
 };
-use permanence_domain::deadlines::{DeadlineCategory, drift};
+use permanence_domain::deadlines::{DeadlineCategory, RETURN_TO_PANEL, drift, open_deferral};
+use permanence_domain::panel::{PanelOutcome, PanelPurpose};
 use permanence_domain::route::PLAN_ENDORSED;
 use permanence_domain::timescales;
 use permanence_domain::{
@@ -124,6 +125,21 @@ enum Action {
     },
     /// Ask to open the case again.
     Reopen,
+    /// A panel outcome for a purpose the case could go to panel for now (any purpose when
+    /// there is none). `kind`: recommended, not recommended or deferred.
+    Panel {
+        when: When,
+        pick: Index,
+        kind: u8,
+        return_in_days: i64,
+    },
+    /// An agency decision on a purpose whose recommendation is the plan's current step
+    /// (any purpose when there is none).
+    AgencyDecision {
+        when: When,
+        pick: Index,
+        agrees: bool,
+    },
 }
 
 const BOGUS_STEPS: &[&str] = &[
@@ -202,6 +218,10 @@ fn action() -> impl Strategy<Value = Action> {
         1 => (when(), any::<Index>()).prop_map(|(when, pick)| Action::CloseAsPlanned { when, pick }),
         1 => (when(), any::<Index>()).prop_map(|(when, reason)| Action::Close { when, reason }),
         1 => Just(Action::Reopen),
+        3 => (when(), any::<Index>(), 0u8..4, -5i64..120)
+            .prop_map(|(when, pick, kind, return_in_days)| Action::Panel { when, pick, kind, return_in_days }),
+        3 => (when(), any::<Index>(), prop::bool::weighted(0.7))
+            .prop_map(|(when, pick, agrees)| Action::AgencyDecision { when, pick, agrees }),
     ]
 }
 
@@ -439,6 +459,40 @@ impl Run {
                 reason: *reason.get(ReasonCeased::ALL),
             },
             Action::Reopen => Command::OpenCase(valid_open(self.cursor)),
+            Action::Panel {
+                when,
+                pick,
+                kind,
+                return_in_days,
+            } => {
+                let on = self.date(when);
+                let purpose = pick_purpose(state, pick, |plan, purpose| {
+                    let def = catalog().get(plan.route, plan.version).unwrap();
+                    def.next_steps(plan.current_step())
+                        .iter()
+                        .any(|s| s.key == purpose.recommendation_step())
+                });
+                let outcome = match kind {
+                    0 | 1 => PanelOutcome::Recommended,
+                    2 => PanelOutcome::NotRecommended,
+                    _ => PanelOutcome::Deferred {
+                        reason: "reports not ready".to_owned(),
+                        return_by: shift(on, *return_in_days),
+                    },
+                };
+                Command::RecordPanelOutcome {
+                    purpose,
+                    outcome,
+                    on,
+                }
+            }
+            Action::AgencyDecision { when, pick, agrees } => Command::RecordAgencyDecision {
+                purpose: pick_purpose(state, pick, |plan, purpose| {
+                    plan.current_step() == purpose.recommendation_step()
+                }),
+                agrees: *agrees,
+                on: self.date(when),
+            },
         }
     }
 
@@ -482,6 +536,38 @@ impl Run {
     }
 }
 
+/// A purpose whose route plan is active and `fits`, or any purpose when none fits.
+fn pick_purpose(
+    state: Option<&CaseState>,
+    pick: &Index,
+    fits: impl Fn(&permanence_domain::case::RoutePlan, PanelPurpose) -> bool,
+) -> PanelPurpose {
+    let fitting: Vec<PanelPurpose> = state
+        .map(|s| {
+            PanelPurpose::ALL
+                .iter()
+                .copied()
+                .filter(|p| s.active_plan(p.route()).is_some_and(|plan| fits(plan, *p)))
+                .collect()
+        })
+        .unwrap_or_default();
+    if fitting.is_empty() {
+        *pick.get(PanelPurpose::ALL)
+    } else {
+        *pick.get(&fitting)
+    }
+}
+
+fn shift(on: NaiveDate, days: i64) -> NaiveDate {
+    if days >= 0 {
+        on.checked_add_days(Days::new(days.unsigned_abs()))
+            .unwrap_or(NaiveDate::MAX)
+    } else {
+        on.checked_sub_days(Days::new(days.unsigned_abs()))
+            .unwrap_or(NaiveDate::MIN)
+    }
+}
+
 fn command_date(command: &Command) -> NaiveDate {
     match command {
         Command::OpenCase(open) => open.entered_care_on,
@@ -494,7 +580,9 @@ fn command_date(command: &Command) -> NaiveDate {
         | Command::RecordRouteStep { on, .. }
         | Command::ReverseAdoptionDecision { on, .. }
         | Command::RecordLegalStep { on, .. }
-        | Command::CloseCase { on, .. } => *on,
+        | Command::CloseCase { on, .. }
+        | Command::RecordPanelOutcome { on, .. }
+        | Command::RecordAgencyDecision { on, .. } => *on,
     }
 }
 
@@ -506,6 +594,26 @@ fn check_event_against(before: &CaseState, event: &Event) -> Result<(), TestCase
         "nothing is recorded on a closed case: {:?}",
         event
     );
+    if let Event::PanelOutcomeRecorded { purpose, on, .. } = event {
+        // The panel sits where the route allows its recommendation, whatever it says.
+        let plan = before.active_plan(purpose.route());
+        prop_assert!(plan.is_some(), "panel without a {} plan", purpose.route());
+        let plan = plan.unwrap();
+        let def = catalog().get(plan.route, plan.version).unwrap();
+        let row = (plan.current_step(), purpose.recommendation_step());
+        prop_assert!(def.transitions().any(|t| t == row), "{:?} at panel", row);
+        prop_assert!(plan.steps.last().is_none_or(|last| *on >= last.on));
+        return Ok(());
+    }
+    if let Event::AgencyDecisionRecorded { purpose, .. } = event {
+        let plan = before.active_plan(purpose.route());
+        prop_assert!(
+            plan.is_some_and(|p| p.current_step() == purpose.recommendation_step()),
+            "an agency decision without the {:?} recommendation",
+            purpose
+        );
+        return Ok(());
+    }
     let Event::RouteStepRecorded {
         plan_id,
         step,
@@ -752,19 +860,34 @@ fn check_deadlines(state: &CaseState, as_of: NaiveDate) -> Result<(), TestCaseEr
             prop_assert_eq!(deadline.route, Some(plan.route));
             prop_assert_eq!(deadline.category, DeadlineCategory::Route);
             let def = catalog().get(plan.route, plan.version).unwrap();
-            let rule = def
-                .deadline_rules
-                .iter()
-                .find(|r| r.key == deadline.rule)
-                .unwrap();
-            let started = if rule.starts_at == PLAN_ENDORSED {
-                Some(plan.started_on)
+            if deadline.rule == RETURN_TO_PANEL {
+                // Set by the panel's deferral: due on the date it gave, from the day it sat.
+                let purpose = PanelPurpose::ALL
+                    .iter()
+                    .find(|p| deadline.key.ends_with(&p.key().to_ascii_lowercase()))
+                    .unwrap();
+                let entry = state.latest_panel_outcome(plan, *purpose).unwrap();
+                let PanelOutcome::Deferred { return_by, .. } = &entry.outcome else {
+                    return Err(TestCaseError::fail("a return to panel without a deferral"));
+                };
+                prop_assert_eq!(deadline.due_on, *return_by);
+                prop_assert_eq!(deadline.started_on, entry.on);
+                prop_assert!(deadline.after_panel);
             } else {
-                plan.taken(rule.starts_at)
-            };
-            prop_assert_eq!(Some(deadline.started_on), started);
-            prop_assert!(rule.met_by.iter().all(|k| plan.taken(k).is_none()));
-            prop_assert_eq!(deadline.period, settings.period(rule.setting));
+                let rule = def
+                    .deadline_rules
+                    .iter()
+                    .find(|r| r.key == deadline.rule)
+                    .unwrap();
+                let started = if rule.starts_at == PLAN_ENDORSED {
+                    Some(plan.started_on)
+                } else {
+                    plan.taken(rule.starts_at)
+                };
+                prop_assert_eq!(Some(deadline.started_on), started);
+                prop_assert!(rule.met_by.iter().all(|k| plan.taken(k).is_none()));
+                prop_assert_eq!(deadline.period, settings.period(rule.setting));
+            }
         }
 
         let standing = drift(deadline.due_on, as_of, settings.due_soon_days);
@@ -791,6 +914,19 @@ fn check_deadlines(state: &CaseState, as_of: NaiveDate) -> Result<(), TestCaseEr
                 "rule {} of plan {}",
                 rule.key,
                 plan.id
+            );
+        }
+        for purpose in PanelPurpose::ALL.iter().filter(|p| p.route() == plan.route) {
+            let key = format!(
+                "plan{}:{RETURN_TO_PANEL}:{}",
+                plan.id,
+                purpose.key().to_ascii_lowercase()
+            );
+            prop_assert_eq!(
+                keys.contains(key.as_str()),
+                open_deferral(state, plan, def, *purpose).is_some(),
+                "{}",
+                key
             );
         }
     }
@@ -971,7 +1107,9 @@ fn set_date(command: &mut Command, date: NaiveDate) {
         | Command::RecordRouteStep { on, .. }
         | Command::ReverseAdoptionDecision { on, .. }
         | Command::RecordLegalStep { on, .. }
-        | Command::CloseCase { on, .. } => *on = date,
+        | Command::CloseCase { on, .. }
+        | Command::RecordPanelOutcome { on, .. }
+        | Command::RecordAgencyDecision { on, .. } => *on = date,
     }
 }
 
@@ -988,6 +1126,7 @@ fn the_generators_reach_the_interesting_states() {
     let mut achieved = BTreeSet::new();
     let (mut adopted, mut reversed, mut promoted, mut issued, mut accepted, mut refused) =
         (false, false, false, false, 0, 0);
+    let (mut recommended, mut deferred, mut agreed, mut disagreed) = (false, false, false, false);
     for _ in 0..400 {
         let (open, actions) = strategy.new_tree(&mut runner).unwrap().current();
         let run = run(open, &actions).unwrap();
@@ -1004,7 +1143,25 @@ fn the_generators_reach_the_interesting_states() {
             .iter()
             .any(|e| matches!(e, Event::RoutePlanPromoted { .. }));
         issued |= state.legal.proceedings.is_some();
+        for event in &run.events {
+            match event {
+                Event::PanelOutcomeRecorded { outcome, .. } => match outcome {
+                    PanelOutcome::Recommended => recommended = true,
+                    PanelOutcome::Deferred { .. } => deferred = true,
+                    PanelOutcome::NotRecommended => {}
+                },
+                Event::AgencyDecisionRecorded { agrees, .. } => {
+                    agreed |= *agrees;
+                    disagreed |= !*agrees;
+                }
+                _ => {}
+            }
+        }
     }
+    assert!(
+        recommended && deferred && agreed && disagreed,
+        "panel: recommended {recommended}, deferred {deferred}, agreed {agreed}, disagreed {disagreed}"
+    );
     assert_eq!(
         achieved.len(),
         Route::ALL.len(),

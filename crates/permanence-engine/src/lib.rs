@@ -6,8 +6,9 @@
 //! It holds no SQL (that is the store's) and no HTTP or GraphQL (the server's and API's).
 
 mod clock;
-pub mod reports;
 mod error;
+pub mod panel;
+pub mod reports;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::EngineError;
@@ -22,7 +23,8 @@ use permanence_domain::{
     evolve, replay,
 };
 use permanence_store::{
-    CaseRecord, Changes, ChildRecord, CommandOutcome, NewEvent, RunError, Store, StoredEvent,
+    CaseRecord, Changes, ChildRecord, CommandOutcome, NewEvent, PanelItemChange, RunError, Store,
+    StoredEvent,
 };
 use std::sync::Arc;
 use tokio::sync::broadcast;
@@ -230,7 +232,7 @@ impl Engine {
         loop {
             attempt += 1;
             let outcome = self
-                .run_once(meta, case_id, command_id, &command, opening)
+                .run_once(meta, case_id, command_id, &command, opening, None)
                 .await;
             match outcome {
                 Err(EngineError::VersionConflict)
@@ -252,6 +254,7 @@ impl Engine {
         command_id: Uuid,
         command: &Command,
         opening: bool,
+        panel_item: Option<PanelItemChange>,
     ) -> Result<CaseOutcome, EngineError> {
         let now = self.clock.now();
         let ctx = DecisionContext {
@@ -294,6 +297,7 @@ impl Engine {
                             .collect(),
                         state: new_state,
                         deadlines,
+                        panel_item,
                     })
                 },
             )

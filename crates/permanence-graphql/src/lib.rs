@@ -7,6 +7,7 @@
 mod error;
 mod loaders;
 mod mutation;
+mod panel;
 mod query;
 mod reports;
 mod scalars;
@@ -19,7 +20,11 @@ pub use scalars::Date;
 use async_graphql::Schema;
 use permanence_engine::{Actor, Engine};
 
-pub type PermanenceSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
+/// Every mutation: case commands and the panel's.
+#[derive(async_graphql::MergedObject, Default)]
+pub struct Mutation(mutation::CaseMutation, panel::PanelMutation);
+
+pub type PermanenceSchema = Schema<query::Query, Mutation, subscription::Subscription>;
 
 /// Limits that keep one request from costing the server more than a page of work.
 #[derive(Clone, Copy, Debug)]
@@ -42,11 +47,15 @@ pub const MAX_PAGE_SIZE: usize = 100;
 
 /// Builds the schema around an engine.
 pub fn build_schema(engine: Engine, limits: SchemaLimits) -> PermanenceSchema {
-    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
-        .data(engine)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .finish()
+    Schema::build(
+        query::Query,
+        Mutation::default(),
+        subscription::Subscription,
+    )
+    .data(engine)
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .finish()
 }
 
 /// The per-request data the server adds: who is asking, and fresh DataLoaders (so that
@@ -67,9 +76,13 @@ pub fn prepare_request(
 
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        query::Query,
+        Mutation::default(),
+        subscription::Subscription,
+    )
+    .finish()
+    .sdl()
 }
 
 /// Gives every error a code. Errors from resolvers carry one already; errors raised before

@@ -17,7 +17,8 @@ use permanence_domain::codes::{
 use permanence_engine::{Actor, CaseOutcome, CommandMeta, EnterCare};
 use uuid::Uuid;
 
-pub struct Mutation;
+#[derive(Default)]
+pub struct CaseMutation;
 
 /// What a case mutation answers.
 #[derive(SimpleObject)]
@@ -282,7 +283,7 @@ async fn run_dated(
 }
 
 #[Object]
-impl Mutation {
+impl CaseMutation {
     /// Registers a child with the engine.
     async fn register_child(
         &self,

@@ -251,6 +251,27 @@ impl Query {
         ))
     }
 
+    /// The panel's queue for an authority: cases waiting for panel (oldest first), the agendas
+    /// of upcoming meetings, and recommendations waiting for the agency decision.
+    async fn panel_queue(
+        &self,
+        ctx: &Context<'_>,
+        local_authority: String,
+        as_of: Option<Date>,
+        first: Option<i32>,
+    ) -> Result<crate::panel::PanelQueueNode> {
+        crate::panel::panel_queue(ctx, local_authority, as_of, first).await
+    }
+
+    /// One panel meeting and its agenda.
+    async fn panel_meeting(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+    ) -> Result<Option<crate::panel::PanelMeetingNode>> {
+        crate::panel::panel_meeting(ctx, id).await
+    }
+
     /// Today's date as the server sees it: the default `asOf`.
     async fn today(&self, ctx: &Context<'_>) -> Result<Date> {
         Ok(engine(ctx)?.today().into())

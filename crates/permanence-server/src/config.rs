@@ -28,6 +28,10 @@ pub enum CommandKind {
         #[arg(default_value = "schema.graphql")]
         path: PathBuf,
     },
+    /// Record a realistic synthetic cohort through the engine's own commands (for demos,
+    /// tests and benchmarks). The same seed on the same day gives the same cohort, and
+    /// running it again on the same database records nothing twice.
+    DemoData(DemoArgs),
 }
 
 #[derive(Debug, Args)]
@@ -56,4 +60,28 @@ pub struct ServeArgs {
     /// Log as JSON lines (for log collectors) instead of text.
     #[arg(long, env = "PERMANENCE_LOG_JSON", default_value_t = false)]
     pub log_json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// How many children to generate (a re-entry into care is a second period of the same child).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=9_999_999))]
+    pub children: u32,
+    /// The seed of the generator.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Years of history before today over which children enter care.
+    #[arg(long, default_value_t = permanence_cohort::DEFAULT_YEARS, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub years: u32,
+    /// Local authorities (ONS codes, comma-separated) the children belong to.
+    #[arg(long = "local-authority", value_delimiter = ',', default_value = permanence_cohort::DEFAULT_LOCAL_AUTHORITY)]
+    pub local_authorities: Vec<String>,
+    /// Children recorded at once [default: 1 on SQLite, which has one writer; 8 on PostgreSQL].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub concurrency: Option<u32>,
+    /// Seconds between progress lines on standard error.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+    pub progress_seconds: u64,
 }

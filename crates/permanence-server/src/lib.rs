@@ -6,6 +6,7 @@
 
 pub mod config;
 mod csv_report;
+pub mod demo;
 
 use async_graphql::Data;
 use async_graphql::http::GraphiQLSource;

@@ -2,11 +2,15 @@
 
 use anyhow::Context;
 use clap::Parser;
+use permanence_cohort::{CohortConfig, years_before};
 use permanence_domain::Timescales;
+use permanence_domain::case::is_local_authority_code;
 use permanence_engine::SystemClock;
-use permanence_server::config::{Cli, CommandKind};
+use permanence_server::config::{Cli, CommandKind, DemoArgs};
+use permanence_server::demo::{DemoOptions, record_cohort};
 use permanence_server::{HttpOptions, open_engine, router, serve, shutdown_signal};
 use std::sync::Arc;
+use std::time::Duration;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -52,6 +56,10 @@ async fn main() -> anyhow::Result<()> {
             .context("migrating the database")?;
             tracing::info!("migrations applied");
         }
+        CommandKind::DemoData(args) => {
+            init_logging_at(false, "warn");
+            demo_data(args).await?;
+        }
         CommandKind::ExportSchema { path } => {
             let sdl = permanence_graphql::sdl();
             if path.as_os_str() == "-" {
@@ -65,9 +73,59 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Generates a cohort for today and records it through the engine, with progress on stderr.
+async fn demo_data(args: DemoArgs) -> anyhow::Result<()> {
+    if let Some(bad) = args
+        .local_authorities
+        .iter()
+        .find(|la| !is_local_authority_code(la))
+    {
+        anyhow::bail!("--local-authority {bad}: an ONS code is E followed by 8 digits");
+    }
+    let engine = open_engine(
+        &args.database.database_url,
+        Timescales::default(),
+        Arc::new(SystemClock),
+    )
+    .await
+    .context("opening the database")?;
+    // The engine refuses dates after its today: the cohort is generated for the same day.
+    let today = engine.today();
+    let mut config = CohortConfig::new(args.children as usize, args.seed, today);
+    config.start = years_before(today, args.years);
+    config.local_authorities = args.local_authorities;
+    let mut options = DemoOptions::for_engine(&engine);
+    if let Some(concurrency) = args.concurrency {
+        options.concurrency = concurrency as usize;
+    }
+    options.progress_every = Duration::from_secs(args.progress_seconds);
+    eprintln!(
+        "demo-data: {} children, seed {}, entering care {} to {}, {} at a time",
+        config.children, config.seed, config.start, today, options.concurrency
+    );
+    let report = record_cohort(&engine, &config, &options, |progress| {
+        eprintln!("demo-data: {progress}");
+    })
+    .await;
+    eprintln!("{report}");
+    if !report.is_clean() {
+        anyhow::bail!(
+            "demo-data: {} commands refused, {} failed, {} skipped",
+            report.refused,
+            report.errors,
+            report.skipped
+        );
+    }
+    Ok(())
+}
+
 fn init_logging(json: bool) {
+    init_logging_at(json, "info");
+}
+
+fn init_logging_at(json: bool, default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PERMANENCE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if json {
         builder.json().init();

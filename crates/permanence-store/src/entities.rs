@@ -41,6 +41,7 @@ pub mod cases {
         pub primary_route: Option<String>,
         pub primary_step: Option<String>,
         pub parallel_route: Option<String>,
+        pub primary_step_on: Option<Date>,
         pub status: String,
         pub version: i64,
         pub state: String,
@@ -122,6 +123,82 @@ pub mod processed_commands {
         pub child_id: Option<Uuid>,
         pub version: i64,
         pub recorded_at: DateTimeUtc,
+        pub record_id: Option<Uuid>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod panel_meetings {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "panel_meetings")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub local_authority: String,
+        pub kind: String,
+        pub sits_on: Date,
+        pub chair: String,
+        pub quorum_notes: Option<String>,
+        pub status: String,
+        pub version: i64,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod panel_items {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "panel_items")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub meeting_id: Uuid,
+        pub case_id: Uuid,
+        pub purpose: String,
+        pub position: i32,
+        pub status: String,
+        pub recommendation_on: Option<Date>,
+        pub deferral_reason: Option<String>,
+        pub return_by: Option<Date>,
+        pub decision_agrees: Option<bool>,
+        pub decision_on: Option<Date>,
+        pub version: i64,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod panel_documents {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "panel_documents")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub case_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub purpose: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub document: String,
+        pub ready: bool,
+        pub updated_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

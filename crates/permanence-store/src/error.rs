@@ -33,6 +33,12 @@ impl StoreError {
             if message.contains("processed_commands") {
                 return StoreError::DuplicateCommand;
             }
+            if message.contains("panel_items") {
+                return StoreError::Conflict(
+                    "the case is already on a panel agenda or waiting for a decision for this purpose"
+                        .into(),
+                );
+            }
             if message.contains("children") {
                 return StoreError::Conflict(
                     "a child with this reference is already registered in this local authority"

@@ -8,9 +8,11 @@
 
 mod entities;
 mod error;
+mod panel;
 mod records;
 
 pub use error::{RunError, StoreError};
+pub use panel::*;
 pub use records::*;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -95,7 +97,8 @@ impl Store {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         Migrator::up(&self.db, None)
             .await
-            .map_err(StoreError::from_db)
+            .map_err(StoreError::from_db)?;
+        self.backfill_primary_step_on().await
     }
 
     /// Whether the database answers.
@@ -386,6 +389,12 @@ impl Store {
         replace_deadlines(&txn, &changes.state, &changes.deadlines)
             .await
             .map_err(RunError::Store)?;
+        if let Some(change) = &changes.panel_item
+            && let Err(err) = panel::apply_item_change(&txn, change, now).await
+        {
+            txn.rollback().await.map_err(store_err)?;
+            return Err(RunError::Store(err));
+        }
         insert_processed(&txn, command_id, Some(case_id.0), None, new_version, now)
             .await
             .map_err(RunError::Store)?;
@@ -754,6 +763,7 @@ async fn insert_processed(
         child_id: Set(child_id),
         version: Set(version),
         recorded_at: Set(now),
+        record_id: Set(None),
     };
     processed_commands::Entity::insert(model)
         .exec_without_returning(txn)
@@ -785,6 +795,7 @@ fn case_row(
         primary_route: Set(primary.map(|p| p.route.key().to_owned())),
         primary_step: Set(primary.map(|p| p.current_step().to_owned())),
         parallel_route: Set(state.parallel_plan().map(|p| p.route.key().to_owned())),
+        primary_step_on: Set(primary_step_on(state)),
         status: Set(if state.is_open() {
             STATUS_OPEN
         } else {
@@ -795,6 +806,11 @@ fn case_row(
         state: Set(json),
         updated_at: Set(now),
     })
+}
+
+/// Since when the primary plan has stood at its current step: how long a case has waited.
+fn primary_step_on(state: &CaseState) -> Option<NaiveDate> {
+    state.primary_plan().map(|p| p.current_step_on())
 }
 
 async fn replace_deadlines(

@@ -111,6 +111,9 @@ pub struct Changes {
     pub events: Vec<NewEvent>,
     pub state: CaseState,
     pub deadlines: Vec<Deadline>,
+    /// A panel item the command records an outcome or decision on, written in the same
+    /// transaction so that the item and the case's route never disagree.
+    pub panel_item: Option<crate::PanelItemChange>,
 }
 
 #[derive(Clone, Debug)]

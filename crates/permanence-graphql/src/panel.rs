@@ -1,0 +1,619 @@
+//! The permanence panel over GraphQL: meetings, agendas, the queue, recommendations and
+//! decisions. Recording an outcome advances the case's route in the same transaction.
+
+use crate::error::{ApiResult, validation};
+use crate::scalars::Date;
+use crate::types::{CaseNode, RouteKind, TimelineEventNode, engine, loaders};
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use permanence_domain::CaseId;
+use permanence_domain::ids::{PanelItemId, PanelMeetingId};
+use permanence_domain::panel as domain;
+use permanence_engine::panel::{
+    AwaitingDecision, DocumentChecklist, PanelAgenda, PanelItemOutcome, QueuedCase, ScheduleMeeting,
+};
+use permanence_engine::store::{PanelItemRecord, PanelMeetingRecord};
+use permanence_engine::{Actor, CommandMeta};
+use uuid::Uuid;
+
+/// Declares a GraphQL enum mirroring a domain enum, with conversions both ways.
+macro_rules! mirror_enum {
+    ($(#[$doc:meta])* $name:ident <=> $domain:path { $($variant:ident),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum $name { $($variant),+ }
+
+        impl From<$domain> for $name {
+            fn from(value: $domain) -> Self {
+                use $domain as D;
+                match value { $(D::$variant => Self::$variant),+ }
+            }
+        }
+
+        impl From<$name> for $domain {
+            fn from(value: $name) -> Self {
+                use $domain as D;
+                match value { $($name::$variant => D::$variant),+ }
+            }
+        }
+    };
+}
+
+mirror_enum!(
+    /// The kind of panel a meeting is; a combined panel hears every purpose.
+    PanelKind <=> domain::PanelKind { Adoption, Permanence, Fostering, Combined }
+);
+mirror_enum!(
+    /// Why a case goes to panel.
+    PanelPurpose <=> domain::PanelPurpose {
+        ShobpaConsent, AdoptionMatch, LongTermFosterMatch, SpecialGuardianshipPlan, ReunificationPlan
+    }
+);
+mirror_enum!(
+    PanelMeetingStatus <=> domain::PanelMeetingStatus { Planned, Held, Cancelled }
+);
+mirror_enum!(
+    PanelItemStatus <=> domain::PanelItemStatus {
+        Scheduled, Recommended, NotRecommended, Deferred, Decided, Withdrawn
+    }
+);
+
+/// What the panel recommended.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PanelRecommendation {
+    Recommended,
+    NotRecommended,
+    /// Needs `deferralReason` and `returnBy`.
+    Deferred,
+}
+
+pub struct PanelMeetingNode(pub PanelMeetingRecord);
+
+#[Object(name = "PanelMeeting")]
+impl PanelMeetingNode {
+    async fn id(&self) -> Uuid {
+        self.0.id.0
+    }
+    async fn local_authority(&self) -> &str {
+        &self.0.local_authority
+    }
+    async fn kind(&self) -> PanelKind {
+        self.0.kind.into()
+    }
+    async fn sits_on(&self) -> Date {
+        self.0.sits_on.into()
+    }
+    async fn chair(&self) -> &str {
+        &self.0.chair
+    }
+    async fn quorum_notes(&self) -> Option<&str> {
+        self.0.quorum_notes.as_deref()
+    }
+    async fn status(&self) -> PanelMeetingStatus {
+        self.0.status.into()
+    }
+    /// Send it back as `expectedVersion` to cancel or hold the meeting.
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
+    /// The agenda, in order (withdrawn items left out).
+    async fn agenda(&self, ctx: &Context<'_>) -> Result<Vec<AgendaItemNode>> {
+        let agenda = engine(ctx)?.panel_agenda(self.0.id).await.api()?;
+        Ok(agenda_items(agenda))
+    }
+}
+
+pub struct PanelItemNode(pub PanelItemRecord);
+
+#[Object(name = "PanelItem")]
+impl PanelItemNode {
+    async fn id(&self) -> Uuid {
+        self.0.id.0
+    }
+    async fn meeting_id(&self) -> Uuid {
+        self.0.meeting_id.0
+    }
+    async fn case(&self, ctx: &Context<'_>) -> Result<CaseNode> {
+        loaders(ctx)?
+            .cases
+            .load_one(self.0.case_id)
+            .await
+            .map_err(crate::error::internal)?
+            .map(CaseNode)
+            .ok_or_else(|| crate::error::internal("panel item without case"))
+    }
+    async fn purpose(&self) -> PanelPurpose {
+        self.0.purpose.into()
+    }
+    /// Its place on the agenda, from 1.
+    async fn position(&self) -> i32 {
+        self.0.position
+    }
+    async fn status(&self) -> PanelItemStatus {
+        self.0.status.into()
+    }
+    /// The date the panel heard it, whatever it recommended.
+    async fn heard_on(&self) -> Option<Date> {
+        self.0.recommendation_on.map(Date)
+    }
+    async fn deferral_reason(&self) -> Option<&str> {
+        self.0.deferral_reason.as_deref()
+    }
+    async fn return_by(&self) -> Option<Date> {
+        self.0.return_by.map(Date)
+    }
+    /// Whether the agency decision maker agreed with the recommendation.
+    async fn decision_agrees(&self) -> Option<bool> {
+        self.0.decision_agrees
+    }
+    async fn decision_on(&self) -> Option<Date> {
+        self.0.decision_on.map(Date)
+    }
+    /// Send it back as `expectedVersion` when recording an outcome or a decision.
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
+    /// The documents the item needs, and which are ready.
+    async fn documents(&self, ctx: &Context<'_>) -> Result<DocumentChecklistNode> {
+        let checklist = engine(ctx)?
+            .document_checklist(self.0.case_id, self.0.purpose)
+            .await
+            .api()?;
+        Ok(checklist.into())
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct DocumentNode {
+    document: String,
+    ready: bool,
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "DocumentChecklist")]
+pub struct DocumentChecklistNode {
+    purpose: PanelPurpose,
+    documents: Vec<DocumentNode>,
+    required: usize,
+    ready: usize,
+    all_ready: bool,
+}
+
+impl From<DocumentChecklist> for DocumentChecklistNode {
+    fn from(c: DocumentChecklist) -> Self {
+        Self {
+            purpose: c.purpose.into(),
+            all_ready: c.all_ready(),
+            required: c.required,
+            ready: c.ready,
+            documents: c
+                .documents
+                .into_iter()
+                .map(|d| DocumentNode {
+                    document: d.document.to_owned(),
+                    ready: d.ready,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "AgendaItem")]
+pub struct AgendaItemNode {
+    item: PanelItemNode,
+    documents: DocumentChecklistNode,
+    /// False when the case has moved on and the panel can no longer hear it.
+    hearable: bool,
+}
+
+fn agenda_items(agenda: PanelAgenda) -> Vec<AgendaItemNode> {
+    agenda
+        .items
+        .into_iter()
+        .map(|i| AgendaItemNode {
+            item: PanelItemNode(i.item),
+            documents: i.documents.into(),
+            hearable: i.hearable,
+        })
+        .collect()
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "PanelAgenda")]
+pub struct PanelAgendaNode {
+    meeting: PanelMeetingNode,
+    items: Vec<AgendaItemNode>,
+}
+
+/// A case at a step that needs panel, not yet on an agenda.
+#[derive(SimpleObject)]
+#[graphql(name = "QueuedCase")]
+pub struct QueuedCaseNode {
+    case: CaseNode,
+    purpose: PanelPurpose,
+    route: RouteKind,
+    /// The step the case is at.
+    step: String,
+    waiting_since: Date,
+    days_waited: i64,
+    documents: DocumentChecklistNode,
+    /// Set when the panel deferred it: the date to return by.
+    return_by: Option<Date>,
+    /// The route allows the next step without panel (a non-consent adoption, a return home).
+    panel_optional: bool,
+}
+
+impl From<QueuedCase> for QueuedCaseNode {
+    fn from(q: QueuedCase) -> Self {
+        Self {
+            case: CaseNode(q.case),
+            purpose: q.purpose.into(),
+            route: q.route.into(),
+            step: q.step,
+            waiting_since: q.waiting_since.into(),
+            days_waited: q.days_waited,
+            documents: q.documents.into(),
+            return_by: q.return_by.map(Date),
+            panel_optional: q.panel_optional,
+        }
+    }
+}
+
+/// A recommendation still waiting for the agency decision.
+#[derive(SimpleObject)]
+#[graphql(name = "AwaitingDecision")]
+pub struct AwaitingDecisionNode {
+    item: PanelItemNode,
+    recommended_on: Date,
+    working_days_elapsed: i64,
+    /// The timescale: 7 working days unless the authority set another.
+    working_days_allowed: u32,
+    decision_due_on: Date,
+    overdue: bool,
+}
+
+impl From<AwaitingDecision> for AwaitingDecisionNode {
+    fn from(a: AwaitingDecision) -> Self {
+        Self {
+            item: PanelItemNode(a.item),
+            recommended_on: a.recommended_on.into(),
+            working_days_elapsed: a.working_days_elapsed,
+            working_days_allowed: a.working_days_allowed,
+            decision_due_on: a.decision_due_on.into(),
+            overdue: a.overdue,
+        }
+    }
+}
+
+/// The panel's one queue: cases waiting for panel (oldest wait first), the agendas of
+/// upcoming meetings, and recommendations waiting for a decision.
+#[derive(SimpleObject)]
+#[graphql(name = "PanelQueue")]
+pub struct PanelQueueNode {
+    as_of: Date,
+    waiting: Vec<QueuedCaseNode>,
+    waiting_total: u64,
+    agendas: Vec<PanelAgendaNode>,
+    awaiting_decision: Vec<AwaitingDecisionNode>,
+    awaiting_decision_total: u64,
+}
+
+pub(crate) async fn panel_queue(
+    ctx: &Context<'_>,
+    local_authority: String,
+    as_of: Option<Date>,
+    first: Option<i32>,
+) -> Result<PanelQueueNode> {
+    let engine = engine(ctx)?;
+    let first = match first {
+        None => 50,
+        Some(n) if (1..=crate::MAX_PAGE_SIZE as i32).contains(&n) => n as u64,
+        Some(_) => {
+            return Err(validation(
+                "first",
+                format!("must be between 1 and {}", crate::MAX_PAGE_SIZE),
+            ));
+        }
+    };
+    let as_of = as_of.map_or_else(|| engine.today(), |d| d.0);
+    let queue = engine
+        .panel_queue(&local_authority, as_of, first)
+        .await
+        .api()?;
+    Ok(PanelQueueNode {
+        as_of: queue.as_of.into(),
+        waiting: queue.waiting.into_iter().map(Into::into).collect(),
+        waiting_total: queue.waiting_total,
+        agendas: queue
+            .agendas
+            .into_iter()
+            .map(|a| PanelAgendaNode {
+                meeting: PanelMeetingNode(a.meeting.clone()),
+                items: agenda_items(a),
+            })
+            .collect(),
+        awaiting_decision: queue
+            .awaiting_decision
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        awaiting_decision_total: queue.awaiting_decision_total,
+    })
+}
+
+pub(crate) async fn panel_meeting(ctx: &Context<'_>, id: Uuid) -> Result<Option<PanelMeetingNode>> {
+    let found = engine(ctx)?
+        .store()
+        .panel_meetings_by_ids(&[PanelMeetingId(id)])
+        .await
+        .api()?;
+    Ok(found.into_values().next().map(PanelMeetingNode))
+}
+
+#[derive(InputObject)]
+pub struct SchedulePanelMeetingInput {
+    local_authority: String,
+    kind: PanelKind,
+    sits_on: Date,
+    chair: String,
+    quorum_notes: Option<String>,
+    command_id: Option<Uuid>,
+}
+
+#[derive(InputObject)]
+pub struct AddAgendaItemInput {
+    meeting_id: Uuid,
+    case_id: Uuid,
+    purpose: PanelPurpose,
+    /// Its place on the agenda, from 1; at the end when left out.
+    position: Option<i32>,
+    command_id: Option<Uuid>,
+}
+
+#[derive(InputObject)]
+pub struct SetDocumentReadinessInput {
+    case_id: Uuid,
+    purpose: PanelPurpose,
+    /// A document the purpose needs (see `documents` on a queued case or agenda item).
+    document: String,
+    ready: bool,
+}
+
+#[derive(InputObject)]
+pub struct RecordPanelRecommendationInput {
+    item_id: Uuid,
+    recommendation: PanelRecommendation,
+    deferral_reason: Option<String>,
+    return_by: Option<Date>,
+    note: Option<String>,
+    /// The item's version.
+    expected_version: Option<i64>,
+    command_id: Option<Uuid>,
+}
+
+#[derive(InputObject)]
+pub struct RecordAgencyDecisionInput {
+    item_id: Uuid,
+    agrees: bool,
+    occurred_on: Date,
+    note: Option<String>,
+    /// The item's version.
+    expected_version: Option<i64>,
+    command_id: Option<Uuid>,
+}
+
+#[derive(InputObject)]
+pub struct PanelItemCommandInput {
+    item_id: Uuid,
+    expected_version: Option<i64>,
+    command_id: Option<Uuid>,
+}
+
+#[derive(InputObject)]
+pub struct PanelMeetingCommandInput {
+    meeting_id: Uuid,
+    expected_version: Option<i64>,
+    command_id: Option<Uuid>,
+}
+
+/// What recording a recommendation or decision answers.
+#[derive(SimpleObject)]
+pub struct PanelOutcomePayload {
+    item: PanelItemNode,
+    meeting: PanelMeetingNode,
+    /// The case, advanced along its route in the same transaction.
+    case: CaseNode,
+    recorded: Vec<TimelineEventNode>,
+    duplicate: bool,
+}
+
+impl From<PanelItemOutcome> for PanelOutcomePayload {
+    fn from(o: PanelItemOutcome) -> Self {
+        Self {
+            item: PanelItemNode(o.item),
+            meeting: PanelMeetingNode(o.meeting),
+            case: CaseNode(o.case),
+            recorded: o.recorded.into_iter().map(TimelineEventNode).collect(),
+            duplicate: o.duplicate,
+        }
+    }
+}
+
+fn meta(
+    ctx: &Context<'_>,
+    note: Option<String>,
+    expected_version: Option<i64>,
+    command_id: Option<Uuid>,
+) -> Result<CommandMeta> {
+    let actor = ctx
+        .data::<Actor>()
+        .cloned()
+        .map_err(|_| crate::error::internal("request has no actor"))?;
+    Ok(CommandMeta {
+        actor,
+        command_id,
+        expected_version,
+        note,
+    })
+}
+
+#[derive(Default)]
+pub struct PanelMutation;
+
+#[Object]
+impl PanelMutation {
+    /// Schedules a panel meeting.
+    async fn schedule_panel_meeting(
+        &self,
+        ctx: &Context<'_>,
+        input: SchedulePanelMeetingInput,
+    ) -> Result<PanelMeetingNode> {
+        let meta = meta(ctx, None, None, input.command_id)?;
+        let meeting = engine(ctx)?
+            .schedule_meeting(
+                &meta,
+                ScheduleMeeting {
+                    local_authority: input.local_authority,
+                    kind: input.kind.into(),
+                    sits_on: input.sits_on.0,
+                    chair: input.chair,
+                    quorum_notes: input.quorum_notes,
+                },
+            )
+            .await
+            .api()?;
+        Ok(PanelMeetingNode(meeting))
+    }
+
+    /// Puts a case on a meeting's agenda for a purpose.
+    async fn add_agenda_item(
+        &self,
+        ctx: &Context<'_>,
+        input: AddAgendaItemInput,
+    ) -> Result<PanelItemNode> {
+        let meta = meta(ctx, None, None, input.command_id)?;
+        let position = input
+            .position
+            .map(|p| u32::try_from(p).map_err(|_| validation("position", "must be 1 or more")))
+            .transpose()?;
+        let item = engine(ctx)?
+            .add_agenda_item(
+                &meta,
+                PanelMeetingId(input.meeting_id),
+                CaseId(input.case_id),
+                input.purpose.into(),
+                position,
+            )
+            .await
+            .api()?;
+        Ok(PanelItemNode(item))
+    }
+
+    /// Marks a document the panel needs as ready (or not).
+    async fn set_document_readiness(
+        &self,
+        ctx: &Context<'_>,
+        input: SetDocumentReadinessInput,
+    ) -> Result<DocumentChecklistNode> {
+        let checklist = engine(ctx)?
+            .set_document_readiness(
+                CaseId(input.case_id),
+                input.purpose.into(),
+                &input.document,
+                input.ready,
+            )
+            .await
+            .api()?;
+        Ok(checklist.into())
+    }
+
+    /// Records the panel's recommendation on an agenda item, dated the day the panel sat.
+    async fn record_panel_recommendation(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordPanelRecommendationInput,
+    ) -> Result<PanelOutcomePayload> {
+        let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
+        let outcome = match input.recommendation {
+            PanelRecommendation::Recommended => domain::PanelOutcome::Recommended,
+            PanelRecommendation::NotRecommended => domain::PanelOutcome::NotRecommended,
+            PanelRecommendation::Deferred => domain::PanelOutcome::Deferred {
+                reason: input
+                    .deferral_reason
+                    .ok_or_else(|| validation("deferralReason", "a deferral needs a reason"))?,
+                return_by: input
+                    .return_by
+                    .ok_or_else(|| {
+                        validation("returnBy", "a deferral needs the date to return by")
+                    })?
+                    .0,
+            },
+        };
+        let result = engine(ctx)?
+            .record_panel_outcome(&meta, PanelItemId(input.item_id), outcome)
+            .await
+            .api()?;
+        Ok(result.into())
+    }
+
+    /// Records the agency decision maker's (or nominated officer's) decision on a recommendation.
+    async fn record_agency_decision(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordAgencyDecisionInput,
+    ) -> Result<PanelOutcomePayload> {
+        let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
+        let result = engine(ctx)?
+            .record_agency_decision(
+                &meta,
+                PanelItemId(input.item_id),
+                input.agrees,
+                input.occurred_on.0,
+            )
+            .await
+            .api()?;
+        Ok(result.into())
+    }
+
+    /// Takes an item off the agenda before it is heard.
+    async fn withdraw_agenda_item(
+        &self,
+        ctx: &Context<'_>,
+        input: PanelItemCommandInput,
+    ) -> Result<PanelItemNode> {
+        let meta = meta(ctx, None, input.expected_version, input.command_id)?;
+        let item = engine(ctx)?
+            .withdraw_item(&meta, PanelItemId(input.item_id))
+            .await
+            .api()?;
+        Ok(PanelItemNode(item))
+    }
+
+    /// Cancels a meeting; its unheard items go back to the queue.
+    async fn cancel_panel_meeting(
+        &self,
+        ctx: &Context<'_>,
+        input: PanelMeetingCommandInput,
+    ) -> Result<PanelMeetingNode> {
+        let meta = meta(ctx, None, input.expected_version, input.command_id)?;
+        let meeting = engine(ctx)?
+            .cancel_meeting(&meta, PanelMeetingId(input.meeting_id))
+            .await
+            .api()?;
+        Ok(PanelMeetingNode(meeting))
+    }
+
+    /// Marks a meeting as held.
+    async fn hold_panel_meeting(
+        &self,
+        ctx: &Context<'_>,
+        input: PanelMeetingCommandInput,
+    ) -> Result<PanelMeetingNode> {
+        let meta = meta(ctx, None, input.expected_version, input.command_id)?;
+        let meeting = engine(ctx)?
+            .hold_meeting(&meta, PanelMeetingId(input.meeting_id))
+            .await
+            .api()?;
+        Ok(PanelMeetingNode(meeting))
+    }
+}
