@@ -9,6 +9,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_initial;
 mod m20261126_000002_panel;
+mod m20261126_000003_access;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_initial::Migration),
             Box::new(m20261126_000002_panel::Migration),
+            Box::new(m20261126_000003_access::Migration),
         ]
     }
 }

@@ -7,11 +7,15 @@
 
 use anyhow::{Context, bail};
 use chrono::{NaiveDate, TimeZone, Utc};
+use permanence_auth::{Role, new_token};
 use permanence_domain::Timescales;
+use permanence_domain::route::Role as StepRole;
+use permanence_engine::store::NewUser;
 use permanence_engine::store::Store;
 use permanence_engine::{Engine, FixedClock};
 use permanence_server::{HttpOptions, RunningServer, open_engine};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -106,12 +110,57 @@ impl TestDatabase {
     }
 }
 
-/// The real server on an ephemeral port, its database, and an HTTP client.
+/// The real server on an ephemeral port, its database, an HTTP client, and a signed-in user
+/// of each role.
 pub struct TestServer {
     pub server: RunningServer,
     pub database: TestDatabase,
     pub client: reqwest::Client,
+    /// The user requests are sent as unless a test says otherwise.
     pub actor: String,
+    tokens: HashMap<Role, String>,
+}
+
+/// The local authority the test users work for.
+pub const TEST_AUTHORITY: &str = "E10000003";
+/// The teams of the test team manager.
+pub const TEST_TEAMS: &[&str] = &["Team A", "South", "North"];
+
+/// The test users: a username for each role (the team manager is the default user).
+pub fn test_username(role: Role) -> &'static str {
+    match role {
+        Role::SocialWorker => "sw.tester",
+        Role::TeamManager => "tm.tester",
+        Role::PanelMember => "member.tester",
+        Role::PanelChair => "chair.tester",
+        Role::AgencyDecisionMaker => "adm.tester",
+        Role::Leader => "leader.tester",
+        Role::Administrator => "admin.tester",
+    }
+}
+
+/// Creates a user with a token, through the store as the `permanence user add` command does.
+pub async fn create_user(engine: &Engine, role: Role, teams: &[&str]) -> anyhow::Result<String> {
+    let now = engine.now();
+    let user = engine
+        .store()
+        .create_user(
+            &NewUser {
+                username: test_username(role).to_owned(),
+                display_name: format!("{} (test)", role.label()),
+                role,
+                teams: teams.iter().map(|t| (*t).to_owned()).collect(),
+                local_authorities: vec![TEST_AUTHORITY.to_owned()],
+            },
+            now,
+        )
+        .await?;
+    let token = new_token()?;
+    engine
+        .store()
+        .issue_token(user.id, &token.hash, Some("tests"), None, now)
+        .await?;
+    Ok(token.secret.expose().to_owned())
 }
 
 /// The date the tests' clock is fixed at; recorded dates must not be after it.
@@ -133,12 +182,22 @@ impl TestServer {
         let noon = test_today().and_hms_opt(12, 0, 0).context("time")?;
         let clock = Arc::new(FixedClock(Utc.from_utc_datetime(&noon)));
         let engine = open_engine(&database.url, Timescales::default(), clock).await?;
+        let mut tokens = HashMap::new();
+        for role in Role::ALL {
+            let teams: &[&str] = if *role == Role::TeamManager {
+                TEST_TEAMS
+            } else {
+                &["Team A"]
+            };
+            tokens.insert(*role, create_user(&engine, *role, teams).await?);
+        }
         let server = RunningServer::start(engine, &options).await?;
         Ok(Self {
             server,
             database,
             client: reqwest::Client::new(),
-            actor: "sw.tester".to_owned(),
+            actor: test_username(Role::TeamManager).to_owned(),
+            tokens,
         })
     }
 
@@ -146,12 +205,32 @@ impl TestServer {
         &self.server.engine
     }
 
-    /// Sends a GraphQL request and returns the whole response body.
+    /// The bearer token of the test user with this role.
+    pub fn token(&self, role: Role) -> &str {
+        self.tokens.get(&role).map_or("", String::as_str)
+    }
+
+    /// `Authorization` header value for a role.
+    pub fn bearer(&self, role: Role) -> String {
+        format!("Bearer {}", self.token(role))
+    }
+
+    /// Sends a GraphQL request as the default user (the team manager).
     pub async fn graphql(&self, query: &str, variables: Value) -> anyhow::Result<Value> {
+        self.graphql_as(Role::TeamManager, query, variables).await
+    }
+
+    /// Sends a GraphQL request as the test user with `role`.
+    pub async fn graphql_as(
+        &self,
+        role: Role,
+        query: &str,
+        variables: Value,
+    ) -> anyhow::Result<Value> {
         let response = self
             .client
             .post(self.server.url("/graphql"))
-            .header("x-permanence-actor", &self.actor)
+            .header("authorization", self.bearer(role))
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await?;
@@ -165,7 +244,12 @@ impl TestServer {
 
     /// Sends a GraphQL request that must succeed, and returns its `data`.
     pub async fn ok(&self, query: &str, variables: Value) -> anyhow::Result<Value> {
-        let body = self.graphql(query, variables).await?;
+        self.ok_as(Role::TeamManager, query, variables).await
+    }
+
+    /// As `ok`, as the test user with `role`.
+    pub async fn ok_as(&self, role: Role, query: &str, variables: Value) -> anyhow::Result<Value> {
+        let body = self.graphql_as(role, query, variables).await?;
         if let Some(errors) = body.get("errors") {
             bail!("GraphQL errors: {errors}");
         }
@@ -178,7 +262,17 @@ impl TestServer {
         query: &str,
         variables: Value,
     ) -> anyhow::Result<(String, String, Option<String>)> {
-        let body = self.graphql(query, variables).await?;
+        self.error_as(Role::TeamManager, query, variables).await
+    }
+
+    /// As `error`, as the test user with `role`.
+    pub async fn error_as(
+        &self,
+        role: Role,
+        query: &str,
+        variables: Value,
+    ) -> anyhow::Result<(String, String, Option<String>)> {
+        let body = self.graphql_as(role, query, variables).await?;
         let first = body
             .pointer("/errors/0")
             .with_context(|| format!("expected an error, got {body}"))?;
@@ -252,9 +346,24 @@ pub async fn record_steps(
     steps: &[(&str, &str)],
 ) -> anyhow::Result<Value> {
     let mut last = Value::Null;
+    let route_kind = permanence_domain::Route::from_key(route).context("route")?;
     for (step, on) in steps {
+        let recorded_by = server
+            .engine()
+            .catalog()
+            .current(route_kind)
+            .step(step)
+            .map(|s| s.recorded_by);
+        let role = match recorded_by {
+            Some(StepRole::PanelChair) => Role::PanelChair,
+            Some(StepRole::AgencyDecisionMaker | StepRole::NominatedOfficer) => {
+                Role::AgencyDecisionMaker
+            }
+            _ => Role::TeamManager,
+        };
         last = server
-            .ok(
+            .ok_as(
+                role,
                 RECORD_STEP,
                 json!({ "i": { "caseId": case_id, "route": route, "step": step, "occurredOn": on } }),
             )

@@ -103,7 +103,18 @@ async fn adoption_to_adoption_order(server: &TestServer) -> anyhow::Result<()> {
         "gap-free sequence"
     );
     assert_eq!(case["version"].as_i64(), Some(timeline.len() as i64));
-    assert!(timeline.iter().all(|e| e["actor"] == json!("sw.tester")));
+    // Each step is recorded by the role its route definition names: decisions by the agency
+    // decision maker, the matching panel's recommendation by the panel chair.
+    let actors: std::collections::BTreeSet<&str> = timeline
+        .iter()
+        .filter_map(|e| e["actor"].as_str())
+        .collect();
+    assert_eq!(
+        actors,
+        ["adm.tester", "chair.tester", "tm.tester"]
+            .into_iter()
+            .collect()
+    );
     assert_projection_consistent(server, &id).await
 }
 on_both_backends!(
@@ -218,7 +229,8 @@ async fn refuses_a_step_the_route_does_not_allow(server: &TestServer) -> anyhow:
     set_plan(server, &id, "ADOPTION", "2024-02-01").await?;
     let before = case(server, &id, None).await?;
     let (code, message, _) = server
-        .error(
+        .error_as(
+            permanence_auth::Role::AgencyDecisionMaker,
             RECORD_STEP,
             json!({ "i": { "caseId": id, "route": "ADOPTION", "step": "match_decision", "occurredOn": "2024-03-01" } }),
         )
@@ -241,7 +253,8 @@ async fn refuses_a_step_the_route_does_not_allow(server: &TestServer) -> anyhow:
     )
     .await?;
     let (code, message, _) = server
-        .error(
+        .error_as(
+            permanence_auth::Role::AgencyDecisionMaker,
             RECORD_STEP,
             json!({ "i": { "caseId": id, "route": "ADOPTION", "step": "match_decision", "occurredOn": "2024-03-04" } }),
         )

@@ -44,6 +44,10 @@ async fn body_limit_applies_to_graphql() -> anyhow::Result<()> {
     let small = server
         .client
         .post(server.server.url("/graphql"))
+        .header(
+            "authorization",
+            server.bearer(permanence_auth::Role::TeamManager),
+        )
         .json(&json!({ "query": "{ today }" }))
         .send()
         .await?;

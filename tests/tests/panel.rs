@@ -3,6 +3,7 @@
 //! the drift after panel that the inspections keep finding.
 
 use anyhow::Context;
+use permanence_auth::Role;
 use permanence_e2e::serde_json::{Value, json};
 use permanence_e2e::{SET_ROUTE_PLAN, TestServer, child_in_care, on_both_backends, record_steps};
 
@@ -110,7 +111,8 @@ async fn panel_session(server: &TestServer) -> anyhow::Result<()> {
 
     // A decision cannot be recorded where the route needs a recommendation first.
     let (code, message, _) = server
-        .error(
+        .error_as(
+            Role::AgencyDecisionMaker,
             "mutation($i: RecordRouteStepInput!) { recordRouteStep(input: $i) { case { version } } }",
             json!({ "i": { "caseId": long_term, "route": "LONG_TERM_FOSTERING", "step": "match_approved", "occurredOn": "2026-08-10" } }),
         )
@@ -122,7 +124,8 @@ async fn panel_session(server: &TestServer) -> anyhow::Result<()> {
     );
 
     let meeting = server
-        .ok(
+        .ok_as(
+            Role::PanelChair,
             "mutation { schedulePanelMeeting(input: {localAuthority: \"E10000003\", kind: COMBINED, sitsOn: \"2026-09-03\", chair: \"J. Chair\"}) { id status } }",
             json!({}),
         )
@@ -158,7 +161,8 @@ async fn panel_session(server: &TestServer) -> anyhow::Result<()> {
 
     // The panel sits: each outcome advances the case in the same transaction.
     let recommended = server
-        .ok(
+        .ok_as(
+            Role::PanelChair,
             RECOMMEND,
             json!({ "i": { "itemId": long_term_item, "recommendation": "RECOMMENDED" } }),
         )
@@ -180,8 +184,7 @@ async fn panel_session(server: &TestServer) -> anyhow::Result<()> {
         Some(&json!("panel_recommendation"))
     );
     let deferred = server
-        .ok(
-            RECOMMEND,
+        .ok_as(Role::PanelChair, RECOMMEND,
             json!({ "i": { "itemId": adoption_item, "recommendation": "DEFERRED",
                            "deferralReason": "adoption placement report not ready", "returnBy": "2026-10-01" } }),
         )
@@ -191,7 +194,8 @@ async fn panel_session(server: &TestServer) -> anyhow::Result<()> {
         Some(&json!("DEFERRED"))
     );
     server
-        .ok(
+        .ok_as(
+            Role::PanelChair,
             RECOMMEND,
             json!({ "i": { "itemId": guardianship_item, "recommendation": "RECOMMENDED" } }),
         )
@@ -212,7 +216,7 @@ async fn panel_session(server: &TestServer) -> anyhow::Result<()> {
     assert_eq!(awaiting[0]["overdue"], json!(false));
 
     let decided = server
-        .ok(DECIDE, json!({ "i": { "itemId": long_term_item, "agrees": true, "occurredOn": "2026-09-08" } }))
+        .ok_as(Role::AgencyDecisionMaker, DECIDE, json!({ "i": { "itemId": long_term_item, "agrees": true, "occurredOn": "2026-09-08" } }))
         .await?;
     assert_eq!(
         decided.pointer("/recordAgencyDecision/item/status"),
@@ -223,7 +227,7 @@ async fn panel_session(server: &TestServer) -> anyhow::Result<()> {
         Some(&json!("match_approved"))
     );
     let decided = server
-        .ok(DECIDE, json!({ "i": { "itemId": guardianship_item, "agrees": true, "occurredOn": "2026-09-10" } }))
+        .ok_as(Role::AgencyDecisionMaker, DECIDE, json!({ "i": { "itemId": guardianship_item, "agrees": true, "occurredOn": "2026-09-10" } }))
         .await?;
     assert_eq!(
         decided.pointer("/recordAgencyDecision/case/primaryPlan/currentStep"),
@@ -296,7 +300,8 @@ async fn decision_needs_recommendation(server: &TestServer) -> anyhow::Result<()
     )
     .await?;
     let meeting = server
-        .ok(
+        .ok_as(
+            Role::PanelChair,
             "mutation { schedulePanelMeeting(input: {localAuthority: \"E10000003\", kind: FOSTERING, sitsOn: \"2026-09-03\", chair: \"J. Chair\"}) { id } }",
             json!({}),
         )
@@ -319,7 +324,8 @@ async fn decision_needs_recommendation(server: &TestServer) -> anyhow::Result<()
     );
     let item = add_item(server, &meeting_id, &case, "LONG_TERM_FOSTER_MATCH").await?;
     let (code, message, _) = server
-        .error(
+        .error_as(
+            Role::AgencyDecisionMaker,
             DECIDE,
             json!({ "i": { "itemId": item, "agrees": true, "occurredOn": "2026-09-08" } }),
         )

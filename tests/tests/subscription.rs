@@ -34,6 +34,10 @@ async fn subscriber_sees_the_case_change() -> anyhow::Result<()> {
     request
         .headers_mut()
         .insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
+    request.headers_mut().insert(
+        "authorization",
+        server.bearer(permanence_auth::Role::TeamManager).parse()?,
+    );
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
     socket
         .send(Message::text(

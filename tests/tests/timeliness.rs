@@ -188,6 +188,10 @@ async fn hand_worked_measures(server: &TestServer) -> anyhow::Result<()> {
                 .server
                 .url("/reports/timeliness.csv?from=2023-04-01&to=2024-06-30&groupBy=TEAM"),
         )
+        .header(
+            "authorization",
+            server.bearer(permanence_auth::Role::TeamManager),
+        )
         .send()
         .await?;
     ensure!(response.status() == 200, "CSV status {}", response.status());
@@ -243,6 +247,10 @@ async fn bad_windows_are_refused(server: &TestServer) -> anyhow::Result<()> {
     let response = server
         .client
         .get(server.server.url("/reports/timeliness.csv?from=2024-04-01"))
+        .header(
+            "authorization",
+            server.bearer(permanence_auth::Role::TeamManager),
+        )
         .send()
         .await?;
     assert_eq!(response.status(), 400);

@@ -334,8 +334,9 @@ pub fn rule(role: Role, action: Action) -> Option<Reach> {
     let reads = match role {
         SocialWorker => Some(Allocated),
         TeamManager => Some(TeamAndUnallocated),
-        PanelMember | PanelChair => Some(PanelAgenda),
-        AgencyDecisionMaker | Leader => Some(Authority),
+        PanelMember => Some(PanelAgenda),
+        // A chair prepares the panels of the authority: which cases are ready to come.
+        PanelChair | AgencyDecisionMaker | Leader => Some(Authority),
         Administrator => None,
     };
     // Where a role may record casework.
@@ -376,7 +377,9 @@ pub fn rule(role: Role, action: Action) -> Option<Reach> {
             ],
             Authority,
         ),
-        RecordPanelRecommendation => only(&[PanelChair], PanelAgenda),
+        // The issue gives chairs no caseload: a chair records the recommendations of the panels
+        // of their authority, including those recorded after the meeting from its minutes.
+        RecordPanelRecommendation => only(&[PanelChair], Authority),
         RecordAgencyDecision | ReverseAdoptionDecision => only(&[AgencyDecisionMaker], Authority),
         ReadTimeliness | ReadChildrenWaiting | ExportReport => {
             only(&[TeamManager, AgencyDecisionMaker, Leader], Authority)
@@ -787,7 +790,7 @@ mod tests {
                 Action::RecordPanelRecommendation,
                 Target::Case(Some(&off_agenda))
             )
-            .is_err()
+            .is_ok()
         );
         // The chair puts a case on the agenda before it is on it.
         assert!(

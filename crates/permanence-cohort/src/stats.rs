@@ -8,6 +8,7 @@ use permanence_domain::Route;
 use permanence_domain::case::{Command, PlanRole};
 use permanence_domain::codes::ReasonCeased;
 use permanence_domain::panel::PanelPurpose;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Days between two kinds of event over the periods that have both.
@@ -82,6 +83,8 @@ pub struct CohortStats {
     pub re_entries: usize,
     /// Periods left drifting after a panel or a decision.
     pub drifting: usize,
+    /// Those periods by the route and step they stalled at ("adoption: match_decision").
+    pub drifting_at: BTreeMap<String, usize>,
     /// Periods with a parallel plan (twin-track or concurrent planning).
     pub twin_track: usize,
     /// Periods with an E1 episode after a placement order.
@@ -118,8 +121,11 @@ impl CohortStats {
                 s.periods += 1;
                 let entered = period.enter.entered_care_on;
                 s.entries_by_age_band[age_band(age_on(birth, entered))] += 1;
-                if period.drift.is_some() {
+                if let Some(drift) = &period.drift {
                     s.drifting += 1;
+                    *s.drifting_at
+                        .entry(format!("{}: {}", drift.route.label(), drift.step))
+                        .or_default() += 1;
                 }
                 let mut decided = None;
                 let mut matched = None;
@@ -268,6 +274,14 @@ impl fmt::Display for CohortStats {
             self.twin_track,
             self.drifting
         )?;
+        if !self.drifting_at.is_empty() {
+            let at: Vec<String> = self
+                .drifting_at
+                .iter()
+                .map(|(step, n)| format!("{step} {n}"))
+                .collect();
+            writeln!(f, "drifting at: {}", at.join(", "))?;
+        }
         writeln!(
             f,
             "care proceedings {} ({} extended); placement orders {}",

@@ -136,6 +136,11 @@ impl Engine {
         &self.config.timescales
     }
 
+    /// The engine's clock: when tokens expire, audit rows are stamped.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
     pub fn today(&self) -> NaiveDate {
         self.clock.today()
     }

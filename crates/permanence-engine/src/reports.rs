@@ -83,6 +83,25 @@ pub fn check_window(from: NaiveDate, to: NaiveDate) -> Result<(), EngineError> {
 }
 
 impl Engine {
+    /// Loads every case of these authorities with its child, for reports.
+    pub async fn report_data_in(
+        &self,
+        local_authorities: &[String],
+    ) -> Result<ReportData, EngineError> {
+        let mut rows = Vec::new();
+        for la in local_authorities {
+            rows.extend(
+                self.store()
+                    .cases_with_children(Some(la))
+                    .await
+                    .map_err(EngineError::from_store)?,
+            );
+        }
+        Ok(ReportData {
+            rows: Arc::new(rows),
+        })
+    }
+
     /// Loads every case (of one authority, or all) with its child, for reports.
     pub async fn report_data(
         &self,

@@ -138,6 +138,7 @@ fn drift_filter(as_of: chrono::NaiveDate) -> DriftFilter {
         local_authority: None,
         after_panel_only: false,
         overdue_only: false,
+        reach: Default::default(),
     }
 }
 
@@ -490,7 +491,11 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(first, second);
-        let children = engine.store().children_page(None, None, 100).await.unwrap();
+        let children = engine
+            .store()
+            .children_page(None, &Default::default(), None, 100)
+            .await
+            .unwrap();
         assert_eq!(children.len(), 1);
 
         let enter = meta();
@@ -568,7 +573,7 @@ both_backends!(
         assert_eq!(
             engine
                 .store()
-                .children_page(None, None, 100)
+                .children_page(None, &Default::default(), None, 100)
                 .await
                 .unwrap()
                 .len(),
@@ -655,7 +660,7 @@ both_backends!(command_id_of_another_kind_is_refused, |engine| async move {
     assert_eq!(
         engine
             .store()
-            .children_page(None, None, 100)
+            .children_page(None, &Default::default(), None, 100)
             .await
             .unwrap()
             .len(),

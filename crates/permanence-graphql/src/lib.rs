@@ -5,6 +5,7 @@
 //! row. It has no HTTP (that is the server's): the actor arrives in the request's data.
 
 mod error;
+pub mod guard;
 mod loaders;
 mod mutation;
 mod panel;

@@ -5,9 +5,11 @@
 //! and an optional `commandId` (the same id twice records once).
 
 use crate::error::{ApiResult, internal, validation};
+use crate::guard;
 use crate::scalars::Date;
 use crate::types::{CaseNode, ChildNode, PlanRole, RouteKind, Sex, TimelineEventNode, engine};
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use permanence_auth::Action;
 use permanence_domain::CaseId;
 use permanence_domain::case::{self, Command, LegalStep};
 use permanence_domain::child::NewChild;
@@ -259,12 +261,41 @@ fn meta(
     })
 }
 
+/// The action a route step is, by the role its route definition says records it.
+fn route_step_action(
+    ctx: &Context<'_>,
+    route: permanence_domain::Route,
+    step: &str,
+) -> Result<Action> {
+    use permanence_auth::StepRecorder;
+    use permanence_domain::route::Role as StepRole;
+    let recorded_by = engine(ctx)?
+        .catalog()
+        .current(route)
+        .step(step)
+        .map(|s| s.recorded_by);
+    Ok(match recorded_by {
+        Some(StepRole::SocialWorker) | None => Action::RecordRouteStep,
+        Some(StepRole::TeamManager) => Action::record_route_step(StepRecorder::TeamManager),
+        Some(StepRole::PanelChair) => Action::record_route_step(StepRecorder::PanelChair),
+        Some(StepRole::AgencyDecisionMaker) => {
+            Action::record_route_step(StepRecorder::AgencyDecisionMaker)
+        }
+        Some(StepRole::NominatedOfficer) => {
+            Action::record_route_step(StepRecorder::NominatedOfficer)
+        }
+    })
+}
+
+/// Runs a command on a case the user may do `action` on.
 async fn run(
     ctx: &Context<'_>,
+    action: Action,
     case_id: Uuid,
     meta: CommandMeta,
     command: Command,
 ) -> Result<CasePayload> {
+    guard::case_for(ctx, action, CaseId(case_id)).await?;
     let outcome = engine(ctx)?
         .execute(&meta, CaseId(case_id), command)
         .await
@@ -275,11 +306,19 @@ async fn run(
 /// Runs a command that needs only its date.
 async fn run_dated(
     ctx: &Context<'_>,
+    action: Action,
     input: RecordDatedInput,
     command: impl FnOnce(chrono::NaiveDate) -> Command,
 ) -> Result<CasePayload> {
     let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
-    run(ctx, input.case_id, meta, command(input.occurred_on.0)).await
+    run(
+        ctx,
+        action,
+        input.case_id,
+        meta,
+        command(input.occurred_on.0),
+    )
+    .await
 }
 
 #[Object]
@@ -299,6 +338,7 @@ impl CaseMutation {
             ethnicity: input.ethnicity,
             name: input.name,
         };
+        guard::in_authority(ctx, Action::RegisterChild, &child.local_authority)?;
         let record = engine(ctx)?.register_child(&meta, child).await.api()?;
         Ok(RegisterChildPayload {
             child: ChildNode(record),
@@ -331,8 +371,27 @@ impl CaseMutation {
             )?,
             carer: input.carer,
             team: input.team,
-            allocated_worker: input.allocated_worker,
+            // A social worker who opens a case without naming a worker keeps it: otherwise
+            // they could not see the case they have just opened.
+            allocated_worker: input.allocated_worker.or_else(|| {
+                guard::principal(ctx)
+                    .ok()
+                    .filter(|p| p.role == permanence_auth::Role::SocialWorker)
+                    .map(|p| p.user_id.clone())
+            }),
         };
+        // Entering care is an act within the child's authority; an unknown child is refused
+        // the same way as one in another authority.
+        let child = crate::types::loaders(ctx)?
+            .children
+            .load_one(enter.child_id)
+            .await
+            .map_err(internal)?;
+        guard::in_authority(
+            ctx,
+            Action::EnterCare,
+            child.as_ref().map_or("", |c| c.local_authority.as_str()),
+        )?;
         let outcome = engine(ctx)?.enter_care(&meta, enter).await.api()?;
         Ok(outcome.into())
     }
@@ -349,7 +408,7 @@ impl CaseMutation {
             team: input.team,
             allocated_worker: input.allocated_worker,
         };
-        run(ctx, input.case_id, meta, command).await
+        run(ctx, Action::AllocateCase, input.case_id, meta, command).await
     }
 
     /// Records a change of placement, carer or legal status (a new SSDA903 episode).
@@ -381,7 +440,14 @@ impl CaseMutation {
             )?,
             carer: input.carer,
         };
-        run(ctx, input.case_id, meta, command).await
+        run(
+            ctx,
+            Action::RecordPlacementChange,
+            input.case_id,
+            meta,
+            command,
+        )
+        .await
     }
 
     /// Records a statutory review held.
@@ -390,7 +456,10 @@ impl CaseMutation {
         ctx: &Context<'_>,
         input: RecordDatedInput,
     ) -> Result<CasePayload> {
-        run_dated(ctx, input, |on| Command::RecordReview { on }).await
+        run_dated(ctx, Action::RecordReview, input, |on| {
+            Command::RecordReview { on }
+        })
+        .await
     }
 
     /// Records a health assessment (the first is the initial assessment).
@@ -399,7 +468,10 @@ impl CaseMutation {
         ctx: &Context<'_>,
         input: RecordDatedInput,
     ) -> Result<CasePayload> {
-        run_dated(ctx, input, |on| Command::RecordHealthAssessment { on }).await
+        run_dated(ctx, Action::RecordHealthAssessment, input, |on| {
+            Command::RecordHealthAssessment { on }
+        })
+        .await
     }
 
     /// Sets the plan for permanence (PRIMARY), or a parallel plan beside it (PARALLEL).
@@ -414,7 +486,7 @@ impl CaseMutation {
             role: input.role.into(),
             on: input.occurred_on.0,
         };
-        run(ctx, input.case_id, meta, command).await
+        run(ctx, Action::SetRoutePlan, input.case_id, meta, command).await
     }
 
     /// Ends the parallel plan.
@@ -423,7 +495,10 @@ impl CaseMutation {
         ctx: &Context<'_>,
         input: RecordDatedInput,
     ) -> Result<CasePayload> {
-        run_dated(ctx, input, |on| Command::EndParallelPlan { on }).await
+        run_dated(ctx, Action::EndParallelPlan, input, |on| {
+            Command::EndParallelPlan { on }
+        })
+        .await
     }
 
     /// Records a step of a route, such as a panel recommendation or a match decision.
@@ -433,12 +508,13 @@ impl CaseMutation {
         input: RecordRouteStepInput,
     ) -> Result<CasePayload> {
         let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
+        let step_action = route_step_action(ctx, input.route.into(), &input.step)?;
         let command = Command::RecordRouteStep {
             route: input.route.into(),
             step: input.step,
             on: input.occurred_on.0,
         };
-        run(ctx, input.case_id, meta, command).await
+        run(ctx, step_action, input.case_id, meta, command).await
     }
 
     /// Reverses the decision that the child should be placed for adoption (ends the adoption plan).
@@ -457,7 +533,14 @@ impl CaseMutation {
                 "reversal reason",
             )?,
         };
-        run(ctx, input.case_id, meta, command).await
+        run(
+            ctx,
+            Action::ReverseAdoptionDecision,
+            input.case_id,
+            meta,
+            command,
+        )
+        .await
     }
 
     /// Records a step of the legal track (pre-proceedings, care proceedings).
@@ -493,6 +576,7 @@ impl CaseMutation {
         };
         run(
             ctx,
+            Action::RecordLegalStep,
             input.case_id,
             meta,
             Command::RecordLegalStep {
@@ -515,6 +599,6 @@ impl CaseMutation {
                 "reason episode ceased",
             )?,
         };
-        run(ctx, input.case_id, meta, command).await
+        run(ctx, Action::CloseCase, input.case_id, meta, command).await
     }
 }

@@ -2,9 +2,11 @@
 //! decisions. Recording an outcome advances the case's route in the same transaction.
 
 use crate::error::{ApiResult, validation};
+use crate::guard;
 use crate::scalars::Date;
 use crate::types::{CaseNode, RouteKind, TimelineEventNode, engine, loaders};
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use permanence_auth::Action;
 use permanence_domain::CaseId;
 use permanence_domain::ids::{PanelItemId, PanelMeetingId};
 use permanence_domain::panel as domain;
@@ -316,10 +318,26 @@ pub(crate) async fn panel_queue(
         }
     };
     let as_of = as_of.map_or_else(|| engine.today(), |d| d.0);
-    let queue = engine
+    let reach = guard::reach(ctx, Action::ReadPanelQueue)?;
+    if !reach
+        .local_authorities
+        .as_ref()
+        .is_some_and(|las| las.contains(&local_authority))
+    {
+        guard::in_authority(ctx, Action::ListPanelMeetings, &local_authority)?;
+    }
+    let mut queue = engine
         .panel_queue(&local_authority, as_of, first)
         .await
         .api()?;
+    // Cases the user may not read are left out of the waiting list.
+    let mut readable = Vec::with_capacity(queue.waiting.len());
+    for entry in std::mem::take(&mut queue.waiting) {
+        if guard::may_read_case(ctx, &entry.case).await? {
+            readable.push(entry);
+        }
+    }
+    queue.waiting = readable;
     Ok(PanelQueueNode {
         as_of: queue.as_of.into(),
         waiting: queue.waiting.into_iter().map(Into::into).collect(),
@@ -347,7 +365,13 @@ pub(crate) async fn panel_meeting(ctx: &Context<'_>, id: Uuid) -> Result<Option<
         .panel_meetings_by_ids(&[PanelMeetingId(id)])
         .await
         .api()?;
-    Ok(found.into_values().next().map(PanelMeetingNode))
+    match found.into_values().next() {
+        Some(meeting) => {
+            guard::in_authority(ctx, Action::ListPanelMeetings, &meeting.local_authority)?;
+            Ok(Some(PanelMeetingNode(meeting)))
+        }
+        None => Ok(None),
+    }
 }
 
 #[derive(InputObject)]
@@ -457,6 +481,36 @@ fn meta(
     })
 }
 
+/// The case an agenda item is about, if the user may do `action` on it.
+async fn item_case(ctx: &Context<'_>, action: Action, item: Uuid) -> Result<()> {
+    let found = engine(ctx)?
+        .store()
+        .panel_items_by_ids(&[PanelItemId(item)])
+        .await
+        .api()?;
+    let case_id = found
+        .into_values()
+        .next()
+        .map(|i| i.case_id)
+        // An unknown item is refused as one out of reach: the answer says nothing of it.
+        .unwrap_or(CaseId(Uuid::nil()));
+    guard::case_for(ctx, action, case_id).await?;
+    Ok(())
+}
+
+/// A meeting's authority, if the user may do `action` there.
+async fn meeting_authority(ctx: &Context<'_>, action: Action, meeting: Uuid) -> Result<()> {
+    let found = engine(ctx)?
+        .store()
+        .panel_meetings_by_ids(&[PanelMeetingId(meeting)])
+        .await
+        .api()?;
+    match found.into_values().next() {
+        Some(m) => guard::in_authority(ctx, action, &m.local_authority).map(|_| ()),
+        None => Err(crate::error::not_found("panel meeting")),
+    }
+}
+
 #[derive(Default)]
 pub struct PanelMutation;
 
@@ -469,6 +523,7 @@ impl PanelMutation {
         input: SchedulePanelMeetingInput,
     ) -> Result<PanelMeetingNode> {
         let meta = meta(ctx, None, None, input.command_id)?;
+        guard::in_authority(ctx, Action::SchedulePanelMeeting, &input.local_authority)?;
         let meeting = engine(ctx)?
             .schedule_meeting(
                 &meta,
@@ -496,6 +551,8 @@ impl PanelMutation {
             .position
             .map(|p| u32::try_from(p).map_err(|_| validation("position", "must be 1 or more")))
             .transpose()?;
+        meeting_authority(ctx, Action::ListPanelMeetings, input.meeting_id).await?;
+        guard::case_for(ctx, Action::AddAgendaItem, CaseId(input.case_id)).await?;
         let item = engine(ctx)?
             .add_agenda_item(
                 &meta,
@@ -515,6 +572,7 @@ impl PanelMutation {
         ctx: &Context<'_>,
         input: SetDocumentReadinessInput,
     ) -> Result<DocumentChecklistNode> {
+        guard::case_for(ctx, Action::AddAgendaItem, CaseId(input.case_id)).await?;
         let checklist = engine(ctx)?
             .set_document_readiness(
                 CaseId(input.case_id),
@@ -549,6 +607,7 @@ impl PanelMutation {
                     .0,
             },
         };
+        item_case(ctx, Action::RecordPanelRecommendation, input.item_id).await?;
         let result = engine(ctx)?
             .record_panel_outcome(&meta, PanelItemId(input.item_id), outcome)
             .await
@@ -563,6 +622,7 @@ impl PanelMutation {
         input: RecordAgencyDecisionInput,
     ) -> Result<PanelOutcomePayload> {
         let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
+        item_case(ctx, Action::RecordAgencyDecision, input.item_id).await?;
         let result = engine(ctx)?
             .record_agency_decision(
                 &meta,
@@ -582,6 +642,7 @@ impl PanelMutation {
         input: PanelItemCommandInput,
     ) -> Result<PanelItemNode> {
         let meta = meta(ctx, None, input.expected_version, input.command_id)?;
+        item_case(ctx, Action::AddAgendaItem, input.item_id).await?;
         let item = engine(ctx)?
             .withdraw_item(&meta, PanelItemId(input.item_id))
             .await
@@ -596,6 +657,7 @@ impl PanelMutation {
         input: PanelMeetingCommandInput,
     ) -> Result<PanelMeetingNode> {
         let meta = meta(ctx, None, input.expected_version, input.command_id)?;
+        meeting_authority(ctx, Action::SchedulePanelMeeting, input.meeting_id).await?;
         let meeting = engine(ctx)?
             .cancel_meeting(&meta, PanelMeetingId(input.meeting_id))
             .await
@@ -610,6 +672,7 @@ impl PanelMutation {
         input: PanelMeetingCommandInput,
     ) -> Result<PanelMeetingNode> {
         let meta = meta(ctx, None, input.expected_version, input.command_id)?;
+        meeting_authority(ctx, Action::SchedulePanelMeeting, input.meeting_id).await?;
         let meeting = engine(ctx)?
             .hold_meeting(&meta, PanelMeetingId(input.meeting_id))
             .await

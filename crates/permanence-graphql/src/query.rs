@@ -2,14 +2,15 @@
 
 use crate::MAX_PAGE_SIZE;
 use crate::error::{ApiResult, validation};
+use crate::guard;
 use crate::scalars::Date;
 use crate::types::{
     CaseNode, ChildNode, DeadlineNode, DriftItemNode, DriftStatus, RouteKind, RouteNode, engine,
-    loaders,
 };
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, InputObject, Object, Result};
 use chrono::NaiveDate;
+use permanence_auth::Action;
 use permanence_domain::{CaseId, ChildId};
 use permanence_engine::store::{CaseFilter, DriftCursor, DriftFilter};
 use uuid::Uuid;
@@ -98,8 +99,8 @@ fn decode_drift_cursor(text: &str) -> Result<DriftCursor> {
 impl Query {
     /// One child.
     async fn child(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<ChildNode>> {
-        let found = engine(ctx)?.store().child(ChildId(id)).await.api()?;
-        Ok(found.map(ChildNode))
+        let (child, _) = guard::child_for(ctx, Action::ReadChild, ChildId(id)).await?;
+        Ok(Some(ChildNode(child)))
     }
 
     /// Children in registration order.
@@ -112,11 +113,20 @@ impl Query {
     ) -> Result<Connection<String, ChildNode, EmptyFields, EmptyFields>> {
         let limit = page_size(first)?;
         let after = uuid_cursor(after)?.map(ChildId);
+        let reach = guard::reach(ctx, Action::ListChildren)?;
         let rows = engine(ctx)?
             .store()
-            .children_page(local_authority.as_deref(), after, limit + 1)
+            .children_page(local_authority.as_deref(), &reach, after, limit + 1)
             .await
             .api()?;
+        for child in rows.iter().take(limit as usize) {
+            guard::audit(
+                ctx,
+                Action::ListChildren,
+                guard::CHILD_RECORD,
+                child.id.to_string(),
+            );
+        }
         Ok(page(rows, limit, after.is_some(), |c| {
             (c.id.to_string(), ChildNode(c))
         }))
@@ -124,12 +134,8 @@ impl Query {
 
     /// One case (one period of care).
     async fn case(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<CaseNode>> {
-        let found = loaders(ctx)?
-            .cases
-            .load_one(CaseId(id))
-            .await
-            .map_err(crate::error::internal)?;
-        Ok(found.map(CaseNode))
+        let (case, _) = guard::case_for(ctx, Action::ReadCase, CaseId(id)).await?;
+        Ok(Some(CaseNode(case)))
     }
 
     /// Cases in the order they were opened, filtered.
@@ -155,12 +161,21 @@ impl Query {
             drift: f
                 .drift_status
                 .map(|s| (s.into(), as_of, engine.timescales().due_soon_days)),
+            reach: guard::reach(ctx, Action::ListCases)?,
         };
         let rows = engine
             .store()
             .cases_page(&store_filter, after, limit + 1)
             .await
             .api()?;
+        for case in rows.iter().take(limit as usize) {
+            guard::audit(
+                ctx,
+                Action::ListCases,
+                guard::CASE_RECORD,
+                case.id.to_string(),
+            );
+        }
         Ok(page(rows, limit, after.is_some(), |c| {
             (c.id.to_string(), CaseNode(c))
         }))
@@ -193,12 +208,21 @@ impl Query {
             local_authority,
             after_panel_only,
             overdue_only,
+            reach: guard::reach(ctx, Action::ReadDrift)?,
         };
         let rows = engine
             .store()
             .drift_page(&filter, cursor.as_ref(), limit + 1)
             .await
             .api()?;
+        for row in rows.iter().take(limit as usize) {
+            guard::audit(
+                ctx,
+                Action::ReadDrift,
+                guard::CASE_RECORD,
+                row.case_id.to_string(),
+            );
+        }
         Ok(page(rows, limit, cursor.is_some(), |row| {
             let cursor = encode_drift_cursor(&DriftCursor {
                 due_on: row.deadline.due_on,
@@ -215,6 +239,7 @@ impl Query {
 
     /// The route definitions in force: steps, transitions and deadline rules.
     async fn routes(&self, ctx: &Context<'_>) -> Result<Vec<RouteNode>> {
+        guard::principal(ctx)?;
         let engine = engine(ctx)?;
         Ok(permanence_domain::Route::ALL
             .iter()
@@ -242,10 +267,12 @@ impl Query {
         on: Date,
         local_authority: Option<String>,
     ) -> Result<crate::reports::ChildrenWaitingNode> {
-        let data = engine(ctx)?
-            .report_data(local_authority.as_deref())
-            .await
-            .api()?;
+        let authorities = guard::report_authorities(
+            ctx,
+            Action::ReadChildrenWaiting,
+            local_authority.as_deref(),
+        )?;
+        let data = engine(ctx)?.report_data_in(&authorities).await.api()?;
         Ok(crate::reports::children_waiting_node(
             &data.children_waiting(on.0),
         ))
@@ -274,6 +301,7 @@ impl Query {
 
     /// Today's date as the server sees it: the default `asOf`.
     async fn today(&self, ctx: &Context<'_>) -> Result<Date> {
+        guard::principal(ctx)?;
         Ok(engine(ctx)?.today().into())
     }
 }

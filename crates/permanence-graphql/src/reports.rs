@@ -330,10 +330,12 @@ impl TimelinessNode {
                 "must be E followed by 8 digits",
             ));
         }
-        let data = engine(ctx)?
-            .report_data(local_authority.as_deref())
-            .await
-            .api()?;
+        let authorities = crate::guard::report_authorities(
+            ctx,
+            permanence_auth::Action::ReadTimeliness,
+            local_authority.as_deref(),
+        )?;
+        let data = engine(ctx)?.report_data_in(&authorities).await.api()?;
         let all = data
             .report(from.0, to.0, None)
             .into_iter()

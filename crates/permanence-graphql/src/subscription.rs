@@ -19,6 +19,9 @@ impl Subscription {
         ctx: &Context<'_>,
         case_id: Uuid,
     ) -> Result<impl Stream<Item = CaseNode>> {
+        // The subscriber must be allowed to read the case now; a later change of allocation
+        // does not end the subscription (it ends with the connection).
+        crate::guard::case_for(ctx, permanence_auth::Action::ReadCase, CaseId(case_id)).await?;
         let engine = engine(ctx)?.clone();
         let target = CaseId(case_id);
         let changes = BroadcastStream::new(engine.subscribe());

@@ -198,8 +198,13 @@ impl ChildNode {
     async fn reference(&self) -> &str {
         &self.0.reference
     }
-    async fn birth_date(&self) -> Date {
-        self.0.birth_date.into()
+    /// Not shown to leaders, who see `birthMonth`.
+    async fn birth_date(&self, ctx: &Context<'_>) -> Option<Date> {
+        (!crate::guard::pseudonymised(ctx)).then(|| self.0.birth_date.into())
+    }
+    /// Year and month of birth (YYYY-MM).
+    async fn birth_month(&self) -> String {
+        crate::guard::birth_month(self.0.birth_date)
     }
     async fn sex(&self) -> Sex {
         self.0.sex.into()
@@ -208,10 +213,14 @@ impl ChildNode {
     async fn ethnicity(&self) -> &str {
         &self.0.ethnicity
     }
-    async fn name(&self) -> Option<&str> {
+    /// Not shown to leaders.
+    async fn name(&self, ctx: &Context<'_>) -> Option<&str> {
+        if crate::guard::pseudonymised(ctx) {
+            return None;
+        }
         self.0.name.as_deref()
     }
-    /// The child's periods of care, oldest first.
+    /// The child's periods of care that the user may read, oldest first.
     async fn cases(&self, ctx: &Context<'_>) -> Result<Vec<CaseNode>> {
         let found = loaders(ctx)?
             .cases_of_child
@@ -219,7 +228,19 @@ impl ChildNode {
             .await
             .map_err(internal)?
             .unwrap_or_default();
-        Ok(found.into_iter().map(CaseNode).collect())
+        let mut readable = Vec::with_capacity(found.len());
+        for case in found {
+            if crate::guard::may_read_case(ctx, &case).await? {
+                crate::guard::audit(
+                    ctx,
+                    permanence_auth::Action::ReadCase,
+                    crate::guard::CASE_RECORD,
+                    case.id.to_string(),
+                );
+                readable.push(CaseNode(case));
+            }
+        }
+        Ok(readable)
     }
 }
 
@@ -293,7 +314,8 @@ impl CaseNode {
             .collect()
     }
     /// Placements and legal statuses over time (the SSDA903 episodes).
-    async fn placements(&self) -> Vec<PlacementNode> {
+    async fn placements(&self, ctx: &Context<'_>) -> Vec<PlacementNode> {
+        let hide_carer = crate::guard::pseudonymised(ctx);
         self.0
             .state
             .episodes
@@ -303,7 +325,7 @@ impl CaseNode {
                 legal_status: e.legal_status.code(),
                 placement: e.placement.code(),
                 provider: e.provider.map(|p| p.code()),
-                carer: e.carer.clone(),
+                carer: if hide_carer { None } else { e.carer.clone() },
             })
             .collect()
     }
@@ -732,7 +754,11 @@ impl TimelineEventNode {
     async fn command_id(&self) -> Uuid {
         self.0.command_id
     }
-    async fn note(&self) -> Option<&str> {
+    /// Free text: not shown to leaders.
+    async fn note(&self, ctx: &Context<'_>) -> Option<&str> {
+        if crate::guard::pseudonymised(ctx) {
+            return None;
+        }
         self.0.note.as_deref()
     }
     /// The event's fields.

@@ -32,6 +32,15 @@ pub enum CommandKind {
     /// tests and benchmarks). The same seed on the same day gives the same cohort, and
     /// running it again on the same database records nothing twice.
     DemoData(DemoArgs),
+    /// Manage the users of the API (an administrator's task, on the server's machine).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Issue, list and revoke users' bearer tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Check the audit log of who read or wrote which record, or show a record's.
+    #[command(subcommand)]
+    Audit(AuditCommand),
 }
 
 #[derive(Debug, Args)]
@@ -84,4 +93,133 @@ pub struct DemoArgs {
     /// Seconds between progress lines on standard error.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
     pub progress_seconds: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user and print their first token (once: only its hash is stored).
+    Add(UserAddArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The user's id in the service: unique, and what a case records as its allocated worker.
+    #[arg(long)]
+    pub username: String,
+    /// The name shown on screen.
+    #[arg(long)]
+    pub name: String,
+    /// SOCIAL_WORKER, TEAM_MANAGER, PANEL_MEMBER, PANEL_CHAIR, AGENCY_DECISION_MAKER, LEADER
+    /// or ADMINISTRATOR (case and `-` are forgiven: `social-worker`).
+    #[arg(long)]
+    pub role: permanence_auth::Role,
+    /// A team reference the user belongs to; repeat for several.
+    #[arg(long = "team")]
+    pub teams: Vec<String>,
+    /// ONS code of a local authority the user works for (E10000003); repeat for a regional
+    /// adoption agency.
+    #[arg(long = "authority", required = true)]
+    pub authorities: Vec<String>,
+    #[command(flatten)]
+    pub token: TokenOptions,
+}
+
+/// How a new token is issued.
+#[derive(Clone, Debug, Default, Args)]
+pub struct TokenOptions {
+    /// Days until the token expires [default: never].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub expires_in_days: Option<u32>,
+    /// A note on what the token is for (a device, an integration).
+    #[arg(long)]
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue another token to an existing user and print it (once).
+    Add(TokenAddArgs),
+    /// List every token: id, user, label, dates and status (never the token itself).
+    List(DatabaseArgs),
+    /// Revoke a token by its id: requests with it are refused from now on.
+    Revoke(TokenRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenAddArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[arg(long)]
+    pub username: String,
+    #[command(flatten)]
+    pub token: TokenOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenRevokeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The token's id, as `token list` shows it.
+    pub id: uuid::Uuid,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the audit log's hash chain from its first row to its head; exits non-zero at a
+    /// break. Keep the printed checkpoint outside the database.
+    Verify(AuditVerifyArgs),
+    /// Show the latest audit rows of a child or a case, newest first.
+    Show(AuditShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditVerifyArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// `SEQUENCE:HASH` printed by an earlier verify: that row must still have that hash.
+    #[arg(long)]
+    pub checkpoint: Option<crate::admin::Checkpoint>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditShowArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The child's or the case's id.
+    #[arg(long)]
+    pub child_or_case_id: String,
+    /// How many rows to show at most.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub limit: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_is_well_formed_and_parses_demo_data() {
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from([
+            "permanence",
+            "demo-data",
+            "--children",
+            "50",
+            "--seed",
+            "7",
+            "--local-authority",
+            "E10000003,E09000001",
+        ])
+        .expect("parses");
+        let CommandKind::DemoData(args) = cli.command else {
+            panic!("expected demo-data");
+        };
+        assert_eq!((args.children, args.seed, args.years), (50, 7, 10));
+        assert_eq!(args.local_authorities, ["E10000003", "E09000001"]);
+        assert_eq!(args.concurrency, None);
+        assert!(Cli::try_parse_from(["permanence", "demo-data", "--children", "0"]).is_err());
+    }
 }

@@ -68,9 +68,10 @@ pub(crate) async fn timeliness_csv(
     headers: HeaderMap,
     Query(params): Query<TimelinessParams>,
 ) -> Response {
-    if let Err(bad) = crate::actor_from(&headers) {
-        return bad.into_response();
-    }
+    let principal = match crate::authenticate(&state, crate::authorization(&headers)).await {
+        Ok(principal) => principal,
+        Err(failure) => return failure.into_response(),
+    };
     let from = match parse_date("from", params.from.as_deref()) {
         Ok(d) => d,
         Err(bad) => return bad.into_response(),
@@ -92,11 +93,20 @@ pub(crate) async fn timeliness_csv(
         return bad_request("localAuthority: must be E followed by 8 digits".into())
             .into_response();
     }
-    let data = match state
-        .engine
-        .report_data(params.local_authority.as_deref())
-        .await
-    {
+    let authorities = match &params.local_authority {
+        Some(la) => vec![la.clone()],
+        None => principal.local_authorities.clone(),
+    };
+    for la in &authorities {
+        if let Err(denied) = permanence_auth::authorize(
+            &principal,
+            permanence_auth::Action::ExportReport,
+            permanence_auth::Target::Authority(la),
+        ) {
+            return (StatusCode::FORBIDDEN, denied.to_string()).into_response();
+        }
+    }
+    let data = match state.engine.report_data_in(&authorities).await {
         Ok(data) => data,
         Err(err) => {
             tracing::error!(error = %err, "timeliness report failed");

@@ -4,6 +4,7 @@
 //! `POST /graphql`, GraphiQL at `GET /graphql`, subscriptions over WebSocket at
 //! `/graphql/ws`, and `GET /healthz`. It holds no SQL and no business rules.
 
+pub mod admin;
 pub mod config;
 mod csv_report;
 pub mod demo;
@@ -16,9 +17,12 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use permanence_auth::{AuthError, Credential, JwtVerifier, Principal, TokenStatus, hash_token};
 use permanence_domain::Timescales;
+use permanence_engine::store::NewAuditEntry;
 use permanence_engine::store::Store;
 use permanence_engine::{Actor, Clock, Engine, EngineConfig};
+use permanence_graphql::guard::AuditTrail;
 use permanence_graphql::{PermanenceSchema, SchemaLimits, build_schema, prepare_request};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -26,16 +30,11 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 
-/// The header that names the acting user until authentication is in place.
-pub const ACTOR_HEADER: &str = "x-permanence-actor";
-/// The actor recorded when a request names none.
-pub const ANONYMOUS_ACTOR: &str = "anonymous";
-/// Longest actor name accepted from the header.
-const MAX_ACTOR_LEN: usize = 100;
-
 /// How the HTTP side behaves.
 #[derive(Clone, Debug)]
 pub struct HttpOptions {
+    /// Verifies tokens from the authority's identity provider, when single sign-on is set up.
+    pub jwt: Option<Arc<JwtVerifier>>,
     pub graphiql: bool,
     pub body_limit_bytes: usize,
     pub limits: SchemaLimits,
@@ -44,6 +43,7 @@ pub struct HttpOptions {
 impl Default for HttpOptions {
     fn default() -> Self {
         Self {
+            jwt: None,
             graphiql: true,
             body_limit_bytes: 64 * 1024,
             limits: SchemaLimits::default(),
@@ -54,6 +54,7 @@ impl Default for HttpOptions {
 #[derive(Clone)]
 pub(crate) struct AppState {
     engine: Engine,
+    jwt: Option<Arc<JwtVerifier>>,
     schema: PermanenceSchema,
     graphiql: bool,
 }
@@ -75,6 +76,7 @@ pub fn router(engine: Engine, options: &HttpOptions) -> Router {
     let schema = build_schema(engine.clone(), options.limits);
     let state = AppState {
         engine,
+        jwt: options.jwt.clone(),
         schema,
         graphiql: options.graphiql,
     };
@@ -90,29 +92,109 @@ pub fn router(engine: Engine, options: &HttpOptions) -> Router {
         .with_state(state)
 }
 
-/// The actor header is malformed.
-pub(crate) struct BadActor;
+/// Why a request could not be authenticated; answered 401 with code UNAUTHENTICATED.
+pub(crate) enum AuthFailure {
+    Unauthenticated(String),
+    Internal,
+}
 
-impl IntoResponse for BadActor {
+impl IntoResponse for AuthFailure {
     fn into_response(self) -> Response {
-        (
-            StatusCode::BAD_REQUEST,
-            "the actor header is not a valid name",
-        )
-            .into_response()
+        match self {
+            AuthFailure::Unauthenticated(message) => (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                Json(serde_json::json!({
+                    "errors": [{ "message": message, "extensions": { "code": "UNAUTHENTICATED" } }]
+                })),
+            )
+                .into_response(),
+            AuthFailure::Internal => internal_error(),
+        }
     }
 }
 
-pub(crate) fn actor_from(headers: &HeaderMap) -> Result<Actor, BadActor> {
-    match headers.get(ACTOR_HEADER) {
-        None => Ok(Actor(ANONYMOUS_ACTOR.to_owned())),
-        Some(value) => match value.to_str() {
-            Ok(name) if !name.trim().is_empty() && name.len() <= MAX_ACTOR_LEN => {
-                Ok(Actor(name.trim().to_owned()))
+fn internal_error() -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(serde_json::json!({
+            "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }]
+        })),
+    )
+        .into_response()
+}
+
+/// Who is asking: the holder of a token this server issued, or of a token signed by the
+/// authority's identity provider. The credential never reaches a log or a message.
+pub(crate) async fn authenticate(
+    state: &AppState,
+    authorization: Option<&str>,
+) -> Result<Principal, AuthFailure> {
+    let refuse = |e: AuthError| AuthFailure::Unauthenticated(e.to_string());
+    let credential = Credential::from_authorization_header(authorization).map_err(refuse)?;
+    let now = state.engine.now();
+    match credential {
+        Credential::Token(secret) => {
+            let found = state
+                .engine
+                .store()
+                .user_for_token(&hash_token(secret))
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "token look-up failed");
+                    AuthFailure::Internal
+                })?;
+            let (user, token) = found.ok_or(refuse(AuthError::UnknownToken))?;
+            TokenStatus::at(token.expires_at, token.revoked_at, now)
+                .check()
+                .map_err(refuse)?;
+            if user.disabled_at.is_some_and(|at| at <= now) {
+                return Err(AuthFailure::Unauthenticated("the user is disabled".into()));
             }
-            _ => Err(BadActor),
+            Ok(user.principal())
+        }
+        Credential::Jwt(jwt) => match &state.jwt {
+            Some(verifier) => verifier.verify(jwt, now).map_err(refuse),
+            None => Err(AuthFailure::Unauthenticated(
+                "single sign-on is not configured on this server: use a token it issued".into(),
+            )),
         },
     }
+}
+
+/// Writes the reads of a request to the audit log; the answer is withheld if that fails.
+async fn write_audit(state: &AppState, actor: &str, trail: &AuditTrail) -> Result<(), Response> {
+    let reads = trail.take();
+    if reads.is_empty() {
+        return Ok(());
+    }
+    let at = state.engine.now();
+    let entries: Vec<NewAuditEntry> = reads
+        .into_iter()
+        .map(|r| NewAuditEntry {
+            at,
+            actor: actor.to_owned(),
+            action: r.action.to_owned(),
+            record_kind: r.record_kind.to_owned(),
+            record_id: r.record_id,
+            query: r.query,
+        })
+        .collect();
+    state
+        .engine
+        .store()
+        .append_audit(&entries)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "audit log write failed: answer withheld");
+            internal_error()
+        })
+}
+
+pub(crate) fn authorization(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -135,12 +217,19 @@ async fn graphql(
         )
             .into_response();
     }
-    let actor = match actor_from(&headers) {
-        Ok(actor) => actor,
-        Err(bad) => return bad.into_response(),
+    let principal = match authenticate(&state, authorization(&headers)).await {
+        Ok(principal) => principal,
+        Err(failure) => return failure.into_response(),
     };
-    let request = prepare_request(request.into_inner(), &state.engine, actor);
+    let actor = Actor(principal.user_id.clone());
+    let trail = Arc::new(AuditTrail::default());
+    let request = prepare_request(request.into_inner(), &state.engine, actor.clone())
+        .data(principal)
+        .data(Arc::clone(&trail));
     let mut response = state.schema.execute(request).await;
+    if let Err(withheld) = write_audit(&state, &actor.0, &trail).await {
+        return withheld;
+    }
     permanence_graphql::ensure_error_codes(&mut response);
     GraphQLResponse::from(response).into_response()
 }
@@ -164,21 +253,34 @@ async fn subscriptions(
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let actor = match actor_from(&headers) {
-        Ok(actor) => actor,
-        Err(bad) => return bad.into_response(),
-    };
+    let header_credential = authorization(&headers).map(str::to_owned);
     let schema = state.schema.clone();
     let engine = state.engine.clone();
+    let auth_state = state.clone();
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |stream| {
             GraphQLWebSocket::new(stream, schema, protocol)
-                .on_connection_init(move |_| async move {
+                .on_connection_init(move |payload| async move {
+                    // Browsers cannot set headers on a WebSocket: the token may come in the
+                    // connection's first message instead.
+                    let credential = header_credential.or_else(|| {
+                        ["Authorization", "authorization"].iter().find_map(|k| {
+                            payload.get(*k).and_then(|v| v.as_str()).map(str::to_owned)
+                        })
+                    });
+                    let principal = authenticate(&auth_state, credential.as_deref())
+                        .await
+                        .map_err(|_| async_graphql::Error::new("authentication required"))?;
+                    let actor = Actor(principal.user_id.clone());
                     let (actor, loaders) = permanence_graphql::request_data(&engine, actor);
                     let mut data = Data::default();
                     data.insert(actor);
                     data.insert(loaders);
+                    data.insert(principal);
+                    // Subscriptions read one case each time it changes; those reads are not
+                    // audited one by one (the subscription's authorisation is).
+                    data.insert(Arc::new(AuditTrail::default()));
                     Ok(data)
                 })
                 .serve()

@@ -1,19 +1,22 @@
 //! The `permanence` binary: parses the configuration once and runs a subcommand.
 
 use anyhow::Context;
+use chrono::Utc;
 use clap::Parser;
 use permanence_cohort::{CohortConfig, years_before};
 use permanence_domain::Timescales;
 use permanence_domain::case::is_local_authority_code;
 use permanence_engine::SystemClock;
+use permanence_server::admin;
 use permanence_server::config::{Cli, CommandKind, DemoArgs};
 use permanence_server::demo::{DemoOptions, record_cohort};
 use permanence_server::{HttpOptions, open_engine, router, serve, shutdown_signal};
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
         CommandKind::Serve(args) => {
@@ -69,8 +72,22 @@ async fn main() -> anyhow::Result<()> {
                     .with_context(|| format!("writing {}", path.display()))?;
             }
         }
+        CommandKind::User(command) => {
+            init_logging_at(false, "warn");
+            admin::run_user(&command, Utc::now(), &mut std::io::stdout()).await?;
+        }
+        CommandKind::Token(command) => {
+            init_logging_at(false, "warn");
+            admin::run_token(&command, Utc::now(), &mut std::io::stdout()).await?;
+        }
+        CommandKind::Audit(command) => {
+            init_logging_at(false, "warn");
+            if !admin::run_audit(&command, &mut std::io::stdout()).await? {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Generates a cohort for today and records it through the engine, with progress on stderr.

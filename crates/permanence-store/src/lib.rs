@@ -6,11 +6,13 @@
 //! records the command id, all in one transaction. sea-orm stays inside this crate: no
 //! sea-orm type and no `DbErr` crosses its public API. It knows nothing of GraphQL or HTTP.
 
+mod access;
 mod entities;
 mod error;
 mod panel;
 mod records;
 
+pub use access::*;
 pub use error::{RunError, StoreError};
 pub use panel::*;
 pub use records::*;
@@ -229,12 +231,32 @@ impl Store {
     pub async fn children_page(
         &self,
         local_authority: Option<&str>,
+        reach: &Reach,
         after: Option<ChildId>,
         limit: u64,
     ) -> Result<Vec<ChildRecord>, StoreError> {
         let mut query = children::Entity::find().order_by_asc(children::Column::Id);
         if let Some(la) = local_authority {
             query = query.filter(children::Column::LocalAuthority.eq(la));
+        }
+        if let Some(las) = &reach.local_authorities {
+            query = query.filter(children::Column::LocalAuthority.is_in(las.iter().cloned()));
+        }
+        if reach.narrows_cases() {
+            // A child is in reach through a case in reach; with a team reach, a child not yet
+            // in care is in reach too (the team will take the case).
+            let mut with_case = Query::select();
+            with_case.column(cases::Column::ChildId).from(cases::Entity);
+            reach.apply_to_cases(&mut with_case);
+            let mut condition = sea_orm::Condition::any()
+                .add(children::Column::Id.in_subquery(with_case.to_owned()));
+            if reach.teams_or_unassigned.is_some() {
+                let mut any_case = Query::select();
+                any_case.column(cases::Column::ChildId).from(cases::Entity);
+                condition =
+                    condition.add(children::Column::Id.not_in_subquery(any_case.to_owned()));
+            }
+            query = query.filter(condition);
         }
         if let Some(after) = after {
             query = query.filter(children::Column::Id.gt(after.0));
@@ -479,6 +501,15 @@ impl Store {
         if let Some(worker) = &filter.allocated_worker {
             query = query.filter(cases::Column::AllocatedWorker.eq(worker.as_str()));
         }
+        if let Some(las) = &filter.reach.local_authorities {
+            query = query.filter(cases::Column::LocalAuthority.is_in(las.iter().cloned()));
+        }
+        if filter.reach.narrows_cases() {
+            let mut in_reach = Query::select();
+            in_reach.column(cases::Column::Id).from(cases::Entity);
+            filter.reach.apply_to_cases(&mut in_reach);
+            query = query.filter(cases::Column::Id.in_subquery(in_reach.to_owned()));
+        }
         if let Some(open) = filter.open {
             query = query.filter(cases::Column::Status.eq(if open {
                 STATUS_OPEN
@@ -596,6 +627,15 @@ impl Store {
         }
         if let Some(la) = &filter.local_authority {
             query = query.filter(case_deadlines::Column::LocalAuthority.eq(la.as_str()));
+        }
+        if let Some(las) = &filter.reach.local_authorities {
+            query = query.filter(case_deadlines::Column::LocalAuthority.is_in(las.iter().cloned()));
+        }
+        if filter.reach.narrows_cases() {
+            let mut in_reach = Query::select();
+            in_reach.column(cases::Column::Id).from(cases::Entity);
+            filter.reach.apply_to_cases(&mut in_reach);
+            query = query.filter(case_deadlines::Column::CaseId.in_subquery(in_reach.to_owned()));
         }
         if filter.after_panel_only {
             query = query.filter(case_deadlines::Column::AfterPanel.eq(true));
@@ -725,6 +765,46 @@ where
         rows.extend(query(chunk).await.map_err(StoreError::from_db)?);
     }
     Ok(rows)
+}
+
+impl Reach {
+    /// Whether the reach narrows cases beyond their authority.
+    fn narrows_cases(&self) -> bool {
+        self.teams_or_unassigned.is_some()
+            || self.allocated_to.is_some()
+            || self.on_agenda_of.is_some()
+    }
+
+    /// Narrows a `SELECT … FROM cases` to the cases in reach.
+    fn apply_to_cases(&self, select: &mut sea_orm::sea_query::SelectStatement) {
+        if let Some(las) = &self.local_authorities {
+            select.and_where(
+                Expr::col((cases::Entity, cases::Column::LocalAuthority))
+                    .is_in(las.iter().cloned()),
+            );
+        }
+        if let Some(teams) = &self.teams_or_unassigned {
+            select.cond_where(
+                sea_orm::Condition::any()
+                    .add(
+                        Expr::col((cases::Entity, cases::Column::Team))
+                            .is_in(teams.iter().cloned()),
+                    )
+                    .add(Expr::col((cases::Entity, cases::Column::Team)).is_null()),
+            );
+        }
+        if let Some(user) = &self.allocated_to {
+            select.and_where(
+                Expr::col((cases::Entity, cases::Column::AllocatedWorker)).eq(user.as_str()),
+            );
+        }
+        if let Some(user) = &self.on_agenda_of {
+            select.and_where(
+                Expr::col((cases::Entity, cases::Column::Id))
+                    .in_subquery(panel::cases_on_agenda_of(user)),
+            );
+        }
+    }
 }
 
 /// The version of the event payload format; bumped when a payload's shape changes.

@@ -1072,3 +1072,23 @@ pub(crate) async fn apply_item_change(
     }
     Ok(())
 }
+
+/// The ids of the cases on the agenda of a meeting this user chairs, not yet decided: what a
+/// panel member's reach covers.
+pub(crate) fn cases_on_agenda_of(user: &str) -> sea_orm::sea_query::SelectStatement {
+    let open = [
+        PanelItemStatus::Scheduled.key(),
+        PanelItemStatus::Recommended.key(),
+    ];
+    Query::select()
+        .column((panel_items::Entity, panel_items::Column::CaseId))
+        .from(panel_items::Entity)
+        .inner_join(
+            panel_meetings::Entity,
+            Expr::col((panel_meetings::Entity, panel_meetings::Column::Id))
+                .equals((panel_items::Entity, panel_items::Column::MeetingId)),
+        )
+        .and_where(Expr::col((panel_meetings::Entity, panel_meetings::Column::Chair)).eq(user))
+        .and_where(Expr::col((panel_items::Entity, panel_items::Column::Status)).is_in(open))
+        .to_owned()
+}

@@ -138,6 +138,21 @@ pub struct CaseFilter {
     pub open: Option<bool>,
     /// Cases with a deadline in this drift status on a date, with the due-soon window in days.
     pub drift: Option<(DriftStatus, NaiveDate, u32)>,
+    /// The cases the requesting user may see.
+    pub reach: Reach,
+}
+
+/// The cases a user may see, as the access policy gives them; unset parts do not narrow.
+/// Lists apply it in the query, so that a page never holds what the user may not read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reach {
+    pub local_authorities: Option<Vec<String>>,
+    /// Cases of these teams, and cases with no team.
+    pub teams_or_unassigned: Option<Vec<String>>,
+    /// Cases allocated to this user.
+    pub allocated_to: Option<String>,
+    /// Cases on the agenda (not yet decided) of a meeting this user chairs or sits on.
+    pub on_agenda_of: Option<String>,
 }
 
 /// Which drifting deadlines to list.
@@ -150,6 +165,8 @@ pub struct DriftFilter {
     pub local_authority: Option<String>,
     pub after_panel_only: bool,
     pub overdue_only: bool,
+    /// The cases the requesting user may see.
+    pub reach: Reach,
 }
 
 #[derive(Clone, Debug)]

@@ -1,0 +1,270 @@
+//! Who may see and do what, applied to the API.
+//!
+//! The rules are the access policy's (`permanence_auth`), in one table; this module is the
+//! one place the API consults it. Every resolver that reaches a child's or a case's record
+//! goes through `case_for`/`child_for` (single records) or `reach` (lists, narrowed in the
+//! query itself), and every read of a record is noted for the audit log, which the server
+//! writes before it answers. A refusal is FORBIDDEN whether or not the record exists.
+
+use crate::error::{ErrorCode, api_error, internal};
+use crate::types::loaders;
+use async_graphql::{Context, Result};
+use chrono::NaiveDate;
+use permanence_auth::{
+    Access, Action, CaseFilter, CaseScope, ChildScope, Denied, Principal, Role, Target, authorize,
+    list_scope,
+};
+use permanence_domain::{CaseId, ChildId};
+use permanence_engine::store::{CaseRecord, ChildRecord, Reach};
+use std::sync::Mutex;
+
+/// Kinds of record the audit log names.
+pub const CHILD_RECORD: &str = permanence_auth::record_kind::CHILD;
+pub const CASE_RECORD: &str = permanence_auth::record_kind::CASE;
+
+/// One read of a child's or a case's record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditedRead {
+    pub action: &'static str,
+    pub record_kind: &'static str,
+    pub record_id: String,
+    /// The API field that read it (`case`, `cases`, `drift`, ...).
+    pub query: String,
+}
+
+/// The reads of one request, gathered as it runs.
+#[derive(Debug, Default)]
+pub struct AuditTrail {
+    reads: Mutex<Vec<AuditedRead>>,
+}
+
+impl AuditTrail {
+    /// The reads noted so far, each once.
+    pub fn take(&self) -> Vec<AuditedRead> {
+        let mut reads = match self.reads.lock() {
+            Ok(mut guard) => std::mem::take(&mut *guard),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        };
+        reads.sort_by(|a, b| {
+            (a.record_kind, &a.record_id, &a.query).cmp(&(b.record_kind, &b.record_id, &b.query))
+        });
+        reads.dedup_by(|a, b| {
+            a.record_kind == b.record_kind && a.record_id == b.record_id && a.query == b.query
+        });
+        reads
+    }
+
+    fn note(&self, read: AuditedRead) {
+        match self.reads.lock() {
+            Ok(mut guard) => guard.push(read),
+            Err(poisoned) => poisoned.into_inner().push(read),
+        }
+    }
+}
+
+pub(crate) fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal> {
+    ctx.data::<Principal>()
+        .map_err(|_| api_error(ErrorCode::Unauthenticated, "authentication required", None))
+}
+
+/// Whether answers to this user hide names and free text (leaders).
+pub(crate) fn pseudonymised(ctx: &Context<'_>) -> bool {
+    ctx.data::<Principal>()
+        .is_ok_and(|p| p.role == Role::Leader)
+}
+
+pub(crate) fn forbidden(denied: Denied) -> async_graphql::Error {
+    api_error(ErrorCode::Forbidden, denied.to_string(), None)
+}
+
+fn root_field(ctx: &Context<'_>) -> String {
+    let mut node = ctx.path_node;
+    let mut name = String::new();
+    while let Some(n) = node {
+        if let async_graphql::QueryPathSegment::Name(field) = n.segment {
+            name = field.to_owned();
+        }
+        node = n.parent.copied();
+    }
+    name
+}
+
+/// Notes a read of a record for the audit log.
+pub(crate) fn audit(
+    ctx: &Context<'_>,
+    action: Action,
+    record_kind: &'static str,
+    record_id: String,
+) {
+    if let Ok(trail) = ctx.data::<std::sync::Arc<AuditTrail>>() {
+        trail.note(AuditedRead {
+            action: action.key(),
+            record_kind,
+            record_id,
+            query: root_field(ctx),
+        });
+    }
+}
+
+/// Whether the case is on the agenda of a meeting the user sits on (chairs), not yet decided.
+async fn on_agenda_of(ctx: &Context<'_>, case_id: CaseId, user: &str) -> Result<bool> {
+    let engine = crate::types::engine(ctx)?;
+    let items = engine
+        .store()
+        .panel_items_of_cases(&[case_id])
+        .await
+        .map_err(internal)?;
+    let open: Vec<_> = items
+        .into_values()
+        .flatten()
+        .filter(|i| {
+            matches!(
+                i.status,
+                permanence_domain::panel::PanelItemStatus::Scheduled
+                    | permanence_domain::panel::PanelItemStatus::Recommended
+            )
+        })
+        .map(|i| i.meeting_id)
+        .collect();
+    if open.is_empty() {
+        return Ok(false);
+    }
+    let meetings = engine
+        .store()
+        .panel_meetings_by_ids(&open)
+        .await
+        .map_err(internal)?;
+    Ok(meetings.values().any(|m| m.chair == user))
+}
+
+async fn scope_of(
+    ctx: &Context<'_>,
+    principal: &Principal,
+    case: &CaseRecord,
+) -> Result<CaseScope> {
+    let on_agenda = if principal.role == Role::PanelMember {
+        on_agenda_of(ctx, case.id, &principal.user_id).await?
+    } else {
+        false
+    };
+    Ok(CaseScope {
+        local_authority: case.state.local_authority.clone(),
+        team: case.state.team.clone(),
+        allocated_worker: case.state.allocated_worker.clone(),
+        on_principals_panel_agenda: on_agenda,
+    })
+}
+
+/// The case, if the user may do `action` on it; FORBIDDEN otherwise (also when it does not
+/// exist). Reads are noted for the audit log.
+pub(crate) async fn case_for(
+    ctx: &Context<'_>,
+    action: Action,
+    id: CaseId,
+) -> Result<(CaseRecord, Access)> {
+    let principal = principal(ctx)?;
+    let found = loaders(ctx)?.cases.load_one(id).await.map_err(internal)?;
+    let scope = match &found {
+        Some(case) => Some(scope_of(ctx, principal, case).await?),
+        None => None,
+    };
+    let access = authorize(principal, action, Target::Case(scope.as_ref())).map_err(forbidden)?;
+    let case = found.ok_or_else(|| internal("authorised a case that does not exist"))?;
+    if !action.is_write() {
+        audit(ctx, action, CASE_RECORD, case.id.to_string());
+    }
+    Ok((case, access))
+}
+
+/// Whether the user may read this case (for records reached through another record).
+pub(crate) async fn may_read_case(ctx: &Context<'_>, case: &CaseRecord) -> Result<bool> {
+    let principal = principal(ctx)?;
+    let scope = scope_of(ctx, principal, case).await?;
+    Ok(authorize(principal, Action::ReadCase, Target::Case(Some(&scope))).is_ok())
+}
+
+/// The child, if the user may do `action` on them; FORBIDDEN otherwise.
+pub(crate) async fn child_for(
+    ctx: &Context<'_>,
+    action: Action,
+    id: ChildId,
+) -> Result<(ChildRecord, Access)> {
+    let principal = principal(ctx)?;
+    let loaders = loaders(ctx)?;
+    let found = loaders.children.load_one(id).await.map_err(internal)?;
+    let scope = match &found {
+        Some(child) => {
+            let cases = loaders
+                .cases_of_child
+                .load_one(id)
+                .await
+                .map_err(internal)?
+                .unwrap_or_default();
+            let mut scopes = Vec::with_capacity(cases.len());
+            for case in &cases {
+                scopes.push(scope_of(ctx, principal, case).await?);
+            }
+            Some(ChildScope {
+                local_authority: child.local_authority.clone(),
+                cases: scopes,
+            })
+        }
+        None => None,
+    };
+    let access = authorize(principal, action, Target::Child(scope.as_ref())).map_err(forbidden)?;
+    let child = found.ok_or_else(|| internal("authorised a child who does not exist"))?;
+    if !action.is_write() {
+        audit(ctx, action, CHILD_RECORD, child.id.to_string());
+    }
+    Ok((child, access))
+}
+
+/// Whether the user may do `action` within an authority.
+pub(crate) fn in_authority(
+    ctx: &Context<'_>,
+    action: Action,
+    local_authority: &str,
+) -> Result<Access> {
+    authorize(principal(ctx)?, action, Target::Authority(local_authority)).map_err(forbidden)
+}
+
+/// The user's reach for a list, to narrow the query with.
+pub(crate) fn reach(ctx: &Context<'_>, action: Action) -> Result<Reach> {
+    let scope = list_scope(principal(ctx)?, action).map_err(forbidden)?;
+    let mut reach = Reach {
+        local_authorities: Some(scope.local_authorities),
+        ..Reach::default()
+    };
+    match scope.cases {
+        CaseFilter::All => {}
+        CaseFilter::TeamsAndUnallocated(teams) => reach.teams_or_unassigned = Some(teams),
+        CaseFilter::AllocatedTo(user) => reach.allocated_to = Some(user),
+        CaseFilter::OnPanelAgendaOf(user) => reach.on_agenda_of = Some(user),
+    }
+    Ok(reach)
+}
+
+/// The authorities a report covers: the one asked for (if the user serves it), or all of the
+/// user's.
+pub(crate) fn report_authorities(
+    ctx: &Context<'_>,
+    action: Action,
+    asked: Option<&str>,
+) -> Result<Vec<String>> {
+    let principal = principal(ctx)?;
+    match asked {
+        Some(la) => {
+            in_authority(ctx, action, la)?;
+            Ok(vec![la.to_owned()])
+        }
+        None => {
+            list_scope(principal, action).map_err(forbidden)?;
+            Ok(principal.local_authorities.clone())
+        }
+    }
+}
+
+/// A date of birth as a leader may see it: the first of its month.
+pub(crate) fn birth_month(date: NaiveDate) -> String {
+    date.format("%Y-%m").to_string()
+}
