@@ -69,6 +69,10 @@ pub struct ServeArgs {
     /// Log as JSON lines (for log collectors) instead of text.
     #[arg(long, env = "PERMANENCE_LOG_JSON", default_value_t = false)]
     pub log_json: bool,
+    /// A TOML file setting up single sign-on: tokens signed by the authority's identity
+    /// provider are accepted beside the tokens this server issues (see the README).
+    #[arg(long, env = "PERMANENCE_SINGLE_SIGN_ON")]
+    pub single_sign_on: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

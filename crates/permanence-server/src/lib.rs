@@ -59,6 +59,28 @@ pub(crate) struct AppState {
     graphiql: bool,
 }
 
+/// The single sign-on settings file: where the identity provider's keys are, and how its
+/// tokens' claims map onto users.
+#[derive(Debug, serde::Deserialize)]
+struct SingleSignOnFile {
+    /// A JWKS document (the provider's public keys), saved locally: keys are never fetched.
+    jwks_file: std::path::PathBuf,
+    #[serde(flatten)]
+    config: permanence_auth::JwtConfig,
+}
+
+/// Reads a single sign-on settings file and the JWKS it names.
+pub fn load_single_sign_on(path: &std::path::Path) -> anyhow::Result<JwtVerifier> {
+    use anyhow::Context;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading single sign-on settings {}", path.display()))?;
+    let file: SingleSignOnFile = toml::from_str(&text)
+        .with_context(|| format!("single sign-on settings {}", path.display()))?;
+    let jwks = std::fs::read_to_string(&file.jwks_file)
+        .with_context(|| format!("reading JWKS {}", file.jwks_file.display()))?;
+    Ok(JwtVerifier::from_jwks_json(&jwks, file.config)?)
+}
+
 /// Connects to the database, applies migrations and builds the engine.
 pub async fn open_engine(
     database_url: &str,

@@ -36,7 +36,12 @@ async fn main() -> anyhow::Result<ExitCode> {
             )
             .await
             .context("opening the database")?;
+            let jwt = match &args.single_sign_on {
+                Some(path) => Some(Arc::new(permanence_server::load_single_sign_on(path)?)),
+                None => None,
+            };
             let options = HttpOptions {
+                jwt,
                 graphiql: args.graphiql,
                 body_limit_bytes: args.body_limit,
                 ..HttpOptions::default()
