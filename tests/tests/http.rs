@@ -71,3 +71,29 @@ async fn deep_queries_are_refused() -> anyhow::Result<()> {
     );
     server.stop().await
 }
+
+#[tokio::test]
+async fn introspection_and_graphiql_are_off_unless_enabled() -> anyhow::Result<()> {
+    let introspect = "{ __schema { queryType { name } } }";
+    let server = TestServer::start(Backend::Sqlite).await?;
+    let body = server.graphql(introspect, json!({})).await?;
+    // The schema answers nothing about itself.
+    assert_eq!(body.pointer("/data/__schema"), Some(&json!(null)), "{body}");
+    let page = reqwest::get(server.server.url("/graphql")).await?;
+    assert_eq!(page.status(), 404);
+    server.stop().await?;
+
+    let options = HttpOptions {
+        graphiql: true,
+        ..HttpOptions::default()
+    };
+    let server = TestServer::start_with(Backend::Sqlite, options).await?;
+    let body = server.graphql(introspect, json!({})).await?;
+    assert_eq!(
+        body.pointer("/data/__schema/queryType/name"),
+        Some(&json!("Query"))
+    );
+    let page = reqwest::get(server.server.url("/graphql")).await?;
+    assert_eq!(page.status(), 200);
+    server.stop().await
+}

@@ -32,6 +32,9 @@ pub type PermanenceSchema = Schema<query::Query, Mutation, subscription::Subscri
 pub struct SchemaLimits {
     pub max_depth: usize,
     pub max_complexity: usize,
+    /// Whether clients may ask the schema about itself. Off in production: the committed
+    /// `schema.graphql` is the contract, and introspection only helps a stranger map the API.
+    pub introspection: bool,
 }
 
 impl Default for SchemaLimits {
@@ -39,6 +42,7 @@ impl Default for SchemaLimits {
         Self {
             max_depth: 12,
             max_complexity: 5_000,
+            introspection: false,
         }
     }
 }
@@ -48,15 +52,19 @@ pub const MAX_PAGE_SIZE: usize = 100;
 
 /// Builds the schema around an engine.
 pub fn build_schema(engine: Engine, limits: SchemaLimits) -> PermanenceSchema {
-    Schema::build(
+    let builder = Schema::build(
         query::Query,
         Mutation::default(),
         subscription::Subscription,
     )
     .data(engine)
     .limit_depth(limits.max_depth)
-    .limit_complexity(limits.max_complexity)
-    .finish()
+    .limit_complexity(limits.max_complexity);
+    if limits.introspection {
+        builder.finish()
+    } else {
+        builder.disable_introspection().finish()
+    }
 }
 
 /// The per-request data the server adds: who is asking, and fresh DataLoaders (so that

@@ -60,8 +60,9 @@ pub struct ServeArgs {
     /// A TOML file overriding the timescales that are local settings.
     #[arg(long, env = "PERMANENCE_TIMESCALES")]
     pub timescales: Option<PathBuf>,
-    /// Serve GraphiQL at GET /graphql.
-    #[arg(long, env = "PERMANENCE_GRAPHIQL", default_value_t = true, action = clap::ArgAction::Set)]
+    /// Serve GraphiQL at GET /graphql, and answer introspection queries (which GraphiQL needs).
+    /// Off unless enabled: for development and trials, not for a live service.
+    #[arg(long, env = "PERMANENCE_GRAPHIQL", default_value_t = false, action = clap::ArgAction::Set)]
     pub graphiql: bool,
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "PERMANENCE_BODY_LIMIT", default_value_t = 64 * 1024)]

@@ -44,7 +44,7 @@ impl Default for HttpOptions {
     fn default() -> Self {
         Self {
             jwt: None,
-            graphiql: true,
+            graphiql: false,
             body_limit_bytes: 64 * 1024,
             limits: SchemaLimits::default(),
         }
@@ -95,7 +95,11 @@ pub async fn open_engine(
 
 /// The HTTP routes around an engine.
 pub fn router(engine: Engine, options: &HttpOptions) -> Router {
-    let schema = build_schema(engine.clone(), options.limits);
+    let limits = SchemaLimits {
+        introspection: options.graphiql,
+        ..options.limits
+    };
+    let schema = build_schema(engine.clone(), limits);
     let state = AppState {
         engine,
         jwt: options.jwt.clone(),
