@@ -97,3 +97,24 @@ async fn introspection_and_graphiql_are_off_unless_enabled() -> anyhow::Result<(
     assert_eq!(page.status(), 200);
     server.stop().await
 }
+
+#[tokio::test]
+async fn batched_requests_are_refused() -> anyhow::Result<()> {
+    let server = TestServer::start(Backend::Sqlite).await?;
+    let response = server
+        .client
+        .post(server.server.url("/graphql"))
+        .header(
+            "authorization",
+            server.bearer(permanence_auth::Role::TeamManager),
+        )
+        .json(&json!([{ "query": "{ today }" }, { "query": "{ today }" }]))
+        .send()
+        .await?;
+    assert_eq!(
+        response.status(),
+        400,
+        "a batch of operations is one request too many"
+    );
+    server.stop().await
+}
