@@ -118,3 +118,38 @@ async fn batched_requests_are_refused() -> anyhow::Result<()> {
     );
     server.stop().await
 }
+
+#[tokio::test]
+async fn each_user_has_a_request_budget() -> anyhow::Result<()> {
+    let options = HttpOptions {
+        requests_per_minute: 3,
+        ..HttpOptions::default()
+    };
+    let server = TestServer::start_with(Backend::Sqlite, options).await?;
+    for _ in 0..3 {
+        let body = server.graphql("{ today }", json!({})).await?;
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+    let response = server
+        .client
+        .post(server.server.url("/graphql"))
+        .header(
+            "authorization",
+            server.bearer(permanence_auth::Role::TeamManager),
+        )
+        .json(&json!({ "query": "{ today }" }))
+        .send()
+        .await?;
+    assert_eq!(response.status(), 429);
+    let body: serde_json::Value = response.json().await?;
+    assert_eq!(
+        body.pointer("/errors/0/extensions/code"),
+        Some(&json!("RATE_LIMITED"))
+    );
+    // Another user's budget is their own.
+    let other = server
+        .graphql_as(permanence_auth::Role::Leader, "{ today }", json!({}))
+        .await?;
+    assert!(other.get("errors").is_none(), "{other}");
+    server.stop().await
+}

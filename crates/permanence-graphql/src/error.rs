@@ -23,6 +23,8 @@ pub enum ErrorCode {
     Forbidden,
     /// The request itself is not acceptable (size, content type, depth, complexity).
     BadRequest,
+    /// Too many requests from one user in a minute (answered with HTTP 429).
+    RateLimited,
     Internal,
 }
 
@@ -36,6 +38,7 @@ impl ErrorCode {
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
         ErrorCode::BadRequest,
+        ErrorCode::RateLimited,
         ErrorCode::Internal,
     ];
 
@@ -49,6 +52,7 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::BadRequest => "BAD_REQUEST",
+            ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::Internal => "INTERNAL",
         }
     }
@@ -152,6 +156,7 @@ mod tests {
                 "UNAUTHENTICATED",
                 "FORBIDDEN",
                 "BAD_REQUEST",
+                "RATE_LIMITED",
                 "INTERNAL"
             ]
         );

@@ -64,6 +64,9 @@ pub struct ServeArgs {
     /// Off unless enabled: for development and trials, not for a live service.
     #[arg(long, env = "PERMANENCE_GRAPHIQL", default_value_t = false, action = clap::ArgAction::Set)]
     pub graphiql: bool,
+    /// Requests each user may make per minute, per server process; past it the answer is 429.
+    #[arg(long, env = "PERMANENCE_REQUESTS_PER_MINUTE", default_value_t = 600)]
+    pub requests_per_minute: u32,
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "PERMANENCE_BODY_LIMIT", default_value_t = 64 * 1024)]
     pub body_limit: usize,

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod config;
 mod csv_report;
 pub mod demo;
+pub mod rate_limit;
 
 use async_graphql::Data;
 use async_graphql::http::GraphiQLSource;
@@ -33,6 +34,8 @@ use tower_http::limit::RequestBodyLimitLayer;
 /// How the HTTP side behaves.
 #[derive(Clone, Debug)]
 pub struct HttpOptions {
+    /// Requests each user may make per minute (per server process).
+    pub requests_per_minute: u32,
     /// Verifies tokens from the authority's identity provider, when single sign-on is set up.
     pub jwt: Option<Arc<JwtVerifier>>,
     pub graphiql: bool,
@@ -43,6 +46,7 @@ pub struct HttpOptions {
 impl Default for HttpOptions {
     fn default() -> Self {
         Self {
+            requests_per_minute: 600,
             jwt: None,
             graphiql: false,
             body_limit_bytes: 64 * 1024,
@@ -54,6 +58,7 @@ impl Default for HttpOptions {
 #[derive(Clone)]
 pub(crate) struct AppState {
     engine: Engine,
+    limiter: Arc<rate_limit::RateLimiter>,
     jwt: Option<Arc<JwtVerifier>>,
     schema: PermanenceSchema,
     graphiql: bool,
@@ -102,6 +107,7 @@ pub fn router(engine: Engine, options: &HttpOptions) -> Router {
     let schema = build_schema(engine.clone(), limits);
     let state = AppState {
         engine,
+        limiter: Arc::new(rate_limit::RateLimiter::new(options.requests_per_minute)),
         jwt: options.jwt.clone(),
         schema,
         graphiql: options.graphiql,
@@ -121,6 +127,8 @@ pub fn router(engine: Engine, options: &HttpOptions) -> Router {
 /// Why a request could not be authenticated; answered 401 with code UNAUTHENTICATED.
 pub(crate) enum AuthFailure {
     Unauthenticated(String),
+    /// The user has used up their requests for the minute: 429.
+    RateLimited,
     Internal,
 }
 
@@ -132,6 +140,15 @@ impl IntoResponse for AuthFailure {
                 [(header::WWW_AUTHENTICATE, "Bearer")],
                 Json(serde_json::json!({
                     "errors": [{ "message": message, "extensions": { "code": "UNAUTHENTICATED" } }]
+                })),
+            )
+                .into_response(),
+            AuthFailure::RateLimited => (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, "60")],
+                Json(serde_json::json!({
+                    "errors": [{ "message": "too many requests: try again in a minute",
+                                 "extensions": { "code": "RATE_LIMITED" } }]
                 })),
             )
                 .into_response(),
@@ -152,10 +169,7 @@ fn internal_error() -> Response {
 
 /// Who is asking: the holder of a token this server issued, or of a token signed by the
 /// authority's identity provider. The credential never reaches a log or a message.
-pub(crate) async fn authenticate(
-    state: &AppState,
-    authorization: Option<&str>,
-) -> Result<Principal, AuthFailure> {
+async fn identify(state: &AppState, authorization: Option<&str>) -> Result<Principal, AuthFailure> {
     let refuse = |e: AuthError| AuthFailure::Unauthenticated(e.to_string());
     let credential = Credential::from_authorization_header(authorization).map_err(refuse)?;
     let now = state.engine.now();
@@ -185,6 +199,22 @@ pub(crate) async fn authenticate(
                 "single sign-on is not configured on this server: use a token it issued".into(),
             )),
         },
+    }
+}
+
+/// Who is asking, within their request budget.
+pub(crate) async fn authenticate(
+    state: &AppState,
+    authorization: Option<&str>,
+) -> Result<Principal, AuthFailure> {
+    let principal = identify(state, authorization).await?;
+    if state
+        .limiter
+        .allow(&principal.user_id, std::time::Instant::now())
+    {
+        Ok(principal)
+    } else {
+        Err(AuthFailure::RateLimited)
     }
 }
 

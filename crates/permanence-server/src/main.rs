@@ -41,6 +41,7 @@ async fn main() -> anyhow::Result<ExitCode> {
                 None => None,
             };
             let options = HttpOptions {
+                requests_per_minute: args.requests_per_minute,
                 jwt,
                 graphiql: args.graphiql,
                 body_limit_bytes: args.body_limit,
