@@ -153,3 +153,27 @@ async fn each_user_has_a_request_budget() -> anyhow::Result<()> {
     assert!(other.get("errors").is_none(), "{other}");
     server.stop().await
 }
+
+#[tokio::test]
+async fn too_many_aliases_are_refused() -> anyhow::Result<()> {
+    let server = TestServer::start(Backend::Sqlite).await?;
+    let fields = |n: usize| {
+        (0..n)
+            .map(|i| format!("t{i}: today"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let allowed = server
+        .graphql(&format!("{{ {} }}", fields(30)), json!({}))
+        .await?;
+    assert!(allowed.get("errors").is_none(), "{allowed}");
+    let refused = server
+        .graphql(&format!("{{ {} }}", fields(31)), json!({}))
+        .await?;
+    assert_eq!(
+        refused.pointer("/errors/0/extensions/code"),
+        Some(&json!("BAD_REQUEST")),
+        "{refused}"
+    );
+    server.stop().await
+}

@@ -4,6 +4,7 @@
 //! batched through DataLoaders so that a list costs one query per kind of data, not one per
 //! row. It has no HTTP (that is the server's): the actor arrives in the request's data.
 
+mod alias_limit;
 mod error;
 pub mod guard;
 mod loaders;
@@ -35,6 +36,8 @@ pub struct SchemaLimits {
     /// Whether clients may ask the schema about itself. Off in production: the committed
     /// `schema.graphql` is the contract, and introspection only helps a stranger map the API.
     pub introspection: bool,
+    /// Aliased fields per request.
+    pub max_aliases: usize,
 }
 
 impl Default for SchemaLimits {
@@ -43,6 +46,7 @@ impl Default for SchemaLimits {
             max_depth: 12,
             max_complexity: 5_000,
             introspection: false,
+            max_aliases: 30,
         }
     }
 }
@@ -59,7 +63,10 @@ pub fn build_schema(engine: Engine, limits: SchemaLimits) -> PermanenceSchema {
     )
     .data(engine)
     .limit_depth(limits.max_depth)
-    .limit_complexity(limits.max_complexity);
+    .limit_complexity(limits.max_complexity)
+    .extension(alias_limit::AliasLimit {
+        max: limits.max_aliases,
+    });
     if limits.introspection {
         builder.finish()
     } else {
