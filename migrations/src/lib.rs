@@ -10,6 +10,7 @@ use sea_orm_migration::prelude::*;
 mod m20261126_000001_initial;
 mod m20261126_000002_panel;
 mod m20261126_000003_access;
+mod m20261126_000004_cases_by_authority;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_initial::Migration),
             Box::new(m20261126_000002_panel::Migration),
             Box::new(m20261126_000003_access::Migration),
+            Box::new(m20261126_000004_cases_by_authority::Migration),
         ]
     }
 }
