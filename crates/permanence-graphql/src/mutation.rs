@@ -242,7 +242,8 @@ fn actor(ctx: &Context<'_>) -> Result<Actor> {
         .map_err(|_| internal("request has no actor"))
 }
 
-fn meta(
+/// The envelope of a command from this request: its actor, id, expected version and note.
+pub(crate) fn meta(
     ctx: &Context<'_>,
     note: Option<String>,
     expected_version: Option<i64>,

@@ -3,6 +3,7 @@
 
 use crate::error::{ApiResult, validation};
 use crate::guard;
+use crate::mutation::meta;
 use crate::scalars::Date;
 use crate::types::{CaseNode, RouteKind, TimelineEventNode, engine, loaders};
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
@@ -14,7 +15,6 @@ use permanence_engine::panel::{
     AwaitingDecision, DocumentChecklist, PanelAgenda, PanelItemOutcome, QueuedCase, ScheduleMeeting,
 };
 use permanence_engine::store::{PanelItemRecord, PanelMeetingRecord};
-use permanence_engine::{Actor, CommandMeta};
 use uuid::Uuid;
 
 /// Declares a GraphQL enum mirroring a domain enum, with conversions both ways.
@@ -461,24 +461,6 @@ impl From<PanelItemOutcome> for PanelOutcomePayload {
             duplicate: o.duplicate,
         }
     }
-}
-
-fn meta(
-    ctx: &Context<'_>,
-    note: Option<String>,
-    expected_version: Option<i64>,
-    command_id: Option<Uuid>,
-) -> Result<CommandMeta> {
-    let actor = ctx
-        .data::<Actor>()
-        .cloned()
-        .map_err(|_| crate::error::internal("request has no actor"))?;
-    Ok(CommandMeta {
-        actor,
-        command_id,
-        expected_version,
-        note,
-    })
 }
 
 /// The case an agenda item is about, if the user may do `action` on it.

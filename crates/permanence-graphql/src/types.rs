@@ -762,10 +762,13 @@ impl TimelineEventNode {
         self.0.note.as_deref()
     }
     /// The event's fields.
-    async fn data(&self) -> Result<Json<serde_json::Value>> {
-        serde_json::to_value(&self.0.event)
-            .map(Json)
-            .map_err(internal)
+    /// The event's fields. For leaders, carers' references and free-text reasons are left out.
+    async fn data(&self, ctx: &Context<'_>) -> Result<Json<serde_json::Value>> {
+        let mut data = serde_json::to_value(&self.0.event).map_err(internal)?;
+        if crate::guard::pseudonymised(ctx) {
+            strip_free_text(&mut data);
+        }
+        Ok(Json(data))
     }
 }
 
@@ -837,5 +840,45 @@ impl DriftItemNode {
             .rev()
             .find(|s| def.step(&s.step).is_some_and(|d| d.kind == kind))
             .map(|s| Date(s.on)))
+    }
+}
+
+/// Removes carers' references and free-text reasons (a deferral's) from an event's fields;
+/// codes such as RD1 stay.
+fn strip_free_text(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.remove("carer");
+            if map
+                .get("reason")
+                .and_then(|r| r.as_str())
+                .is_some_and(|r| r.len() > 4)
+            {
+                map.remove("reason");
+            }
+            map.values_mut().for_each(strip_free_text);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_free_text),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_free_text;
+    use serde_json::json;
+
+    #[test]
+    fn leaders_do_not_see_carers_or_reasons() {
+        let mut data = json!({ "type": "CaseOpened", "carer": "FC-17",
+            "outcome": { "Deferred": { "reason": "report missing", "return_by": "2026-10-01" } },
+            "nested": [{ "carer": "FC-1", "reason": "RD1" }] });
+        strip_free_text(&mut data);
+        assert_eq!(
+            data,
+            json!({ "type": "CaseOpened",
+            "outcome": { "Deferred": { "return_by": "2026-10-01" } },
+            "nested": [{ "reason": "RD1" }] })
+        );
     }
 }
