@@ -11,6 +11,9 @@ mod m20261126_000001_initial;
 mod m20261126_000002_panel;
 mod m20261126_000003_access;
 mod m20261126_000004_cases_by_authority;
+mod m20261126_000005_notifications;
+mod m20261126_000006_ssda903;
+mod m20261126_000007_panel_members;
 
 pub struct Migrator;
 
@@ -22,6 +25,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_panel::Migration),
             Box::new(m20261126_000003_access::Migration),
             Box::new(m20261126_000004_cases_by_authority::Migration),
+            Box::new(m20261126_000005_notifications::Migration),
+            Box::new(m20261126_000006_ssda903::Migration),
+            Box::new(m20261126_000007_panel_members::Migration),
         ]
     }
 }

@@ -338,3 +338,123 @@ on_both_backends!(
     agency_decision_needs_a_recommendation,
     decision_needs_recommendation
 );
+
+const CASE_REFERENCE: &str = "query($id: UUID!) { case(id: $id) { id child { reference } } }";
+
+/// A panel member reads the cases on the agendas of the meetings they sit on, and only
+/// those, as the meeting's membership changes.
+async fn members_read_their_agenda(server: &TestServer) -> anyhow::Result<()> {
+    let heard = case_at(
+        server,
+        "M1",
+        "LONG_TERM_FOSTERING",
+        &[("carer_identified", "2026-07-20")],
+    )
+    .await?;
+    let not_heard = case_at(
+        server,
+        "M2",
+        "LONG_TERM_FOSTERING",
+        &[("carer_identified", "2026-07-21")],
+    )
+    .await?;
+    let member = permanence_e2e::test_username(Role::PanelMember);
+    let meeting = server
+        .ok_as(
+            Role::PanelChair,
+            "mutation($m: [String!]!) { schedulePanelMeeting(input: {localAuthority: \"E10000003\", kind: FOSTERING, sitsOn: \"2026-09-03\", chair: \"chair.tester\", members: $m}) { id members version } }",
+            json!({ "m": [member, " other.member ", member] }),
+        )
+        .await?;
+    assert_eq!(
+        meeting.pointer("/schedulePanelMeeting/members"),
+        Some(&json!([member, "other.member"])),
+        "members are trimmed, sorted and listed once"
+    );
+    let meeting_id = meeting
+        .pointer("/schedulePanelMeeting/id")
+        .and_then(Value::as_str)
+        .context("meeting")?
+        .to_owned();
+    let read = |case: &str| json!({ "id": case });
+    let (code, _, _) = server
+        .error_as(Role::PanelMember, CASE_REFERENCE, read(&heard))
+        .await?;
+    assert_eq!(code, "FORBIDDEN", "not on the agenda yet");
+
+    add_item(server, &meeting_id, &heard, "LONG_TERM_FOSTER_MATCH").await?;
+    let seen = server
+        .ok_as(Role::PanelMember, CASE_REFERENCE, read(&heard))
+        .await?;
+    assert_eq!(seen.pointer("/case/child/reference"), Some(&json!("M1")));
+    let (code, _, _) = server
+        .error_as(Role::PanelMember, CASE_REFERENCE, read(&not_heard))
+        .await?;
+    assert_eq!(code, "FORBIDDEN", "a case on no agenda they sit on");
+    let listed = server
+        .ok_as(
+            Role::PanelMember,
+            "{ cases(first: 50) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await?;
+    assert_eq!(
+        listed.pointer("/cases/edges"),
+        Some(&json!([{ "node": { "id": heard } }])),
+        "their list holds the agenda's cases only"
+    );
+
+    // Off the meeting, off the case; a stale version is refused.
+    const SET_MEMBERS: &str =
+        "mutation($i: SetPanelMembersInput!) { setPanelMembers(input: $i) { members version } }";
+    let (code, _, _) = server
+        .error_as(
+            Role::PanelChair,
+            SET_MEMBERS,
+            json!({ "i": { "meetingId": meeting_id, "members": [], "expectedVersion": 1 } }),
+        )
+        .await?;
+    assert_eq!(
+        code, "VERSION_CONFLICT",
+        "adding the item moved the meeting on"
+    );
+    let changed = server
+        .ok_as(
+            Role::PanelChair,
+            SET_MEMBERS,
+            json!({ "i": { "meetingId": meeting_id, "members": ["other.member"] } }),
+        )
+        .await?;
+    assert_eq!(
+        changed.pointer("/setPanelMembers/members"),
+        Some(&json!(["other.member"]))
+    );
+    let (code, _, _) = server
+        .error_as(Role::PanelMember, CASE_REFERENCE, read(&heard))
+        .await?;
+    assert_eq!(code, "FORBIDDEN", "no longer sits on the meeting");
+    let (code, _, field) = server
+        .error_as(
+            Role::PanelChair,
+            SET_MEMBERS,
+            json!({ "i": { "meetingId": meeting_id, "members": [""] } }),
+        )
+        .await?;
+    assert_eq!(
+        (code.as_str(), field.as_deref()),
+        ("VALIDATION", Some("members"))
+    );
+    let (code, _, _) = server
+        .error_as(
+            Role::SocialWorker,
+            SET_MEMBERS,
+            json!({ "i": { "meetingId": meeting_id, "members": [member] } }),
+        )
+        .await?;
+    assert_eq!(
+        code, "FORBIDDEN",
+        "a social worker does not choose the panel"
+    );
+    Ok(())
+}
+on_both_backends!(panel_members_read_their_agenda, members_read_their_agenda);

@@ -57,6 +57,9 @@
 //! | `LIST_USERS`                  | -             | -            | -            | -           | -                     | -         | authority     |
 //! | `MANAGE_USERS`                | -             | -            | -            | -           | -                     | -         | authority     |
 //! | `READ_AUDIT`                  | -             | -            | -            | -           | -                     | -         | authority     |
+//! | `READ_NOTIFICATIONS`          | yes           | yes          | -            | -           | -                     | yes       | -             |
+//! | `ACKNOWLEDGE_NOTIFICATION`    | yes           | yes          | -            | -           | -                     | yes       | -             |
+//! | `READ_WEBHOOK_DELIVERIES`     | -             | -            | -            | -           | -                     | -         | authority     |
 //!
 //! Every answer to a leader is [`Access::Pseudonymised`]: references only, no names, no free
 //! text, dates of birth as month and year ([`BirthMonth`]).

@@ -55,6 +55,10 @@ pub enum Action {
     ListUsers,
     ManageUsers,
     ReadAudit,
+    // Escalations: each user's own notifications, and the webhook's deliveries.
+    ReadNotifications,
+    AcknowledgeNotification,
+    ReadWebhookDeliveries,
 }
 
 /// What an action is done to, which decides the [`Target`] it is authorised against.
@@ -112,6 +116,9 @@ impl Action {
         Action::ListUsers,
         Action::ManageUsers,
         Action::ReadAudit,
+        Action::ReadNotifications,
+        Action::AcknowledgeNotification,
+        Action::ReadWebhookDeliveries,
     ];
 
     /// Stable key, written to the audit (`READ_CASE`).
@@ -153,6 +160,9 @@ impl Action {
             ListUsers => "LIST_USERS",
             ManageUsers => "MANAGE_USERS",
             ReadAudit => "READ_AUDIT",
+            ReadNotifications => "READ_NOTIFICATIONS",
+            AcknowledgeNotification => "ACKNOWLEDGE_NOTIFICATION",
+            ReadWebhookDeliveries => "READ_WEBHOOK_DELIVERIES",
         }
     }
 
@@ -195,6 +205,9 @@ impl Action {
             ListUsers => "list users",
             ManageUsers => "manage users",
             ReadAudit => "read the audit",
+            ReadNotifications => "read notifications",
+            AcknowledgeNotification => "acknowledge a notification",
+            ReadWebhookDeliveries => "read the webhook's deliveries",
         }
     }
 
@@ -205,7 +218,9 @@ impl Action {
     pub fn kind(self) -> ActionKind {
         use Action::*;
         match self {
-            ReadRoutes | ReadOwnProfile => ActionKind::Global,
+            ReadRoutes | ReadOwnProfile | ReadNotifications | AcknowledgeNotification => {
+                ActionKind::Global
+            }
             ReadChild => ActionKind::Child,
             ListChildren | ListCases | ReadDrift | ReadPanelQueue => ActionKind::List,
             ReadCase
@@ -224,9 +239,19 @@ impl Action {
             | RecordPanelRecommendation
             | RecordAgencyDecision
             | ReverseAdoptionDecision => ActionKind::Case,
-            RegisterChild | EnterCare | SchedulePanelMeeting | ListPanelMeetings
-            | ReadTimeliness | ReadChildrenWaiting | ExportReport | ReadSettings
-            | ManageSettings | ListUsers | ManageUsers | ReadAudit => ActionKind::Authority,
+            RegisterChild
+            | EnterCare
+            | SchedulePanelMeeting
+            | ListPanelMeetings
+            | ReadTimeliness
+            | ReadChildrenWaiting
+            | ExportReport
+            | ReadSettings
+            | ManageSettings
+            | ListUsers
+            | ManageUsers
+            | ReadAudit
+            | ReadWebhookDeliveries => ActionKind::Authority,
         }
     }
 
@@ -251,6 +276,8 @@ impl Action {
                 | ReadSettings
                 | ListUsers
                 | ReadAudit
+                | ReadNotifications
+                | ReadWebhookDeliveries
         )
     }
 
@@ -384,7 +411,15 @@ pub fn rule(role: Role, action: Action) -> Option<Reach> {
         ReadTimeliness | ReadChildrenWaiting | ExportReport => {
             only(&[TeamManager, AgencyDecisionMaker, Leader], Authority)
         }
-        ManageSettings | ListUsers | ManageUsers | ReadAudit => only(&[Administrator], Authority),
+        ManageSettings | ListUsers | ManageUsers | ReadAudit | ReadWebhookDeliveries => {
+            only(&[Administrator], Authority)
+        }
+        // Notifications are addressed to tiers: the allocated worker, the team manager and
+        // the head of service (a leader). Which ones a user sees is decided by whom they are
+        // addressed to, not by this table.
+        ReadNotifications | AcknowledgeNotification => {
+            only(&[SocialWorker, TeamManager, Leader], Everywhere)
+        }
     }
 }
 
@@ -835,7 +870,12 @@ mod tests {
         let scope = list_scope(&leader, Action::ListCases).expect("leaders list cases");
         assert_eq!(scope.access, Access::Pseudonymised);
         assert_eq!(scope.cases, CaseFilter::All);
-        for action in Action::ALL.iter().filter(|a| a.is_write()) {
+        // Acknowledging a notification addressed to them is the one thing a leader records;
+        // it changes nothing of a case.
+        let case_writes = Action::ALL
+            .iter()
+            .filter(|a| a.is_write() && **a != Action::AcknowledgeNotification);
+        for action in case_writes {
             assert_eq!(rule(Role::Leader, *action), None, "{action}");
         }
     }

@@ -37,7 +37,11 @@ use permanence_domain::panel::{PanelOutcome, PanelPurpose};
 /// Generates the cohort: `config.children` children, each from its own random stream.
 pub fn generate(config: &CohortConfig) -> Vec<ChildScript> {
     (0..config.children)
-        .map(|index| child_script(config, index))
+        .map(|index| {
+            let mut script = child_script(config, index);
+            crate::return_facts::enrich(&mut script, config.seed, config.today);
+            script
+        })
         .collect()
 }
 
@@ -135,6 +139,16 @@ fn plans_for(band: usize) -> &'static [(Plan, u32)] {
     }
 }
 
+/// 31 March of the collection year (1 April to 31 March) that `day` falls in.
+fn end_of_collection_year(day: NaiveDate) -> NaiveDate {
+    let ending = if day.month() >= 4 {
+        day.year() + 1
+    } else {
+        day.year()
+    };
+    NaiveDate::from_ymd_opt(ending, 3, 31).unwrap_or(day)
+}
+
 fn add_days(day: NaiveDate, days: i64) -> NaiveDate {
     if days >= 0 {
         day.checked_add_days(Days::new(days.unsigned_abs()))
@@ -229,7 +243,7 @@ fn child_script(config: &CohortConfig, index: usize) -> ChildScript {
     };
     let mut periods = Vec::new();
     let plan = rng.pick(plans_for(band));
-    let (first, left) = Period::build(&mut rng, &child, entered, plan);
+    let (first, left) = Period::build(&mut rng, &child, entered, plan, false);
     periods.push(first);
     // Some children who go home come back into care (about 5% of all children).
     if let Some((left_on, reason)) = left
@@ -246,7 +260,7 @@ fn child_script(config: &CohortConfig, index: usize) -> ChildScript {
                     break plan;
                 }
             };
-            let (second, _) = Period::build(&mut rng, &child, back, plan);
+            let (second, _) = Period::build(&mut rng, &child, back, plan, true);
             periods.push(second);
         }
     }
@@ -258,6 +272,7 @@ fn child_script(config: &CohortConfig, index: usize) -> ChildScript {
             sex,
             ethnicity,
             name: None,
+            facts: Default::default(),
         },
         periods,
     }
@@ -342,6 +357,8 @@ struct Period<'a, 'c> {
     anchor: NaiveDate,
     close: Option<(NaiveDate, Leaving)>,
     enter: EnterCareFacts,
+    /// A second period of care: the child came back.
+    reentry: bool,
 }
 
 impl<'a, 'c> Period<'a, 'c> {
@@ -351,6 +368,7 @@ impl<'a, 'c> Period<'a, 'c> {
         child: &'a Child<'c>,
         entered: NaiveDate,
         plan: Plan,
+        reentry: bool,
     ) -> (PeriodScript, Option<(NaiveDate, Rc)>) {
         let team = child.team.clone();
         let worker = worker_name(rng, &team);
@@ -367,6 +385,7 @@ impl<'a, 'c> Period<'a, 'c> {
             proceedings: None,
             candidates: Vec::new(),
             anchor: NaiveDate::MAX,
+            reentry,
             close: None,
             enter: EnterCareFacts {
                 entered_care_on: entered,
@@ -376,6 +395,7 @@ impl<'a, 'c> Period<'a, 'c> {
                 carer: None,
                 team: Some(team),
                 allocated_worker: Some(worker),
+                details: Default::default(),
             },
         };
         period.run(plan)
@@ -565,7 +585,16 @@ impl<'a, 'c> Period<'a, 'c> {
         } else {
             (Ls::V2, entered)
         };
-        self.enter.legal_status = status;
+        // Police protection or an emergency protection order again on coming back into care
+        // is left out: the national validator joins two separate ones of a child in a year
+        // into one longer than the law allows (SSDA903 rules 361 and 362). Accommodation
+        // comes first instead. (Only the recorded status changes, so that the period's
+        // random draws stay as they were.)
+        self.enter.legal_status = if self.reentry && matches!(status, Ls::L1 | Ls::L2) {
+            Ls::V2
+        } else {
+            status
+        };
         if in_proceedings {
             let planned_final = add_days(issued, self.rng.skewed(160.0, 0.12, 0.25, 90));
             self.proceedings = Some(Proceedings {
@@ -735,8 +764,11 @@ impl<'a, 'c> Period<'a, 'c> {
             // No adopters found (RD3), or the child's needs changed after the order.
             let on = add_days(self.cursor, self.rng.skewed(300.0, 0.4, 0.5, 60));
             let on = self.reverse(on, reason);
-            // The placement order is revoked and the care order revives.
-            let revoked = add_days(on, self.rng.between(30, 120));
+            // The placement order is revoked and the care order revives, within the collection
+            // year of the reversal: the national return refuses a placement order (E1) in a
+            // year that has no standing decision to place for adoption (SSDA903 rules 553 and
+            // 118 together).
+            let revoked = add_days(on, self.rng.between(30, 120)).min(end_of_collection_year(on));
             self.episode(revoked, Change::Legal(Ls::C2), false);
             return self.after_reversal(on);
         }
@@ -1358,6 +1390,8 @@ impl<'a, 'c> Period<'a, 'c> {
                     } else {
                         None
                     },
+                    // Filled in by `return_facts::enrich`.
+                    details: Default::default(),
                 },
             });
             status = next_status;
@@ -1393,7 +1427,10 @@ impl<'a, 'c> Period<'a, 'c> {
             items.push(Item {
                 on,
                 seq,
-                command: Command::RecordReview { on },
+                command: Command::RecordReview {
+                    on,
+                    participation: None,
+                },
             });
             previous = Some(on);
             due = add_months(on, if held == 0 { 3 } else { 6 });

@@ -17,6 +17,7 @@
 //! the engine, HTTP or any clock: `today` is part of the configuration.
 
 mod generate;
+pub mod return_facts;
 pub mod rng;
 mod stats;
 
@@ -85,6 +86,8 @@ pub struct EnterCareFacts {
     pub carer: Option<String>,
     pub team: Option<String>,
     pub allocated_worker: Option<String>,
+    /// Postcodes, URN and category of need.
+    pub details: permanence_domain::return_facts::PlacementDetails,
 }
 
 impl EnterCareFacts {
@@ -102,6 +105,7 @@ impl EnterCareFacts {
             carer: self.carer.clone(),
             team: self.team.clone(),
             allocated_worker: self.allocated_worker.clone(),
+            details: self.details.clone(),
         }
     }
 }
@@ -156,7 +160,7 @@ pub fn command_date(command: &Command) -> NaiveDate {
         Command::OpenCase(open) => open.entered_care_on,
         Command::AllocateCase { on, .. }
         | Command::RecordEpisode { on, .. }
-        | Command::RecordReview { on }
+        | Command::RecordReview { on, .. }
         | Command::RecordHealthAssessment { on }
         | Command::SetRoutePlan { on, .. }
         | Command::EndParallelPlan { on }
@@ -165,7 +169,8 @@ pub fn command_date(command: &Command) -> NaiveDate {
         | Command::RecordLegalStep { on, .. }
         | Command::CloseCase { on, .. }
         | Command::RecordPanelOutcome { on, .. }
-        | Command::RecordAgencyDecision { on, .. } => *on,
+        | Command::RecordAgencyDecision { on, .. }
+        | Command::RecordAdopters { on, .. } => *on,
     }
 }
 
@@ -185,6 +190,7 @@ pub fn command_name(command: &Command) -> &'static str {
         Command::CloseCase { .. } => "CloseCase",
         Command::RecordPanelOutcome { .. } => "RecordPanelOutcome",
         Command::RecordAgencyDecision { .. } => "RecordAgencyDecision",
+        Command::RecordAdopters { .. } => "RecordAdopters",
     }
 }
 

@@ -6,13 +6,18 @@
 //! is never rejected on replay, even after a rule changes. `replay` folds `evolve`.
 
 use crate::DomainError;
-use crate::codes::{LegalStatus, PlacementProvider, PlacementType, ReasonCeased, ReversalReason};
+use crate::codes::{
+    LegalStatus, PlacementProvider, PlacementType, ReasonCeased, ReversalReason,
+    ReviewParticipation,
+};
 use crate::ids::{CaseId, ChildId};
 use crate::panel::{PanelOutcome, PanelOutcomeEntry, PanelPurpose};
+use crate::return_facts::{Adopters, PlacementDetails};
 use crate::route::{PLAN_ENDORSED, Route, RouteCatalog, RouteDefinition};
 use crate::timescales::{ADOPTION_APPLICATION_RESIDENCE, MAX_EXTENSION_WEEKS};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Maximum length of free-text references (team, worker, carer) kept on a case.
 pub const MAX_REFERENCE_LEN: usize = 100;
@@ -85,6 +90,9 @@ pub struct Episode {
     /// The carer's reference (not a name), so that a move between carers can be told from a
     /// change of placement type with the same carer (A10, SSDA903 RNE).
     pub carer: Option<String>,
+    /// Postcodes, URN, category of need (the national return's other episode columns).
+    #[serde(default)]
+    pub details: PlacementDetails,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -214,6 +222,13 @@ pub struct CaseState {
     /// Defaulted so that states stored before the panel existed still read.
     #[serde(default)]
     pub panel: Vec<PanelOutcomeEntry>,
+    /// How the child took part in each review (SSDA903 REVIEW_CODE), by the review's date.
+    /// Defaulted so that states stored before it was recorded still read.
+    #[serde(default)]
+    pub review_participation: BTreeMap<NaiveDate, ReviewParticipation>,
+    /// Who adopts the child, once the match is decided (SSDA903 AD1).
+    #[serde(default)]
+    pub adopters: Option<Adopters>,
 }
 
 impl CaseState {
@@ -246,6 +261,22 @@ impl CaseState {
             .filter(|p| p.role == PlanRole::Primary)
             .map(|p| p.started_on)
             .min()
+    }
+
+    /// The earliest date a fact of this period can have. A period imported part-way (its
+    /// first episode followed others, in returns not imported) began on a day not known:
+    /// its earlier facts (a decision to place for adoption in an earlier year) may be dated
+    /// before its first known episode.
+    pub fn care_known_from(&self) -> NaiveDate {
+        let part_way = self
+            .episodes
+            .first()
+            .is_some_and(|e| e.details.reason_new_episode.is_some());
+        if part_way {
+            self.child_birth_date
+        } else {
+            self.entered_care_on
+        }
     }
 
     pub fn current_episode(&self) -> Option<&Episode> {
@@ -289,6 +320,8 @@ pub enum Event {
         carer: Option<String>,
         team: Option<String>,
         allocated_worker: Option<String>,
+        #[serde(default)]
+        details: PlacementDetails,
     },
     CaseAllocated {
         on: NaiveDate,
@@ -301,9 +334,13 @@ pub enum Event {
         placement: PlacementType,
         provider: Option<PlacementProvider>,
         carer: Option<String>,
+        #[serde(default)]
+        details: PlacementDetails,
     },
     ReviewHeld {
         on: NaiveDate,
+        #[serde(default)]
+        participation: Option<ReviewParticipation>,
     },
     HealthAssessmentRecorded {
         on: NaiveDate,
@@ -360,6 +397,11 @@ pub enum Event {
         agrees: bool,
         on: NaiveDate,
     },
+    /// Who the adopters are, recorded after the match decision (SSDA903 AD1).
+    AdoptersRecorded {
+        on: NaiveDate,
+        adopters: Adopters,
+    },
 }
 
 impl Event {
@@ -371,7 +413,7 @@ impl Event {
             } => *entered_care_on,
             Event::CaseAllocated { on, .. }
             | Event::EpisodeStarted { on, .. }
-            | Event::ReviewHeld { on }
+            | Event::ReviewHeld { on, .. }
             | Event::HealthAssessmentRecorded { on, .. }
             | Event::RoutePlanStarted { on, .. }
             | Event::RoutePlanPromoted { on, .. }
@@ -381,7 +423,8 @@ impl Event {
             | Event::LegalStepRecorded { on, .. }
             | Event::CaseClosed { on, .. }
             | Event::PanelOutcomeRecorded { on, .. }
-            | Event::AgencyDecisionRecorded { on, .. } => *on,
+            | Event::AgencyDecisionRecorded { on, .. }
+            | Event::AdoptersRecorded { on, .. } => *on,
         }
     }
 
@@ -402,6 +445,7 @@ impl Event {
             Event::CaseClosed { .. } => "CaseClosed",
             Event::PanelOutcomeRecorded { .. } => "PanelOutcomeRecorded",
             Event::AgencyDecisionRecorded { .. } => "AgencyDecisionRecorded",
+            Event::AdoptersRecorded { .. } => "AdoptersRecorded",
         }
     }
 }
@@ -420,6 +464,8 @@ pub struct OpenCase {
     pub carer: Option<String>,
     pub team: Option<String>,
     pub allocated_worker: Option<String>,
+    #[serde(default)]
+    pub details: PlacementDetails,
 }
 
 /// What a user asks for, in the imperative.
@@ -438,9 +484,13 @@ pub enum Command {
         placement: Option<PlacementType>,
         provider: Option<PlacementProvider>,
         carer: Option<String>,
+        /// Postcodes, URN and category of need: those left out carry over, except that a
+        /// new placement or carer does not keep the old placement postcode and URN.
+        details: PlacementDetails,
     },
     RecordReview {
         on: NaiveDate,
+        participation: Option<ReviewParticipation>,
     },
     RecordHealthAssessment {
         on: NaiveDate,
@@ -481,6 +531,11 @@ pub enum Command {
         purpose: PanelPurpose,
         agrees: bool,
         on: NaiveDate,
+    },
+    /// Who the adopters are: their number, sex and legal status (SSDA903 AD1).
+    RecordAdopters {
+        on: NaiveDate,
+        adopters: Adopters,
     },
 }
 
@@ -524,8 +579,20 @@ pub fn decide(state: Option<&CaseState>, command: &Command, ctx: &DecisionContex
             placement,
             provider,
             carer,
-        } => decide_episode(case, *on, *legal_status, *placement, *provider, carer, ctx),
-        Command::RecordReview { on } => {
+            details,
+        } => decide_episode(
+            case,
+            EpisodeChange {
+                on: *on,
+                legal_status: *legal_status,
+                placement: *placement,
+                provider: *provider,
+                carer,
+                details,
+            },
+            ctx,
+        ),
+        Command::RecordReview { on, participation } => {
             check_date(case, *on, ctx, "occurredOn")?;
             if case.reviews.last().is_some_and(|last| on <= last) {
                 return Err(DomainError::validation(
@@ -533,7 +600,10 @@ pub fn decide(state: Option<&CaseState>, command: &Command, ctx: &DecisionContex
                     "a review must be dated after the previous review",
                 ));
             }
-            Ok(vec![Event::ReviewHeld { on: *on }])
+            Ok(vec![Event::ReviewHeld {
+                on: *on,
+                participation: *participation,
+            }])
         }
         Command::RecordHealthAssessment { on } => {
             check_date(case, *on, ctx, "occurredOn")?;
@@ -625,6 +695,21 @@ pub fn decide(state: Option<&CaseState>, command: &Command, ctx: &DecisionContex
             agrees,
             on,
         } => decide_agency_decision(case, *purpose, *agrees, *on, ctx),
+        Command::RecordAdopters { on, adopters } => {
+            check_date(case, *on, ctx, "occurredOn")?;
+            adopters.validate()?;
+            let plan = case
+                .active_plan(Route::Adoption)
+                .ok_or_else(|| DomainError::not_allowed("the case has no adoption plan"))?;
+            let matched = plan.taken("match_decision").ok_or_else(|| {
+                DomainError::not_allowed("the adopters are recorded once the match is decided")
+            })?;
+            check_not_before(*on, matched, "occurredOn", "the match decision")?;
+            Ok(vec![Event::AdoptersRecorded {
+                on: *on,
+                adopters: *adopters,
+            }])
+        }
     }
 }
 
@@ -736,6 +821,20 @@ fn decide_open(open: &OpenCase, ctx: &DecisionContext<'_>) -> Decision {
     check_reference(open.allocated_worker.as_deref(), "allocatedWorker")?;
     check_reference(open.carer.as_deref(), "carer")?;
     check_provider(open.placement, open.provider)?;
+    let details = open.details.normalised()?;
+    if details.reason_new_episode == Some(crate::codes::ReasonNewEpisode::S) {
+        return Err(DomainError::validation(
+            "reasonNewEpisode",
+            "is given only for a period whose first episode followed earlier ones (not S)",
+        ));
+    }
+    if details.previous_placement_ended.is_some() {
+        return Err(DomainError::validation(
+            "placementChangeReason",
+            "is given when a placement ends, not when the child enters care",
+        ));
+    }
+    check_postcodes(open.placement, &details)?;
     Ok(vec![Event::CaseOpened {
         case_id: open.case_id,
         child_id: open.child_id,
@@ -748,6 +847,7 @@ fn decide_open(open: &OpenCase, ctx: &DecisionContext<'_>) -> Decision {
         carer: open.carer.clone(),
         team: open.team.clone(),
         allocated_worker: open.allocated_worker.clone(),
+        details,
     }])
 }
 
@@ -756,28 +856,58 @@ pub fn is_local_authority_code(code: &str) -> bool {
     code.len() == 9 && code.starts_with('E') && code[1..].bytes().all(|b| b.is_ascii_digit())
 }
 
-fn decide_episode(
-    case: &CaseState,
+/// A change of placement, carer or legal status as the social worker gave it.
+struct EpisodeChange<'a> {
     on: NaiveDate,
     legal_status: Option<LegalStatus>,
     placement: Option<PlacementType>,
     provider: Option<PlacementProvider>,
-    carer: &Option<String>,
+    carer: &'a Option<String>,
+    details: &'a PlacementDetails,
+}
+
+fn decide_episode(
+    case: &CaseState,
+    change: EpisodeChange<'_>,
     ctx: &DecisionContext<'_>,
 ) -> Decision {
+    let EpisodeChange {
+        on,
+        legal_status,
+        placement,
+        provider,
+        carer,
+        details,
+    } = change;
     check_date(case, on, ctx, "occurredOn")?;
     check_reference(carer.as_deref(), "carer")?;
+    let given = details.normalised()?;
     let current = case
         .current_episode()
         .ok_or_else(|| DomainError::not_allowed("the case has no placement yet"))?;
     check_not_before(on, current.starts_on, "occurredOn", "the current placement")?;
-    if legal_status.is_none() && placement.is_none() && provider.is_none() && carer.is_none() {
+    if legal_status.is_none()
+        && placement.is_none()
+        && provider.is_none()
+        && carer.is_none()
+        && given.placement_postcode.is_none()
+        && given.urn.is_none()
+    {
         return Err(DomainError::validation(
             "legalStatus",
-            "give at least one of legal status, placement, provider or carer",
+            "give at least one of legal status, placement, provider, carer, placement postcode or URN",
         ));
     }
     let placement_changed = placement.is_some_and(|p| p != current.placement);
+    let carer_changed = carer
+        .as_ref()
+        .is_some_and(|c| Some(c) != current.carer.as_ref());
+    // A new placement or carer is somewhere else: its postcode and registration are new too.
+    let moved = placement_changed || carer_changed;
+    let carried = |new: &Option<String>, old: &Option<String>| {
+        new.clone()
+            .or_else(|| if moved { None } else { old.clone() })
+    };
     let next = Episode {
         starts_on: on,
         legal_status: legal_status.unwrap_or(current.legal_status),
@@ -789,25 +919,67 @@ fn decide_episode(
             current.provider
         }),
         carer: carer.clone().or_else(|| current.carer.clone()),
+        details: PlacementDetails {
+            home_postcode: given
+                .home_postcode
+                .clone()
+                .or_else(|| current.details.home_postcode.clone()),
+            placement_postcode: carried(
+                &given.placement_postcode,
+                &current.details.placement_postcode,
+            ),
+            urn: carried(&given.urn, &current.details.urn),
+            need: given.need.or(current.details.need),
+            previous_placement_ended: given.previous_placement_ended,
+            // Only a period's first episode can have begun before the period as recorded.
+            reason_new_episode: None,
+        },
     };
-    if next.legal_status == current.legal_status
-        && next.placement == current.placement
+    let placement_same = next.placement == current.placement
         && next.provider == current.provider
         && next.carer == current.carer
-    {
+        && next.details.placement_postcode == current.details.placement_postcode
+        && next.details.urn == current.details.urn;
+    if next.legal_status == current.legal_status && placement_same {
         return Err(DomainError::validation(
             "legalStatus",
             "nothing changed: the placement, provider, carer and legal status are already these",
         ));
     }
+    if placement_same && next.details.previous_placement_ended.is_some() {
+        return Err(DomainError::validation(
+            "placementChangeReason",
+            "is only given when the placement changes",
+        ));
+    }
     check_provider(next.placement, next.provider)?;
+    check_postcodes(next.placement, &next.details)?;
     Ok(vec![Event::EpisodeStarted {
         on,
         legal_status: next.legal_status,
         placement: next.placement,
         provider: next.provider,
         carer: next.carer,
+        details: next.details,
     }])
+}
+
+/// The home and placement postcodes differ unless the child is placed with parents
+/// (SSDA903 rule 392d).
+fn check_postcodes(
+    placement: PlacementType,
+    details: &PlacementDetails,
+) -> Result<(), DomainError> {
+    if placement != PlacementType::P1
+        && details.home_postcode.is_some()
+        && details.home_postcode == details.placement_postcode
+    {
+        return Err(DomainError::validation(
+            "placementPostcode",
+            "must differ from the home postcode unless the child is placed with parents (P1)",
+        ));
+    }
+    Ok(())
 }
 
 fn decide_set_plan(
@@ -1218,7 +1390,7 @@ fn check_date(
     if on > ctx.today {
         return Err(DomainError::validation(field, "cannot be in the future"));
     }
-    if on < case.entered_care_on {
+    if on < case.care_known_from() {
         return Err(DomainError::validation(
             field,
             "cannot be before the child entered care",
@@ -1288,6 +1460,7 @@ pub fn evolve(state: Option<CaseState>, event: &Event) -> Option<CaseState> {
         carer,
         team,
         allocated_worker,
+        details,
     } = event
     {
         return Some(CaseState {
@@ -1304,6 +1477,7 @@ pub fn evolve(state: Option<CaseState>, event: &Event) -> Option<CaseState> {
                 placement: *placement,
                 provider: *provider,
                 carer: carer.clone(),
+                details: details.clone(),
             }],
             reviews: vec![],
             health_assessments: vec![],
@@ -1311,6 +1485,8 @@ pub fn evolve(state: Option<CaseState>, event: &Event) -> Option<CaseState> {
             legal: LegalTrack::default(),
             closed: None,
             panel: vec![],
+            review_participation: BTreeMap::new(),
+            adopters: None,
         });
     }
     let mut case = state?;
@@ -1330,14 +1506,21 @@ pub fn evolve(state: Option<CaseState>, event: &Event) -> Option<CaseState> {
             placement,
             provider,
             carer,
+            details,
         } => case.episodes.push(Episode {
             starts_on: *on,
             legal_status: *legal_status,
             placement: *placement,
             provider: *provider,
             carer: carer.clone(),
+            details: details.clone(),
         }),
-        Event::ReviewHeld { on } => case.reviews.push(*on),
+        Event::ReviewHeld { on, participation } => {
+            case.reviews.push(*on);
+            if let Some(participation) = participation {
+                case.review_participation.insert(*on, *participation);
+            }
+        }
         Event::HealthAssessmentRecorded { on, kind } => {
             case.health_assessments.push(HealthAssessment {
                 on: *on,
@@ -1422,6 +1605,7 @@ pub fn evolve(state: Option<CaseState>, event: &Event) -> Option<CaseState> {
             outcome: outcome.clone(),
             decision: None,
         }),
+        Event::AdoptersRecorded { adopters, .. } => case.adopters = Some(*adopters),
         Event::AgencyDecisionRecorded {
             purpose,
             agrees,

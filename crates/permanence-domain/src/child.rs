@@ -3,6 +3,7 @@
 use crate::DomainError;
 use crate::case::is_local_authority_code;
 use crate::codes::Sex;
+use crate::return_facts::check_upn;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +28,67 @@ pub struct NewChild {
     pub sex: Sex,
     pub ethnicity: String,
     pub name: Option<String>,
+    /// The national return's facts about the child; optional so that children registered
+    /// before they were kept still read.
+    #[serde(default)]
+    pub facts: ChildFacts,
+}
+
+/// What the national return (SSDA903 Header) records about a child besides their identity.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChildFacts {
+    /// UPN: the unique pupil number, or UN1 to UN5 when it is not known.
+    #[serde(default)]
+    pub upn: Option<String>,
+    /// MOTHER: whether the child is a mother (recorded for girls).
+    #[serde(default)]
+    pub mother: Option<bool>,
+    /// MC_DOB: the date of birth of the child's first child.
+    #[serde(default)]
+    pub first_child_born_on: Option<NaiveDate>,
+}
+
+impl ChildFacts {
+    /// Checks and normalises the facts against the child's sex and date of birth.
+    pub fn normalised(
+        &self,
+        sex: Sex,
+        birth_date: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<Self, DomainError> {
+        let upn = self.upn.as_deref().map(check_upn).transpose()?;
+        if self.mother.is_some() && sex == Sex::Male {
+            return Err(DomainError::validation(
+                "mother",
+                "is recorded for girls only",
+            ));
+        }
+        if let Some(born) = self.first_child_born_on {
+            if self.mother != Some(true) {
+                return Err(DomainError::validation(
+                    "firstChildBornOn",
+                    "is given only when the child is recorded as a mother",
+                ));
+            }
+            if born > today {
+                return Err(DomainError::validation(
+                    "firstChildBornOn",
+                    "cannot be in the future",
+                ));
+            }
+            if born < birth_date {
+                return Err(DomainError::validation(
+                    "firstChildBornOn",
+                    "cannot be before the child's own date of birth",
+                ));
+            }
+        }
+        Ok(Self {
+            upn,
+            mother: self.mother,
+            first_child_born_on: self.first_child_born_on,
+        })
+    }
 }
 
 impl NewChild {
@@ -59,6 +121,7 @@ impl NewChild {
                 "must be an SSDA903 ethnicity code such as WBRI or NOBT",
             ));
         }
+        self.facts.normalised(self.sex, self.birth_date, today)?;
         if let Some(name) = &self.name
             && (name.trim().is_empty() || name.chars().count() > MAX_NAME_LEN)
         {
@@ -83,6 +146,7 @@ mod tests {
             sex: Sex::Female,
             ethnicity: "WBRI".into(),
             name: None,
+            facts: ChildFacts::default(),
         }
     }
 
@@ -104,6 +168,22 @@ mod tests {
         bad.local_authority = "W06000001".into();
         assert!(
             matches!(bad.validate(today), Err(DomainError::Validation { field, .. }) if field == "localAuthority")
+        );
+        let mut bad = child();
+        bad.facts.upn = Some("O123456789012".into());
+        assert!(
+            matches!(bad.validate(today), Err(DomainError::Validation { field, .. }) if field == "upn")
+        );
+        let mut bad = child();
+        bad.facts.first_child_born_on = NaiveDate::from_ymd_opt(2025, 1, 1);
+        assert!(
+            matches!(bad.validate(today), Err(DomainError::Validation { field, .. }) if field == "firstChildBornOn")
+        );
+        let mut bad = child();
+        bad.sex = Sex::Male;
+        bad.facts.mother = Some(false);
+        assert!(
+            matches!(bad.validate(today), Err(DomainError::Validation { field, .. }) if field == "mother")
         );
     }
 }

@@ -196,6 +196,91 @@ code_enum!(
     Unknown => "U": "not known or not recorded",
 });
 
+code_enum!(
+    /// SSDA903 CIN: the category of need, the main reason the child is looked after.
+    CategoryOfNeed, "category of need" {
+    N1 => "N1": "abuse or neglect",
+    N2 => "N2": "child's disability",
+    N3 => "N3": "parental illness or disability",
+    N4 => "N4": "family in acute stress",
+    N5 => "N5": "family dysfunction",
+    N6 => "N6": "socially unacceptable behaviour",
+    N7 => "N7": "low income",
+    N8 => "N8": "absent parenting",
+});
+
+code_enum!(
+    /// SSDA903 REASON_PLACE_CHANGE: why a placement ended when the child moved on.
+    PlacementChangeReason, "reason for the placement change" {
+    Carpl => "CARPL": "change to or implementation of the care plan",
+    Close => "CLOSE": "resignation or closure of the provider",
+    Alleg => "ALLEG": "allegation (section 47 enquiry) against the carers",
+    Stand => "STAND": "standards of care concern",
+    Apprr => "APPRR": "approval removed",
+    Creqb => "CREQB": "carer requests placement end due to the child's behaviour",
+    Creqo => "CREQO": "carer requests placement end, other than due to the child's behaviour",
+    Child => "CHILD": "child requests placement end",
+    Lareq => "LAREQ": "responsible authority requests placement end",
+    Place => "PLACE": "change in the status of the placement only",
+    Custod => "CUSTOD": "child arrested or sentenced to custody",
+    Other => "OTHER": "other",
+});
+
+code_enum!(
+    /// SSDA903 REVIEW_CODE: how the child took part in a statutory review.
+    ReviewParticipation, "review participation" {
+    Pn0 => "PN0": "child aged under 4 at the time of the review",
+    Pn1 => "PN1": "child physically attended and spoke for themselves",
+    Pn2 => "PN2": "child physically attended, an advocate spoke for them",
+    Pn3 => "PN3": "child attended and conveyed their views symbolically",
+    Pn4 => "PN4": "child physically attended but did not convey their views",
+    Pn5 => "PN5": "child did not attend, briefed someone to speak for them",
+    Pn6 => "PN6": "child did not attend, conveyed their views by other means",
+    Pn7 => "PN7": "child did not attend or convey their views",
+});
+
+code_enum!(
+    /// SSDA903 RNE: why a new episode started.
+    ReasonNewEpisode, "reason for a new episode" {
+    S => "S": "started to be looked after",
+    L => "L": "change of legal status only",
+    P => "P": "change of placement and carer only",
+    T => "T": "change of placement, same carer",
+    B => "B": "change of legal status and placement and carer at the same time",
+    U => "U": "change of legal status and placement, same carer",
+});
+
+code_enum!(
+    /// SSDA903 SEX_ADOPTR: the sex of the adopter or adopters.
+    AdopterSex, "sex of the adopters" {
+    M1 => "M1": "a single male adopter",
+    F1 => "F1": "a single female adopter",
+    Mm => "MM": "a male couple",
+    Ff => "FF": "a female couple",
+    Mf => "MF": "a couple of a man and a woman",
+});
+
+impl AdopterSex {
+    /// How many adopters the code describes.
+    pub fn count(self) -> u8 {
+        match self {
+            Self::M1 | Self::F1 => 1,
+            Self::Mm | Self::Ff | Self::Mf => 2,
+        }
+    }
+}
+
+code_enum!(
+    /// SSDA903 LS_ADOPTR: the legal status of the adopters.
+    AdopterLegalStatus, "legal status of the adopters" {
+    L0 => "L0": "a single adopter",
+    L11 => "L11": "a married couple of different sexes",
+    L12 => "L12": "a married couple of the same sex",
+    L2 => "L2": "a couple in a civil partnership",
+    L3 => "L3": "an unmarried couple of different sexes",
+    L4 => "L4": "an unmarried couple of the same sex",
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,9 +12,11 @@ pub mod child;
 pub mod codes;
 pub mod deadlines;
 pub mod error;
+pub mod escalation;
 pub mod ids;
 pub mod measures;
 pub mod panel;
+pub mod return_facts;
 pub mod route;
 pub mod timescales;
 

@@ -180,8 +180,10 @@ pub enum PanelOutcome {
 }
 
 impl PanelOutcome {
-    pub fn validate(&self, sat_on: NaiveDate) -> Result<(), DomainError> {
-        if let PanelOutcome::Deferred { reason, return_by } = self {
+    /// Checks what the outcome says of itself (a deferral's reason), before anything about
+    /// the meeting is known.
+    pub fn validate_text(&self) -> Result<(), DomainError> {
+        if let PanelOutcome::Deferred { reason, .. } = self {
             if reason.trim().is_empty() {
                 return Err(DomainError::validation(
                     "deferralReason",
@@ -194,12 +196,19 @@ impl PanelOutcome {
                     format!("must be at most {MAX_REASON_LEN} characters"),
                 ));
             }
-            if *return_by <= sat_on {
-                return Err(DomainError::validation(
-                    "returnBy",
-                    "the date to return to panel must be after the panel",
-                ));
-            }
+        }
+        Ok(())
+    }
+
+    pub fn validate(&self, sat_on: NaiveDate) -> Result<(), DomainError> {
+        self.validate_text()?;
+        if let PanelOutcome::Deferred { return_by, .. } = self
+            && *return_by <= sat_on
+        {
+            return Err(DomainError::validation(
+                "returnBy",
+                "the date to return to panel must be after the panel",
+            ));
         }
         Ok(())
     }

@@ -101,6 +101,9 @@ pub struct Timescales {
     pub health_review_months_under_five: u32,
     /// Review health assessments from age five: every this many months.
     pub health_review_months_from_five: u32,
+    /// When the allocated worker, the team manager and the head of service are told about a
+    /// deadline (the `[escalation]` table).
+    pub escalation: crate::escalation::EscalationSettings,
 }
 
 impl Default for Timescales {
@@ -118,6 +121,7 @@ impl Default for Timescales {
             case_management_hearing_days: 18,
             health_review_months_under_five: 6,
             health_review_months_from_five: 12,
+            escalation: crate::escalation::EscalationSettings::default(),
         }
     }
 }
@@ -190,7 +194,9 @@ impl Timescales {
                 )));
             }
         }
-        Ok(())
+        self.escalation
+            .validate()
+            .map_err(|e| crate::DomainError::InvalidDefinition(format!("timescales file: {e}")))
     }
 
     /// The period a named setting stands for.
@@ -222,6 +228,16 @@ mod tests {
         let t = Timescales::from_toml("placement_after_match_days = 42\n").expect("parses");
         assert_eq!(t.placement_after_match_days, 42);
         assert_eq!(t.adm_decision_working_days, 7);
+    }
+
+    #[test]
+    fn escalation_thresholds_are_a_table_of_their_own() {
+        let t = Timescales::from_toml("[escalation]\nhead_of_service_days_overdue = 30\n")
+            .expect("parses");
+        assert_eq!(t.escalation.head_of_service_days_overdue, 30);
+        assert_eq!(t.escalation.team_manager_days_overdue, 1);
+        assert!(Timescales::from_toml("[escalation]\nteam_manager_days_overdue = 0\n").is_err());
+        assert!(Timescales::from_toml("[escalation]\nmanager_days = 3\n").is_err());
     }
 
     #[test]

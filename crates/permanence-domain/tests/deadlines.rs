@@ -46,7 +46,10 @@ fn has(case: &Case, key: &str) -> bool {
 }
 
 fn review(on: NaiveDate) -> Command {
-    Command::RecordReview { on }
+    Command::RecordReview {
+        on,
+        participation: None,
+    }
 }
 
 fn legal(step: LegalStep, on: NaiveDate) -> Command {

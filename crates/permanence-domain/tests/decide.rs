@@ -198,8 +198,10 @@ mod opening {
 
     #[test]
     fn nothing_can_be_recorded_before_the_case_is_opened() {
-        let message =
-            not_allowed(Case::empty(today()).when(&Command::RecordReview { on: d(2024, 2, 1) }));
+        let message = not_allowed(Case::empty(today()).when(&Command::RecordReview {
+            on: d(2024, 2, 1),
+            participation: None,
+        }));
         assert!(message.contains("not been opened"), "{message}");
     }
 
@@ -424,8 +426,11 @@ mod routes {
         assert!(case.state().is_open());
         // Care planning goes on after permanence is achieved.
         assert!(
-            case.try_apply(Command::RecordReview { on: d(2024, 5, 1) })
-                .is_ok()
+            case.try_apply(Command::RecordReview {
+                on: d(2024, 5, 1),
+                participation: None
+            })
+            .is_ok()
         );
     }
 
@@ -528,7 +533,10 @@ mod routes {
         let mut case = adopted();
         case.given(close(ReasonCeased::E11, d(2025, 1, 15)));
         for command in [
-            Command::RecordReview { on: d(2025, 2, 1) },
+            Command::RecordReview {
+                on: d(2025, 2, 1),
+                participation: None,
+            },
             set_plan(Route::Reunification, PlanRole::Primary, d(2025, 2, 1)),
             close(ReasonCeased::E8, d(2025, 2, 1)),
             Command::AllocateCase {
@@ -707,7 +715,10 @@ mod refusals {
             set_plan(Route::Reunification, PlanRole::Parallel, tomorrow),
             record_step(Route::Adoption, "placement_order", tomorrow),
             reverse(ReversalReason::RD1, tomorrow),
-            Command::RecordReview { on: tomorrow },
+            Command::RecordReview {
+                on: tomorrow,
+                participation: None,
+            },
             Command::RecordHealthAssessment { on: tomorrow },
             Command::AllocateCase {
                 on: tomorrow,
@@ -720,6 +731,7 @@ mod refusals {
                 placement: None,
                 provider: None,
                 carer: None,
+                details: Default::default(),
             },
             legal(LegalStep::ProceedingsIssued, tomorrow),
             close(ReasonCeased::E8, tomorrow),
@@ -736,7 +748,10 @@ mod refusals {
         let before = d(2024, 1, 7);
         for command in [
             set_plan(Route::Adoption, PlanRole::Primary, before),
-            Command::RecordReview { on: before },
+            Command::RecordReview {
+                on: before,
+                participation: None,
+            },
             Command::RecordHealthAssessment { on: before },
             close(ReasonCeased::E8, before),
         ] {
@@ -1451,6 +1466,7 @@ mod episodes {
             placement,
             provider,
             carer,
+            details: Default::default(),
         }
     }
 
@@ -1471,6 +1487,7 @@ mod episodes {
                 placement: PlacementType::U6,
                 provider: Some(PlacementProvider::PR1),
                 carer: Some("carer-1".to_owned()),
+                details: Default::default(),
             }]
         );
         assert_eq!(case.state().episodes.len(), 2);
@@ -1500,6 +1517,7 @@ mod episodes {
                 placement: PlacementType::U6,
                 provider: Some(PlacementProvider::PR1),
                 carer: Some("carer-2".to_owned()),
+                details: Default::default(),
             }]
         );
     }
@@ -1526,6 +1544,7 @@ mod episodes {
                 placement: PlacementType::U4,
                 provider: None,
                 carer: Some("carer-1".to_owned()),
+                details: Default::default(),
             }]
         );
     }
@@ -1559,6 +1578,7 @@ mod episodes {
             placement: Some(PlacementType::U6),
             provider: Some(PlacementProvider::PR1),
             carer: Some("carer-1".to_owned()),
+            details: Default::default(),
         }));
         assert_eq!(field, "legalStatus");
         assert!(reason.contains("nothing changed"), "{reason}");
@@ -1603,12 +1623,24 @@ mod care_planning {
     #[test]
     fn reviews_are_dated_after_the_previous_one() {
         let mut case = case();
-        case.given(Command::RecordReview { on: d(2024, 2, 1) });
-        let (field, _) = invalid(case.when(&Command::RecordReview { on: d(2024, 2, 1) }));
+        case.given(Command::RecordReview {
+            on: d(2024, 2, 1),
+            participation: None,
+        });
+        let (field, _) = invalid(case.when(&Command::RecordReview {
+            on: d(2024, 2, 1),
+            participation: None,
+        }));
         assert_eq!(field, "occurredOn");
-        let (field, _) = invalid(case.when(&Command::RecordReview { on: d(2024, 1, 31) }));
+        let (field, _) = invalid(case.when(&Command::RecordReview {
+            on: d(2024, 1, 31),
+            participation: None,
+        }));
         assert_eq!(field, "occurredOn");
-        case.given(Command::RecordReview { on: d(2024, 2, 2) });
+        case.given(Command::RecordReview {
+            on: d(2024, 2, 2),
+            participation: None,
+        });
         assert_eq!(case.state().reviews, vec![d(2024, 2, 1), d(2024, 2, 2)]);
     }
 
@@ -1686,8 +1718,14 @@ mod closing {
     #[test]
     fn leaving_care_cannot_be_dated_before_the_latest_review() {
         let mut case = case();
-        case.given(Command::RecordReview { on: d(2024, 2, 1) })
-            .given(Command::RecordReview { on: d(2024, 5, 1) });
+        case.given(Command::RecordReview {
+            on: d(2024, 2, 1),
+            participation: None,
+        })
+        .given(Command::RecordReview {
+            on: d(2024, 5, 1),
+            participation: None,
+        });
         let (field, reason) = invalid(case.when(&close(ReasonCeased::E8, d(2024, 4, 30))));
         assert_eq!(field, "occurredOn");
         assert!(reason.contains("latest review"), "{reason}");

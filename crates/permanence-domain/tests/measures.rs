@@ -84,6 +84,7 @@ fn placement(on: NaiveDate, placement: PlacementType, carer: Option<&str>) -> Co
         placement: Some(placement),
         provider: (placement == PlacementType::P1).then_some(PlacementProvider::PR0),
         carer: carer.map(str::to_owned),
+        details: Default::default(),
     }
 }
 
@@ -95,6 +96,7 @@ fn legal_status(on: NaiveDate, status: LegalStatus) -> Command {
         placement: None,
         provider: None,
         carer: None,
+        details: Default::default(),
     }
 }
 
@@ -107,7 +109,10 @@ fn legal(on: NaiveDate, step: LegalStep) -> Command {
 }
 
 fn review(on: NaiveDate) -> Command {
-    Command::RecordReview { on }
+    Command::RecordReview {
+        on,
+        participation: None,
+    }
 }
 
 const A: Route = Route::Adoption;

@@ -365,6 +365,7 @@ impl Run {
             },
             Action::Review { when } => Command::RecordReview {
                 on: self.date(when),
+                participation: None,
             },
             Action::Health { when } => Command::RecordHealthAssessment {
                 on: self.date(when),
@@ -392,6 +393,7 @@ impl Run {
                         format!("carer-{n}")
                     }
                 }),
+                details: Default::default(),
             },
             Action::Legal {
                 when,
@@ -573,7 +575,7 @@ fn command_date(command: &Command) -> NaiveDate {
         Command::OpenCase(open) => open.entered_care_on,
         Command::AllocateCase { on, .. }
         | Command::RecordEpisode { on, .. }
-        | Command::RecordReview { on }
+        | Command::RecordReview { on, .. }
         | Command::RecordHealthAssessment { on }
         | Command::SetRoutePlan { on, .. }
         | Command::EndParallelPlan { on }
@@ -582,7 +584,8 @@ fn command_date(command: &Command) -> NaiveDate {
         | Command::RecordLegalStep { on, .. }
         | Command::CloseCase { on, .. }
         | Command::RecordPanelOutcome { on, .. }
-        | Command::RecordAgencyDecision { on, .. } => *on,
+        | Command::RecordAgencyDecision { on, .. }
+        | Command::RecordAdopters { on, .. } => *on,
     }
 }
 
@@ -1100,7 +1103,7 @@ fn set_date(command: &mut Command, date: NaiveDate) {
         Command::OpenCase(open) => open.entered_care_on = date,
         Command::AllocateCase { on, .. }
         | Command::RecordEpisode { on, .. }
-        | Command::RecordReview { on }
+        | Command::RecordReview { on, .. }
         | Command::RecordHealthAssessment { on }
         | Command::SetRoutePlan { on, .. }
         | Command::EndParallelPlan { on }
@@ -1109,7 +1112,8 @@ fn set_date(command: &mut Command, date: NaiveDate) {
         | Command::RecordLegalStep { on, .. }
         | Command::CloseCase { on, .. }
         | Command::RecordPanelOutcome { on, .. }
-        | Command::RecordAgencyDecision { on, .. } => *on = date,
+        | Command::RecordAgencyDecision { on, .. }
+        | Command::RecordAdopters { on, .. } => *on = date,
     }
 }
 

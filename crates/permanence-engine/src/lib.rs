@@ -7,6 +7,8 @@
 
 mod clock;
 mod error;
+pub mod escalation;
+pub mod import;
 pub mod panel;
 pub mod reports;
 
@@ -34,6 +36,19 @@ use uuid::Uuid;
 pub const MAX_NOTE_LEN: usize = 2000;
 /// How many times a command without `expectedVersion` is retried after losing a race.
 const CONFLICT_RETRIES: usize = 3;
+
+/// Refuses an over-long note before anything else is looked at.
+pub(crate) fn check_note(meta: &CommandMeta) -> Result<(), EngineError> {
+    match &meta.note {
+        Some(note) if note.chars().count() > MAX_NOTE_LEN => Err(EngineError::Domain(
+            permanence_domain::DomainError::validation(
+                "note",
+                format!("must be at most {MAX_NOTE_LEN} characters"),
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
 
 /// Who is acting: taken from the authenticated request, never from a mutation's input.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,6 +92,8 @@ pub struct EnterCare {
     pub carer: Option<String>,
     pub team: Option<String>,
     pub allocated_worker: Option<String>,
+    /// Postcodes, URN and category of need (the national return's episode columns).
+    pub details: permanence_domain::return_facts::PlacementDetails,
 }
 
 /// The settings an engine runs with.
@@ -103,6 +120,10 @@ pub struct Engine {
     config: EngineConfig,
     clock: Arc<dyn Clock>,
     changes: broadcast::Sender<CaseChanged>,
+    /// Notifications recorded by any process, as this process's relay reads them.
+    notifications: broadcast::Sender<permanence_store::NotificationRecord>,
+    /// Cases kept between reports (see `reports`).
+    report_cache: Arc<reports::ReportCache>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -116,11 +137,14 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     pub fn new(store: Store, config: EngineConfig, clock: Arc<dyn Clock>) -> Self {
         let (changes, _) = broadcast::channel(1024);
+        let (notifications, _) = broadcast::channel(1024);
         Self {
             store,
             config,
             clock,
             changes,
+            notifications,
+            report_cache: Arc::default(),
         }
     }
 
@@ -154,9 +178,13 @@ impl Engine {
     pub async fn register_child(
         &self,
         meta: &CommandMeta,
-        child: NewChild,
+        mut child: NewChild,
     ) -> Result<ChildRecord, EngineError> {
         child.validate(self.today()).map_err(EngineError::Domain)?;
+        child.facts = child
+            .facts
+            .normalised(child.sex, child.birth_date, self.today())
+            .map_err(EngineError::Domain)?;
         let command_id = meta.command_id.unwrap_or_else(Uuid::now_v7);
         let (record, _created) = self
             .store
@@ -195,6 +223,7 @@ impl Engine {
             carer: input.carer,
             team: input.team,
             allocated_worker: input.allocated_worker,
+            details: input.details,
         });
         let Command::OpenCase(open) = &command else {
             return Err(EngineError::Internal("open case command".into()));
@@ -222,16 +251,7 @@ impl Engine {
         command: Command,
         opening: bool,
     ) -> Result<CaseOutcome, EngineError> {
-        if let Some(note) = &meta.note
-            && note.chars().count() > MAX_NOTE_LEN
-        {
-            return Err(EngineError::Domain(
-                permanence_domain::DomainError::validation(
-                    "note",
-                    format!("must be at most {MAX_NOTE_LEN} characters"),
-                ),
-            ));
-        }
+        check_note(meta)?;
         let command_id = meta.command_id.unwrap_or_else(Uuid::now_v7);
         let mut attempt = 0;
         loop {

@@ -27,7 +27,7 @@ use permanence_domain::{CaseId, CaseState, Command, DomainError, Route};
 use permanence_store::{
     AwaitingDecisionCursor, CaseRecord, NewPanelItem, NewPanelMeeting, PanelDocumentRecord,
     PanelHearing, PanelItemChange, PanelItemRecord, PanelMeetingRecord, PanelPoint,
-    PanelQueueCursor, StoredEvent,
+    PanelQueueCursor, StoreError, StoredEvent,
 };
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
@@ -36,6 +36,10 @@ use uuid::Uuid;
 pub const MAX_CHAIR_LEN: usize = 100;
 /// Longest quorum notes kept.
 pub const MAX_QUORUM_NOTES_LEN: usize = 2000;
+/// Most members a meeting may list besides its chair.
+pub const MAX_PANEL_MEMBERS: usize = 30;
+/// Longest user id of a member (as users are created).
+pub const MAX_MEMBER_LEN: usize = 100;
 
 /// A meeting to schedule.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,6 +49,36 @@ pub struct ScheduleMeeting {
     pub sits_on: NaiveDate,
     pub chair: String,
     pub quorum_notes: Option<String>,
+    /// The user ids of those who sit on it besides the chair: they read the cases on its
+    /// agenda.
+    pub members: Vec<String>,
+}
+
+/// Checks a list of members (user ids), trimmed, sorted and without repeats.
+fn panel_members(members: &[String]) -> Result<Vec<String>, EngineError> {
+    if members.len() > MAX_PANEL_MEMBERS {
+        return Err(invalid(
+            "members",
+            format!("at most {MAX_PANEL_MEMBERS} members may sit on one meeting"),
+        ));
+    }
+    let mut out = Vec::with_capacity(members.len());
+    for member in members {
+        let member = member.trim();
+        if member.is_empty() || member.chars().count() > MAX_MEMBER_LEN {
+            return Err(invalid(
+                "members",
+                format!("each member is a user id of 1 to {MAX_MEMBER_LEN} characters"),
+            ));
+        }
+        if member.chars().any(char::is_control) {
+            return Err(invalid("members", "a user id has no control characters"));
+        }
+        out.push(member.to_owned());
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
 }
 
 /// Whether one document an item needs is ready.
@@ -309,6 +343,7 @@ impl Engine {
             sits_on: input.sits_on,
             chair: chair.to_owned(),
             quorum_notes: quorum_notes.map(str::to_owned),
+            members: panel_members(&input.members)?,
         };
         let command_id = meta.command_id.unwrap_or_else(Uuid::now_v7);
         let (record, _created) = self
@@ -468,6 +503,7 @@ impl Engine {
             },
             other => other,
         };
+        outcome.validate_text().map_err(EngineError::Domain)?;
         self.run_item_command(meta, item_id, |item, meeting, today| {
             if item.status != PanelItemStatus::Scheduled {
                 return Err(match item.status {
@@ -574,6 +610,7 @@ impl Engine {
             NaiveDate,
         ) -> Result<(Command, PanelItemChange), EngineError>,
     {
+        crate::check_note(meta)?;
         let command_id = meta.command_id.unwrap_or_else(Uuid::now_v7);
         // The case version is not the administrator's to pin: they saw the item.
         let case_meta = CommandMeta {
@@ -685,6 +722,23 @@ impl Engine {
             .withdraw_panel_item(item_id, expected, self.clock.now())
             .await
             .map_err(EngineError::from_store)
+    }
+
+    /// Replaces who sits on a planned meeting besides its chair.
+    pub async fn set_panel_members(
+        &self,
+        meta: &CommandMeta,
+        meeting_id: PanelMeetingId,
+        members: &[String],
+    ) -> Result<PanelMeetingRecord, EngineError> {
+        let members = panel_members(members)?;
+        self.store
+            .set_panel_members(meeting_id, &members, meta.expected_version)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => EngineError::NotFound("panel meeting"),
+                other => EngineError::from_store(other),
+            })
     }
 
     /// Cancels a planned meeting; the items not yet heard are withdrawn with it, so their

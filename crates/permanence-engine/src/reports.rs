@@ -1,21 +1,38 @@
 //! Reports for leaders: the timeliness measures over the engine's own records.
 //!
 //! The measures themselves are pure functions of the domain; this module loads every case
-//! with its child (one pass, paged) and hands them over. It refuses windows no one means.
+//! with its child and hands them over. It refuses windows no one means.
+//!
+//! Reading and decoding every case's state is most of a report's cost, and between two
+//! reports few cases change. So the engine keeps the cases it last read, by authority, and
+//! each report first reads only the cases' versions (a version moves with every command on
+//! the case, whichever process ran it) and then reads again only the cases whose version
+//! moved, and the new ones. Children's records are written once and never change. The
+//! memory this holds is that of one report's working set, kept between reports.
 
 use crate::{Engine, EngineError};
 use chrono::NaiveDate;
-use permanence_domain::DomainError;
 use permanence_domain::measures::{
     self, CaseView, ChildFacts, ChildrenWaiting, GroupBy, GroupReport, PeriodReport,
 };
+use permanence_domain::{CaseId, DomainError};
 use permanence_store::{CaseRecord, ChildRecord};
+use std::collections::HashMap;
 use std::sync::Arc;
+use tokio::sync::Mutex;
+
+type ReportRow = Arc<(CaseRecord, ChildRecord)>;
+
+/// The cases last read for reports, by authority and case.
+#[derive(Debug, Default)]
+pub(crate) struct ReportCache {
+    by_authority: Mutex<HashMap<String, HashMap<CaseId, ReportRow>>>,
+}
 
 /// Every case with its child, as loaded for one report.
 #[derive(Clone, Debug)]
 pub struct ReportData {
-    rows: Arc<Vec<(CaseRecord, ChildRecord)>>,
+    rows: Arc<Vec<ReportRow>>,
 }
 
 impl ReportData {
@@ -23,6 +40,7 @@ impl ReportData {
     pub fn views(&self) -> Vec<CaseView<'_>> {
         self.rows
             .iter()
+            .map(|row| (&row.0, &row.1))
             .map(|(case, child)| CaseView {
                 case: &case.state,
                 child: ChildFacts {
@@ -83,37 +101,51 @@ pub fn check_window(from: NaiveDate, to: NaiveDate) -> Result<(), EngineError> {
 }
 
 impl Engine {
-    /// Loads every case of these authorities with its child, for reports.
+    /// Every case of these authorities with its child, for reports: read again only where a
+    /// case changed since the last report.
     pub async fn report_data_in(
         &self,
         local_authorities: &[String],
     ) -> Result<ReportData, EngineError> {
         let mut rows = Vec::new();
+        let mut cache = self.report_cache.by_authority.lock().await;
         for la in local_authorities {
-            rows.extend(
-                self.store()
-                    .cases_with_children(Some(la))
+            let versions = self
+                .store()
+                .case_versions(la)
+                .await
+                .map_err(EngineError::from_store)?;
+            let kept = cache.entry(la.clone()).or_default();
+            let stale: Vec<CaseId> = versions
+                .iter()
+                .filter(|(id, version)| kept.get(id).is_none_or(|row| row.0.version != *version))
+                .map(|(id, _)| *id)
+                .collect();
+            if !stale.is_empty() {
+                let fresh = self
+                    .store()
+                    .cases_with_children_by_ids(&stale)
                     .await
-                    .map_err(EngineError::from_store)?,
-            );
+                    .map_err(EngineError::from_store)?;
+                for row in fresh {
+                    kept.insert(row.0.id, Arc::new(row));
+                }
+            }
+            if kept.len() > versions.len() {
+                let current: std::collections::HashSet<CaseId> =
+                    versions.iter().map(|(id, _)| *id).collect();
+                kept.retain(|id, _| current.contains(id));
+            }
+            // In the order of the versions read: by case id, as a fresh read would give.
+            rows.extend(versions.iter().filter_map(|(id, _)| kept.get(id).cloned()));
         }
         Ok(ReportData {
             rows: Arc::new(rows),
         })
     }
 
-    /// Loads every case (of one authority, or all) with its child, for reports.
-    pub async fn report_data(
-        &self,
-        local_authority: Option<&str>,
-    ) -> Result<ReportData, EngineError> {
-        let rows = self
-            .store()
-            .cases_with_children(local_authority)
-            .await
-            .map_err(EngineError::from_store)?;
-        Ok(ReportData {
-            rows: Arc::new(rows),
-        })
+    /// Forgets the cases kept for reports (a benchmark's cold start; memory back).
+    pub async fn clear_report_cache(&self) {
+        self.report_cache.by_authority.lock().await.clear();
     }
 }

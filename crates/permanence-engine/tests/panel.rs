@@ -116,6 +116,7 @@ fn meeting_input(kind: PanelKind, sits_on: NaiveDate) -> ScheduleMeeting {
         sits_on,
         chair: "panel chair 1".to_owned(),
         quorum_notes: Some("quorate: chair, social worker, independent member".to_owned()),
+        members: vec!["member 2".to_owned(), "member 1".to_owned()],
     }
 }
 
@@ -1335,5 +1336,65 @@ both_backends!(
         for case_id in [recent, longest] {
             assert!(engine.verify_projection(case_id).await.unwrap());
         }
+    }
+);
+
+both_backends!(
+    the_chair_and_members_reach_the_cases_on_the_open_agenda,
+    |engine: Engine| async move {
+        let case_id = long_term_case(&engine, "MEM1", d(2026, 1, 5)).await;
+        let meeting = schedule(&engine, PanelKind::Fostering, d(2026, 6, 20)).await;
+        let members = engine
+            .store()
+            .panel_members_of_meetings(&[meeting.id])
+            .await
+            .expect("members");
+        assert_eq!(
+            members.get(&meeting.id).map(Vec::as_slice),
+            Some(["member 1".to_owned(), "member 2".to_owned()].as_slice()),
+            "listed in order"
+        );
+        let reaches = |user: &'static str| {
+            let engine = engine.clone();
+            async move {
+                engine
+                    .store()
+                    .case_on_agenda_of(case_id, user)
+                    .await
+                    .expect("reach")
+            }
+        };
+        assert!(!reaches("member 1").await, "not on the agenda yet");
+        add(
+            &engine,
+            meeting.id,
+            case_id,
+            PanelPurpose::LongTermFosterMatch,
+        )
+        .await;
+        assert!(reaches("member 1").await && reaches("panel chair 1").await);
+        assert!(!reaches("member 3").await);
+
+        let changed = engine
+            .set_panel_members(&meta(), meeting.id, &["member 3".to_owned()])
+            .await
+            .expect("members set");
+        assert!(changed.version > meeting.version);
+        assert!(reaches("member 3").await && !reaches("member 1").await);
+        let stale = engine
+            .set_panel_members(&meta_at(meeting.version), meeting.id, &[])
+            .await;
+        assert!(
+            matches!(stale, Err(EngineError::VersionConflict)),
+            "{stale:?}"
+        );
+        let too_many: Vec<String> = (0..31).map(|i| format!("member {i}")).collect();
+        let refused = engine
+            .set_panel_members(&meta(), meeting.id, &too_many)
+            .await;
+        assert!(
+            matches!(&refused, Err(EngineError::Domain(DomainError::Validation { field, .. })) if field == "members"),
+            "{refused:?}"
+        );
     }
 );

@@ -61,7 +61,10 @@ fn command(action: &Action, on: NaiveDate, catalog: &RouteCatalog) -> Command {
                 on,
             }
         }
-        Action::Review => Command::RecordReview { on },
+        Action::Review => Command::RecordReview {
+            on,
+            participation: None,
+        },
         Action::Health => Command::RecordHealthAssessment { on },
         Action::Placement(p) => Command::RecordEpisode {
             on,
@@ -76,6 +79,7 @@ fn command(action: &Action, on: NaiveDate, catalog: &RouteCatalog) -> Command {
             ),
             provider: None,
             carer: Some(format!("FC-{p}")),
+            details: Default::default(),
         },
         Action::Reverse => Command::ReverseAdoptionDecision {
             on,

@@ -106,35 +106,14 @@ pub(crate) fn audit(
     }
 }
 
-/// Whether the case is on the agenda of a meeting the user sits on (chairs), not yet decided.
+/// Whether the case is on the agenda of a meeting the user sits on (as its chair or a
+/// member), not yet decided.
 async fn on_agenda_of(ctx: &Context<'_>, case_id: CaseId, user: &str) -> Result<bool> {
-    let engine = crate::types::engine(ctx)?;
-    let items = engine
+    crate::types::engine(ctx)?
         .store()
-        .panel_items_of_cases(&[case_id])
+        .case_on_agenda_of(case_id, user)
         .await
-        .map_err(internal)?;
-    let open: Vec<_> = items
-        .into_values()
-        .flatten()
-        .filter(|i| {
-            matches!(
-                i.status,
-                permanence_domain::panel::PanelItemStatus::Scheduled
-                    | permanence_domain::panel::PanelItemStatus::Recommended
-            )
-        })
-        .map(|i| i.meeting_id)
-        .collect();
-    if open.is_empty() {
-        return Ok(false);
-    }
-    let meetings = engine
-        .store()
-        .panel_meetings_by_ids(&open)
-        .await
-        .map_err(internal)?;
-    Ok(meetings.values().any(|m| m.chair == user))
+        .map_err(internal)
 }
 
 async fn scope_of(
@@ -219,13 +198,21 @@ pub(crate) async fn child_for(
     Ok((child, access))
 }
 
-/// Whether the user may do `action` within an authority.
+/// Whether the user may do `action` within an authority. A code that is not an authority's
+/// at all is bad input, and says so (naming `localAuthority`), whoever asks.
 pub(crate) fn in_authority(
     ctx: &Context<'_>,
     action: Action,
     local_authority: &str,
 ) -> Result<Access> {
-    authorize(principal(ctx)?, action, Target::Authority(local_authority)).map_err(forbidden)
+    let principal = principal(ctx)?;
+    if !permanence_domain::case::is_local_authority_code(local_authority) {
+        return Err(crate::error::validation(
+            "localAuthority",
+            "must be an ONS code for an English authority: E followed by 8 digits",
+        ));
+    }
+    authorize(principal, action, Target::Authority(local_authority)).map_err(forbidden)
 }
 
 /// The user's reach for a list, to narrow the query with.

@@ -9,6 +9,7 @@ mod error;
 pub mod guard;
 mod loaders;
 mod mutation;
+mod notifications;
 mod panel;
 mod query;
 mod reports;
@@ -24,9 +25,20 @@ use permanence_engine::{Actor, Engine};
 
 /// Every mutation: case commands and the panel's.
 #[derive(async_graphql::MergedObject, Default)]
-pub struct Mutation(mutation::CaseMutation, panel::PanelMutation);
+pub struct Mutation(
+    mutation::CaseMutation,
+    panel::PanelMutation,
+    notifications::NotificationMutation,
+);
 
-pub type PermanenceSchema = Schema<query::Query, Mutation, subscription::Subscription>;
+/// Every subscription: a case's changes, and the user's notifications.
+#[derive(async_graphql::MergedSubscription, Default)]
+pub struct Subscription(
+    subscription::CaseSubscription,
+    notifications::NotificationSubscription,
+);
+
+pub type PermanenceSchema = Schema<query::Query, Mutation, Subscription>;
 
 /// Limits that keep one request from costing the server more than a page of work.
 #[derive(Clone, Copy, Debug)]
@@ -56,17 +68,13 @@ pub const MAX_PAGE_SIZE: usize = 100;
 
 /// Builds the schema around an engine.
 pub fn build_schema(engine: Engine, limits: SchemaLimits) -> PermanenceSchema {
-    let builder = Schema::build(
-        query::Query,
-        Mutation::default(),
-        subscription::Subscription,
-    )
-    .data(engine)
-    .limit_depth(limits.max_depth)
-    .limit_complexity(limits.max_complexity)
-    .extension(alias_limit::AliasLimit {
-        max: limits.max_aliases,
-    });
+    let builder = Schema::build(query::Query, Mutation::default(), Subscription::default())
+        .data(engine)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .extension(alias_limit::AliasLimit {
+            max: limits.max_aliases,
+        });
     if limits.introspection {
         builder.finish()
     } else {
@@ -92,13 +100,9 @@ pub fn prepare_request(
 
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(
-        query::Query,
-        Mutation::default(),
-        subscription::Subscription,
-    )
-    .finish()
-    .sdl()
+    Schema::build(query::Query, Mutation::default(), Subscription::default())
+        .finish()
+        .sdl()
 }
 
 /// Gives every error a code. Errors from resolvers carry one already; errors raised before

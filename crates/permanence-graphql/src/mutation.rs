@@ -14,8 +14,10 @@ use permanence_domain::CaseId;
 use permanence_domain::case::{self, Command, LegalStep};
 use permanence_domain::child::NewChild;
 use permanence_domain::codes::{
-    LegalStatus, PlacementProvider, PlacementType, ReasonCeased, ReversalReason,
+    AdopterLegalStatus, AdopterSex, CategoryOfNeed, LegalStatus, PlacementChangeReason,
+    PlacementProvider, PlacementType, ReasonCeased, ReversalReason, ReviewParticipation,
 };
+use permanence_domain::return_facts::PlacementDetails;
 use permanence_engine::{Actor, CaseOutcome, CommandMeta, EnterCare};
 use uuid::Uuid;
 
@@ -59,6 +61,12 @@ pub struct RegisterChildInput {
     /// SSDA903 ethnicity code (WBRI, ...).
     ethnicity: String,
     name: Option<String>,
+    /// SSDA903 UPN: the unique pupil number, or UN1 to UN5 when it is not known.
+    upn: Option<String>,
+    /// SSDA903 MOTHER: whether the child is a mother (girls only).
+    mother: Option<bool>,
+    /// SSDA903 MC_DOB: the date of birth of the child's first child.
+    first_child_born_on: Option<Date>,
     command_id: Option<Uuid>,
 }
 
@@ -76,6 +84,14 @@ pub struct EnterCareInput {
     carer: Option<String>,
     team: Option<String>,
     allocated_worker: Option<String>,
+    /// SSDA903 HOME_POST: the postcode of the home the child lived in (CB2 1TN).
+    home_postcode: Option<String>,
+    /// SSDA903 PL_POST: the postcode of the placement.
+    placement_postcode: Option<String>,
+    /// SSDA903 URN: the Ofsted URN of the placement's provider (SC123456, or XXXXXXX).
+    urn: Option<String>,
+    /// SSDA903 CIN: the category of need (N1 to N8).
+    category_of_need: Option<String>,
     note: Option<String>,
     command_id: Option<Uuid>,
 }
@@ -100,6 +116,31 @@ pub struct RecordPlacementChangeInput {
     placement: Option<String>,
     provider: Option<String>,
     carer: Option<String>,
+    /// SSDA903 HOME_POST; carries over when left out.
+    home_postcode: Option<String>,
+    /// SSDA903 PL_POST; carries over when left out, unless the placement or carer changes.
+    placement_postcode: Option<String>,
+    /// SSDA903 URN; carries over when left out, unless the placement or carer changes.
+    urn: Option<String>,
+    /// SSDA903 CIN (N1 to N8); carries over when left out.
+    category_of_need: Option<String>,
+    /// SSDA903 REASON_PLACE_CHANGE: why the previous placement ended (CARPL, CREQB, ...).
+    placement_change_reason: Option<String>,
+    note: Option<String>,
+    expected_version: Option<i64>,
+    command_id: Option<Uuid>,
+}
+
+/// Who adopts the child, once the match is decided (SSDA903 AD1).
+#[derive(InputObject)]
+pub struct RecordAdoptersInput {
+    case_id: Uuid,
+    occurred_on: Date,
+    /// SSDA903 SEX_ADOPTR: M1, F1 (a single adopter), MM, FF or MF (a couple).
+    sex: String,
+    /// SSDA903 LS_ADOPTR: L0 (single), L11, L12 (married), L2 (civil partners), L3, L4
+    /// (unmarried couple).
+    legal_status: String,
     note: Option<String>,
     expected_version: Option<i64>,
     command_id: Option<Uuid>,
@@ -110,6 +151,8 @@ pub struct RecordPlacementChangeInput {
 pub struct RecordDatedInput {
     case_id: Uuid,
     occurred_on: Date,
+    /// For a review only: how the child took part (SSDA903 REVIEW_CODE, PN0 to PN7).
+    participation: Option<String>,
     note: Option<String>,
     expected_version: Option<i64>,
     command_id: Option<Uuid>,
@@ -304,6 +347,17 @@ async fn run(
     Ok(outcome.into())
 }
 
+/// Refuses a child's participation on a dated step other than a review.
+fn no_participation(input: &RecordDatedInput, step: &str) -> Result<()> {
+    match input.participation {
+        Some(_) => Err(validation(
+            "participation",
+            format!("is recorded with a review, not {step}"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Runs a command that needs only its date.
 async fn run_dated(
     ctx: &Context<'_>,
@@ -338,6 +392,11 @@ impl CaseMutation {
             sex: input.sex.into(),
             ethnicity: input.ethnicity,
             name: input.name,
+            facts: permanence_domain::child::ChildFacts {
+                upn: input.upn,
+                mother: input.mother,
+                first_child_born_on: input.first_child_born_on.map(|d| d.0),
+            },
         };
         guard::in_authority(ctx, Action::RegisterChild, &child.local_authority)?;
         let record = engine(ctx)?.register_child(&meta, child).await.api()?;
@@ -380,6 +439,19 @@ impl CaseMutation {
                     .filter(|p| p.role == permanence_auth::Role::SocialWorker)
                     .map(|p| p.user_id.clone())
             }),
+            details: PlacementDetails {
+                home_postcode: input.home_postcode,
+                placement_postcode: input.placement_postcode,
+                urn: input.urn,
+                need: parse_optional(
+                    "categoryOfNeed",
+                    input.category_of_need.as_deref(),
+                    CategoryOfNeed::parse,
+                    "category of need",
+                )?,
+                previous_placement_ended: None,
+                reason_new_episode: None,
+            },
         };
         // Entering care is an act within the child's authority; an unknown child is refused
         // the same way as one in another authority.
@@ -440,6 +512,24 @@ impl CaseMutation {
                 "placement provider",
             )?,
             carer: input.carer,
+            details: PlacementDetails {
+                home_postcode: input.home_postcode,
+                placement_postcode: input.placement_postcode,
+                urn: input.urn,
+                need: parse_optional(
+                    "categoryOfNeed",
+                    input.category_of_need.as_deref(),
+                    CategoryOfNeed::parse,
+                    "category of need",
+                )?,
+                previous_placement_ended: parse_optional(
+                    "placementChangeReason",
+                    input.placement_change_reason.as_deref(),
+                    PlacementChangeReason::parse,
+                    "reason for the placement change",
+                )?,
+                reason_new_episode: None,
+            },
         };
         run(
             ctx,
@@ -457,10 +547,40 @@ impl CaseMutation {
         ctx: &Context<'_>,
         input: RecordDatedInput,
     ) -> Result<CasePayload> {
+        let participation = parse_optional(
+            "participation",
+            input.participation.as_deref(),
+            ReviewParticipation::parse,
+            "review participation",
+        )?;
         run_dated(ctx, Action::RecordReview, input, |on| {
-            Command::RecordReview { on }
+            Command::RecordReview { on, participation }
         })
         .await
+    }
+
+    /// Records who adopts the child (their number, sex and legal status), once the match is
+    /// decided: the national return's AD1 table needs them.
+    async fn record_adopters(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordAdoptersInput,
+    ) -> Result<CasePayload> {
+        let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
+        let command = Command::RecordAdopters {
+            on: input.occurred_on.0,
+            adopters: permanence_domain::return_facts::Adopters {
+                sex: parse_code("sex", &input.sex, AdopterSex::parse, "sex of the adopters")?,
+                legal_status: parse_code(
+                    "legalStatus",
+                    &input.legal_status,
+                    AdopterLegalStatus::parse,
+                    "legal status of the adopters",
+                )?,
+            },
+        };
+        // Part of recording the adoption route: the same people may record it.
+        run(ctx, Action::RecordRouteStep, input.case_id, meta, command).await
     }
 
     /// Records a health assessment (the first is the initial assessment).
@@ -469,6 +589,7 @@ impl CaseMutation {
         ctx: &Context<'_>,
         input: RecordDatedInput,
     ) -> Result<CasePayload> {
+        no_participation(&input, "a health assessment")?;
         run_dated(ctx, Action::RecordHealthAssessment, input, |on| {
             Command::RecordHealthAssessment { on }
         })
@@ -496,6 +617,7 @@ impl CaseMutation {
         ctx: &Context<'_>,
         input: RecordDatedInput,
     ) -> Result<CasePayload> {
+        no_participation(&input, "the end of a parallel plan")?;
         run_dated(ctx, Action::EndParallelPlan, input, |on| {
             Command::EndParallelPlan { on }
         })

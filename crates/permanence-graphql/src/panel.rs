@@ -21,7 +21,7 @@ use uuid::Uuid;
 macro_rules! mirror_enum {
     ($(#[$doc:meta])* $name:ident <=> $domain:path { $($variant:ident),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+        #[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
         pub enum $name { $($variant),+ }
 
         impl From<$domain> for $name {
@@ -39,6 +39,7 @@ macro_rules! mirror_enum {
         }
     };
 }
+pub(crate) use mirror_enum;
 
 mirror_enum!(
     /// The kind of panel a meeting is; a combined panel hears every purpose.
@@ -84,8 +85,19 @@ impl PanelMeetingNode {
     async fn sits_on(&self) -> Date {
         self.0.sits_on.into()
     }
+    /// The chair's user id: they record the panel's recommendations and read its agenda.
     async fn chair(&self) -> &str {
         &self.0.chair
+    }
+    /// The user ids of those who sit on the meeting besides its chair: each reads the cases
+    /// on its agenda until they are decided.
+    async fn members(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        let mut by_meeting = engine(ctx)?
+            .store()
+            .panel_members_of_meetings(&[self.0.id])
+            .await
+            .api()?;
+        Ok(by_meeting.remove(&self.0.id).unwrap_or_default())
     }
     async fn quorum_notes(&self) -> Option<&str> {
         self.0.quorum_notes.as_deref()
@@ -379,9 +391,21 @@ pub struct SchedulePanelMeetingInput {
     local_authority: String,
     kind: PanelKind,
     sits_on: Date,
+    /// The chair's user id.
     chair: String,
     quorum_notes: Option<String>,
+    /// The user ids of those who sit on it besides the chair.
+    #[graphql(default)]
+    members: Vec<String>,
     command_id: Option<Uuid>,
+}
+
+#[derive(InputObject)]
+pub struct SetPanelMembersInput {
+    meeting_id: Uuid,
+    /// Everyone who sits on the meeting besides its chair (the list replaces the old one).
+    members: Vec<String>,
+    expected_version: Option<i64>,
 }
 
 #[derive(InputObject)]
@@ -515,6 +539,7 @@ impl PanelMutation {
                     sits_on: input.sits_on.0,
                     chair: input.chair,
                     quorum_notes: input.quorum_notes,
+                    members: input.members,
                 },
             )
             .await
@@ -574,6 +599,17 @@ impl PanelMutation {
         input: RecordPanelRecommendationInput,
     ) -> Result<PanelOutcomePayload> {
         let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
+        if input.recommendation != PanelRecommendation::Deferred {
+            if input.deferral_reason.is_some() {
+                return Err(validation("deferralReason", "only a deferral has a reason"));
+            }
+            if input.return_by.is_some() {
+                return Err(validation(
+                    "returnBy",
+                    "only a deferral has a date to return by",
+                ));
+            }
+        }
         let outcome = match input.recommendation {
             PanelRecommendation::Recommended => domain::PanelOutcome::Recommended,
             PanelRecommendation::NotRecommended => domain::PanelOutcome::NotRecommended,
@@ -630,6 +666,21 @@ impl PanelMutation {
             .await
             .api()?;
         Ok(PanelItemNode(item))
+    }
+
+    /// Sets who sits on a planned meeting besides its chair.
+    async fn set_panel_members(
+        &self,
+        ctx: &Context<'_>,
+        input: SetPanelMembersInput,
+    ) -> Result<PanelMeetingNode> {
+        let meta = meta(ctx, None, input.expected_version, None)?;
+        meeting_authority(ctx, Action::SchedulePanelMeeting, input.meeting_id).await?;
+        let meeting = engine(ctx)?
+            .set_panel_members(&meta, PanelMeetingId(input.meeting_id), &input.members)
+            .await
+            .api()?;
+        Ok(PanelMeetingNode(meeting))
     }
 
     /// Cancels a meeting; its unheard items go back to the queue.

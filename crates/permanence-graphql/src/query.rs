@@ -299,6 +299,30 @@ impl Query {
         crate::panel::panel_meeting(ctx, id).await
     }
 
+    /// Your notifications (escalations of deadlines addressed to you), newest first.
+    async fn notifications(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] unacknowledged_only: bool,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, crate::notifications::NotificationNode, EmptyFields, EmptyFields>>
+    {
+        crate::notifications::notifications(ctx, unacknowledged_only, first, after).await
+    }
+
+    /// The webhook's deliveries of notifications (administrators), most recently attempted
+    /// first: failures show their last error.
+    async fn webhook_deliveries(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<crate::notifications::DeliveryStatus>,
+        local_authority: Option<String>,
+        first: Option<i32>,
+    ) -> Result<Vec<crate::notifications::WebhookDeliveryNode>> {
+        crate::notifications::webhook_deliveries(ctx, status, local_authority, first).await
+    }
+
     /// Today's date as the server sees it: the default `asOf`.
     async fn today(&self, ctx: &Context<'_>) -> Result<Date> {
         guard::principal(ctx)?;

@@ -9,10 +9,11 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
 use uuid::Uuid;
 
-pub struct Subscription;
+#[derive(Default)]
+pub struct CaseSubscription;
 
 #[Subscription]
-impl Subscription {
+impl CaseSubscription {
     /// The case each time a command changes it.
     async fn case_changed(
         &self,

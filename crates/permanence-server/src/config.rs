@@ -41,6 +41,10 @@ pub enum CommandKind {
     /// Check the audit log of who read or wrote which record, or show a record's.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The national return of children looked after (SSDA903): export a year's return from
+    /// the engine's records, or import an authority's existing return.
+    #[command(subcommand)]
+    Ssda903(crate::ssda903::Ssda903Command),
 }
 
 #[derive(Debug, Args)]
@@ -77,6 +81,55 @@ pub struct ServeArgs {
     /// provider are accepted beside the tokens this server issues (see the README).
     #[arg(long, env = "PERMANENCE_SINGLE_SIGN_ON")]
     pub single_sign_on: Option<PathBuf>,
+    #[command(flatten)]
+    pub escalation: EscalationArgs,
+}
+
+/// Escalations: every server process sweeps for deadlines that reached a tier (the tiers'
+/// thresholds are in the timescales file's `[escalation]` table) and sends notifications to
+/// the webhook; several processes on one database record and send each one once.
+#[derive(Debug, Args)]
+pub struct EscalationArgs {
+    /// Seconds between escalation rounds; 0 turns escalation off in this process.
+    #[arg(long, env = "PERMANENCE_ESCALATION_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub escalation_seconds: u64,
+    /// Send each notification as a JSON POST to this URL (http or https).
+    #[arg(long, env = "PERMANENCE_WEBHOOK_URL")]
+    pub webhook_url: Option<reqwest::Url>,
+    /// Attempts before a webhook delivery is marked failed.
+    #[arg(long, env = "PERMANENCE_WEBHOOK_ATTEMPTS", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub webhook_attempts: u32,
+    /// Seconds before the first retry of a failed delivery; each later retry waits twice as long.
+    #[arg(long, env = "PERMANENCE_WEBHOOK_RETRY_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub webhook_retry_seconds: u64,
+    /// Seconds one webhook request may take.
+    #[arg(long, env = "PERMANENCE_WEBHOOK_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub webhook_timeout_seconds: u64,
+}
+
+impl EscalationArgs {
+    /// The worker's options, or `None` when escalation is off.
+    pub fn options(&self) -> anyhow::Result<Option<crate::escalation::EscalationOptions>> {
+        if self.escalation_seconds == 0 {
+            return Ok(None);
+        }
+        let webhook = match &self.webhook_url {
+            Some(url) if !matches!(url.scheme(), "http" | "https") => {
+                anyhow::bail!("--webhook-url must be an http or https URL")
+            }
+            Some(url) => Some(crate::escalation::WebhookOptions {
+                url: url.clone(),
+                max_attempts: self.webhook_attempts,
+                first_retry: std::time::Duration::from_secs(self.webhook_retry_seconds),
+                timeout: std::time::Duration::from_secs(self.webhook_timeout_seconds),
+            }),
+            None => None,
+        };
+        Ok(Some(crate::escalation::EscalationOptions {
+            interval: std::time::Duration::from_secs(self.escalation_seconds),
+            webhook,
+        }))
+    }
 }
 
 #[derive(Debug, Args)]

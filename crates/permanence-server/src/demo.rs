@@ -321,6 +321,7 @@ async fn record_child(engine: &Engine, script: &ChildScript, ids: &Ids<'_>, coun
                     carer: enter.carer.clone(),
                     team: enter.team.clone(),
                     allocated_worker: enter.allocated_worker.clone(),
+                    details: enter.details.clone(),
                 },
             )
             .await;

@@ -8,7 +8,9 @@ pub mod admin;
 pub mod config;
 mod csv_report;
 pub mod demo;
+pub mod escalation;
 pub mod rate_limit;
+pub mod ssda903;
 
 use async_graphql::Data;
 use async_graphql::http::GraphiQLSource;

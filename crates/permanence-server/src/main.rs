@@ -10,6 +10,7 @@ use permanence_engine::SystemClock;
 use permanence_server::admin;
 use permanence_server::config::{Cli, CommandKind, DemoArgs};
 use permanence_server::demo::{DemoOptions, record_cohort};
+use permanence_server::escalation::EscalationWorker;
 use permanence_server::{HttpOptions, open_engine, router, serve, shutdown_signal};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -47,11 +48,18 @@ async fn main() -> anyhow::Result<ExitCode> {
                 body_limit_bytes: args.body_limit,
                 ..HttpOptions::default()
             };
+            let escalation = match args.escalation.options()? {
+                Some(escalation) => Some(EscalationWorker::spawn(engine.clone(), escalation)?),
+                None => None,
+            };
             let listener = tokio::net::TcpListener::bind(&args.listen)
                 .await
                 .with_context(|| format!("listening on {}", args.listen))?;
             tracing::info!(address = %listener.local_addr()?, "serving GraphQL at /graphql");
             serve(listener, router(engine, &options), shutdown_signal()).await?;
+            if let Some(worker) = escalation {
+                worker.stop().await;
+            }
             tracing::info!("stopped");
         }
         CommandKind::Migrate(args) => {
@@ -85,6 +93,10 @@ async fn main() -> anyhow::Result<ExitCode> {
         CommandKind::Token(command) => {
             init_logging_at(false, "warn");
             admin::run_token(&command, Utc::now(), &mut std::io::stdout()).await?;
+        }
+        CommandKind::Ssda903(command) => {
+            init_logging_at(false, "warn");
+            ssda903(command).await?;
         }
         CommandKind::Audit(command) => {
             init_logging_at(false, "warn");
@@ -138,6 +150,28 @@ async fn demo_data(args: DemoArgs) -> anyhow::Result<()> {
             report.errors,
             report.skipped
         );
+    }
+    Ok(())
+}
+
+/// `permanence ssda903 export|import`, with the summary on standard error.
+async fn ssda903(command: permanence_server::ssda903::Ssda903Command) -> anyhow::Result<()> {
+    use permanence_server::ssda903::{self as return_903, Ssda903Command};
+    let database_url = match &command {
+        Ssda903Command::Export(args) => &args.database.database_url,
+        Ssda903Command::Import(args) => &args.database.database_url,
+    };
+    let engine = open_engine(database_url, Timescales::default(), Arc::new(SystemClock))
+        .await
+        .context("opening the database")?;
+    match command {
+        Ssda903Command::Export(args) => {
+            let summary = return_903::export(&engine, &args).await?;
+            eprintln!("{summary}");
+        }
+        Ssda903Command::Import(args) => {
+            return_903::import::run(&engine, &args).await?;
+        }
     }
     Ok(())
 }

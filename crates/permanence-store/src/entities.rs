@@ -15,6 +15,8 @@ pub mod children {
         pub ethnicity: String,
         pub name: Option<String>,
         pub created_at: DateTimeUtc,
+        /// The child's facts for the national return (`ChildFacts` as JSON).
+        pub return_facts: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -199,6 +201,77 @@ pub mod panel_documents {
         pub document: String,
         pub ready: bool,
         pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod notifications {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "notifications")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub sequence: i64,
+        pub id: Uuid,
+        pub case_id: Uuid,
+        pub deadline_key: String,
+        pub due_on: Date,
+        pub level: String,
+        pub label: String,
+        pub after_panel: bool,
+        pub local_authority: String,
+        pub team: Option<String>,
+        pub allocated_worker: Option<String>,
+        pub raised_on: Date,
+        pub raised_at: DateTimeUtc,
+        pub acknowledged_at: Option<DateTimeUtc>,
+        pub acknowledged_by: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod webhook_deliveries {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_deliveries")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub notification_id: Uuid,
+        pub status: String,
+        pub attempts: i32,
+        pub next_attempt_at: DateTimeUtc,
+        pub last_attempt_at: Option<DateTimeUtc>,
+        pub last_status_code: Option<i32>,
+        pub last_error: Option<String>,
+        pub delivered_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod panel_members {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "panel_members")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub meeting_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub member: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,13 +9,18 @@
 mod access;
 mod entities;
 mod error;
+mod notifications;
 mod panel;
 mod records;
+mod sqlite_url;
+mod ssda903;
 
 pub use access::*;
 pub use error::{RunError, StoreError};
+pub use notifications::*;
 pub use panel::*;
 pub use records::*;
+pub use ssda903::{ImportedCaseWrite, ImportedChildWrite};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entities::{case_deadlines, case_events, cases, children, processed_commands};
@@ -43,6 +48,9 @@ pub enum Backend {
 pub struct Store {
     db: DatabaseConnection,
     backend: Backend,
+    /// Kept so that another pool can be opened on the same database (several processes'
+    /// worth, in tests and benchmarks). Never logged: it may hold a password.
+    url: std::sync::Arc<str>,
 }
 
 impl std::fmt::Debug for Store {
@@ -68,31 +76,50 @@ impl Store {
                 "the database URL must start with sqlite: or postgres://".into(),
             ));
         };
-        let mut options = ConnectOptions::new(url.to_owned());
+        // `synchronous=normal` on a SQLite URL trades the last commits on a power cut for speed.
+        let (sqlx_url, synchronous) = match backend {
+            Backend::Sqlite => sqlite_url::synchronous(url)?,
+            Backend::Postgres => (
+                url.to_owned(),
+                sea_orm::sqlx::sqlite::SqliteSynchronous::Full,
+            ),
+        };
+        let mut options = ConnectOptions::new(sqlx_url);
         options
             .sqlx_logging(false)
             .connect_timeout(Duration::from_secs(10));
         if backend == Backend::Sqlite {
-            // WAL lets readers run beside the one writer; FULL sync keeps a committed step
-            // through a power cut; foreign keys are off by default in SQLite.
-            options.max_connections(8).map_sqlx_sqlite_opts(|opts| {
-                opts.create_if_missing(true)
-                    .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
-                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
-                    .foreign_keys(true)
-            });
+            // WAL lets readers run beside the one writer; FULL sync (the default) keeps a
+            // committed step through a power cut; foreign keys are off by default in SQLite.
+            options
+                .max_connections(8)
+                .map_sqlx_sqlite_opts(move |opts| {
+                    opts.create_if_missing(true)
+                        .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                        .synchronous(synchronous)
+                        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                        .foreign_keys(true)
+                });
         } else {
             options.max_connections(16);
         }
         let db = Database::connect(options)
             .await
             .map_err(StoreError::from_db)?;
-        Ok(Self { db, backend })
+        Ok(Self {
+            db,
+            backend,
+            url: url.into(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The URL the store was opened with.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// Applies every migration not yet applied.
@@ -192,6 +219,14 @@ impl Store {
             ethnicity: Set(child.ethnicity.clone()),
             name: Set(child.name.clone()),
             created_at: Set(now),
+            return_facts: Set(if child.facts == Default::default() {
+                None
+            } else {
+                Some(
+                    serde_json::to_string(&child.facts)
+                        .map_err(|e| StoreError::Corrupt(format!("child facts: {e}")))?,
+                )
+            }),
         };
         children::Entity::insert(model)
             .exec_without_returning(&txn)
@@ -725,6 +760,46 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Every case of an authority with its version, in id order: enough to tell which
+    /// cases changed since they were last read (a case's version moves with every command).
+    pub async fn case_versions(
+        &self,
+        local_authority: &str,
+    ) -> Result<Vec<(CaseId, i64)>, StoreError> {
+        let rows: Vec<(Uuid, i64)> = cases::Entity::find()
+            .select_only()
+            .column(cases::Column::Id)
+            .column(cases::Column::Version)
+            .filter(cases::Column::LocalAuthority.eq(local_authority))
+            .order_by_asc(cases::Column::Id)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(StoreError::from_db)?;
+        Ok(rows.into_iter().map(|(id, v)| (CaseId(id), v)).collect())
+    }
+
+    /// Cases with their children, by id (ids not found are left out).
+    pub async fn cases_with_children_by_ids(
+        &self,
+        ids: &[CaseId],
+    ) -> Result<Vec<(CaseRecord, ChildRecord)>, StoreError> {
+        let cases = self.cases_by_ids(ids).await?;
+        let child_ids: Vec<ChildId> = cases.values().map(|c| c.child_id).collect();
+        let children = self.children_by_ids(&child_ids).await?;
+        cases
+            .into_values()
+            .map(|case| {
+                // A child who came back into care has several cases: cloned for each.
+                let child = children
+                    .get(&case.child_id)
+                    .cloned()
+                    .ok_or_else(|| StoreError::Corrupt("case without child".into()))?;
+                Ok((case, child))
+            })
+            .collect()
     }
 
     /// Every case id, for rebuilding projections and for checks.

@@ -6,7 +6,9 @@
 //! and decision are written inside the case command's transaction (`Changes::panel_item`),
 //! so the item and the case's route never disagree.
 
-use crate::entities::{cases, panel_documents, panel_items, panel_meetings, processed_commands};
+use crate::entities::{
+    cases, panel_documents, panel_items, panel_meetings, panel_members, processed_commands,
+};
 use crate::{CaseRecord, STATUS_OPEN, Store, StoreError, in_chunks};
 use chrono::{DateTime, NaiveDate, Utc};
 use permanence_domain::ids::{PanelItemId, PanelMeetingId};
@@ -46,6 +48,8 @@ pub struct NewPanelMeeting {
     pub sits_on: NaiveDate,
     pub chair: String,
     pub quorum_notes: Option<String>,
+    /// The user ids of those who sit on it besides the chair.
+    pub members: Vec<String>,
 }
 
 /// An item on a meeting's agenda as stored.
@@ -277,6 +281,7 @@ impl Store {
                 .exec_without_returning(&txn)
                 .await
                 .map_err(StoreError::from_db)?;
+            insert_members(&txn, meeting.id, &meeting.members).await?;
             insert_created(&txn, command_id, None, meeting.id.0, now).await?;
             txn.commit().await.map_err(StoreError::from_db)?;
             Ok((meeting.id.0, true))
@@ -427,6 +432,77 @@ impl Store {
             .into_iter()
             .map(PanelMeetingRecord::try_from)
             .collect()
+    }
+
+    /// The members of each meeting (besides its chair), in name order.
+    pub async fn panel_members_of_meetings(
+        &self,
+        ids: &[PanelMeetingId],
+    ) -> Result<HashMap<PanelMeetingId, Vec<String>>, StoreError> {
+        let rows = in_chunks(ids, |chunk| {
+            panel_members::Entity::find()
+                .filter(panel_members::Column::MeetingId.is_in(chunk.iter().map(|id| id.0)))
+                .order_by_asc(panel_members::Column::Member)
+                .all(&self.db)
+        })
+        .await?;
+        let mut out: HashMap<PanelMeetingId, Vec<String>> = HashMap::new();
+        for row in rows {
+            out.entry(PanelMeetingId(row.meeting_id))
+                .or_default()
+                .push(row.member);
+        }
+        Ok(out)
+    }
+
+    /// Replaces who sits on a meeting (besides its chair), checking its version when given;
+    /// a meeting that was held or cancelled keeps the members it had.
+    pub async fn set_panel_members(
+        &self,
+        id: PanelMeetingId,
+        members: &[String],
+        expected_version: Option<i64>,
+    ) -> Result<PanelMeetingRecord, StoreError> {
+        let txn = self.begin_write().await?;
+        let mut claim = panel_meetings::Entity::update_many()
+            .col_expr(
+                panel_meetings::Column::Version,
+                Expr::col(panel_meetings::Column::Version).add(1),
+            )
+            .filter(panel_meetings::Column::Id.eq(id.0))
+            .filter(panel_meetings::Column::Status.eq(PanelMeetingStatus::Planned.key()));
+        if let Some(version) = expected_version {
+            claim = claim.filter(panel_meetings::Column::Version.eq(version));
+        }
+        let claimed = claim.exec(&txn).await.map_err(StoreError::from_db)?;
+        if claimed.rows_affected != 1 {
+            txn.rollback().await.map_err(StoreError::from_db)?;
+            return Err(match self.panel_meeting(id).await? {
+                None => StoreError::NotFound,
+                Some(m) if m.status == PanelMeetingStatus::Planned => StoreError::VersionConflict,
+                Some(_) => meeting_not_planned(),
+            });
+        }
+        panel_members::Entity::delete_many()
+            .filter(panel_members::Column::MeetingId.eq(id.0))
+            .exec(&txn)
+            .await
+            .map_err(StoreError::from_db)?;
+        insert_members(&txn, id, members).await?;
+        txn.commit().await.map_err(StoreError::from_db)?;
+        self.panel_meeting(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Whether the case is on the agenda of a meeting the user sits on (as chair or member),
+    /// not yet decided.
+    pub async fn case_on_agenda_of(&self, case_id: CaseId, user: &str) -> Result<bool, StoreError> {
+        let found = panel_items::Entity::find()
+            .filter(panel_items::Column::CaseId.eq(case_id.0))
+            .filter(panel_items::Column::CaseId.in_subquery(cases_on_agenda_of(user)))
+            .one(&self.db)
+            .await
+            .map_err(StoreError::from_db)?;
+        Ok(found.is_some())
     }
 
     /// Sets a meeting's status from one of `from`, checking its version when given.
@@ -1073,8 +1149,28 @@ pub(crate) async fn apply_item_change(
     Ok(())
 }
 
-/// The ids of the cases on the agenda of a meeting this user chairs, not yet decided: what a
-/// panel member's reach covers.
+/// Adds members to a meeting inside a transaction.
+async fn insert_members(
+    txn: &DatabaseTransaction,
+    meeting: PanelMeetingId,
+    members: &[String],
+) -> Result<(), StoreError> {
+    if members.is_empty() {
+        return Ok(());
+    }
+    let rows = members.iter().map(|member| panel_members::ActiveModel {
+        meeting_id: Set(meeting.0),
+        member: Set(member.clone()),
+    });
+    panel_members::Entity::insert_many(rows)
+        .exec_without_returning(txn)
+        .await
+        .map_err(StoreError::from_db)?;
+    Ok(())
+}
+
+/// The ids of the cases on the agenda of a meeting this user sits on (as its chair or a
+/// member), not yet decided: what a panel member's reach covers.
 pub(crate) fn cases_on_agenda_of(user: &str) -> sea_orm::sea_query::SelectStatement {
     let open = [
         PanelItemStatus::Scheduled.key(),
@@ -1088,7 +1184,19 @@ pub(crate) fn cases_on_agenda_of(user: &str) -> sea_orm::sea_query::SelectStatem
             Expr::col((panel_meetings::Entity, panel_meetings::Column::Id))
                 .equals((panel_items::Entity, panel_items::Column::MeetingId)),
         )
-        .and_where(Expr::col((panel_meetings::Entity, panel_meetings::Column::Chair)).eq(user))
+        .cond_where(
+            Condition::any()
+                .add(Expr::col((panel_meetings::Entity, panel_meetings::Column::Chair)).eq(user))
+                .add(
+                    Expr::col((panel_meetings::Entity, panel_meetings::Column::Id)).in_subquery(
+                        Query::select()
+                            .column(panel_members::Column::MeetingId)
+                            .from(panel_members::Entity)
+                            .and_where(panel_members::Column::Member.eq(user))
+                            .to_owned(),
+                    ),
+                ),
+        )
         .and_where(Expr::col((panel_items::Entity, panel_items::Column::Status)).is_in(open))
         .to_owned()
 }

@@ -3,6 +3,7 @@
 use crate::StoreError;
 use crate::entities::{case_events, cases, children};
 use chrono::{DateTime, NaiveDate, Utc};
+use permanence_domain::child::ChildFacts;
 use permanence_domain::codes::Sex;
 use permanence_domain::{CaseId, CaseState, ChildId, Deadline, DriftStatus, Event, Route};
 use uuid::Uuid;
@@ -17,6 +18,8 @@ pub struct ChildRecord {
     pub ethnicity: String,
     pub name: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// UPN, MOTHER, MC_DOB: none recorded for a child registered before they were kept.
+    pub facts: ChildFacts,
 }
 
 impl TryFrom<children::Model> for ChildRecord {
@@ -32,6 +35,11 @@ impl TryFrom<children::Model> for ChildRecord {
             ethnicity: m.ethnicity,
             name: m.name,
             created_at: m.created_at,
+            facts: match m.return_facts.as_deref() {
+                Some(json) => serde_json::from_str(json)
+                    .map_err(|e| StoreError::Corrupt(format!("child facts: {e}")))?,
+                None => ChildFacts::default(),
+            },
         })
     }
 }

@@ -42,6 +42,7 @@ pub fn open_case(entered_care_on: NaiveDate) -> OpenCase {
         carer: Some("carer-1".to_owned()),
         team: Some("team-a".to_owned()),
         allocated_worker: Some("worker-1".to_owned()),
+        details: Default::default(),
     }
 }
 

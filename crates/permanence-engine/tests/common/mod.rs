@@ -288,6 +288,7 @@ pub fn new_child(reference: &str) -> NewChild {
         sex: Sex::Female,
         ethnicity: "WBRI".to_owned(),
         name: None,
+        facts: Default::default(),
     }
 }
 
@@ -302,6 +303,7 @@ pub fn enter_care_input(child_id: permanence_domain::ChildId, on: NaiveDate) -> 
         carer: Some("carer-1".to_owned()),
         team: Some("team-a".to_owned()),
         allocated_worker: Some("worker-1".to_owned()),
+        details: Default::default(),
     }
 }
 

@@ -1,0 +1,118 @@
+//! The GraphQL documents of the scenarios, and their request bodies.
+
+use super::targets::{Plan, Write};
+use anyhow::bail;
+use chrono::NaiveDate;
+use permanence_cohort::years_before;
+use serde_json::{Value, json};
+
+/// The read scenarios, in order.
+pub const READS: &[&str] = &["Q1", "Q2", "Q3", "Q4", "Q5"];
+
+/// Years the Q5 report covers, ending today.
+const WINDOW_YEARS: u32 = 3;
+/// Cases on a Q3 page and drift items on a Q4 page.
+pub const PAGE: u32 = 50;
+
+const Q1: &str = "query Q1($id: UUID!) { case(id: $id) { id version status team allocatedWorker \
+    enteredCareOn primaryPlan { route currentStep } } }";
+
+const Q2: &str = "query Q2($id: UUID!) { case(id: $id) { id version \
+    timeline { sequence kind occurredOn recordedAt actor data } } }";
+
+const Q3: &str = "query Q3($la: String!, $team: String!, $first: Int!) { \
+    cases(filter: {localAuthority: $la, team: $team, open: true}, first: $first) { \
+    edges { node { id version child { reference } \
+    primaryPlan { route currentStep steps { step occurredOn } } \
+    deadlines { rule dueOn status } } } } }";
+
+const Q4: &str = "query Q4($la: String!, $first: Int!) { drift(localAuthority: $la, first: $first) { \
+    edges { node { case { id team child { reference } } \
+    deadline { rule dueOn status daysOverdue } } } } }";
+
+const Q5: &str = "query Q5($la: String!, $from: Date!, $to: Date!) { \
+    timeliness(from: $from, to: $to, localAuthority: $la) { \
+    a1 { children meanDays medianDays } a2 { children meanDays } a10 { children meanDays } \
+    a3Percent } }";
+
+const M1: &str = "mutation M1($input: RecordRouteStepInput!) { \
+    recordRouteStep(input: $input) { case { id version } } }";
+
+fn body(query: &str, variables: Value) -> String {
+    json!({ "query": query, "variables": variables }).to_string()
+}
+
+/// The window of Q5: three years ending today.
+pub fn window(today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    (years_before(today, WINDOW_YEARS), today)
+}
+
+/// The bodies a read scenario cycles through.
+pub fn read_bodies(scenario: &str, plan: &Plan) -> anyhow::Result<Vec<String>> {
+    let la = &plan.local_authority;
+    Ok(match scenario {
+        "Q1" => plan
+            .read_ids
+            .iter()
+            .map(|id| body(Q1, json!({ "id": id })))
+            .collect(),
+        "Q2" => plan
+            .read_ids
+            .iter()
+            .map(|id| body(Q2, json!({ "id": id })))
+            .collect(),
+        "Q3" => plan
+            .teams
+            .iter()
+            .map(|team| body(Q3, json!({ "la": la, "team": team, "first": PAGE })))
+            .collect(),
+        "Q4" => vec![body(Q4, json!({ "la": la, "first": PAGE }))],
+        "Q5" => {
+            let (from, to) = window(plan.today);
+            vec![body(
+                Q5,
+                json!({ "la": la, "from": from.to_string(), "to": to.to_string() }),
+            )]
+        }
+        other => bail!("no read scenario {other}"),
+    })
+}
+
+/// The reads of MIX: mostly single cases, some timelines, caseload pages and drift (the
+/// timeliness report, a leader's monthly look, is left out).
+pub fn mix_reads(plan: &Plan) -> anyhow::Result<Vec<String>> {
+    let q1 = read_bodies("Q1", plan)?;
+    let q2 = read_bodies("Q2", plan)?;
+    let q3 = read_bodies("Q3", plan)?;
+    let q4 = read_bodies("Q4", plan)?;
+    let mut out = Vec::new();
+    for (i, one) in q1.iter().enumerate() {
+        out.push(one.clone());
+        match i % 4 {
+            0 => out.extend(q2.get(i).cloned()),
+            1 => out.extend(q3.get(i % q3.len().max(1)).cloned()),
+            2 => out.extend(q4.first().cloned()),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// One M1 body per write, each recorded once with the version it expects.
+pub fn write_bodies(writes: &[Write], today: NaiveDate) -> Vec<String> {
+    writes
+        .iter()
+        .map(|w| {
+            body(
+                M1,
+                json!({ "input": {
+                    "caseId": w.case_id,
+                    "route": w.route,
+                    "step": w.step,
+                    "occurredOn": today.to_string(),
+                    "expectedVersion": w.expected_version,
+                } }),
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,733 @@
+//! From a child's rows to what a social worker would have recorded: the child, their
+//! periods of care, and each period's dated commands in the order they are to be applied.
+
+use super::read::{ChildRows, DecisionRow, Ended, EpisodeRow};
+use super::{ImportError, Origin};
+use chrono::NaiveDate;
+use permanence_domain::case::{Command, PlanRole};
+use permanence_domain::child::{ChildFacts, NewChild};
+use permanence_domain::codes::{
+    LegalStatus, PlacementProvider, PlacementType, ReasonCeased, ReasonNewEpisode,
+};
+use permanence_domain::return_facts::PlacementDetails;
+use permanence_domain::route::Route;
+use permanence_domain::timescales::ADOPTION_APPLICATION_RESIDENCE;
+
+/// A command to record, where it came from, and a key stable across imports of the same
+/// facts (the caller derives the command id from it).
+#[derive(Clone, Debug)]
+pub struct PlannedCommand {
+    pub key: String,
+    pub origin: Origin,
+    /// The column whose value dated or caused the command, for reporting a refusal.
+    pub column: &'static str,
+    pub command: Command,
+}
+
+/// A period of care: how it began, and what was recorded in it.
+#[derive(Clone, Debug)]
+pub struct ImportedPeriod {
+    pub key: String,
+    pub origin: Origin,
+    pub entered_care_on: NaiveDate,
+    pub legal_status: LegalStatus,
+    pub placement: PlacementType,
+    pub provider: Option<PlacementProvider>,
+    pub carer: Option<String>,
+    pub details: PlacementDetails,
+    pub commands: Vec<PlannedCommand>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ImportedChild {
+    pub origin: Origin,
+    pub child: NewChild,
+    pub periods: Vec<ImportedPeriod>,
+}
+
+/// The order of commands on one day: episodes, then reviews, then route steps (in the order
+/// the route takes them), then leaving care.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Rank {
+    Episode,
+    Review,
+    Route,
+    Leaving,
+}
+
+struct Dated {
+    on: NaiveDate,
+    rank: Rank,
+    seq: usize,
+    planned: PlannedCommand,
+}
+
+fn error(origin: &Origin, column: &str, reason: impl Into<String>) -> ImportError {
+    ImportError {
+        file: origin.file.clone(),
+        table: Some(origin.table),
+        row: origin.row,
+        column: column.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// The carer of an imported episode: the return has no carers, only whether a new episode
+/// changed them (RNE P and B) or not; a reference per carer within the period keeps that.
+fn carer_reference(n: usize) -> String {
+    format!("imported-carer-{n}")
+}
+
+/// Plans one child's history for the authority `local_authority`.
+pub fn plan_child(
+    rows: &ChildRows,
+    local_authority: &str,
+) -> Result<ImportedChild, Vec<ImportError>> {
+    let mut errors = Vec::new();
+    let child = NewChild {
+        local_authority: local_authority.to_owned(),
+        reference: rows.reference.clone(),
+        birth_date: rows.birth_date,
+        sex: rows.sex,
+        ethnicity: rows.ethnicity.clone(),
+        name: None,
+        facts: ChildFacts {
+            upn: rows.upn.clone(),
+            mother: rows.mother,
+            first_child_born_on: rows.first_child_born_on,
+        },
+    };
+    let groups = split_periods(&rows.episodes, &mut errors);
+    let mut periods = Vec::with_capacity(groups.len());
+    for group in &groups {
+        periods.push(plan_period(rows, group));
+    }
+    for review in &rows.reviews {
+        let home = periods.iter_mut().zip(&groups).find(|(_, group)| {
+            period_start(group).is_none_or(|start| start <= review.on)
+                && period_end(group).is_none_or(|end| review.on <= end)
+        });
+        match home {
+            Some((period, _)) => period.commands.push(PlannedCommand {
+                key: format!("review:{}", review.on),
+                origin: review.origin.clone(),
+                column: "REVIEW",
+                command: Command::RecordReview {
+                    on: review.on,
+                    participation: review.participation,
+                },
+            }),
+            None => errors.push(error(
+                &review.origin,
+                "REVIEW",
+                "is not within a period of care of this child in the Episodes table",
+            )),
+        }
+    }
+    for decision in &rows.decisions {
+        let inside = groups.iter().any(|g| {
+            period_start(g).is_none_or(|start| start <= decision.decided_on)
+                && period_end(g).is_none_or(|end| decision.decided_on <= end)
+        });
+        if !inside {
+            errors.push(error(
+                &decision.origin,
+                "DATE_PLACED",
+                "is not within a period of care of this child in the Episodes table",
+            ));
+        }
+    }
+    // Reviews were added after the rest: put every period's commands in order.
+    for period in &mut periods {
+        order(&mut period.commands);
+    }
+    if errors.is_empty() {
+        Ok(ImportedChild {
+            origin: rows.origin.clone(),
+            child,
+            periods,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// Sorts by date, keeping the order of each day as planned (episodes, reviews, route steps,
+/// leaving care).
+fn order(commands: &mut Vec<PlannedCommand>) {
+    let rank = |c: &Command| match c {
+        Command::RecordEpisode { .. } => Rank::Episode,
+        Command::RecordReview { .. } => Rank::Review,
+        Command::CloseCase { .. } => Rank::Leaving,
+        _ => Rank::Route,
+    };
+    let mut dated: Vec<Dated> = commands
+        .drain(..)
+        .enumerate()
+        .map(|(seq, planned)| Dated {
+            on: date_of(&planned.command),
+            rank: rank(&planned.command),
+            seq,
+            planned,
+        })
+        .collect();
+    dated.sort_by_key(|d| (d.on, d.rank, d.seq));
+    commands.extend(dated.into_iter().map(|d| d.planned));
+}
+
+fn date_of(command: &Command) -> NaiveDate {
+    match command {
+        Command::OpenCase(open) => open.entered_care_on,
+        Command::AllocateCase { on, .. }
+        | Command::RecordEpisode { on, .. }
+        | Command::RecordReview { on, .. }
+        | Command::RecordHealthAssessment { on }
+        | Command::SetRoutePlan { on, .. }
+        | Command::EndParallelPlan { on }
+        | Command::RecordRouteStep { on, .. }
+        | Command::ReverseAdoptionDecision { on, .. }
+        | Command::RecordLegalStep { on, .. }
+        | Command::CloseCase { on, .. }
+        | Command::RecordPanelOutcome { on, .. }
+        | Command::RecordAgencyDecision { on, .. }
+        | Command::RecordAdopters { on, .. } => *on,
+    }
+}
+
+/// The day the period began, when the return says it did (its first episode is S): a
+/// period whose first episode followed others began before it, on a day not known.
+fn period_start(group: &[&EpisodeRow]) -> Option<NaiveDate> {
+    group
+        .first()
+        .filter(|e| e.rne == ReasonNewEpisode::S)
+        .map(|e| e.starts_on)
+}
+
+/// The day the period ended, when the return says it did.
+fn period_end(group: &[&EpisodeRow]) -> Option<NaiveDate> {
+    group.last().and_then(|e| match e.ends {
+        Some((on, Ended::Left(_))) => Some(on),
+        _ => None,
+    })
+}
+
+/// Splits a child's episodes (in date order) into periods of care: a period ends with an
+/// episode that ended for a reason other than X1.
+fn split_periods<'a>(
+    episodes: &'a [EpisodeRow],
+    errors: &mut Vec<ImportError>,
+) -> Vec<Vec<&'a EpisodeRow>> {
+    let mut periods: Vec<Vec<&EpisodeRow>> = Vec::new();
+    for episode in episodes {
+        let previous = periods.last().and_then(|p| p.last()).copied();
+        match previous.map(|p| p.ends) {
+            None | Some(Some((_, Ended::Left(_)))) => {
+                // A period after the first begins with S: the child came back into care. The
+                // first may begin part-way, its earlier episodes being in earlier returns.
+                if previous.is_some() && episode.rne != ReasonNewEpisode::S {
+                    errors.push(error(
+                        &episode.origin,
+                        "RNE",
+                        "must be S: the episode before it ended the period of care",
+                    ));
+                }
+                if let Some((left_on, _)) = previous.and_then(|p| p.ends)
+                    && episode.starts_on <= left_on
+                {
+                    errors.push(error(
+                        &episode.origin,
+                        "DECOM",
+                        "must be after the day the child left care",
+                    ));
+                }
+                periods.push(vec![episode]);
+            }
+            Some(Some((ended_on, Ended::X1))) => {
+                if episode.rne == ReasonNewEpisode::S {
+                    errors.push(error(
+                        &episode.origin,
+                        "RNE",
+                        "cannot be S: the episode before it ended with X1, within the period",
+                    ));
+                }
+                if episode.starts_on != ended_on {
+                    errors.push(error(
+                        &episode.origin,
+                        "DECOM",
+                        "must be the day the episode before it ended (X1)",
+                    ));
+                }
+                if let Some(period) = periods.last_mut() {
+                    period.push(episode);
+                }
+            }
+            Some(None) => {
+                if let Some(previous) = previous {
+                    errors.push(error(
+                        &previous.origin,
+                        "DEC",
+                        "is required: another episode of this child begins after it",
+                    ));
+                }
+                periods.push(vec![episode]);
+            }
+        }
+    }
+    if let Some(last) = periods.last().and_then(|p| p.last())
+        && matches!(last.ends, Some((_, Ended::X1)))
+    {
+        errors.push(error(
+            &last.origin,
+            "REC",
+            "is X1 but no episode of this child begins that day",
+        ));
+    }
+    periods
+}
+
+fn details(episode: &EpisodeRow) -> PlacementDetails {
+    PlacementDetails {
+        home_postcode: episode.home_postcode.clone(),
+        placement_postcode: episode.placement_postcode.clone(),
+        urn: episode.urn.clone(),
+        need: episode.need,
+        previous_placement_ended: None,
+        reason_new_episode: None,
+    }
+}
+
+fn plan_period(rows: &ChildRows, group: &[&EpisodeRow]) -> ImportedPeriod {
+    let first = group[0];
+    let mut commands = Vec::new();
+    let mut carer = 1;
+    for pair in group.windows(2) {
+        let (before, episode) = (pair[0], pair[1]);
+        if matches!(episode.rne, ReasonNewEpisode::P | ReasonNewEpisode::B) {
+            carer += 1;
+        }
+        commands.push(PlannedCommand {
+            key: format!("episode:{}", episode.starts_on),
+            origin: episode.origin.clone(),
+            column: "DECOM",
+            command: Command::RecordEpisode {
+                on: episode.starts_on,
+                legal_status: Some(episode.legal_status),
+                placement: Some(episode.placement),
+                provider: episode.provider,
+                carer: Some(carer_reference(carer)),
+                details: PlacementDetails {
+                    previous_placement_ended: before.place_change,
+                    ..details(episode)
+                },
+            },
+        });
+    }
+    let last = group[group.len() - 1];
+    let left = match last.ends {
+        Some((on, Ended::Left(reason))) => Some((on, reason)),
+        _ => None,
+    };
+    let end = left.map(|(on, _)| on);
+    let decisions: Vec<&DecisionRow> = rows
+        .decisions
+        .iter()
+        .filter(|d| {
+            period_start(group).is_none_or(|start| start <= d.decided_on)
+                && end.is_none_or(|end| d.decided_on <= end)
+        })
+        .collect();
+    let mut route = Vec::new();
+    let mut adoption_until: Vec<(NaiveDate, NaiveDate)> = Vec::new();
+    for (i, decision) in decisions.iter().enumerate() {
+        let last_decision = i + 1 == decisions.len();
+        plan_adoption(
+            rows,
+            group,
+            decision,
+            left.filter(|_| last_decision),
+            &mut route,
+        );
+        let until = decision
+            .ceased
+            .map(|(on, _)| on)
+            .or(end)
+            .unwrap_or(NaiveDate::MAX);
+        adoption_until.push((decision.decided_on, until));
+    }
+    // A long-term foster placement (U1, U4) confirms a long-term fostering plan, unless an
+    // adoption decision stands then.
+    if let Some(long_term) = group.iter().find(|e| e.placement.is_long_term_foster())
+        && !adoption_until
+            .iter()
+            .any(|(from, until)| *from <= long_term.starts_on && long_term.starts_on <= *until)
+    {
+        let steps = [
+            "carer_identified",
+            "panel_recommendation",
+            "match_approved",
+            "match_confirmed",
+        ];
+        plan_route(
+            Route::LongTermFostering,
+            long_term.starts_on,
+            &steps,
+            &long_term.origin,
+            "PLACE",
+            &mut route,
+        );
+    }
+    if let Some((on, reason)) = left {
+        let orders: Option<(Route, &[&str])> = if reason.is_special_guardianship() {
+            Some((
+                Route::SpecialGuardianship,
+                &[
+                    "assessment_started",
+                    "sgo_report_completed",
+                    "support_plan_agreed",
+                    "sgo_granted",
+                ],
+            ))
+        } else if reason == ReasonCeased::E41 {
+            Some((Route::ChildArrangementsOrder, &["cao_granted"]))
+        } else {
+            None
+        };
+        if let Some((order_route, steps)) = orders {
+            plan_route(order_route, on, steps, &last.origin, "REC", &mut route);
+        }
+        route.push(PlannedCommand {
+            key: format!("close:{on}"),
+            origin: last.origin.clone(),
+            column: "REC",
+            command: Command::CloseCase { on, reason },
+        });
+    }
+    commands.extend(route);
+    ImportedPeriod {
+        key: format!("period:{}", first.starts_on),
+        origin: first.origin.clone(),
+        entered_care_on: first.starts_on,
+        legal_status: first.legal_status,
+        placement: first.placement,
+        provider: first.provider,
+        carer: Some(carer_reference(1)),
+        details: PlacementDetails {
+            reason_new_episode: (first.rne != ReasonNewEpisode::S).then_some(first.rne),
+            ..details(first)
+        },
+        commands,
+    }
+}
+
+/// A plan for `route` set on `on` and its steps taken the same day (a court order that the
+/// return records only as the reason the child left care).
+fn plan_route(
+    route: Route,
+    on: NaiveDate,
+    steps: &[&str],
+    origin: &Origin,
+    column: &'static str,
+    out: &mut Vec<PlannedCommand>,
+) {
+    out.push(PlannedCommand {
+        key: format!("plan:{}:{on}", route.key()),
+        origin: origin.clone(),
+        column,
+        command: Command::SetRoutePlan {
+            route,
+            role: PlanRole::Primary,
+            on,
+        },
+    });
+    for step in steps {
+        out.push(step_command(route, step, on, origin, column));
+    }
+}
+
+fn step_command(
+    route: Route,
+    step: &str,
+    on: NaiveDate,
+    origin: &Origin,
+    column: &'static str,
+) -> PlannedCommand {
+    PlannedCommand {
+        key: format!("step:{}:{step}:{on}", route.key()),
+        origin: origin.clone(),
+        column,
+        command: Command::RecordRouteStep {
+            route,
+            step: step.to_owned(),
+            on,
+        },
+    }
+}
+
+/// The adoption route a decision to place for adoption implies: the decision (after the
+/// adoption panel in a consent case: no placement order follows), the placement order (the
+/// first E1 or D1 episode), the match (AD1), the placement (the first A3 to A6 episode), and
+/// the adoption order when the period ends in adoption (`left`); or the reversal.
+fn plan_adoption(
+    rows: &ChildRows,
+    group: &[&EpisodeRow],
+    decision: &DecisionRow,
+    left: Option<(NaiveDate, ReasonCeased)>,
+    out: &mut Vec<PlannedCommand>,
+) {
+    let decided = decision.decided_on;
+    let origin = &decision.origin;
+    let until = decision
+        .ceased
+        .map(|(on, _)| on)
+        .or(left.map(|(on, _)| on))
+        .unwrap_or(NaiveDate::MAX);
+    let within = |e: &&&EpisodeRow| e.starts_on >= decided && e.starts_on <= until;
+    // The placement order: the episode whose legal status became E1 (or D1). When the
+    // return's first episode of the period already has it, the order came before, on a day
+    // the return does not hold: the decision's own day is taken.
+    let order_index = group.iter().position(|e| {
+        matches!(e.legal_status, LegalStatus::E1 | LegalStatus::D1) && e.starts_on <= until
+    });
+    let ordered: Option<(NaiveDate, &EpisodeRow)> = order_index.map(|i| {
+        let e = group[i];
+        let became = i > 0 || e.rne == ReasonNewEpisode::S;
+        let on = if became && e.starts_on >= decided {
+            e.starts_on
+        } else {
+            decided
+        };
+        (on, e)
+    });
+    out.push(PlannedCommand {
+        key: format!("plan:adoption:{decided}"),
+        origin: origin.clone(),
+        column: "DATE_PLACED",
+        command: Command::SetRoutePlan {
+            route: Route::Adoption,
+            role: PlanRole::Primary,
+            on: decided,
+        },
+    });
+    if ordered.is_none() {
+        out.push(step_command(
+            Route::Adoption,
+            "adoption_panel_recommendation",
+            decided,
+            origin,
+            "DATE_PLACED",
+        ));
+    }
+    out.push(step_command(
+        Route::Adoption,
+        "shobpa_decision",
+        decided,
+        origin,
+        "DATE_PLACED",
+    ));
+    if let Some((on, order)) = ordered {
+        out.push(step_command(
+            Route::Adoption,
+            "placement_order",
+            on,
+            &order.origin,
+            "LS",
+        ));
+        out.push(step_command(
+            Route::Adoption,
+            "family_finding",
+            on,
+            &order.origin,
+            "LS",
+        ));
+    }
+    if let Some((on, reason)) = decision.ceased {
+        out.push(PlannedCommand {
+            key: format!("reverse:{on}"),
+            origin: origin.clone(),
+            column: "DATE_PLACED_CEASED",
+            command: Command::ReverseAdoptionDecision { on, reason },
+        });
+        return;
+    }
+    let Some(adoption) = &rows.adoption else {
+        return;
+    };
+    let Some(matched) = adoption
+        .matched_on
+        .filter(|on| *on >= decided && *on <= until)
+    else {
+        return;
+    };
+    let ad1 = &adoption.origin;
+    if ordered.is_none() {
+        out.push(step_command(
+            Route::Adoption,
+            "family_finding",
+            matched,
+            ad1,
+            "DATE_MATCH",
+        ));
+    }
+    out.push(step_command(
+        Route::Adoption,
+        "matching_panel_recommendation",
+        matched,
+        ad1,
+        "DATE_MATCH",
+    ));
+    out.push(step_command(
+        Route::Adoption,
+        "match_decision",
+        matched,
+        ad1,
+        "DATE_MATCH",
+    ));
+    if let Some(adopters) = adoption.adopters {
+        out.push(PlannedCommand {
+            key: format!("adopters:{matched}"),
+            origin: ad1.clone(),
+            column: "SEX_ADOPTR",
+            command: Command::RecordAdopters {
+                on: matched,
+                adopters,
+            },
+        });
+    }
+    let Some(placed) = group
+        .iter()
+        .filter(within)
+        .find(|e| e.starts_on >= matched && e.placement.is_placed_for_adoption())
+    else {
+        return;
+    };
+    out.push(step_command(
+        Route::Adoption,
+        "placed_for_adoption",
+        placed.starts_on,
+        &placed.origin,
+        "PLACE",
+    ));
+    if let Some((adopted_on, reason)) = left
+        && reason.is_adoption()
+    {
+        let last = group[group.len() - 1];
+        // The application is not in the return: the earliest day the law allows it, or the
+        // order's own day.
+        let applied = ADOPTION_APPLICATION_RESIDENCE
+            .after(placed.starts_on)
+            .min(adopted_on)
+            .max(placed.starts_on);
+        out.push(step_command(
+            Route::Adoption,
+            "adoption_application",
+            applied,
+            &last.origin,
+            "DEC",
+        ));
+        out.push(step_command(
+            Route::Adoption,
+            "adoption_order",
+            adopted_on,
+            &last.origin,
+            "DEC",
+        ));
+    }
+}
+
+impl Origin {
+    /// Where an imported event came from, as its note says.
+    pub fn note(&self) -> String {
+        format!("imported from {} row {}", self.file, self.row)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::{SourceFile, read_return};
+
+    const HEADER: &str = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\nK1,M,01/02/2015,WBRI,UN4,,\n";
+    const COLUMNS: &str = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n";
+
+    fn plan(episodes: &str) -> Result<ImportedChild, Vec<ImportError>> {
+        let files = [
+            SourceFile {
+                name: "header.csv".into(),
+                text: HEADER.into(),
+            },
+            SourceFile {
+                name: "episodes.csv".into(),
+                text: format!("{COLUMNS}{episodes}"),
+            },
+        ];
+        let data = read_return(&files)?;
+        plan_child(&data.children[0], "E10000003")
+    }
+
+    fn carers(period: &ImportedPeriod) -> Vec<String> {
+        std::iter::once(period.carer.clone().unwrap_or_default())
+            .chain(period.commands.iter().filter_map(|c| match &c.command {
+                Command::RecordEpisode { carer, .. } => carer.clone(),
+                _ => None,
+            }))
+            .collect()
+    }
+
+    #[test]
+    fn carers_change_where_the_reason_for_a_new_episode_says_so() {
+        let child = plan(
+            "K1,01/05/2025,L,C2,N1,U6,PR1,01/06/2025,X1,,PE13 2HH,CB7 9BR,SC100001\n\
+             K1,01/06/2025,P,C2,N1,U6,PR1,01/07/2025,X1,PLACE,PE13 2HH,CB2 1TN,SC100001\n\
+             K1,01/07/2025,T,C2,N1,U4,PR1,01/08/2025,X1,,PE13 2HH,CB2 1TN,SC100001\n\
+             K1,01/08/2025,L,E1,N1,U4,PR1,01/09/2025,E8,,PE13 2HH,CB2 1TN,SC100001\n",
+        )
+        .expect("planned");
+        assert_eq!(child.periods.len(), 1);
+        let period = &child.periods[0];
+        assert_eq!(
+            carers(period),
+            [
+                "imported-carer-1",
+                "imported-carer-2",
+                "imported-carer-2",
+                "imported-carer-2"
+            ]
+        );
+        // The period began before its first episode in the return.
+        assert_eq!(period.details.reason_new_episode, Some(ReasonNewEpisode::L));
+        let Command::RecordEpisode { details, .. } = &period.commands[0].command else {
+            panic!("an episode first");
+        };
+        assert_eq!(details.previous_placement_ended, None);
+        let Command::RecordEpisode { details, .. } = &period.commands[1].command else {
+            panic!("an episode second");
+        };
+        assert_eq!(
+            details.previous_placement_ended,
+            Some(permanence_domain::codes::PlacementChangeReason::Place)
+        );
+        assert!(matches!(
+            period.commands.last().map(|c| &c.command),
+            Some(Command::CloseCase {
+                reason: ReasonCeased::E8,
+                ..
+            })
+        ));
+        assert_eq!(
+            period.commands[0].origin.note(),
+            "imported from episodes.csv row 3"
+        );
+    }
+
+    #[test]
+    fn episodes_that_do_not_chain_are_reported() {
+        let errors = plan(
+            "K1,01/05/2025,S,C2,N1,U6,PR1,01/06/2025,X1,,PE13 2HH,CB7 9BR,SC100001\n\
+             K1,02/06/2025,P,C2,N1,U6,PR1,01/07/2025,E8,,PE13 2HH,CB2 1TN,SC100001\n\
+             K1,01/08/2025,P,C2,N1,U6,PR1,,,,PE13 2HH,CB2 1TN,SC100001\n",
+        )
+        .expect_err("refused");
+        let found: Vec<(usize, &str)> = errors.iter().map(|e| (e.row, e.column.as_str())).collect();
+        assert_eq!(found, [(3, "DECOM"), (4, "RNE")]);
+    }
+}
