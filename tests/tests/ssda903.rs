@@ -269,6 +269,51 @@ async fn a_return_survives_the_round_trip(server: &TestServer) -> anyhow::Result
 
 on_both_backends!(round_trip, a_return_survives_the_round_trip);
 
+/// A return of an earlier collection year, imported after a later one, describes the same
+/// periods of care from other first episodes: refused whole, naming each such period's
+/// DECOM, rather than recording a second period of care beside the first (or failing in the
+/// database).
+async fn another_years_return_is_refused(server: &TestServer) -> anyhow::Result<()> {
+    let engine = server.engine();
+    let config = CohortConfig::new(60, 11, engine.today());
+    let report = record_cohort(engine, &config, &DemoOptions::for_engine(engine), |_| {}).await;
+    anyhow::ensure!(report.is_clean(), "{report}");
+    let later = TempDir::new();
+    export_to(server, &later, 2026).await?;
+    let earlier = TempDir::new();
+    export_to(server, &earlier, 2025).await?;
+
+    let other = empty_server_like(server).await?;
+    import_files(other.engine(), "E10000003", &read_dir(&later.0)?, &quiet)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let before = other.engine().store().all_case_ids().await?.len();
+    let Err(ImportProblem::Refused(errors)) =
+        import_files(other.engine(), "E10000003", &read_dir(&earlier.0)?, &quiet).await
+    else {
+        anyhow::bail!("the earlier year's return was not refused");
+    };
+    // Periods that began in the later year's file with another first episode collide with
+    // the held ones; others (the same first episode) replay steps older than those held,
+    // which the domain refuses in its own words. Either way, nothing is recorded.
+    let collisions = errors
+        .iter()
+        .filter(|e| e.column == "DECOM" && e.reason.contains("another collection year"))
+        .count();
+    anyhow::ensure!(
+        collisions > 0,
+        "no period refused as a collision: {errors:?}"
+    );
+    assert_eq!(
+        other.engine().store().all_case_ids().await?.len(),
+        before,
+        "nothing is recorded"
+    );
+    other.stop().await
+}
+
+on_both_backends!(another_year_refused, another_years_return_is_refused);
+
 fn file(name: &str, text: &str) -> SourceFile {
     SourceFile {
         name: name.to_owned(),

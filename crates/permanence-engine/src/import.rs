@@ -13,7 +13,7 @@ use permanence_domain::child::NewChild;
 use permanence_domain::{
     CaseId, CaseState, ChildId, Command, DomainError, decide, derive_deadlines, evolve,
 };
-use permanence_store::{ImportedCaseWrite, ImportedChildWrite, NewEvent};
+use permanence_store::{CaseRecord, ImportedCaseWrite, ImportedChildWrite, NewEvent};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -131,6 +131,11 @@ impl Engine {
             .flat_map(|c| c.periods.iter().map(|p| p.case_id))
             .collect();
         let existing = store.cases_by_ids(&case_ids).await.map_err(failed)?;
+        // The periods of care the engine already holds for these children: a period in the
+        // files that is not one of them must not overlap them (a return of another collection
+        // year describes the same period from a different first episode).
+        let known_ids: Vec<ChildId> = known.values().copied().collect();
+        let held = store.cases_of_children(&known_ids).await.map_err(failed)?;
         // Only commands of cases that exist can have been processed before.
         let maybe_done: Vec<Uuid> = children
             .iter()
@@ -183,6 +188,21 @@ impl Engine {
                     }),
                     other => other.clone(),
                 };
+                if before.is_none()
+                    && let Command::OpenCase(open) = &opening
+                    && overlaps_a_held_period(held.get(&child_id), open)
+                {
+                    refused(
+                        None,
+                        DomainError::validation(
+                            "DECOM",
+                            "the child already has a period of care in the engine that this one \
+                             overlaps; a return of another collection year cannot be imported \
+                             over it (import one year's returns, in order)",
+                        ),
+                    );
+                    continue;
+                }
                 let all = std::iter::once((None, &period.open, &opening)).chain(
                     period
                         .commands
@@ -262,4 +282,20 @@ impl Engine {
             .map_err(failed)?;
         Ok(outcome)
     }
+}
+
+/// Whether a period opening as `open` collides with one the engine already holds for the
+/// child: one still open (a child is in care once at a time), or one that was running on the
+/// day this one starts.
+fn overlaps_a_held_period(held: Option<&Vec<CaseRecord>>, open: &OpenCase) -> bool {
+    held.into_iter().flatten().any(|case| {
+        let state = &case.state;
+        case.id != open.case_id
+            && (state.closed.is_none()
+                || (state.entered_care_on <= open.entered_care_on
+                    && state
+                        .closed
+                        .as_ref()
+                        .is_some_and(|closed| closed.on > open.entered_care_on)))
+    })
 }
