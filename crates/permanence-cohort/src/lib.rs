@@ -154,26 +154,6 @@ impl ChildScript {
     }
 }
 
-/// The date a command is dated (for `OpenCase`, the day the child entered care).
-pub fn command_date(command: &Command) -> NaiveDate {
-    match command {
-        Command::OpenCase(open) => open.entered_care_on,
-        Command::AllocateCase { on, .. }
-        | Command::RecordEpisode { on, .. }
-        | Command::RecordReview { on, .. }
-        | Command::RecordHealthAssessment { on }
-        | Command::SetRoutePlan { on, .. }
-        | Command::EndParallelPlan { on }
-        | Command::RecordRouteStep { on, .. }
-        | Command::ReverseAdoptionDecision { on, .. }
-        | Command::RecordLegalStep { on, .. }
-        | Command::CloseCase { on, .. }
-        | Command::RecordPanelOutcome { on, .. }
-        | Command::RecordAgencyDecision { on, .. }
-        | Command::RecordAdopters { on, .. } => *on,
-    }
-}
-
 /// A command's name, for progress and refusal messages.
 pub fn command_name(command: &Command) -> &'static str {
     match command {

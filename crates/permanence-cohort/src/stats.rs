@@ -1,8 +1,8 @@
 //! What a generated cohort holds, counted from its scripts: to compare with the national
 //! figures and to print at the end of a demo run.
 
+use crate::ChildScript;
 use crate::generate::{age_band, age_on};
-use crate::{ChildScript, command_date};
 use chrono::NaiveDate;
 use permanence_domain::Route;
 use permanence_domain::case::{Command, PlanRole};
@@ -133,7 +133,7 @@ impl CohortStats {
                 let mut parallel = false;
                 let mut extended = false;
                 for command in &period.commands {
-                    let on = command_date(command);
+                    let on = command.occurred_on();
                     match command {
                         Command::RecordRouteStep {
                             route: Route::Adoption,

@@ -41,7 +41,7 @@ fn apply(
                     script.child.reference,
                     p + 1,
                     command_name(command),
-                    command_date(command),
+                    command.occurred_on(),
                     period
                 )
             })?;
@@ -136,7 +136,7 @@ fn check_rules(
             assert!(entered > end, "{who}: re-entry before leaving");
         }
         // Commands are in date order and none is in the future.
-        let dates: Vec<NaiveDate> = period.commands.iter().map(command_date).collect();
+        let dates: Vec<NaiveDate> = period.commands.iter().map(Command::occurred_on).collect();
         assert!(
             dates.windows(2).all(|w| w[0] <= w[1]),
             "{who}: commands out of order"

@@ -539,6 +539,28 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The date the user says it happened in the world.
+    pub fn occurred_on(&self) -> NaiveDate {
+        match self {
+            Command::OpenCase(open) => open.entered_care_on,
+            Command::AllocateCase { on, .. }
+            | Command::RecordEpisode { on, .. }
+            | Command::RecordReview { on, .. }
+            | Command::RecordHealthAssessment { on }
+            | Command::SetRoutePlan { on, .. }
+            | Command::EndParallelPlan { on }
+            | Command::RecordRouteStep { on, .. }
+            | Command::ReverseAdoptionDecision { on, .. }
+            | Command::RecordLegalStep { on, .. }
+            | Command::CloseCase { on, .. }
+            | Command::RecordPanelOutcome { on, .. }
+            | Command::RecordAgencyDecision { on, .. }
+            | Command::RecordAdopters { on, .. } => *on,
+        }
+    }
+}
+
 type Decision = Result<Vec<Event>, DomainError>;
 
 /// Checks a command against the case and the rules; answers with the events to record.

@@ -512,7 +512,7 @@ impl Run {
             return Ok(false);
         };
         prop_assert!(!events.is_empty(), "an accepted command records something");
-        let on = command_date(command);
+        let on = command.occurred_on();
         for event in &events {
             prop_assert_eq!(event.occurred_on(), on, "{:?}", event);
             if let Some(state) = &self.state {
@@ -567,25 +567,6 @@ fn shift(on: NaiveDate, days: i64) -> NaiveDate {
     } else {
         on.checked_sub_days(Days::new(days.unsigned_abs()))
             .unwrap_or(NaiveDate::MIN)
-    }
-}
-
-fn command_date(command: &Command) -> NaiveDate {
-    match command {
-        Command::OpenCase(open) => open.entered_care_on,
-        Command::AllocateCase { on, .. }
-        | Command::RecordEpisode { on, .. }
-        | Command::RecordReview { on, .. }
-        | Command::RecordHealthAssessment { on }
-        | Command::SetRoutePlan { on, .. }
-        | Command::EndParallelPlan { on }
-        | Command::RecordRouteStep { on, .. }
-        | Command::ReverseAdoptionDecision { on, .. }
-        | Command::RecordLegalStep { on, .. }
-        | Command::CloseCase { on, .. }
-        | Command::RecordPanelOutcome { on, .. }
-        | Command::RecordAgencyDecision { on, .. }
-        | Command::RecordAdopters { on, .. } => *on,
     }
 }
 

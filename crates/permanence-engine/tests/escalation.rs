@@ -126,7 +126,7 @@ both_backends!(
         // Separate connection pools, as separate server processes would have.
         let mut sweepers = Vec::new();
         for _ in 0..4 {
-            let store = permanence_engine::store::Store::connect(&engine_url(&engine).await)
+            let store = permanence_engine::store::Store::connect(engine.store().url())
                 .await
                 .expect("second pool");
             let config = EngineConfig::standard(Timescales::default()).expect("configuration");
@@ -155,11 +155,6 @@ both_backends!(
         assert_eq!(recorded.len(), expected.len(), "no notification twice");
     }
 );
-
-/// The database URL of an engine's store, for opening a second pool on it.
-async fn engine_url(engine: &Engine) -> String {
-    engine.store().url().to_owned()
-}
 
 both_backends!(
     only_the_recipient_acknowledges,

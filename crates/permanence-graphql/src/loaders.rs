@@ -1,6 +1,7 @@
 //! DataLoaders: one query per kind of data per request, however many rows ask for it.
 
 use async_graphql::dataloader::{DataLoader, Loader};
+use permanence_domain::ids::PanelMeetingId;
 use permanence_domain::{CaseId, ChildId, Deadline};
 use permanence_engine::Engine;
 use permanence_engine::store::{CaseRecord, ChildRecord, StoredEvent};
@@ -18,6 +19,7 @@ pub struct ChildLoader(Engine);
 pub struct DeadlineLoader(Engine);
 pub struct EventLoader(Engine);
 pub struct CasesOfChildLoader(Engine);
+pub struct PanelMembersLoader(Engine);
 
 impl Loader<CaseId> for CaseLoader {
     type Value = CaseRecord;
@@ -75,6 +77,21 @@ impl Loader<ChildId> for CasesOfChildLoader {
     }
 }
 
+impl Loader<PanelMeetingId> for PanelMembersLoader {
+    type Value = Vec<String>;
+    type Error = LoadError;
+    async fn load(
+        &self,
+        keys: &[PanelMeetingId],
+    ) -> Result<HashMap<PanelMeetingId, Vec<String>>, LoadError> {
+        self.0
+            .store()
+            .panel_members_of_meetings(keys)
+            .await
+            .map_err(load_error)
+    }
+}
+
 /// The loaders of one request.
 pub struct Loaders {
     pub cases: DataLoader<CaseLoader>,
@@ -82,6 +99,7 @@ pub struct Loaders {
     pub deadlines: DataLoader<DeadlineLoader>,
     pub events: DataLoader<EventLoader>,
     pub cases_of_child: DataLoader<CasesOfChildLoader>,
+    pub panel_members: DataLoader<PanelMembersLoader>,
 }
 
 impl Loaders {
@@ -92,6 +110,7 @@ impl Loaders {
             deadlines: DataLoader::new(DeadlineLoader(engine.clone()), tokio::spawn),
             events: DataLoader::new(EventLoader(engine.clone()), tokio::spawn),
             cases_of_child: DataLoader::new(CasesOfChildLoader(engine.clone()), tokio::spawn),
+            panel_members: DataLoader::new(PanelMembersLoader(engine.clone()), tokio::spawn),
         }
     }
 }

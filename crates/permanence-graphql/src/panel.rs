@@ -92,12 +92,12 @@ impl PanelMeetingNode {
     /// The user ids of those who sit on the meeting besides its chair: each reads the cases
     /// on its agenda until they are decided.
     async fn members(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        let mut by_meeting = engine(ctx)?
-            .store()
-            .panel_members_of_meetings(&[self.0.id])
+        Ok(loaders(ctx)?
+            .panel_members
+            .load_one(self.0.id)
             .await
-            .api()?;
-        Ok(by_meeting.remove(&self.0.id).unwrap_or_default())
+            .map_err(crate::error::internal)?
+            .unwrap_or_default())
     }
     async fn quorum_notes(&self) -> Option<&str> {
         self.0.quorum_notes.as_deref()

@@ -8,7 +8,7 @@
 //! Command ids are derived from the seed and the day, so running the same cohort again on
 //! the same database records nothing twice.
 
-use permanence_cohort::{ChildScript, CohortConfig, CohortStats, command_date, command_name};
+use permanence_cohort::{ChildScript, CohortConfig, CohortStats, command_name};
 use permanence_engine::store::Backend;
 use permanence_engine::{Actor, CommandMeta, Engine, EngineError, EnterCare};
 use std::fmt;
@@ -361,7 +361,7 @@ async fn record_child(engine: &Engine, script: &ChildScript, ids: &Ids<'_>, coun
                             p + 1,
                             i + 1,
                             command_name(command),
-                            command_date(command)
+                            command.occurred_on()
                         ),
                     );
                     counters

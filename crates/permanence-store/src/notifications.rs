@@ -16,7 +16,9 @@ use crate::{Backend, Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use permanence_domain::CaseId;
 use permanence_domain::escalation::{EscalationLevel, EscalationSettings};
-use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query};
+use sea_orm::sea_query::{
+    Expr, ExprTrait, LockBehavior, LockType, NullOrdering, OnConflict, Query,
+};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
@@ -505,7 +507,7 @@ impl Store {
             .to_owned();
         let mut query = webhook_deliveries::Entity::find()
             .filter(W::NotificationId.in_subquery(in_authorities))
-            .order_by_desc(W::LastAttemptAt)
+            .order_by_with_nulls(W::LastAttemptAt, sea_orm::Order::Desc, NullOrdering::Last)
             .order_by_asc(W::NotificationId)
             .limit(limit);
         if let Some(status) = status {

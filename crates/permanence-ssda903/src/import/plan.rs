@@ -165,7 +165,7 @@ fn order(commands: &mut Vec<PlannedCommand>) {
         .drain(..)
         .enumerate()
         .map(|(seq, planned)| Dated {
-            on: date_of(&planned.command),
+            on: planned.command.occurred_on(),
             rank: rank(&planned.command),
             seq,
             planned,
@@ -173,25 +173,6 @@ fn order(commands: &mut Vec<PlannedCommand>) {
         .collect();
     dated.sort_by_key(|d| (d.on, d.rank, d.seq));
     commands.extend(dated.into_iter().map(|d| d.planned));
-}
-
-fn date_of(command: &Command) -> NaiveDate {
-    match command {
-        Command::OpenCase(open) => open.entered_care_on,
-        Command::AllocateCase { on, .. }
-        | Command::RecordEpisode { on, .. }
-        | Command::RecordReview { on, .. }
-        | Command::RecordHealthAssessment { on }
-        | Command::SetRoutePlan { on, .. }
-        | Command::EndParallelPlan { on }
-        | Command::RecordRouteStep { on, .. }
-        | Command::ReverseAdoptionDecision { on, .. }
-        | Command::RecordLegalStep { on, .. }
-        | Command::CloseCase { on, .. }
-        | Command::RecordPanelOutcome { on, .. }
-        | Command::RecordAgencyDecision { on, .. }
-        | Command::RecordAdopters { on, .. } => *on,
-    }
 }
 
 /// The day the period began, when the return says it did (its first episode is S): a

@@ -306,7 +306,7 @@ fn read_rows<T>(
     at: &HashMap<String, usize>,
     rows: &[(usize, Vec<String>)],
     errors: &mut Vec<ImportError>,
-    read: fn(&mut Cells<'_>) -> Option<T>,
+    read: impl Fn(&mut Cells<'_>) -> Option<T>,
 ) -> Vec<T> {
     let mut out = Vec::with_capacity(rows.len());
     for (line, values) in rows {
@@ -348,44 +348,12 @@ fn keyed<T>(
     errors: &mut Vec<ImportError>,
     read: fn(&mut Cells<'_>) -> Option<T>,
 ) -> Vec<(String, T)> {
-    fn with_child<T>(
-        cells: &mut Cells<'_>,
-        read: fn(&mut Cells<'_>) -> Option<T>,
-    ) -> Option<(String, T)> {
+    read_rows(kind, file, at, rows, errors, |cells| {
         let child = cells.get("CHILD").map(str::to_owned);
         let child = cells.required("CHILD", child);
         let row = read(cells)?;
         Some((child?, row))
-    }
-    let mut out = Vec::with_capacity(rows.len());
-    for (line, values) in rows {
-        if values.len() != at.len() {
-            errors.push(ImportError {
-                file: file.name.clone(),
-                table: Some(kind),
-                row: *line,
-                column: "*".into(),
-                reason: format!("has {} values for {} columns", values.len(), at.len()),
-            });
-            continue;
-        }
-        let mut cells = Cells {
-            kind,
-            file: &file.name,
-            line: *line,
-            at,
-            values,
-            errors,
-        };
-        let before = cells.errors.len();
-        let row = with_child(&mut cells, read);
-        if cells.errors.len() == before
-            && let Some(row) = row
-        {
-            out.push(row);
-        }
-    }
-    out
+    })
 }
 
 fn header_row(c: &mut Cells<'_>) -> Option<ChildRows> {
