@@ -201,6 +201,15 @@ impl TestServer {
         })
     }
 
+    /// A second server on an empty database of the same kind as this one's.
+    pub async fn start_like(&self) -> anyhow::Result<Self> {
+        let backend = match self.engine().store().backend() {
+            permanence_engine::store::Backend::Sqlite => Backend::Sqlite,
+            permanence_engine::store::Backend::Postgres => Backend::Postgres,
+        };
+        Self::start(backend).await
+    }
+
     pub fn engine(&self) -> &Engine {
         &self.server.engine
     }

@@ -14,9 +14,10 @@ const CHILDREN: usize = 200;
 /// A seed whose cohort drifts in every way the generator knows (see the test output).
 const SEED: u64 = 6;
 
-/// Follows a connection's pages; answers every node.
+/// Follows a connection's pages as `role`; answers every node.
 async fn all_nodes(
     server: &TestServer,
+    role: Role,
     query: &str,
     path: &str,
     variables: Value,
@@ -26,7 +27,7 @@ async fn all_nodes(
     loop {
         let mut vars = variables.clone();
         vars["after"] = after.clone();
-        let data = server.ok_as(Role::Leader, query, vars).await?;
+        let data = server.ok_as(role, query, vars).await?;
         let page = data.pointer(path).context("connection")?;
         nodes.extend(page["nodes"].as_array().context("nodes")?.iter().cloned());
         if page.pointer("/pageInfo/hasNextPage") != Some(&Value::Bool(true)) {
@@ -62,6 +63,7 @@ async fn cohort_is_recorded_and_reported(server: &TestServer) -> anyhow::Result<
     ensure!(!drifting.is_empty(), "the cohort has no drifting case");
     let drift = all_nodes(
         server,
+        Role::Leader,
         "query($after: String) { drift(afterPanelOnly: true, overdueOnly: true, first: 100, after: $after) {
             nodes { case { child { reference } } deadline { rule } daysStalled }
             pageInfo { hasNextPage endCursor } } }",
@@ -91,6 +93,7 @@ async fn cohort_is_recorded_and_reported(server: &TestServer) -> anyhow::Result<
 
     let overdue = all_nodes(
         server,
+        Role::Leader,
         "query($after: String) { cases(filter: {driftStatus: OVERDUE, open: true}, first: 100, after: $after) {
             nodes { id child { reference } } pageInfo { hasNextPage endCursor } } }",
         "/cases",
@@ -141,3 +144,115 @@ async fn cohort_is_recorded_and_reported(server: &TestServer) -> anyhow::Result<
 }
 
 on_both_backends!(demo_cohort, cohort_is_recorded_and_reported);
+
+/// Every case as the API shows it to the agency decision maker (free text included),
+/// keyed by the child's reference and the day the period began: its version, dates, open
+/// deadlines and whole timeline with command ids. The case's and child's own ids, which the
+/// two ways of recording choose differently, are masked.
+async fn cases_as_shown(
+    server: &TestServer,
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let cases = all_nodes(
+        server,
+        Role::AgencyDecisionMaker,
+        "query($after: String) { cases(first: 100, after: $after) {
+            nodes { id version status enteredCareOn leftCareOn reasonCeased permanencePlanOn
+                    child { id reference }
+                    plans { route role currentStep achieved endedOn reversedOn steps { step occurredOn } }
+                    deadlines { key rule dueOn status }
+                    timeline { sequence kind occurredOn actor commandId note data } }
+            pageInfo { hasNextPage endCursor } } }",
+        "/cases",
+        json!({}),
+    )
+    .await?;
+    let mut shown = std::collections::BTreeMap::new();
+    for case in cases {
+        let case_id = case["id"].as_str().context("case id")?.to_owned();
+        let child_id = case
+            .pointer("/child/id")
+            .and_then(Value::as_str)
+            .context("child id")?
+            .to_owned();
+        let key = format!(
+            "{} {}",
+            case.pointer("/child/reference")
+                .and_then(Value::as_str)
+                .context("reference")?,
+            case["enteredCareOn"].as_str().context("entered care")?
+        );
+        let text = case
+            .to_string()
+            .replace(&case_id, "<case>")
+            .replace(&child_id, "<child>");
+        shown.insert(key, text);
+    }
+    Ok(shown)
+}
+
+/// The same cohort recorded in batches through the engine's import, and one command per
+/// transaction on an empty database: the API shows the same cases, event for event, and a
+/// second run in batches records nothing.
+async fn batches_record_what_commands_record(server: &TestServer) -> anyhow::Result<()> {
+    const SMALL: usize = 40;
+    let engine = server.engine();
+    let config = CohortConfig::new(SMALL, SEED, engine.today());
+    // Batches of 7 children: several batches, the last one short.
+    let batches = DemoOptions::in_batches(7);
+    let report = record_cohort(engine, &config, &batches, |_| {}).await;
+    println!("in batches: {report}");
+    ensure!(report.is_clean(), "in batches:\n{report}");
+    ensure!(report.children_recorded == SMALL);
+    ensure!(
+        report.commands as usize == report.stats.commands,
+        "{} commands recorded of {} generated",
+        report.commands,
+        report.stats.commands
+    );
+    ensure!(report.duplicates == 0);
+
+    let other = server.start_like().await?;
+    let by_command = record_cohort(
+        other.engine(),
+        &config,
+        &DemoOptions::for_engine(other.engine()),
+        |_| {},
+    )
+    .await;
+    ensure!(by_command.is_clean(), "by command:\n{by_command}");
+
+    let batched = cases_as_shown(server).await?;
+    let commanded = cases_as_shown(&other).await?;
+    other.stop().await?;
+    ensure!(
+        batched.len() == by_command.cases_opened as usize,
+        "{} cases in batches, {} by command",
+        batched.len(),
+        by_command.cases_opened
+    );
+    let differing: Vec<&String> = commanded
+        .iter()
+        .filter(|(key, shown)| batched.get(*key) != Some(shown))
+        .map(|(key, _)| key)
+        .collect();
+    if let Some(first) = differing.first() {
+        anyhow::bail!(
+            "{} of {} cases differ; the first, {first}:\nin batches: {}\nby command: {}",
+            differing.len(),
+            commanded.len(),
+            batched.get(*first).map_or("(missing)", String::as_str),
+            commanded[*first]
+        );
+    }
+
+    let again = record_cohort(engine, &config, &batches, |_| {}).await;
+    ensure!(again.is_clean(), "again:\n{again}");
+    ensure!(
+        again.duplicates == again.commands && again.commands == report.commands,
+        "a second run recorded something new: {again}"
+    );
+    ensure!(cases_as_shown(server).await? == batched);
+    Ok(())
+}
+
+on_both_backends!(demo_cohort_in_batches, batches_record_what_commands_record);

@@ -222,15 +222,6 @@ on_both_backends!(
     steps_recorded_through_the_api_are_exported
 );
 
-/// A second, empty database of the same kind as the server's.
-async fn empty_server_like(server: &TestServer) -> anyhow::Result<TestServer> {
-    let backend = match server.engine().store().backend() {
-        permanence_engine::store::Backend::Sqlite => permanence_e2e::Backend::Sqlite,
-        permanence_engine::store::Backend::Postgres => permanence_e2e::Backend::Postgres,
-    };
-    TestServer::start(backend).await
-}
-
 fn quiet(_: &str) {}
 
 /// A recorded cohort, exported, imported into an empty database and exported again: the two
@@ -244,7 +235,7 @@ async fn a_return_survives_the_round_trip(server: &TestServer) -> anyhow::Result
     export_to(server, &first, 2026).await?;
     let files = read_dir(&first.0)?;
 
-    let other = empty_server_like(server).await?;
+    let other = server.start_like().await?;
     let outcome = import_files(other.engine(), "E10000003", &files, &quiet)
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -283,7 +274,7 @@ async fn another_years_return_is_refused(server: &TestServer) -> anyhow::Result<
     let earlier = TempDir::new();
     export_to(server, &earlier, 2025).await?;
 
-    let other = empty_server_like(server).await?;
+    let other = server.start_like().await?;
     import_files(other.engine(), "E10000003", &read_dir(&later.0)?, &quiet)
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;

@@ -313,8 +313,8 @@ async fn record(engine: &Engine, args: &ReportArgs) -> anyhow::Result<()> {
     let mut options = DemoOptions::for_engine(engine);
     options.progress_every = PROGRESS_EVERY;
     eprintln!(
-        "permanence-bench: recording {} children (seed {}), {} at a time",
-        config.children, config.seed, options.concurrency
+        "permanence-bench: recording {} children (seed {}), {}",
+        config.children, config.seed, options.recording
     );
     let report = record_cohort(engine, &config, &options, |progress| {
         eprintln!("permanence-bench: {progress}");

@@ -17,12 +17,13 @@ use permanence_store::{CaseRecord, ImportedCaseWrite, ImportedChildWrite, NewEve
 use std::collections::HashMap;
 use uuid::Uuid;
 
-/// A command to import: its id, and the note its events carry (where it came from).
+/// A command to import: its id, and the note its events carry (where it came from, when
+/// that is worth telling a reader of the timeline).
 #[derive(Clone, Debug)]
 pub struct ImportCommand {
     pub command_id: Uuid,
     pub command: Command,
-    pub note: String,
+    pub note: Option<String>,
 }
 
 /// A period of care to import. `open` is the opening, whose case and child ids the engine
@@ -227,7 +228,7 @@ impl Engine {
                                         event,
                                         actor: actor.0.clone(),
                                         recorded_at: now,
-                                        note: Some(planned.note.clone()),
+                                        note: planned.note.clone(),
                                     })
                                     .collect::<Vec<_>>(),
                             ));

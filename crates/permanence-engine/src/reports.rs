@@ -4,11 +4,13 @@
 //! with its child and hands them over. It refuses windows no one means.
 //!
 //! Reading and decoding every case's state is most of a report's cost, and between two
-//! reports few cases change. So the engine keeps the cases it last read, by authority, and
-//! each report first reads only the cases' versions (a version moves with every command on
-//! the case, whichever process ran it) and then reads again only the cases whose version
-//! moved, and the new ones. Children's records are written once and never change. The
-//! memory this holds is that of one report's working set, kept between reports.
+//! reports few cases change. So the engine keeps the cases it last read, by authority. Each
+//! report first asks the database one aggregate, the authority's count of cases and sum of
+//! their versions (a version moves with every command on the case, whichever process ran
+//! it, and cases are never deleted): when it has not moved, the kept cases are the current
+//! ones. When it has, the report reads the cases' versions and reads again only the cases
+//! whose version moved, and the new ones. Children's records are written once and never
+//! change. The memory this holds is that of one report's working set, kept between reports.
 
 use crate::{Engine, EngineError};
 use chrono::NaiveDate;
@@ -16,17 +18,28 @@ use permanence_domain::measures::{
     self, CaseView, ChildFacts, ChildrenWaiting, GroupBy, GroupReport, PeriodReport,
 };
 use permanence_domain::{CaseId, DomainError};
-use permanence_store::{CaseRecord, ChildRecord};
+use permanence_store::{CaseRecord, CasesFingerprint, ChildRecord};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
 type ReportRow = Arc<(CaseRecord, ChildRecord)>;
 
-/// The cases last read for reports, by authority and case.
+/// The cases last read for reports, by authority.
 #[derive(Debug, Default)]
 pub(crate) struct ReportCache {
-    by_authority: Mutex<HashMap<String, HashMap<CaseId, ReportRow>>>,
+    by_authority: Mutex<HashMap<String, AuthorityCases>>,
+}
+
+/// One authority's cases as last read.
+#[derive(Debug, Default)]
+struct AuthorityCases {
+    /// The authority's fingerprint read before its cases were: if it has not moved since,
+    /// neither has any case.
+    fingerprint: Option<CasesFingerprint>,
+    by_id: HashMap<CaseId, ReportRow>,
+    /// The same rows in case id order, as a fresh read gives them.
+    in_order: Vec<ReportRow>,
 }
 
 /// Every case with its child, as loaded for one report.
@@ -110,38 +123,61 @@ impl Engine {
         let mut rows = Vec::new();
         let mut cache = self.report_cache.by_authority.lock().await;
         for la in local_authorities {
-            let versions = self
+            // Read before the versions: a change between the two reads leaves an older
+            // fingerprint kept, which only makes the next report look again.
+            let fingerprint = self
                 .store()
-                .case_versions(la)
+                .cases_fingerprint(la)
                 .await
                 .map_err(EngineError::from_store)?;
             let kept = cache.entry(la.clone()).or_default();
-            let stale: Vec<CaseId> = versions
-                .iter()
-                .filter(|(id, version)| kept.get(id).is_none_or(|row| row.0.version != *version))
-                .map(|(id, _)| *id)
-                .collect();
-            if !stale.is_empty() {
-                let fresh = self
-                    .store()
-                    .cases_with_children_by_ids(&stale)
-                    .await
-                    .map_err(EngineError::from_store)?;
-                for row in fresh {
-                    kept.insert(row.0.id, Arc::new(row));
-                }
+            if kept.fingerprint != Some(fingerprint) {
+                self.refresh(la, kept).await?;
+                kept.fingerprint = Some(fingerprint);
             }
-            if kept.len() > versions.len() {
-                let current: std::collections::HashSet<CaseId> =
-                    versions.iter().map(|(id, _)| *id).collect();
-                kept.retain(|id, _| current.contains(id));
-            }
-            // In the order of the versions read: by case id, as a fresh read would give.
-            rows.extend(versions.iter().filter_map(|(id, _)| kept.get(id).cloned()));
+            rows.extend(kept.in_order.iter().cloned());
         }
         Ok(ReportData {
             rows: Arc::new(rows),
         })
+    }
+
+    /// Reads again the authority's cases whose version moved, and the new ones.
+    async fn refresh(&self, la: &str, kept: &mut AuthorityCases) -> Result<(), EngineError> {
+        let versions = self
+            .store()
+            .case_versions(la)
+            .await
+            .map_err(EngineError::from_store)?;
+        let stale: Vec<CaseId> = versions
+            .iter()
+            .filter(|(id, version)| {
+                kept.by_id
+                    .get(id)
+                    .is_none_or(|row| row.0.version != *version)
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        if !stale.is_empty() {
+            let fresh = self
+                .store()
+                .cases_with_children_by_ids(&stale)
+                .await
+                .map_err(EngineError::from_store)?;
+            for row in fresh {
+                kept.by_id.insert(row.0.id, Arc::new(row));
+            }
+        }
+        if kept.by_id.len() > versions.len() {
+            let current: std::collections::HashSet<CaseId> =
+                versions.iter().map(|(id, _)| *id).collect();
+            kept.by_id.retain(|id, _| current.contains(id));
+        }
+        kept.in_order = versions
+            .iter()
+            .filter_map(|(id, _)| kept.by_id.get(id).cloned())
+            .collect();
+        Ok(())
     }
 
     /// Forgets the cases kept for reports (a benchmark's cold start; memory back).

@@ -68,6 +68,45 @@ both_backends!(
         assert_eq!(ids, sorted, "in case order, as a fresh read gives");
         assert_eq!(ids.len(), 2);
 
+        let before = engine
+            .store()
+            .cases_fingerprint(LA)
+            .await
+            .expect("fingerprint");
+        assert_eq!(before.cases, 2);
+        other
+            .execute(
+                &meta(),
+                second,
+                Command::RecordReview {
+                    on: d(2026, 2, 20),
+                    participation: None,
+                },
+            )
+            .await
+            .expect("another review recorded elsewhere");
+        let after = engine
+            .store()
+            .cases_fingerprint(LA)
+            .await
+            .expect("fingerprint");
+        assert_eq!(
+            (after.cases, after.versions - before.versions),
+            (2, 1),
+            "one more event on one case moves the sum of versions by one"
+        );
+        assert_eq!(
+            reviews_seen(&engine, second).await,
+            Some(1),
+            "a change after a report that found nothing new is read"
+        );
+        let empty = engine
+            .store()
+            .cases_fingerprint("E10000016")
+            .await
+            .expect("fingerprint of an authority with no cases");
+        assert_eq!((empty.cases, empty.versions), (0, 0));
+
         engine.clear_report_cache().await;
         assert_eq!(
             reviews_seen(&engine, first).await,

@@ -148,9 +148,14 @@ pub struct DemoArgs {
     /// Local authorities (ONS codes, comma-separated) the children belong to.
     #[arg(long = "local-authority", value_delimiter = ',', default_value = permanence_cohort::DEFAULT_LOCAL_AUTHORITY)]
     pub local_authorities: Vec<String>,
-    /// Children recorded at once [default: 1 on SQLite, which has one writer; 8 on PostgreSQL].
+    /// Children recorded at once, one command per transaction as the API records them
+    /// [default: 1 on SQLite, which has one writer; 8 on PostgreSQL].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub concurrency: Option<u32>,
+    /// Write this many children per transaction instead, each command still decided by the
+    /// domain (the path of an SSDA903 import): for cohorts of tens of thousands.
+    #[arg(long, conflicts_with = "concurrency", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub batch: Option<u32>,
     /// Seconds between progress lines on standard error.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
     pub progress_seconds: u64,
@@ -281,6 +286,25 @@ mod tests {
         assert_eq!((args.children, args.seed, args.years), (50, 7, 10));
         assert_eq!(args.local_authorities, ["E10000003", "E09000001"]);
         assert_eq!(args.concurrency, None);
+        assert_eq!(args.batch, None);
         assert!(Cli::try_parse_from(["permanence", "demo-data", "--children", "0"]).is_err());
+        let batched = Cli::try_parse_from(["permanence", "demo-data", "--batch", "500"])
+            .expect("parses --batch");
+        let CommandKind::DemoData(args) = batched.command else {
+            panic!("expected demo-data");
+        };
+        assert_eq!(args.batch, Some(500));
+        // One way of recording at a time.
+        assert!(
+            Cli::try_parse_from([
+                "permanence",
+                "demo-data",
+                "--batch",
+                "500",
+                "--concurrency",
+                "2"
+            ])
+            .is_err()
+        );
     }
 }

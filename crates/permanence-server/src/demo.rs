@@ -2,13 +2,20 @@
 //! engine's own commands, as social workers would have, so that everything the API shows
 //! about it (drift, panels, timeliness) comes from the same rules as real cases.
 //!
-//! A handful of tasks record children side by side (one on SQLite, which has one writer).
+//! Two ways to record (see [`Recording`]): one transaction per command, exactly as the API
+//! records them, or, for the large cohorts of benchmarks, many children per transaction
+//! through the engine's import, where every command is still decided by the domain on the
+//! case's state and the projections are written as the API writes them.
+//!
 //! A refused command is counted and reported rather than fatal: it means the generator wrote
-//! something the domain does not accept, and the rest of that child's history is skipped.
-//! Command ids are derived from the seed and the day, so running the same cohort again on
-//! the same database records nothing twice.
+//! something the domain does not accept, and the rest of that child's history (or, in
+//! batches, the rest of the batch) is skipped. Command, child and case ids are derived from
+//! the seed and the day, so running the same cohort again on the same database records
+//! nothing twice.
 
 use permanence_cohort::{ChildScript, CohortConfig, CohortStats, command_name};
+use permanence_domain::{CaseId, ChildId, Command};
+use permanence_engine::import::{ImportChild, ImportCommand, ImportFailure, ImportPeriod};
 use permanence_engine::store::Backend;
 use permanence_engine::{Actor, CommandMeta, Engine, EngineError, EnterCare};
 use std::fmt;
@@ -20,26 +27,68 @@ use std::time::{Duration, Instant};
 const KEPT_PROBLEMS: usize = 10;
 /// The actor recorded on every generated event.
 pub const DEMO_ACTOR: &str = "demo-data";
+/// Children written per transaction when recording in batches: large enough that the
+/// commit's flush is paid rarely, small enough that a refused batch loses little.
+pub const DEFAULT_BATCH: usize = 1_000;
+
+/// How the cohort's commands reach the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recording {
+    /// One transaction per command, exactly as the API records them, this many children
+    /// side by side.
+    Commands { children_at_once: usize },
+    /// Every command decided by the domain as the API would, but this many children written
+    /// per transaction (the path of an SSDA903 import): for large cohorts, where one commit
+    /// per command would take most of an hour.
+    Batches { children_per_transaction: usize },
+}
+
+impl fmt::Display for Recording {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Recording::Commands { children_at_once } => {
+                write!(
+                    f,
+                    "one command per transaction, {children_at_once} children at a time"
+                )
+            }
+            Recording::Batches {
+                children_per_transaction,
+            } => write!(f, "{children_per_transaction} children per transaction"),
+        }
+    }
+}
 
 /// How to record.
 #[derive(Clone, Debug)]
 pub struct DemoOptions {
-    /// Children recorded at once.
-    pub concurrency: usize,
+    pub recording: Recording,
     pub actor: String,
     /// How often `on_progress` is called while recording.
     pub progress_every: Duration,
 }
 
 impl DemoOptions {
-    /// One task on SQLite (a single writer), eight on PostgreSQL.
+    /// One command per transaction: one child at a time on SQLite (a single writer), eight
+    /// on PostgreSQL.
     pub fn for_engine(engine: &Engine) -> Self {
-        let concurrency = match engine.store().backend() {
+        let children_at_once = match engine.store().backend() {
             Backend::Sqlite => 1,
             Backend::Postgres => 8,
         };
         Self {
-            concurrency,
+            recording: Recording::Commands { children_at_once },
+            actor: DEMO_ACTOR.to_owned(),
+            progress_every: Duration::from_secs(3),
+        }
+    }
+
+    /// Many children per transaction (see [`Recording::Batches`]).
+    pub fn in_batches(children_per_transaction: usize) -> Self {
+        Self {
+            recording: Recording::Batches {
+                children_per_transaction: children_per_transaction.max(1),
+            },
             actor: DEMO_ACTOR.to_owned(),
             progress_every: Duration::from_secs(3),
         }
@@ -213,32 +262,49 @@ pub async fn record_cohort(
             }
         })
     };
-    let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..options.concurrency.max(1) {
-        let engine = engine.clone();
-        let scripts = Arc::clone(&scripts);
-        let counters = Arc::clone(&counters);
-        let actor = options.actor.clone();
-        let seed = config.seed;
-        let today = config.today;
-        workers.spawn(async move {
-            loop {
-                let index = counters.next.fetch_add(1, Ordering::Relaxed);
-                let Some(script) = scripts.get(index) else {
-                    break;
-                };
-                let ids = Ids {
-                    seed,
-                    today,
-                    child: index,
-                    actor: &actor,
-                };
-                record_child(&engine, script, &ids, &counters).await;
-                counters.children_done.fetch_add(1, Ordering::Relaxed);
+    match options.recording {
+        Recording::Commands { children_at_once } => {
+            let mut workers = tokio::task::JoinSet::new();
+            for _ in 0..children_at_once.max(1) {
+                let engine = engine.clone();
+                let scripts = Arc::clone(&scripts);
+                let counters = Arc::clone(&counters);
+                let actor = options.actor.clone();
+                let seed = config.seed;
+                let today = config.today;
+                workers.spawn(async move {
+                    loop {
+                        let index = counters.next.fetch_add(1, Ordering::Relaxed);
+                        let Some(script) = scripts.get(index) else {
+                            break;
+                        };
+                        let ids = Ids {
+                            seed,
+                            today,
+                            child: index,
+                            actor: &actor,
+                        };
+                        record_child(&engine, script, &ids, &counters).await;
+                        counters.children_done.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
             }
-        });
+            while workers.join_next().await.is_some() {}
+        }
+        Recording::Batches {
+            children_per_transaction,
+        } => {
+            record_in_batches(
+                engine,
+                &scripts,
+                config,
+                &options.actor,
+                children_per_transaction.max(1),
+                &counters,
+            )
+            .await;
+        }
     }
-    while workers.join_next().await.is_some() {}
     ticker.abort();
     let progress = counters.progress(children, started);
     on_progress(&progress);
@@ -269,16 +335,182 @@ struct Ids<'a> {
     actor: &'a str,
 }
 
+/// The period number of a child's registration, which is not in any period.
+const REGISTRATION: u32 = u32::MAX;
+
 impl Ids<'_> {
+    fn command_id(&self, period: u32, index: u32) -> uuid::Uuid {
+        permanence_cohort::command_id(self.seed, self.today, self.child, period, index)
+    }
+
     fn meta(&self, period: u32, index: u32) -> CommandMeta {
         CommandMeta {
             actor: Actor(self.actor.to_owned()),
-            command_id: Some(permanence_cohort::command_id(
-                self.seed, self.today, self.child, period, index,
-            )),
+            command_id: Some(self.command_id(period, index)),
             expected_version: None,
             note: None,
         }
+    }
+
+    /// The child's id when recording in batches: derived like the command ids, from a
+    /// (period, index) no command uses, so that a second run finds the same child.
+    fn child_id(&self) -> ChildId {
+        ChildId(self.command_id(REGISTRATION, 1))
+    }
+
+    /// A period's case id when recording in batches (commands are numbered from 0, and
+    /// never reach `u32::MAX`).
+    fn case_id(&self, period: u32) -> CaseId {
+        CaseId(self.command_id(period, u32::MAX))
+    }
+}
+
+/// A period's number in the command ids.
+fn period_number(period: usize) -> u32 {
+    u32::try_from(period).unwrap_or(REGISTRATION - 1)
+}
+
+/// A command's number within its period: the opening is 0.
+fn command_number(command: usize) -> u32 {
+    u32::try_from(command + 1).unwrap_or(u32::MAX - 1)
+}
+
+/// Commands in a child's script, its registration and openings included.
+fn commands_of(script: &ChildScript) -> usize {
+    1 + script
+        .periods
+        .iter()
+        .map(|p| p.commands.len() + 1)
+        .sum::<usize>()
+}
+
+/// The child's script as the engine's import takes it.
+fn import_child(script: &ChildScript, ids: &Ids<'_>) -> ImportChild {
+    let child_id = ids.child_id();
+    let periods = script
+        .periods
+        .iter()
+        .enumerate()
+        .map(|(p, period)| {
+            let number = period_number(p);
+            let case_id = ids.case_id(number);
+            ImportPeriod {
+                case_id,
+                open: ImportCommand {
+                    command_id: ids.command_id(number, 0),
+                    command: Command::OpenCase(period.enter.open_case(
+                        &script.child,
+                        case_id,
+                        child_id,
+                    )),
+                    note: None,
+                },
+                commands: period
+                    .commands
+                    .iter()
+                    .enumerate()
+                    .map(|(i, command)| ImportCommand {
+                        command_id: ids.command_id(number, command_number(i)),
+                        command: command.clone(),
+                        note: None,
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    ImportChild {
+        command_id: ids.command_id(REGISTRATION, 0),
+        child_id,
+        child: script.child.clone(),
+        periods,
+    }
+}
+
+/// Records the scripts `per_transaction` children at a time through the engine's import. A
+/// batch the domain refuses is written not at all; its refusals are reported and the next
+/// batch goes on.
+async fn record_in_batches(
+    engine: &Engine,
+    scripts: &[ChildScript],
+    config: &CohortConfig,
+    actor: &str,
+    per_transaction: usize,
+    counters: &Counters,
+) {
+    let actor_id = Actor(actor.to_owned());
+    for (b, batch) in scripts.chunks(per_transaction).enumerate() {
+        let first = b * per_transaction;
+        let children: Vec<ImportChild> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, script)| {
+                let ids = Ids {
+                    seed: config.seed,
+                    today: config.today,
+                    child: first + i,
+                    actor,
+                };
+                import_child(script, &ids)
+            })
+            .collect();
+        let commands: usize = batch.iter().map(commands_of).sum();
+        match engine.import(&actor_id, children, &|_| {}).await {
+            Ok(outcome) => {
+                let registered_before = batch.len() - outcome.children_registered;
+                let duplicates = outcome.commands_skipped + registered_before;
+                counters.commands.fetch_add(
+                    (outcome.commands_recorded + outcome.children_registered + duplicates) as u64,
+                    Ordering::Relaxed,
+                );
+                counters
+                    .duplicates
+                    .fetch_add(duplicates as u64, Ordering::Relaxed);
+                let periods: usize = batch.iter().map(|s| s.periods.len()).sum();
+                counters.cases.fetch_add(periods as u64, Ordering::Relaxed);
+                counters
+                    .children_recorded
+                    .fetch_add(batch.len(), Ordering::Relaxed);
+            }
+            Err(ImportFailure::Refused(refusals)) => {
+                for refusal in &refusals {
+                    let script = &batch[refusal.child];
+                    let what = match (refusal.period, refusal.command) {
+                        (None, _) => "registration".to_owned(),
+                        (Some(p), None) => format!("period {} opening", p + 1),
+                        (Some(p), Some(c)) => {
+                            let command = &script.periods[p].commands[c];
+                            format!(
+                                "period {} command {} ({} on {})",
+                                p + 1,
+                                c + 1,
+                                command_name(command),
+                                command.occurred_on()
+                            )
+                        }
+                    };
+                    counters.failed(
+                        &EngineError::Domain(refusal.error.clone()),
+                        format!("{} {what}", script.child.reference),
+                    );
+                }
+                counters.skipped.fetch_add(
+                    commands.saturating_sub(refusals.len()) as u64,
+                    Ordering::Relaxed,
+                );
+            }
+            Err(ImportFailure::Engine(err)) => {
+                counters.failed(
+                    &err,
+                    format!("children {} to {}", first + 1, first + batch.len()),
+                );
+                counters
+                    .skipped
+                    .fetch_add(commands.saturating_sub(1) as u64, Ordering::Relaxed);
+            }
+        }
+        counters
+            .children_done
+            .fetch_add(batch.len(), Ordering::Relaxed);
     }
 }
 
@@ -294,20 +526,20 @@ async fn record_child(engine: &Engine, script: &ChildScript, ids: &Ids<'_>, coun
         (later + here) as u64
     };
     let child = match engine
-        .register_child(&ids.meta(u32::MAX, 0), script.child.clone())
+        .register_child(&ids.meta(REGISTRATION, 0), script.child.clone())
         .await
     {
         Ok(child) => child,
         Err(err) => {
             counters.failed(&err, format!("{reference} registration"));
-            let all: usize = script.periods.iter().map(|p| p.commands.len() + 1).sum();
+            let all = commands_of(script) - 1;
             counters.skipped.fetch_add(all as u64, Ordering::Relaxed);
             return;
         }
     };
     counters.commands.fetch_add(1, Ordering::Relaxed);
     for (p, period) in script.periods.iter().enumerate() {
-        let period_no = u32::try_from(p).unwrap_or(u32::MAX - 1);
+        let period_no = period_number(p);
         let enter = &period.enter;
         let opened = engine
             .enter_care(
@@ -347,7 +579,7 @@ async fn record_child(engine: &Engine, script: &ChildScript, ids: &Ids<'_>, coun
             }
         };
         for (i, command) in period.commands.iter().enumerate() {
-            let index = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            let index = command_number(i);
             match engine
                 .execute(&ids.meta(period_no, index), case_id, command.clone())
                 .await

@@ -9,7 +9,7 @@ use permanence_domain::case::is_local_authority_code;
 use permanence_engine::SystemClock;
 use permanence_server::admin;
 use permanence_server::config::{Cli, CommandKind, DemoArgs};
-use permanence_server::demo::{DemoOptions, record_cohort};
+use permanence_server::demo::{DemoOptions, Recording, record_cohort};
 use permanence_server::escalation::EscalationWorker;
 use permanence_server::{HttpOptions, open_engine, router, serve, shutdown_signal};
 use std::process::ExitCode;
@@ -129,14 +129,19 @@ async fn demo_data(args: DemoArgs) -> anyhow::Result<()> {
     let mut config = CohortConfig::new(args.children as usize, args.seed, today);
     config.start = years_before(today, args.years);
     config.local_authorities = args.local_authorities;
-    let mut options = DemoOptions::for_engine(&engine);
+    let mut options = match args.batch {
+        Some(batch) => DemoOptions::in_batches(batch as usize),
+        None => DemoOptions::for_engine(&engine),
+    };
     if let Some(concurrency) = args.concurrency {
-        options.concurrency = concurrency as usize;
+        options.recording = Recording::Commands {
+            children_at_once: concurrency as usize,
+        };
     }
     options.progress_every = Duration::from_secs(args.progress_seconds);
     eprintln!(
-        "demo-data: {} children, seed {}, entering care {} to {}, {} at a time",
-        config.children, config.seed, config.start, today, options.concurrency
+        "demo-data: {} children, seed {}, entering care {} to {}, {}",
+        config.children, config.seed, config.start, today, options.recording
     );
     let report = record_cohort(&engine, &config, &options, |progress| {
         eprintln!("demo-data: {progress}");

@@ -37,6 +37,13 @@ use std::time::Duration;
 use uuid::Uuid;
 
 /// Which database the store runs on.
+/// An authority's count of cases and sum of their versions (see `Store::cases_fingerprint`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CasesFingerprint {
+    pub cases: i64,
+    pub versions: i64,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -760,6 +767,30 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// How many cases an authority has, and the sum of their versions: one aggregate that
+    /// moves whenever any of its cases changes or a case is added, because cases are never
+    /// deleted and a version only grows. A report asks this before anything else.
+    pub async fn cases_fingerprint(
+        &self,
+        local_authority: &str,
+    ) -> Result<CasesFingerprint, StoreError> {
+        let row: Option<(i64, i64)> = cases::Entity::find()
+            .select_only()
+            .expr_as(Expr::cust("COUNT(*)"), "cases")
+            // PostgreSQL sums bigints as numeric: cast back.
+            .expr_as(
+                Expr::cust("CAST(COALESCE(SUM(version), 0) AS BIGINT)"),
+                "versions",
+            )
+            .filter(cases::Column::LocalAuthority.eq(local_authority))
+            .into_tuple()
+            .one(&self.db)
+            .await
+            .map_err(StoreError::from_db)?;
+        let (cases, versions) = row.unwrap_or_default();
+        Ok(CasesFingerprint { cases, versions })
     }
 
     /// Every case of an authority with its version, in id order: enough to tell which

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use permanence_cohort::CohortConfig;
 use permanence_domain::Timescales;
 use permanence_engine::SystemClock;
-use permanence_server::demo::{DemoOptions, record_cohort};
+use permanence_server::demo::{DEFAULT_BATCH, DemoOptions, record_cohort};
 use permanence_server::open_engine;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::json;
@@ -27,6 +27,8 @@ pub struct Loaded {
     /// The day the cohort was generated for (its dates run up to that day).
     pub recorded_on: String,
     pub recording_seconds: f64,
+    /// How the cohort was recorded (`Recording`'s description).
+    pub recording: String,
     pub commands: u64,
     pub cases: i64,
     pub events: i64,
@@ -42,6 +44,7 @@ impl Loaded {
             "seed": self.seed,
             "recorded_on": self.recorded_on,
             "recording_seconds": self.recording_seconds,
+            "recording": self.recording,
             "commands": self.commands,
             "commands_per_second": self.commands_per_second(),
             "cases": self.cases,
@@ -63,7 +66,7 @@ impl fmt::Display for Loaded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} children (seed {}), {} cases, {} events, recorded on {} in {:.0} s ({} commands, {:.0}/s){}",
+            "{} children (seed {}), {} cases, {} events, recorded on {} in {:.0} s ({} commands, {:.0}/s, {}){}",
             self.children,
             self.seed,
             self.cases,
@@ -72,6 +75,7 @@ impl fmt::Display for Loaded {
             self.recording_seconds,
             self.commands,
             self.commands_per_second(),
+            self.recording,
             if self.reused {
                 ", kept from an earlier run"
             } else {
@@ -188,6 +192,7 @@ pub async fn ensure_pristine(args: &SuiteArgs) -> anyhow::Result<Loaded> {
             seed: args.seed,
             recorded_on: m["recorded_on"].as_str().unwrap_or("?").to_owned(),
             recording_seconds: m["recording_seconds"].as_f64().unwrap_or(0.0),
+            recording: m["recording"].as_str().unwrap_or("?").to_owned(),
             commands: m["commands"].as_u64().unwrap_or(0),
             cases: m["cases"].as_i64().unwrap_or(0),
             events: m["events"].as_i64().unwrap_or(0),
@@ -226,11 +231,15 @@ async fn record(args: &SuiteArgs) -> anyhow::Result<Loaded> {
         .await
         .context("opening the pristine database")?;
     let config = CohortConfig::new(args.children, args.seed, engine.today());
-    let mut options = DemoOptions::for_engine(&engine);
+    let mut options = if args.load_by_command {
+        DemoOptions::for_engine(&engine)
+    } else {
+        DemoOptions::in_batches(DEFAULT_BATCH)
+    };
     options.progress_every = Duration::from_secs(15);
     eprintln!(
-        "suite: recording {} children (seed {}) through the engine, {} at a time",
-        config.children, config.seed, options.concurrency
+        "suite: recording {} children (seed {}) through the engine, {}",
+        config.children, config.seed, options.recording
     );
     let report = record_cohort(&engine, &config, &options, |progress| {
         eprintln!("suite: {progress}");
@@ -269,6 +278,7 @@ async fn record(args: &SuiteArgs) -> anyhow::Result<Loaded> {
         seed: args.seed,
         recorded_on,
         recording_seconds: report.elapsed.as_secs_f64(),
+        recording: options.recording.to_string(),
         commands: report.commands,
         cases,
         events,

@@ -107,7 +107,7 @@ fn to_engine(la: &str, planned: &ImportedChild) -> ImportChild {
                 open: ImportCommand {
                     command_id: stable_id(&[la, reference, &period.key, "open"]),
                     command: Command::OpenCase(open),
-                    note: period.origin.note(),
+                    note: Some(period.origin.note()),
                 },
                 commands: period
                     .commands
@@ -115,7 +115,7 @@ fn to_engine(la: &str, planned: &ImportedChild) -> ImportChild {
                     .map(|c| ImportCommand {
                         command_id: stable_id(&[la, reference, &period.key, &c.key]),
                         command: c.command.clone(),
-                        note: c.origin.note(),
+                        note: Some(c.origin.note()),
                     })
                     .collect(),
             }
