@@ -14,6 +14,7 @@ mod m20261126_000004_cases_by_authority;
 mod m20261126_000005_notifications;
 mod m20261126_000006_ssda903;
 mod m20261126_000007_panel_members;
+mod m20261126_000008_case_versions_by_authority;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_notifications::Migration),
             Box::new(m20261126_000006_ssda903::Migration),
             Box::new(m20261126_000007_panel_members::Migration),
+            Box::new(m20261126_000008_case_versions_by_authority::Migration),
         ]
     }
 }

@@ -22,7 +22,7 @@ use crate::timescales::{FIRST_REVIEW, LATER_REVIEW, PROCEEDINGS, Period, SECOND_
 use chrono::{Datelike, Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// The A3 threshold: moved in within 14 months of entering care, taken as 426 days.
 pub const A3_THRESHOLD_DAYS: i64 = 426;
@@ -35,22 +35,24 @@ pub struct ChildFacts {
     /// SSDA903 ETHNIC code.
     pub ethnicity: String,
     pub local_authority: String,
-    /// The authority's reference for the child (SSDA903 CHILD), shown in case lists.
-    pub reference: String,
+    /// The authority's reference for the child (SSDA903 CHILD), shown in case lists. Shared,
+    /// not copied, by every figure that lists the child: a national report lists hundreds of
+    /// thousands of cases.
+    pub reference: Arc<str>,
 }
 
 /// One period of care with the facts of its child.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CaseView<'a> {
     pub case: &'a CaseState,
-    pub child: ChildFacts,
+    pub child: &'a ChildFacts,
 }
 
 /// One case behind a figure, and its value in days.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CaseValue {
     pub case_id: CaseId,
-    pub child_reference: String,
+    pub child_reference: Arc<str>,
     pub days: i64,
 }
 
@@ -140,7 +142,7 @@ impl Measure {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ShareCase {
     pub case_id: CaseId,
-    pub child_reference: String,
+    pub child_reference: Arc<str>,
     /// The value in days the standard was judged on; each share says what it is. `None`
     /// when there is nothing to measure (no permanence plan at all).
     pub days: Option<i64>,

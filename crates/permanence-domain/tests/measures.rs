@@ -43,7 +43,7 @@ fn child(reference: &str, birth_date: NaiveDate, sex: Sex) -> ChildFacts {
         sex,
         ethnicity: "WBRI".to_owned(),
         local_authority: common::LA.to_owned(),
-        reference: reference.to_owned(),
+        reference: reference.into(),
     }
 }
 
@@ -71,7 +71,7 @@ fn views(fixtures: &[Fixture]) -> Vec<CaseView<'_>> {
         .iter()
         .map(|f| CaseView {
             case: &f.state,
-            child: f.child.clone(),
+            child: &f.child,
         })
         .collect()
 }
@@ -124,7 +124,7 @@ type Listed<'a> = Vec<(&'a str, i64)>;
 fn listed(cases: &[CaseValue]) -> Listed<'_> {
     cases
         .iter()
-        .map(|c| (c.child_reference.as_str(), c.days))
+        .map(|c| (&*c.child_reference, c.days))
         .collect()
 }
 
@@ -472,7 +472,7 @@ mod adoption_scorecard {
             .cases
             .iter()
             .filter(|c| !c.met)
-            .map(|c| c.child_reference.as_str())
+            .map(|c| &*c.child_reference)
             .collect();
         assert_eq!(over, vec!["C002", "C003"]);
     }
@@ -670,14 +670,14 @@ mod waiting {
             .placement_order_over_12_months
             .cases
             .iter()
-            .map(|c| c.child_reference.as_str())
+            .map(|c| &*c.child_reference)
             .collect();
         assert_eq!(who, vec!["W002", "W003", "W004"]);
         assert!(
             w.with_decision
                 .cases
                 .iter()
-                .any(|c| c.child_reference == "W007" && c.days == 0)
+                .any(|c| &*c.child_reference == "W007" && c.days == 0)
         );
         // Before W008's first decision was reversed (on 14 Mar 2024) it was waiting on
         // that decision: 10 Jan 2023 -> 14 Mar 2024 = 21 + 28 + 31 + 30 + 31 + 30 + 31 + 31
@@ -688,14 +688,14 @@ mod waiting {
                 .with_decision
                 .cases
                 .iter()
-                .any(|c| c.child_reference == "W008" && c.days == 429)
+                .any(|c| &*c.child_reference == "W008" && c.days == 429)
         );
         let on = children_waiting(&cases, d(2024, 3, 15));
         assert!(
             !on.with_decision
                 .cases
                 .iter()
-                .any(|c| c.child_reference == "W008")
+                .any(|c| &*c.child_reference == "W008")
         );
         // Before anyone entered care: nobody.
         let early = children_waiting(&cases, d(2020, 1, 1));
@@ -1196,7 +1196,7 @@ mod care_planning {
         share
             .cases
             .iter()
-            .map(|c| (c.child_reference.as_str(), c.days, c.met))
+            .map(|c| (&*c.child_reference, c.days, c.met))
             .collect()
     }
 

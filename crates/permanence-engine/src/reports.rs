@@ -23,7 +23,30 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
-type ReportRow = Arc<(CaseRecord, ChildRecord)>;
+/// A case as reports keep it: its record, and its child's facts as the measures read them
+/// (built once, when the case is read, not for every report).
+#[derive(Debug)]
+struct CaseAndChild {
+    case: CaseRecord,
+    child: ChildFacts,
+}
+
+type ReportRow = Arc<CaseAndChild>;
+
+impl CaseAndChild {
+    fn new((case, child): (CaseRecord, ChildRecord)) -> Self {
+        Self {
+            case,
+            child: ChildFacts {
+                birth_date: child.birth_date,
+                sex: child.sex,
+                ethnicity: child.ethnicity,
+                local_authority: child.local_authority,
+                reference: child.reference.into(),
+            },
+        }
+    }
+}
 
 /// The cases last read for reports, by authority.
 #[derive(Debug, Default)]
@@ -49,20 +72,27 @@ pub struct ReportData {
 }
 
 impl ReportData {
+    /// Runs `f` over the cases on tokio's blocking pool. Over a national cohort a report
+    /// keeps a CPU busy for a large fraction of a second, which on the runtime's own threads
+    /// (one per CPU) would stall every other request in the meantime.
+    pub async fn compute<T, F>(&self, f: F) -> Result<T, EngineError>
+    where
+        F: FnOnce(&ReportData) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let data = self.clone();
+        tokio::task::spawn_blocking(move || f(&data))
+            .await
+            .map_err(|e| EngineError::Internal(format!("a report computation failed: {e}")))
+    }
+
     /// The cases as the measures read them.
     pub fn views(&self) -> Vec<CaseView<'_>> {
         self.rows
             .iter()
-            .map(|row| (&row.0, &row.1))
-            .map(|(case, child)| CaseView {
-                case: &case.state,
-                child: ChildFacts {
-                    birth_date: child.birth_date,
-                    sex: child.sex,
-                    ethnicity: child.ethnicity.clone(),
-                    local_authority: child.local_authority.clone(),
-                    reference: child.reference.clone(),
-                },
+            .map(|row| CaseView {
+                case: &row.case.state,
+                child: &row.child,
             })
             .collect()
     }
@@ -154,7 +184,7 @@ impl Engine {
             .filter(|(id, version)| {
                 kept.by_id
                     .get(id)
-                    .is_none_or(|row| row.0.version != *version)
+                    .is_none_or(|row| row.case.version != *version)
             })
             .map(|(id, _)| *id)
             .collect();
@@ -165,7 +195,8 @@ impl Engine {
                 .await
                 .map_err(EngineError::from_store)?;
             for row in fresh {
-                kept.by_id.insert(row.0.id, Arc::new(row));
+                let row = CaseAndChild::new(row);
+                kept.by_id.insert(row.case.id, Arc::new(row));
             }
         }
         if kept.by_id.len() > versions.len() {

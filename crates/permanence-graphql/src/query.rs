@@ -273,9 +273,11 @@ impl Query {
             local_authority.as_deref(),
         )?;
         let data = engine(ctx)?.report_data_in(&authorities).await.api()?;
-        Ok(crate::reports::children_waiting_node(
-            &data.children_waiting(on.0),
-        ))
+        let waiting = data
+            .compute(move |data| data.children_waiting(on.0))
+            .await
+            .api()?;
+        Ok(crate::reports::children_waiting_node(&waiting))
     }
 
     /// The panel's queue for an authority: cases waiting for panel (oldest first), the agendas

@@ -48,7 +48,7 @@ fn case_list(cases: &[measures::CaseValue]) -> Vec<MeasureCase> {
         .iter()
         .map(|c| MeasureCase {
             case_id: c.case_id.0,
-            child_reference: c.child_reference.clone(),
+            child_reference: c.child_reference.to_string(),
             days: c.days,
         })
         .collect()
@@ -116,7 +116,7 @@ impl ShareNode {
             .iter()
             .map(|c| ShareCaseNode {
                 case_id: c.case_id.0,
-                child_reference: c.child_reference.clone(),
+                child_reference: c.child_reference.to_string(),
                 days: c.days,
                 met: c.met,
             })
@@ -336,8 +336,11 @@ impl TimelinessNode {
             local_authority.as_deref(),
         )?;
         let data = engine(ctx)?.report_data_in(&authorities).await.api()?;
+        let (from_day, to_day) = (from.0, to.0);
         let all = data
-            .report(from.0, to.0, None)
+            .compute(move |data| data.report(from_day, to_day, None))
+            .await
+            .api()?
             .into_iter()
             .next()
             .map(|g| g.report)
@@ -381,29 +384,37 @@ impl TimelinessNode {
         ReportNode(self.all.clone())
     }
     /// The same figures for each value of `groupBy` ("all" first); empty without `groupBy`.
-    async fn groups(&self) -> Vec<TimelinessGroupNode> {
+    async fn groups(&self) -> Result<Vec<TimelinessGroupNode>> {
         let Some(by) = self.group_by else {
-            return vec![];
+            return Ok(vec![]);
         };
-        self.data
-            .report(self.from, self.to, Some(by.into()))
+        let (from, to) = (self.from, self.to);
+        Ok(self
+            .data
+            .compute(move |data| data.report(from, to, Some(by.into())))
+            .await
+            .api()?
             .into_iter()
             .map(|g| TimelinessGroupNode {
                 group: g.group,
                 report: ReportNode(g.report),
             })
-            .collect()
+            .collect())
     }
     /// The same figures for each calendar quarter in the window (clipped to it).
-    async fn quarters(&self) -> Vec<TimelinessQuarterNode> {
-        self.data
-            .quarters(self.from, self.to)
+    async fn quarters(&self) -> Result<Vec<TimelinessQuarterNode>> {
+        let (from, to) = (self.from, self.to);
+        Ok(self
+            .data
+            .compute(move |data| data.quarters(from, to))
+            .await
+            .api()?
             .into_iter()
             .map(|q| TimelinessQuarterNode {
                 from: q.from.into(),
                 to: q.to.into(),
                 report: ReportNode(q.report),
             })
-            .collect()
+            .collect())
     }
 }

@@ -113,7 +113,16 @@ pub(crate) async fn timeliness_csv(
             return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
         }
     };
-    let body = render(&data.report(from, to, group_by));
+    let body = match data
+        .compute(move |data| render(&data.report(from, to, group_by)))
+        .await
+    {
+        Ok(body) => body,
+        Err(err) => {
+            tracing::error!(error = %err, "timeliness report failed");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+        }
+    };
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
