@@ -16,12 +16,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A request decodes whole case states from JSON, which is mostly small allocations: mimalloc
-/// serves them with less contention between threads than the system allocator (see
-/// BENCHMARKS.md, Q3).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
