@@ -294,7 +294,8 @@ async fn m1(
     run.writes = Some(&writes);
     let first = wrk::run(scripts, &run)?;
     let mut out = vec![first.clone()];
-    for (i, fraction) in args.rate_fractions.iter().enumerate() {
+    let rates = wrk::distinct_rates(first.throughput, &args.rate_fractions);
+    for (i, per_second) in rates.into_iter().enumerate() {
         let plan = targets::Plan::from_database(url).await?;
         let name = format!("m1-rate-{i}");
         let more = scripts.lines_file(&name, &queries::write_bodies(&plan.writes, plan.today))?;
@@ -303,7 +304,7 @@ async fn m1(
         out.push(wrk::measure_at(
             scripts,
             &at,
-            (first.throughput * fraction).max(1.0),
+            per_second,
             args.connections,
             args.run_time(),
         )?);

@@ -257,8 +257,11 @@ impl Results {
             for r in ratios {
                 let _ = writeln!(
                     s,
-                    "| {} | {} | {:.2} | {:.2} |",
-                    r.scenario, r.versus, r.throughput, r.p99
+                    "| {} | {} | {} | {} |",
+                    r.scenario,
+                    r.versus,
+                    shown_ratio(r.throughput),
+                    shown_ratio(r.p99)
                 );
             }
         }
@@ -304,6 +307,15 @@ struct Ratio {
 
 fn ratio(a: f64, b: f64) -> f64 {
     if b > 0.0 { a / b } else { f64::NAN }
+}
+
+/// A ratio for the table: none when the other system gave no answer to compare with.
+fn shown_ratio(r: f64) -> String {
+    if r.is_finite() {
+        format!("{r:.2}")
+    } else {
+        "no answers to compare".to_owned()
+    }
 }
 
 fn per_second(items: usize, seconds: f64) -> f64 {

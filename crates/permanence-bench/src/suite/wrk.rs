@@ -227,11 +227,24 @@ pub fn measure_reads(
     fixed.seconds = time.duration.as_secs();
     let first = run(scripts, &fixed)?;
     let mut out = vec![first.clone()];
-    for fraction in fractions {
-        let per_second = (first.throughput * fraction).max(1.0);
+    for per_second in distinct_rates(first.throughput, fractions) {
         out.push(measure_at(scripts, base, per_second, connections, time)?);
     }
     Ok(out)
+}
+
+/// The fixed rates to offer: each fraction of the throughput seen, whole requests a second
+/// and at least one; a slow scenario (the national report) can give two fractions the same
+/// rate, which is then run once.
+pub fn distinct_rates(throughput: f64, fractions: &[f64]) -> Vec<f64> {
+    let mut rates: Vec<f64> = Vec::new();
+    for fraction in fractions {
+        let rate = (throughput * fraction).round().max(1.0);
+        if !rates.contains(&rate) {
+            rates.push(rate);
+        }
+    }
+    rates
 }
 
 /// One run at a fixed rate.
