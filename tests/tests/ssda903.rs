@@ -261,7 +261,7 @@ async fn a_return_survives_the_round_trip(server: &TestServer) -> anyhow::Result
 on_both_backends!(round_trip, a_return_survives_the_round_trip);
 
 /// A return of an earlier collection year, imported after a later one, describes the same
-/// periods of care from other first episodes: refused whole, naming each such period's
+/// periods of care from earlier first episodes: refused whole, naming each such period's
 /// DECOM, rather than recording a second period of care beside the first (or failing in the
 /// database).
 async fn another_years_return_is_refused(server: &TestServer) -> anyhow::Result<()> {
@@ -289,7 +289,7 @@ async fn another_years_return_is_refused(server: &TestServer) -> anyhow::Result<
     // which the domain refuses in its own words. Either way, nothing is recorded.
     let collisions = errors
         .iter()
-        .filter(|e| e.column == "DECOM" && e.reason.contains("another collection year"))
+        .filter(|e| e.column == "DECOM" && e.reason.contains("oldest collection year first"))
         .count();
     anyhow::ensure!(
         collisions > 0,
@@ -304,6 +304,60 @@ async fn another_years_return_is_refused(server: &TestServer) -> anyhow::Result<
 }
 
 on_both_backends!(another_year_refused, another_years_return_is_refused);
+
+/// An authority loads its returns year by year: the earlier collection year's, then the
+/// later one's. Periods of care running across the year's start continue (the later return
+/// begins them at the episode then running); the database then writes both returns exactly
+/// as they were read, and loading either again records nothing.
+async fn a_later_years_return_continues_the_earlier(server: &TestServer) -> anyhow::Result<()> {
+    let engine = server.engine();
+    let config = CohortConfig::new(80, 11, engine.today());
+    let report = record_cohort(engine, &config, &DemoOptions::in_batches(40), |_| {}).await;
+    anyhow::ensure!(report.is_clean(), "{report}");
+    let earlier = TempDir::new();
+    export_to(server, &earlier, 2025).await?;
+    let later = TempDir::new();
+    export_to(server, &later, 2026).await?;
+
+    let other = server.start_like().await?;
+    let import = |dir: &TempDir| {
+        let files = read_dir(&dir.0);
+        let engine = other.engine().clone();
+        async move {
+            import_files(&engine, "E10000003", &files?, &quiet)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))
+        }
+    };
+    let first = import(&earlier).await?;
+    let second = import(&later).await?;
+    println!("earlier year: {first:?}\nlater year: {second:?}");
+    anyhow::ensure!(
+        second.cases_changed > 10,
+        "few periods continued: {second:?}"
+    );
+    anyhow::ensure!(second.commands_skipped > 0, "{second:?}");
+
+    for (year, original) in [(2025, &earlier), (2026, &later)] {
+        let written = TempDir::new();
+        export_to(&other, &written, year).await?;
+        assert_eq!(
+            original.files()?,
+            written.files()?,
+            "the {year} return as read and as written"
+        );
+    }
+    for dir in [&earlier, &later] {
+        let again = import(dir).await?;
+        assert_eq!(again.commands_recorded, 0, "{again:?}");
+    }
+    other.stop().await
+}
+
+on_both_backends!(
+    later_year_continues,
+    a_later_years_return_continues_the_earlier
+);
 
 fn file(name: &str, text: &str) -> SourceFile {
     SourceFile {

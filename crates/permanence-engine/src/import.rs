@@ -133,8 +133,9 @@ impl Engine {
             .collect();
         let existing = store.cases_by_ids(&case_ids).await.map_err(failed)?;
         // The periods of care the engine already holds for these children: a period in the
-        // files that is not one of them must not overlap them (a return of another collection
-        // year describes the same period from a different first episode).
+        // files that is not one of them must not overlap them (an earlier collection year's
+        // return, loaded after a later one, describes the same period from an earlier first
+        // episode; a later year's is made a continuation before it gets here).
         let known_ids: Vec<ChildId> = known.values().copied().collect();
         let held = store.cases_of_children(&known_ids).await.map_err(failed)?;
         // Only commands of cases that exist can have been processed before.
@@ -198,8 +199,8 @@ impl Engine {
                         DomainError::validation(
                             "DECOM",
                             "the child already has a period of care in the engine that this one \
-                             overlaps; a return of another collection year cannot be imported \
-                             over it (import one year's returns, in order)",
+                             overlaps without continuing it; load an authority's returns oldest \
+                             collection year first",
                         ),
                     );
                     continue;

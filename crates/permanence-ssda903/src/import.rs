@@ -15,7 +15,9 @@
 mod plan;
 mod read;
 
-pub use plan::{ImportedChild, ImportedPeriod, PlannedCommand, plan_child};
+pub use plan::{
+    HeldPeriod, ImportedChild, ImportedPeriod, PlannedCommand, continue_period, plan_child,
+};
 pub use read::{ChildRows, ReturnData, read_return};
 
 use crate::table::TableKind;

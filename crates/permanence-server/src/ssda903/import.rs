@@ -18,7 +18,8 @@ use permanence_engine::import::{
 use permanence_engine::{Actor, Engine};
 use permanence_ssda903::TableKind;
 use permanence_ssda903::import::{
-    ImportError, ImportedChild, Origin, SourceFile, plan_child, read_return,
+    HeldPeriod, ImportError, ImportedChild, Origin, SourceFile, continue_period, plan_child,
+    read_return,
 };
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
@@ -79,6 +80,65 @@ fn stable_id(parts: &[&str]) -> Uuid {
     uuid::Builder::from_custom_bytes(bytes).into_uuid()
 }
 
+/// The case id an import gives a period of care, from its key.
+fn period_case_id(la: &str, reference: &str, period_key: &str) -> CaseId {
+    CaseId(stable_id(&[la, reference, period_key, "case"]))
+}
+
+/// Finds the periods of the files that continue a period of care an earlier import recorded
+/// (a later collection year's return: see `permanence_ssda903::import::continue_period`)
+/// and makes them its continuation. A held period qualifies when an import recorded it
+/// (its id is the one the import derives from its first day), it began before the file's
+/// period and had not ended by that period's first day. Answers how many were continued.
+async fn continue_held_periods(
+    engine: &Engine,
+    la: &str,
+    planned: &mut [ImportedChild],
+) -> anyhow::Result<usize> {
+    let references: Vec<String> = planned.iter().map(|c| c.child.reference.clone()).collect();
+    let store = engine.store();
+    let known = store.children_by_references(la, &references).await?;
+    if known.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<ChildId> = known.values().map(|c| c.id).collect();
+    let held = store.cases_of_children(&ids).await?;
+    let mut continued = 0;
+    for child in planned.iter_mut() {
+        let reference = child.child.reference.as_str();
+        let Some(cases) = known.get(reference).and_then(|c| held.get(&c.id)) else {
+            continue;
+        };
+        for period in &mut child.periods {
+            let continues = cases.iter().find(|case| {
+                let state = &case.state;
+                state.entered_care_on < period.entered_care_on
+                    && state
+                        .closed
+                        .as_ref()
+                        .is_none_or(|closed| closed.on > period.entered_care_on)
+                    && case.id
+                        == period_case_id(
+                            la,
+                            reference,
+                            &format!("period:{}", state.entered_care_on),
+                        )
+            });
+            if let Some(case) = continues {
+                continue_period(
+                    period,
+                    HeldPeriod {
+                        entered_care_on: case.state.entered_care_on,
+                        episodes: &case.state.episodes,
+                    },
+                );
+                continued += 1;
+            }
+        }
+    }
+    Ok(continued)
+}
+
 /// The engine's view of a planned child, with ids derived from the facts.
 fn to_engine(la: &str, planned: &ImportedChild) -> ImportChild {
     let reference = planned.child.reference.as_str();
@@ -86,7 +146,7 @@ fn to_engine(la: &str, planned: &ImportedChild) -> ImportChild {
         .periods
         .iter()
         .map(|period| {
-            let case_id = CaseId(stable_id(&[la, reference, &period.key, "case"]));
+            let case_id = period_case_id(la, reference, &period.key);
             let open = OpenCase {
                 case_id,
                 // Filled in by the engine: the child may be known already.
@@ -203,6 +263,14 @@ pub async fn import_files(
     if !errors.is_empty() {
         errors.sort();
         return Err(ImportProblem::Refused(errors));
+    }
+    let continued = continue_held_periods(engine, la, &mut planned)
+        .await
+        .map_err(ImportProblem::Failed)?;
+    if continued > 0 {
+        progress(&format!(
+            "{continued} periods of care continue periods recorded from an earlier collection year's return"
+        ));
     }
     let children: Vec<ImportChild> = planned.iter().map(|c| to_engine(la, c)).collect();
     match engine

@@ -4,7 +4,7 @@
 use super::read::{ChildRows, DecisionRow, Ended, EpisodeRow};
 use super::{ImportError, Origin};
 use chrono::NaiveDate;
-use permanence_domain::case::{Command, PlanRole};
+use permanence_domain::case::{Command, Episode, PlanRole};
 use permanence_domain::child::{ChildFacts, NewChild};
 use permanence_domain::codes::{
     LegalStatus, PlacementProvider, PlacementType, ReasonCeased, ReasonNewEpisode,
@@ -75,8 +75,10 @@ fn error(origin: &Origin, column: &str, reason: impl Into<String>) -> ImportErro
 /// The carer of an imported episode: the return has no carers, only whether a new episode
 /// changed them (RNE P and B) or not; a reference per carer within the period keeps that.
 fn carer_reference(n: usize) -> String {
-    format!("imported-carer-{n}")
+    format!("{CARER_PREFIX}{n}")
 }
+
+const CARER_PREFIX: &str = "imported-carer-";
 
 /// Plans one child's history for the authority `local_authority`.
 pub fn plan_child(
@@ -622,6 +624,75 @@ impl Origin {
     }
 }
 
+/// A period of care the engine already holds, as an earlier import of an earlier collection
+/// year's return recorded it.
+#[derive(Clone, Copy, Debug)]
+pub struct HeldPeriod<'a> {
+    pub entered_care_on: NaiveDate,
+    pub episodes: &'a [Episode],
+}
+
+/// Makes `period`, read from a later collection year's return, the continuation of `held`:
+/// a return holds the episodes of its year, so a period of care that runs across the year's
+/// start begins, in the later return, at the episode then running (which the earlier return
+/// had too) rather than at the day the child entered care.
+///
+/// The period takes the held period's key, so that its case and its commands get the ids an
+/// import of both years at once would give them: the facts both returns hold (that episode,
+/// a decision, a match) are recognised as recorded, and only the later ones are added. Its
+/// first episode is added as a change of episode if the held period does not have it. Carers
+/// are numbered on from the held period's: the carer of the later return's first episode is
+/// the held carer of that day, and each later change of carer a new reference.
+pub fn continue_period(period: &mut ImportedPeriod, held: HeldPeriod<'_>) {
+    period.key = format!("period:{}", held.entered_care_on);
+    let carer_then = held
+        .episodes
+        .iter()
+        .rfind(|e| e.starts_on <= period.entered_care_on)
+        .and_then(|e| e.carer.clone());
+    let last_imported_carer = held
+        .episodes
+        .iter()
+        .filter_map(|e| e.carer.as_deref()?.strip_prefix(CARER_PREFIX)?.parse().ok())
+        .max()
+        .unwrap_or(0);
+    let carer = |file_carer: Option<&str>| -> Option<String> {
+        let n: usize = file_carer?.strip_prefix(CARER_PREFIX)?.parse().ok()?;
+        if n <= 1 {
+            carer_then.clone()
+        } else {
+            Some(carer_reference(n - 1 + last_imported_carer))
+        }
+    };
+    for planned in &mut period.commands {
+        if let Command::RecordEpisode { carer: c, .. } = &mut planned.command {
+            *c = carer(c.as_deref());
+        }
+    }
+    if !held
+        .episodes
+        .iter()
+        .any(|e| e.starts_on == period.entered_care_on)
+    {
+        period.commands.insert(
+            0,
+            PlannedCommand {
+                key: format!("episode:{}", period.entered_care_on),
+                origin: period.origin.clone(),
+                column: "DECOM",
+                command: Command::RecordEpisode {
+                    on: period.entered_care_on,
+                    legal_status: Some(period.legal_status),
+                    placement: Some(period.placement),
+                    provider: period.provider,
+                    carer: carer(period.carer.as_deref()),
+                    details: period.details.clone(),
+                },
+            },
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -710,5 +781,70 @@ mod tests {
         .expect_err("refused");
         let found: Vec<(usize, &str)> = errors.iter().map(|e| (e.row, e.column.as_str())).collect();
         assert_eq!(found, [(3, "DECOM"), (4, "RNE")]);
+    }
+
+    fn held_episode(on: &str, legal_status: LegalStatus, carer: &str) -> Episode {
+        Episode {
+            starts_on: on.parse().expect("date"),
+            legal_status,
+            placement: PlacementType::U4,
+            provider: Some(PlacementProvider::PR1),
+            carer: Some(carer.to_owned()),
+            details: PlacementDetails::default(),
+        }
+    }
+
+    #[test]
+    fn a_later_years_period_continues_the_held_one_with_its_carers() {
+        // Held from the earlier return: entered care in January 2024, a change of carer in
+        // June, a placement order in February 2025 (the episode running on 1 April 2025).
+        let held = [
+            held_episode("2024-01-10", LegalStatus::C2, "imported-carer-1"),
+            held_episode("2024-06-01", LegalStatus::C2, "imported-carer-2"),
+            held_episode("2025-02-01", LegalStatus::E1, "imported-carer-2"),
+        ];
+        let later = |episodes: &str| {
+            let mut child = plan(episodes).expect("planned");
+            let mut period = child.periods.remove(0);
+            continue_period(
+                &mut period,
+                HeldPeriod {
+                    entered_care_on: "2024-01-10".parse().expect("date"),
+                    episodes: &held,
+                },
+            );
+            period
+        };
+        let period = later(
+            "K1,01/02/2025,L,E1,N1,U4,PR1,01/06/2025,X1,,PE13 2HH,CB7 9BR,SC100001\n\
+             K1,01/06/2025,P,E1,N1,U4,PR1,01/08/2025,X1,PLACE,PE13 2HH,CB2 1TN,SC100001\n\
+             K1,01/08/2025,L,E1,N1,U4,PR1,,,,PE13 2HH,CB2 1TN,SC100001\n",
+        );
+        assert_eq!(period.key, "period:2024-01-10");
+        let episodes: Vec<(String, Option<String>)> = period
+            .commands
+            .iter()
+            .filter_map(|c| match &c.command {
+                Command::RecordEpisode { on, carer, .. } => Some((on.to_string(), carer.clone())),
+                _ => None,
+            })
+            .collect();
+        // The running episode is held already; the new carer is the third.
+        assert_eq!(
+            episodes,
+            [
+                ("2025-06-01".into(), Some("imported-carer-3".into())),
+                ("2025-08-01".into(), Some("imported-carer-3".into())),
+            ]
+        );
+
+        // A first episode the held period does not have is added, with the carer of its day.
+        let period = later("K1,01/03/2025,L,E1,N1,U4,PR1,,,,PE13 2HH,CB7 9BR,SC100001\n");
+        assert_eq!(period.commands[0].key, "episode:2025-03-01");
+        assert!(matches!(
+            &period.commands[0].command,
+            Command::RecordEpisode { carer: Some(carer), legal_status: Some(LegalStatus::E1), .. }
+                if carer == "imported-carer-2"
+        ));
     }
 }
