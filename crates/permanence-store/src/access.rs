@@ -207,6 +207,49 @@ const HEAD_ID: i32 = 1;
 const AUDIT_INSERT_CHUNK: usize = 500;
 
 /// What PostgreSQL keeps of an instant, so that what is returned equals what is read back.
+/// Inserts audit rows on PostgreSQL as one JSON document unpacked by the server: the same
+/// statement text whatever the number of rows. A multi-row `VALUES` insert is a new
+/// statement for each row count, prepared and planned every time, and with thousands of
+/// parameters that took 100–150 ms for the 800 rows that 16 concurrent list reads append
+/// together (3–5 ms on SQLite).
+async fn insert_audit_rows_postgres(
+    txn: &sea_orm::DatabaseTransaction,
+    models: &[audit_log::ActiveModel],
+) -> Result<(), StoreError> {
+    use sea_orm::{ActiveValue, ConnectionTrait, DbBackend, Statement};
+    fn value<T: Clone + Into<sea_orm::Value>>(v: &ActiveValue<T>) -> Result<T, StoreError> {
+        match v {
+            ActiveValue::Set(v) | ActiveValue::Unchanged(v) => Ok(v.clone()),
+            ActiveValue::NotSet => Err(StoreError::Corrupt("an audit row lacks a value".into())),
+        }
+    }
+    let mut rows = Vec::with_capacity(models.len());
+    for m in models {
+        rows.push(serde_json::json!({
+            "sequence": value(&m.sequence)?,
+            "at": value(&m.at)?.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "actor": value(&m.actor)?,
+            "action": value(&m.action)?,
+            "record_kind": value(&m.record_kind)?,
+            "record_id": value(&m.record_id)?,
+            "query": value(&m.query)?,
+            "hash": value(&m.hash)?,
+        }));
+    }
+    let document = serde_json::Value::Array(rows).to_string();
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "INSERT INTO audit_log (sequence, at, actor, action, record_kind, record_id, query, hash) \
+         SELECT sequence, at, actor, action, record_kind, record_id, query, hash \
+         FROM json_to_recordset($1::json) AS r(sequence bigint, at timestamptz, actor text, \
+         action text, record_kind text, record_id text, query text, hash text)",
+        [document.into()],
+    ))
+    .await
+    .map_err(StoreError::from_db)?;
+    Ok(())
+}
+
 fn to_micros(at: DateTime<Utc>) -> DateTime<Utc> {
     at.trunc_subsecs(6)
 }
@@ -486,13 +529,18 @@ impl Store {
             });
             previous = hash;
         }
-        let mut models = models.into_iter().peekable();
-        while models.peek().is_some() {
-            let chunk: Vec<_> = models.by_ref().take(AUDIT_INSERT_CHUNK).collect();
-            audit_log::Entity::insert_many(chunk)
-                .exec_without_returning(&txn)
-                .await
-                .map_err(StoreError::from_db)?;
+        match self.backend {
+            Backend::Postgres => insert_audit_rows_postgres(&txn, &models).await?,
+            Backend::Sqlite => {
+                let mut models = models.into_iter().peekable();
+                while models.peek().is_some() {
+                    let chunk: Vec<_> = models.by_ref().take(AUDIT_INSERT_CHUNK).collect();
+                    audit_log::Entity::insert_many(chunk)
+                        .exec_without_returning(&txn)
+                        .await
+                        .map_err(StoreError::from_db)?;
+                }
+            }
         }
         let moved = audit_head::Entity::update_many()
             .col_expr(audit_head::Column::Sequence, Expr::value(sequence))
