@@ -214,28 +214,24 @@ const AUDIT_INSERT_CHUNK: usize = 500;
 /// together (3–5 ms on SQLite).
 async fn insert_audit_rows_postgres(
     txn: &sea_orm::DatabaseTransaction,
-    models: &[audit_log::ActiveModel],
+    rows: &[(AuditEntry, String)],
 ) -> Result<(), StoreError> {
-    use sea_orm::{ActiveValue, ConnectionTrait, DbBackend, Statement};
-    fn value<T: Clone + Into<sea_orm::Value>>(v: &ActiveValue<T>) -> Result<T, StoreError> {
-        match v {
-            ActiveValue::Set(v) | ActiveValue::Unchanged(v) => Ok(v.clone()),
-            ActiveValue::NotSet => Err(StoreError::Corrupt("an audit row lacks a value".into())),
-        }
-    }
-    let mut rows = Vec::with_capacity(models.len());
-    for m in models {
-        rows.push(serde_json::json!({
-            "sequence": value(&m.sequence)?,
-            "at": value(&m.at)?.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            "actor": value(&m.actor)?,
-            "action": value(&m.action)?,
-            "record_kind": value(&m.record_kind)?,
-            "record_id": value(&m.record_id)?,
-            "query": value(&m.query)?,
-            "hash": value(&m.hash)?,
-        }));
-    }
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let rows: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|(entry, hash)| {
+            serde_json::json!({
+                "sequence": entry.sequence,
+                "at": entry.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                "actor": entry.actor,
+                "action": entry.action,
+                "record_kind": entry.record_kind,
+                "record_id": entry.record_id,
+                "query": entry.query,
+                "hash": hash,
+            })
+        })
+        .collect();
     let document = serde_json::Value::Array(rows).to_string();
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
@@ -504,7 +500,7 @@ impl Store {
             .ok_or_else(|| StoreError::Corrupt("the audit head is missing".into()))?;
         let mut sequence = head.sequence;
         let mut previous = head.hash;
-        let mut models = Vec::with_capacity(entries.len());
+        let mut rows: Vec<(AuditEntry, String)> = Vec::with_capacity(entries.len());
         for new in entries {
             sequence += 1;
             let entry = AuditEntry {
@@ -517,25 +513,24 @@ impl Store {
                 query: new.query.clone(),
             };
             let hash = chain_hash(&previous, &entry);
-            models.push(audit_log::ActiveModel {
-                sequence: Set(entry.sequence),
-                at: Set(entry.at),
-                actor: Set(entry.actor),
-                action: Set(entry.action),
-                record_kind: Set(entry.record_kind),
-                record_id: Set(entry.record_id),
-                query: Set(entry.query),
-                hash: Set(hash.clone()),
-            });
-            previous = hash;
+            previous.clone_from(&hash);
+            rows.push((entry, hash));
         }
         match self.backend {
-            Backend::Postgres => insert_audit_rows_postgres(&txn, &models).await?,
+            Backend::Postgres => insert_audit_rows_postgres(&txn, &rows).await?,
             Backend::Sqlite => {
-                let mut models = models.into_iter().peekable();
-                while models.peek().is_some() {
-                    let chunk: Vec<_> = models.by_ref().take(AUDIT_INSERT_CHUNK).collect();
-                    audit_log::Entity::insert_many(chunk)
+                for chunk in rows.chunks(AUDIT_INSERT_CHUNK) {
+                    let models = chunk.iter().map(|(entry, hash)| audit_log::ActiveModel {
+                        sequence: Set(entry.sequence),
+                        at: Set(entry.at),
+                        actor: Set(entry.actor.clone()),
+                        action: Set(entry.action.clone()),
+                        record_kind: Set(entry.record_kind.clone()),
+                        record_id: Set(entry.record_id.clone()),
+                        query: Set(entry.query.clone()),
+                        hash: Set(hash.clone()),
+                    });
+                    audit_log::Entity::insert_many(models)
                         .exec_without_returning(&txn)
                         .await
                         .map_err(StoreError::from_db)?;

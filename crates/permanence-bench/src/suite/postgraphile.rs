@@ -18,10 +18,10 @@
 //! engine authenticates every request, checks the user's reach and writes an audit row for
 //! every case read, inside the figures compared.
 
-use super::queries::PAGE;
+use super::queries::{ReadDocuments, body};
 use super::targets::Plan;
 use anyhow::{Context, bail};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::fs::File;
 use std::net::TcpListener;
 use std::path::Path;
@@ -49,34 +49,17 @@ const Q5: &str = "query Q5($la: String!) { allCases(orderBy: ID_ASC, \
     condition: {localAuthority: $la}) { nodes { id state enteredCareOn leftCareOn \
     childByChildId { reference sex ethnicity birthDate } } } }";
 
-fn body(query: &str, variables: Value) -> String {
-    json!({ "query": query, "variables": variables }).to_string()
-}
-
 /// PostGraphile's bodies for a read scenario.
 pub fn read_bodies(scenario: &str, plan: &Plan) -> anyhow::Result<Vec<String>> {
-    let la = &plan.local_authority;
-    Ok(match scenario {
-        "Q1" => plan
-            .read_ids
-            .iter()
-            .map(|id| body(Q1, json!({ "id": id })))
-            .collect(),
-        "Q2" => plan
-            .read_ids
-            .iter()
-            .map(|id| body(Q2, json!({ "id": id })))
-            .collect(),
-        "Q3" => plan
-            .teams
-            .iter()
-            .map(|team| body(Q3, json!({ "la": la, "team": team, "first": PAGE })))
-            .collect(),
-        "Q4" => vec![body(Q4, json!({ "la": la, "first": PAGE }))],
+    ReadDocuments {
+        q1: Q1,
+        q2: Q2,
+        q3: Q3,
+        q4: Q4,
         // The window does not narrow what must be fetched: any case may hold a step in it.
-        "Q5" => vec![body(Q5, json!({ "la": la }))],
-        other => bail!("no read scenario {other}"),
-    })
+        q5: |plan| body(Q5, json!({ "la": plan.local_authority })),
+    }
+    .bodies(scenario, plan)
 }
 
 /// A PostGraphile process.

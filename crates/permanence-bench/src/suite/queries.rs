@@ -38,7 +38,7 @@ const Q5: &str = "query Q5($la: String!, $from: Date!, $to: Date!) { \
 const M1: &str = "mutation M1($input: RecordRouteStepInput!) { \
     recordRouteStep(input: $input) { case { id version } } }";
 
-fn body(query: &str, variables: Value) -> String {
+pub(super) fn body(query: &str, variables: Value) -> String {
     json!({ "query": query, "variables": variables }).to_string()
 }
 
@@ -47,35 +47,59 @@ pub fn window(today: NaiveDate) -> (NaiveDate, NaiveDate) {
     (years_before(today, WINDOW_YEARS), today)
 }
 
+/// One system's documents for the read scenarios, each with the variables it takes.
+pub(super) struct ReadDocuments {
+    pub q1: &'static str,
+    pub q2: &'static str,
+    pub q3: &'static str,
+    pub q4: &'static str,
+    /// Q5 and its variables: the engine's takes the window, PostGraphile's cannot use one.
+    pub q5: fn(&Plan) -> String,
+}
+
+impl ReadDocuments {
+    /// The bodies a read scenario cycles through.
+    pub(super) fn bodies(&self, scenario: &str, plan: &Plan) -> anyhow::Result<Vec<String>> {
+        let la = &plan.local_authority;
+        let by_id = |query| {
+            plan.read_ids
+                .iter()
+                .map(|id| body(query, json!({ "id": id })))
+                .collect()
+        };
+        Ok(match scenario {
+            "Q1" => by_id(self.q1),
+            "Q2" => by_id(self.q2),
+            "Q3" => plan
+                .teams
+                .iter()
+                .map(|team| body(self.q3, json!({ "la": la, "team": team, "first": PAGE })))
+                .collect(),
+            "Q4" => vec![body(self.q4, json!({ "la": la, "first": PAGE }))],
+            "Q5" => vec![(self.q5)(plan)],
+            other => bail!("no read scenario {other}"),
+        })
+    }
+}
+
+/// The engine's documents.
+const ENGINE: ReadDocuments = ReadDocuments {
+    q1: Q1,
+    q2: Q2,
+    q3: Q3,
+    q4: Q4,
+    q5: |plan| {
+        let (from, to) = window(plan.today);
+        body(
+            Q5,
+            json!({ "la": plan.local_authority, "from": from.to_string(), "to": to.to_string() }),
+        )
+    },
+};
+
 /// The bodies a read scenario cycles through.
 pub fn read_bodies(scenario: &str, plan: &Plan) -> anyhow::Result<Vec<String>> {
-    let la = &plan.local_authority;
-    Ok(match scenario {
-        "Q1" => plan
-            .read_ids
-            .iter()
-            .map(|id| body(Q1, json!({ "id": id })))
-            .collect(),
-        "Q2" => plan
-            .read_ids
-            .iter()
-            .map(|id| body(Q2, json!({ "id": id })))
-            .collect(),
-        "Q3" => plan
-            .teams
-            .iter()
-            .map(|team| body(Q3, json!({ "la": la, "team": team, "first": PAGE })))
-            .collect(),
-        "Q4" => vec![body(Q4, json!({ "la": la, "first": PAGE }))],
-        "Q5" => {
-            let (from, to) = window(plan.today);
-            vec![body(
-                Q5,
-                json!({ "la": la, "from": from.to_string(), "to": to.to_string() }),
-            )]
-        }
-        other => bail!("no read scenario {other}"),
-    })
+    ENGINE.bodies(scenario, plan)
 }
 
 /// The reads of MIX: mostly single cases, some timelines, caseload pages and drift (the
