@@ -511,3 +511,69 @@ async fn next_month_adds_what_is_new(server: &TestServer) -> anyhow::Result<()> 
 }
 
 on_both_backends!(next_month, next_month_adds_what_is_new);
+
+/// A later return corrects a child's Header facts (here the UPN and the ethnicity), but not
+/// the date of birth the periods of care held are dated from: that is refused whole.
+async fn a_later_return_corrects_the_header(server: &TestServer) -> anyhow::Result<()> {
+    let episodes = file(
+        "episodes.csv",
+        &format!("{EPISODES}K1,01/05/2025,S,C1,N1,U6,PR1,,,,PE13 2HH,CB7 9BR,SC100001\n"),
+    );
+    let first = [file("header.csv", HEADER), episodes.clone()];
+    import_files(server.engine(), "E10000003", &first, &quiet)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let corrected_header =
+        "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\nK1,M,01/02/2015,WIRI,B873200120002,,\n";
+    let corrected = [file("header.csv", corrected_header), episodes.clone()];
+    let outcome = import_files(server.engine(), "E10000003", &corrected, &quiet)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    assert_eq!(
+        (
+            outcome.children_registered,
+            outcome.children_corrected,
+            outcome.commands_recorded
+        ),
+        (0, 1, 0),
+        "{outcome:?}"
+    );
+    let dir = TempDir::new();
+    export_to(server, &dir, 2026).await?;
+    assert_eq!(dir.read("header.csv")?, corrected_header);
+    // The same files again correct nothing.
+    let again = import_files(server.engine(), "E10000003", &corrected, &quiet)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    assert_eq!((again.children_corrected, again.commands_recorded), (0, 0));
+
+    let other_birth_date = [
+        file(
+            "header.csv",
+            "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\nK1,M,02/02/2015,WIRI,B873200120002,,\n",
+        ),
+        file(
+            "episodes.csv",
+            &format!("{EPISODES}K1,01/05/2025,S,C1,N1,U6,PR1,,,,PE13 2HH,CB7 9BR,SC100001\n"),
+        ),
+    ];
+    let Err(ImportProblem::Refused(errors)) =
+        import_files(server.engine(), "E10000003", &other_birth_date, &quiet).await
+    else {
+        anyhow::bail!("a different date of birth was accepted");
+    };
+    let reported: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(reported.len(), 1, "{reported:?}");
+    assert!(
+        reported[0].starts_with(
+            "header.csv (Header) row 2, column DOB: differs from the date of birth held"
+        ),
+        "{reported:?}"
+    );
+    // Refused whole: the Header held is still the corrected one.
+    export_to(server, &dir, 2026).await?;
+    assert_eq!(dir.read("header.csv")?, corrected_header);
+    Ok(())
+}
+
+on_both_backends!(header_corrections, a_later_return_corrects_the_header);

@@ -136,7 +136,9 @@ pub async fn run(args: &Ssda903Args) -> anyhow::Result<()> {
 
     let started = Instant::now();
     let files = read_dir(&source)?;
-    let outcome = match import_files(&engine, "E10000003", &files, &|_| {}).await {
+    // The import's stages with their times, to see where it goes.
+    let stage = |line: &str| println!("    {:6.2} s  {line}", started.elapsed().as_secs_f64());
+    let outcome = match import_files(&engine, "E10000003", &files, &stage).await {
         Ok(outcome) => outcome,
         Err(ImportProblem::Refused(errors)) => {
             for e in errors.iter().take(20) {

@@ -13,7 +13,10 @@ use permanence_domain::child::NewChild;
 use permanence_domain::{
     CaseId, CaseState, ChildId, Command, DomainError, decide, derive_deadlines, evolve,
 };
-use permanence_store::{CaseRecord, ImportedCaseWrite, ImportedChildWrite, NewEvent};
+use permanence_store::{
+    CaseRecord, ChildRecord, ImportedCaseWrite, ImportedChildCorrection, ImportedChildWrite,
+    NewEvent,
+};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -65,6 +68,8 @@ pub enum ImportFailure {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ImportOutcome {
     pub children_registered: usize,
+    /// Children already held whose sex, ethnicity or return facts the files correct.
+    pub children_corrected: usize,
     pub cases_opened: usize,
     pub cases_changed: usize,
     pub commands_recorded: usize,
@@ -103,7 +108,7 @@ impl Engine {
                 });
             }
         }
-        let mut known: HashMap<String, ChildId> = HashMap::new();
+        let mut known: HashMap<String, ChildRecord> = HashMap::new();
         let mut by_authority: HashMap<&str, Vec<String>> = HashMap::new();
         for c in &children {
             by_authority
@@ -119,7 +124,7 @@ impl Engine {
             known.extend(
                 found
                     .into_iter()
-                    .map(|(reference, record)| (format!("{authority}/{reference}"), record.id)),
+                    .map(|(reference, record)| (format!("{authority}/{reference}"), record)),
             );
         }
         progress(&format!(
@@ -136,7 +141,7 @@ impl Engine {
         // files that is not one of them must not overlap them (an earlier collection year's
         // return, loaded after a later one, describes the same period from an earlier first
         // episode; a later year's is made a continuation before it gets here).
-        let known_ids: Vec<ChildId> = known.values().copied().collect();
+        let known_ids: Vec<ChildId> = known.values().map(|record| record.id).collect();
         let held = store.cases_of_children(&known_ids).await.map_err(failed)?;
         // Only commands of cases that exist can have been processed before.
         let maybe_done: Vec<Uuid> = children
@@ -155,12 +160,25 @@ impl Engine {
             catalog: self.catalog(),
         };
         let mut new_children = Vec::new();
+        let mut corrected_children = Vec::new();
         let mut decided: Vec<Decided> = Vec::new();
         let mut outcome = ImportOutcome::default();
         for (i, c) in children.iter().enumerate() {
             let key = format!("{}/{}", c.child.local_authority, c.child.reference);
             let child_id = match known.get(&key) {
-                Some(id) => *id,
+                Some(held) => {
+                    match correction(held, &c.child) {
+                        Ok(Some(corrected)) => corrected_children.push(corrected),
+                        Ok(None) => {}
+                        Err(error) => refusals.push(ImportRefusal {
+                            child: i,
+                            period: None,
+                            command: None,
+                            error,
+                        }),
+                    }
+                    held.id
+                }
                 None => {
                     new_children.push(ImportedChildWrite {
                         id: c.child_id,
@@ -260,6 +278,7 @@ impl Engine {
             return Err(ImportFailure::Refused(refusals));
         }
         outcome.children_registered = new_children.len();
+        outcome.children_corrected = corrected_children.len();
         for d in &decided {
             if d.opened {
                 outcome.cases_opened += 1;
@@ -279,11 +298,37 @@ impl Engine {
         let total = writes.len();
         let report = |written: usize| progress(&format!("written {written}/{total} cases"));
         store
-            .write_import(&new_children, &writes, now, &report)
+            .write_import(&new_children, &corrected_children, &writes, now, &report)
             .await
             .map_err(failed)?;
         Ok(outcome)
     }
+}
+
+/// What the files correct of a child already held: their sex, ethnicity and return facts
+/// (an authority's later return is the record of those). The date of birth is not corrected
+/// here: the periods of care held are dated from it (ages at entry, at decisions, at
+/// adoption), so a different one is refused rather than left disagreeing with them.
+fn correction(
+    held: &ChildRecord,
+    child: &NewChild,
+) -> Result<Option<ImportedChildCorrection>, DomainError> {
+    if held.birth_date != child.birth_date {
+        return Err(DomainError::validation(
+            "birthDate",
+            "differs from the date of birth held for this child, from which the periods of \
+             care held are dated; an import does not change it",
+        ));
+    }
+    if held.sex == child.sex && held.ethnicity == child.ethnicity && held.facts == child.facts {
+        return Ok(None);
+    }
+    Ok(Some(ImportedChildCorrection {
+        id: held.id,
+        sex: child.sex,
+        ethnicity: child.ethnicity.clone(),
+        facts: child.facts.clone(),
+    }))
 }
 
 /// Whether a period opening as `open` collides with one the engine already holds for the

@@ -207,45 +207,6 @@ const HEAD_ID: i32 = 1;
 const AUDIT_INSERT_CHUNK: usize = 500;
 
 /// What PostgreSQL keeps of an instant, so that what is returned equals what is read back.
-/// Inserts audit rows on PostgreSQL as one JSON document unpacked by the server: the same
-/// statement text whatever the number of rows. A multi-row `VALUES` insert is a new
-/// statement for each row count, prepared and planned every time, and with thousands of
-/// parameters that took 100–150 ms for the 800 rows that 16 concurrent list reads append
-/// together (3–5 ms on SQLite).
-async fn insert_audit_rows_postgres(
-    txn: &sea_orm::DatabaseTransaction,
-    rows: &[(AuditEntry, String)],
-) -> Result<(), StoreError> {
-    use sea_orm::{ConnectionTrait, DbBackend, Statement};
-    let rows: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|(entry, hash)| {
-            serde_json::json!({
-                "sequence": entry.sequence,
-                "at": entry.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                "actor": entry.actor,
-                "action": entry.action,
-                "record_kind": entry.record_kind,
-                "record_id": entry.record_id,
-                "query": entry.query,
-                "hash": hash,
-            })
-        })
-        .collect();
-    let document = serde_json::Value::Array(rows).to_string();
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "INSERT INTO audit_log (sequence, at, actor, action, record_kind, record_id, query, hash) \
-         SELECT sequence, at, actor, action, record_kind, record_id, query, hash \
-         FROM json_to_recordset($1::json) AS r(sequence bigint, at timestamptz, actor text, \
-         action text, record_kind text, record_id text, query text, hash text)",
-        [document.into()],
-    ))
-    .await
-    .map_err(StoreError::from_db)?;
-    Ok(())
-}
-
 fn to_micros(at: DateTime<Utc>) -> DateTime<Utc> {
     at.trunc_subsecs(6)
 }
@@ -516,27 +477,26 @@ impl Store {
             previous.clone_from(&hash);
             rows.push((entry, hash));
         }
-        match self.backend {
-            Backend::Postgres => insert_audit_rows_postgres(&txn, &rows).await?,
-            Backend::Sqlite => {
-                for chunk in rows.chunks(AUDIT_INSERT_CHUNK) {
-                    let models = chunk.iter().map(|(entry, hash)| audit_log::ActiveModel {
-                        sequence: Set(entry.sequence),
-                        at: Set(entry.at),
-                        actor: Set(entry.actor.clone()),
-                        action: Set(entry.action.clone()),
-                        record_kind: Set(entry.record_kind.clone()),
-                        record_id: Set(entry.record_id.clone()),
-                        query: Set(entry.query.clone()),
-                        hash: Set(hash.clone()),
-                    });
-                    audit_log::Entity::insert_many(models)
-                        .exec_without_returning(&txn)
-                        .await
-                        .map_err(StoreError::from_db)?;
-                }
-            }
-        }
+        let models = rows
+            .iter()
+            .map(|(entry, hash)| audit_log::ActiveModel {
+                sequence: Set(entry.sequence),
+                at: Set(entry.at),
+                actor: Set(entry.actor.clone()),
+                action: Set(entry.action.clone()),
+                record_kind: Set(entry.record_kind.clone()),
+                record_id: Set(entry.record_id.clone()),
+                query: Set(entry.query.clone()),
+                hash: Set(hash.clone()),
+            })
+            .collect();
+        crate::bulk::insert_rows::<audit_log::Entity, _>(
+            &txn,
+            self.backend,
+            models,
+            AUDIT_INSERT_CHUNK,
+        )
+        .await?;
         let moved = audit_head::Entity::update_many()
             .col_expr(audit_head::Column::Sequence, Expr::value(sequence))
             .col_expr(audit_head::Column::Hash, Expr::value(previous))

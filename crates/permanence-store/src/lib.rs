@@ -7,6 +7,7 @@
 //! sea-orm type and no `DbErr` crosses its public API. It knows nothing of GraphQL or HTTP.
 
 mod access;
+mod bulk;
 mod entities;
 mod error;
 mod notifications;
@@ -20,7 +21,7 @@ pub use error::{RunError, StoreError};
 pub use notifications::*;
 pub use panel::*;
 pub use records::*;
-pub use ssda903::{ImportedCaseWrite, ImportedChildWrite};
+pub use ssda903::{ImportedCaseWrite, ImportedChildCorrection, ImportedChildWrite};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entities::{case_deadlines, case_events, cases, children, processed_commands};
@@ -226,14 +227,7 @@ impl Store {
             ethnicity: Set(child.ethnicity.clone()),
             name: Set(child.name.clone()),
             created_at: Set(now),
-            return_facts: Set(if child.facts == Default::default() {
-                None
-            } else {
-                Some(
-                    serde_json::to_string(&child.facts)
-                        .map_err(|e| StoreError::Corrupt(format!("child facts: {e}")))?,
-                )
-            }),
+            return_facts: Set(facts_text(&child.facts)?),
         };
         children::Entity::insert(model)
             .exec_without_returning(&txn)
@@ -992,6 +986,16 @@ fn case_row(
         state: Set(json),
         updated_at: Set(now),
     })
+}
+
+/// A child's return facts as stored: none when nothing is recorded.
+fn facts_text(facts: &permanence_domain::child::ChildFacts) -> Result<Option<String>, StoreError> {
+    if *facts == Default::default() {
+        return Ok(None);
+    }
+    serde_json::to_string(facts)
+        .map(Some)
+        .map_err(|e| StoreError::Corrupt(format!("child facts: {e}")))
 }
 
 /// Since when the primary plan has stood at its current step: how long a case has waited.

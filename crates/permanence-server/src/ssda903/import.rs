@@ -327,8 +327,9 @@ pub async fn run(engine: &Engine, args: &ImportArgs) -> anyhow::Result<()> {
     match import_files(engine, &args.local_authority, &files, &progress).await {
         Ok(outcome) => {
             eprintln!(
-                "ssda903 import: {} children registered, {} periods of care opened, {} added to, {} commands recorded ({} events), {} already recorded, in {:.1} s",
+                "ssda903 import: {} children registered, {} corrected (SEX, ETHNIC, UPN, MOTHER, MC_DOB), {} periods of care opened, {} added to, {} commands recorded ({} events), {} already recorded, in {:.1} s",
                 outcome.children_registered,
+                outcome.children_corrected,
                 outcome.cases_opened,
                 outcome.cases_changed,
                 outcome.commands_recorded,
