@@ -484,6 +484,28 @@ async fn the_audit_log_chains_and_reads_back(backend: Backend) {
 }
 on_both!(the_audit_log_chains_and_reads_back);
 
+/// Text goes to PostgreSQL inside a JSON document (`bulk.rs`): quotes, backslashes, control
+/// characters and characters outside the BMP must come back exactly as they went in.
+async fn awkward_text_reads_back_as_written(backend: Backend) {
+    let db = TestDb::create(backend).await;
+    let store = &db.store;
+    let awkward = "query Q { case(id: \"a\\b\") } \n\t\r \u{1} \u{7f} é ü ß — 😀 \\u0000 '; DROP TABLE audit_log; --";
+    let entries = [NewAuditEntry {
+        query: awkward.into(),
+        actor: "Zoë O'Brien".into(),
+        ..audit_entry(1)
+    }];
+    store.append_audit(&entries).await.expect("appends");
+    let rows = whole_log(store).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].entry.query, awkward);
+    assert_eq!(rows[0].entry.actor, "Zoë O'Brien");
+    verify_chain(pairs(rows)).expect("the row hashes as it was hashed");
+    db.drop_database().await;
+}
+
+on_both!(awkward_text_reads_back_as_written);
+
 async fn concurrent_appends_make_one_gap_free_chain(backend: Backend) {
     const TASKS: u32 = 8;
     const APPENDS: u32 = 20;
