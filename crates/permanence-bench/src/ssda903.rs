@@ -7,7 +7,9 @@
 //!   transaction), timed from reading the files to the commit;
 //! - (b) `permanence ssda903 export` of the same year from the database, timed from the
 //!   first read to the last file written;
-//! - and whether (b) wrote the same bytes as the files imported (the round trip).
+//! - and whether (b) wrote the same bytes as the files imported (the round trip);
+//! - (c) the same files imported again, as next month's return mostly is: everything is
+//!   read, checked and decided again and recognised as recorded, and nothing is written.
 //!
 //! The figures quote the children in the return (those in care at some time in the year),
 //! which is fewer than the children generated.
@@ -138,20 +140,11 @@ pub async fn run(args: &Ssda903Args) -> anyhow::Result<()> {
     let files = read_dir(&source)?;
     // The import's stages with their times, to see where it goes.
     let stage = |line: &str| println!("    {:6.2} s  {line}", started.elapsed().as_secs_f64());
-    let outcome = match import_files(&engine, "E10000003", &files, &stage).await {
-        Ok(outcome) => outcome,
-        Err(ImportProblem::Refused(errors)) => {
-            for e in errors.iter().take(20) {
-                eprintln!("  {e}");
-            }
-            anyhow::bail!("the import was refused: {} problems", errors.len());
-        }
-        Err(ImportProblem::Failed(e)) => return Err(e),
-    };
-    let import = started.elapsed();
+    let outcome = import(&engine, &files, &stage).await?;
+    let import_time = started.elapsed();
     println!(
         "(a) import: {:.2} s for {in_return} children ({} periods of care, {} commands, {} events)",
-        import.as_secs_f64(),
+        import_time.as_secs_f64(),
         outcome.cases_opened,
         outcome.commands_recorded,
         outcome.events_recorded
@@ -167,8 +160,40 @@ pub async fn run(args: &Ssda903Args) -> anyhow::Result<()> {
         export.as_secs_f64(),
         same_files(&source, &target)?
     );
+
+    let started = Instant::now();
+    let stage = |line: &str| println!("    {:6.2} s  {line}", started.elapsed().as_secs_f64());
+    let again = import(&engine, &files, &stage).await?;
+    ensure!(
+        again.commands_recorded == 0 && again.children_registered == 0,
+        "importing the same files again recorded something: {again:?}"
+    );
+    println!(
+        "(c) import again: {:.2} s, {} commands recognised as recorded, nothing written",
+        started.elapsed().as_secs_f64(),
+        again.commands_skipped
+    );
     if args.dir.is_none() {
         let _ = std::fs::remove_dir_all(&base);
     }
     Ok(())
+}
+
+/// Imports the files as `permanence ssda903 import` does, listing the first problems of a
+/// refusal.
+async fn import(
+    engine: &permanence_engine::Engine,
+    files: &[permanence_ssda903::import::SourceFile],
+    stage: &(dyn Fn(&str) + Sync),
+) -> anyhow::Result<permanence_engine::import::ImportOutcome> {
+    match import_files(engine, "E10000003", files, stage).await {
+        Ok(outcome) => Ok(outcome),
+        Err(ImportProblem::Refused(errors)) => {
+            for e in errors.iter().take(20) {
+                eprintln!("  {e}");
+            }
+            anyhow::bail!("the import was refused: {} problems", errors.len());
+        }
+        Err(ImportProblem::Failed(e)) => Err(e),
+    }
 }

@@ -136,23 +136,56 @@ impl Engine {
             .iter()
             .flat_map(|c| c.periods.iter().map(|p| p.case_id))
             .collect();
-        let existing = store.cases_by_ids(&case_ids).await.map_err(failed)?;
-        // The periods of care the engine already holds for these children: a period in the
-        // files that is not one of them must not overlap them (an earlier collection year's
-        // return, loaded after a later one, describes the same period from an earlier first
-        // episode; a later year's is made a continuation before it gets here).
-        let known_ids: Vec<ChildId> = known.values().map(|record| record.id).collect();
-        let held = store.cases_of_children(&known_ids).await.map_err(failed)?;
+        // Which periods are held is asked by id alone: a return imported again, as next
+        // month's mostly is, then reads no state at all.
+        let held_ids = store.held_case_ids(&case_ids).await.map_err(failed)?;
         // Only commands of cases that exist can have been processed before.
         let maybe_done: Vec<Uuid> = children
             .iter()
             .flat_map(|c| &c.periods)
-            .filter(|p| existing.contains_key(&p.case_id))
+            .filter(|p| held_ids.contains(&p.case_id))
             .flat_map(|p| std::iter::once(&p.open).chain(&p.commands))
             .map(|c| c.command_id)
             .collect();
         let done = store
             .processed_command_ids(&maybe_done)
+            .await
+            .map_err(failed)?;
+        // The held cases that the files add to: their state is what the new commands are
+        // decided on.
+        let added_to: Vec<CaseId> = children
+            .iter()
+            .flat_map(|c| &c.periods)
+            .filter(|p| {
+                held_ids.contains(&p.case_id)
+                    && p.commands.iter().any(|c| !done.contains(&c.command_id))
+            })
+            .map(|p| p.case_id)
+            .collect();
+        let existing = store.cases_by_ids(&added_to).await.map_err(failed)?;
+        progress(&format!(
+            "{} of the {} periods of care are held already ({} of them added to), and {} of \
+             their {} commands",
+            held_ids.len(),
+            case_ids.len(),
+            existing.len(),
+            done.len(),
+            maybe_done.len()
+        ));
+        // The periods of care the engine already holds for children with a period that is
+        // not held: it must not overlap them (an earlier collection year's return, loaded
+        // after a later one, describes the same period from an earlier first episode; a
+        // later year's is made a continuation before it gets here).
+        let with_new_periods: Vec<ChildId> = children
+            .iter()
+            .filter(|c| c.periods.iter().any(|p| !held_ids.contains(&p.case_id)))
+            .filter_map(|c| {
+                let key = format!("{}/{}", c.child.local_authority, c.child.reference);
+                known.get(&key).map(|record| record.id)
+            })
+            .collect();
+        let held = store
+            .cases_of_children(&with_new_periods)
             .await
             .map_err(failed)?;
         let ctx = DecisionContext {
@@ -189,7 +222,13 @@ impl Engine {
                 }
             };
             for (p, period) in c.periods.iter().enumerate() {
+                let is_held = held_ids.contains(&period.case_id);
                 let before = existing.get(&period.case_id);
+                if is_held && before.is_none() {
+                    // Held, and every command of it recorded before.
+                    outcome.commands_skipped += 1 + period.commands.len();
+                    continue;
+                }
                 let mut state: Option<CaseState> = before.map(|r| r.state.clone());
                 let mut commands = Vec::new();
                 let mut refused = |command: Option<usize>, error: DomainError| {
@@ -208,7 +247,7 @@ impl Engine {
                     }),
                     other => other.clone(),
                 };
-                if before.is_none()
+                if !is_held
                     && let Command::OpenCase(open) = &opening
                     && overlaps_a_held_period(held.get(&child_id), open)
                 {

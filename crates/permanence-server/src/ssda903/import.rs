@@ -95,8 +95,27 @@ async fn continue_held_periods(
     la: &str,
     planned: &mut [ImportedChild],
 ) -> anyhow::Result<usize> {
-    let references: Vec<String> = planned.iter().map(|c| c.child.reference.clone()).collect();
     let store = engine.store();
+    // A period whose own id is held was recorded before as it is: only the others can
+    // continue one (which is asked by id alone, so a return imported again reads nothing).
+    let ids: Vec<CaseId> = planned
+        .iter()
+        .flat_map(|c| {
+            c.periods
+                .iter()
+                .map(|p| period_case_id(la, &c.child.reference, &p.key))
+        })
+        .collect();
+    let held_ids = store.held_case_ids(&ids).await?;
+    let references: Vec<String> = planned
+        .iter()
+        .filter(|c| {
+            c.periods
+                .iter()
+                .any(|p| !held_ids.contains(&period_case_id(la, &c.child.reference, &p.key)))
+        })
+        .map(|c| c.child.reference.clone())
+        .collect();
     let known = store.children_by_references(la, &references).await?;
     if known.is_empty() {
         return Ok(0);
