@@ -6,6 +6,7 @@ use anyhow::Context;
 use permanence_cohort::CohortConfig;
 use permanence_e2e::serde_json::{Value, json};
 use permanence_e2e::{SET_ROUTE_PLAN, TestServer, on_both_backends, record_steps};
+use permanence_engine::import::ImportOutcome;
 use permanence_server::config::DatabaseArgs;
 use permanence_server::demo::{DemoOptions, record_cohort};
 use permanence_server::ssda903::import::{ImportProblem, import_files, read_dir};
@@ -224,30 +225,47 @@ on_both_backends!(
 
 fn quiet(_: &str) {}
 
+/// Imports `files` for the authority, every refusal in the error.
+async fn imported(
+    engine: &permanence_engine::Engine,
+    files: &[SourceFile],
+) -> anyhow::Result<ImportOutcome> {
+    import_files(engine, "E10000003", files, &quiet)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))
+}
+
+/// Records a generated cohort through the engine, refusing nothing.
+async fn recorded_cohort(
+    server: &TestServer,
+    children: usize,
+    seed: u64,
+    options: &DemoOptions,
+) -> anyhow::Result<()> {
+    let engine = server.engine();
+    let config = CohortConfig::new(children, seed, engine.today());
+    let report = record_cohort(engine, &config, options, |_| {}).await;
+    anyhow::ensure!(report.is_clean(), "{report}");
+    Ok(())
+}
+
 /// A recorded cohort, exported, imported into an empty database and exported again: the two
 /// returns are the same, byte for byte; importing the same files again records nothing.
 async fn a_return_survives_the_round_trip(server: &TestServer) -> anyhow::Result<()> {
-    let engine = server.engine();
-    let config = CohortConfig::new(150, 6, engine.today());
-    let report = record_cohort(engine, &config, &DemoOptions::for_engine(engine), |_| {}).await;
-    anyhow::ensure!(report.is_clean(), "{report}");
+    recorded_cohort(server, 150, 6, &DemoOptions::for_engine(server.engine())).await?;
     let first = TempDir::new();
     export_to(server, &first, 2026).await?;
     let files = read_dir(&first.0)?;
 
     let other = server.start_like().await?;
-    let outcome = import_files(other.engine(), "E10000003", &files, &quiet)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let outcome = imported(other.engine(), &files).await?;
     anyhow::ensure!(outcome.children_registered > 50, "{outcome:?}");
     anyhow::ensure!(outcome.commands_skipped == 0, "{outcome:?}");
     let second = TempDir::new();
     export_to(&other, &second, 2026).await?;
     assert_eq!(first.files()?, second.files()?);
 
-    let again = import_files(other.engine(), "E10000003", &files, &quiet)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let again = imported(other.engine(), &files).await?;
     assert_eq!(again.commands_recorded, 0, "{again:?}");
     assert_eq!(again.children_registered, 0);
     // Every command of the first import (each opening included) is known as recorded.
@@ -265,19 +283,14 @@ on_both_backends!(round_trip, a_return_survives_the_round_trip);
 /// DECOM, rather than recording a second period of care beside the first (or failing in the
 /// database).
 async fn another_years_return_is_refused(server: &TestServer) -> anyhow::Result<()> {
-    let engine = server.engine();
-    let config = CohortConfig::new(60, 11, engine.today());
-    let report = record_cohort(engine, &config, &DemoOptions::for_engine(engine), |_| {}).await;
-    anyhow::ensure!(report.is_clean(), "{report}");
+    recorded_cohort(server, 60, 11, &DemoOptions::for_engine(server.engine())).await?;
     let later = TempDir::new();
     export_to(server, &later, 2026).await?;
     let earlier = TempDir::new();
     export_to(server, &earlier, 2025).await?;
 
     let other = server.start_like().await?;
-    import_files(other.engine(), "E10000003", &read_dir(&later.0)?, &quiet)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    imported(other.engine(), &read_dir(&later.0)?).await?;
     let before = other.engine().store().all_case_ids().await?.len();
     let Err(ImportProblem::Refused(errors)) =
         import_files(other.engine(), "E10000003", &read_dir(&earlier.0)?, &quiet).await
@@ -310,10 +323,7 @@ on_both_backends!(another_year_refused, another_years_return_is_refused);
 /// begins them at the episode then running); the database then writes both returns exactly
 /// as they were read, and loading either again records nothing.
 async fn a_later_years_return_continues_the_earlier(server: &TestServer) -> anyhow::Result<()> {
-    let engine = server.engine();
-    let config = CohortConfig::new(80, 11, engine.today());
-    let report = record_cohort(engine, &config, &DemoOptions::in_batches(40), |_| {}).await;
-    anyhow::ensure!(report.is_clean(), "{report}");
+    recorded_cohort(server, 80, 11, &DemoOptions::in_batches(40)).await?;
     let earlier = TempDir::new();
     export_to(server, &earlier, 2025).await?;
     let later = TempDir::new();
@@ -323,11 +333,7 @@ async fn a_later_years_return_continues_the_earlier(server: &TestServer) -> anyh
     let import = |dir: &TempDir| {
         let files = read_dir(&dir.0);
         let engine = other.engine().clone();
-        async move {
-            import_files(&engine, "E10000003", &files?, &quiet)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e:?}"))
-        }
+        async move { imported(&engine, &files?).await }
     };
     let first = import(&earlier).await?;
     let second = import(&later).await?;
@@ -461,13 +467,9 @@ async fn next_month_adds_what_is_new(server: &TestServer) -> anyhow::Result<()> 
             "CHILD,DOB,REVIEW,REVIEW_CODE\nK1,01/02/2015,01/06/2025,PN1\nK1,01/02/2015,01/09/2025,PN5\n",
         ),
     ];
-    let first = import_files(server.engine(), "E10000003", &this_month, &quiet)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let first = imported(server.engine(), &this_month).await?;
     assert_eq!((first.cases_opened, first.commands_recorded), (1, 2));
-    let second = import_files(server.engine(), "E10000003", &next_month, &quiet)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let second = imported(server.engine(), &next_month).await?;
     assert_eq!(
         (
             second.cases_opened,
@@ -520,15 +522,11 @@ async fn a_later_return_corrects_the_header(server: &TestServer) -> anyhow::Resu
         &format!("{EPISODES}K1,01/05/2025,S,C1,N1,U6,PR1,,,,PE13 2HH,CB7 9BR,SC100001\n"),
     );
     let first = [file("header.csv", HEADER), episodes.clone()];
-    import_files(server.engine(), "E10000003", &first, &quiet)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    imported(server.engine(), &first).await?;
     let corrected_header =
         "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\nK1,M,01/02/2015,WIRI,B873200120002,,\n";
     let corrected = [file("header.csv", corrected_header), episodes.clone()];
-    let outcome = import_files(server.engine(), "E10000003", &corrected, &quiet)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let outcome = imported(server.engine(), &corrected).await?;
     assert_eq!(
         (
             outcome.children_registered,
@@ -542,9 +540,7 @@ async fn a_later_return_corrects_the_header(server: &TestServer) -> anyhow::Resu
     export_to(server, &dir, 2026).await?;
     assert_eq!(dir.read("header.csv")?, corrected_header);
     // The same files again correct nothing.
-    let again = import_files(server.engine(), "E10000003", &corrected, &quiet)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let again = imported(server.engine(), &corrected).await?;
     assert_eq!((again.children_corrected, again.commands_recorded), (0, 0));
 
     let other_birth_date = [

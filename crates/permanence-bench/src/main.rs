@@ -560,6 +560,29 @@ async fn time_after_change<T, E, F, Fut>(
     runs: usize,
     engine: &Engine,
     changing: &ChangingCase,
+    f: F,
+) -> anyhow::Result<Timing>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    anyhow::Error: From<E>,
+{
+    time_runs(runs, Some((engine, changing)), f).await
+}
+
+async fn time_async<T, E, F, Fut>(runs: usize, f: F) -> anyhow::Result<Timing>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    anyhow::Error: From<E>,
+{
+    time_runs(runs, None, f).await
+}
+
+/// Times `runs` runs of `f`, changing the case first (untimed) when one is given.
+async fn time_runs<T, E, F, Fut>(
+    runs: usize,
+    change_first: Option<(&Engine, &ChangingCase)>,
     mut f: F,
 ) -> anyhow::Result<Timing>
 where
@@ -569,23 +592,9 @@ where
 {
     let mut durations = Vec::with_capacity(runs);
     for _ in 0..runs {
-        changing.change(engine).await?;
-        let started = Instant::now();
-        let result = black_box(f().await?);
-        durations.push(started.elapsed());
-        drop(result);
-    }
-    Ok(Timing::new(durations))
-}
-
-async fn time_async<T, E, F, Fut>(runs: usize, mut f: F) -> anyhow::Result<Timing>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, E>>,
-    anyhow::Error: From<E>,
-{
-    let mut durations = Vec::with_capacity(runs);
-    for _ in 0..runs {
+        if let Some((engine, changing)) = change_first {
+            changing.change(engine).await?;
+        }
         let started = Instant::now();
         let result = black_box(f().await?);
         durations.push(started.elapsed());

@@ -16,7 +16,8 @@ mod plan;
 mod read;
 
 pub use plan::{
-    HeldPeriod, ImportedChild, ImportedPeriod, PlannedCommand, continue_period, plan_child,
+    HeldPeriod, ImportedChild, ImportedPeriod, PlannedCommand, continue_period, period_key,
+    plan_child,
 };
 pub use read::{ChildRows, ReturnData, read_return};
 

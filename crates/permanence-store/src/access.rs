@@ -461,7 +461,7 @@ impl Store {
             .ok_or_else(|| StoreError::Corrupt("the audit head is missing".into()))?;
         let mut sequence = head.sequence;
         let mut previous = head.hash;
-        let mut rows: Vec<(AuditEntry, String)> = Vec::with_capacity(entries.len());
+        let mut models = Vec::with_capacity(entries.len());
         for new in entries {
             sequence += 1;
             let entry = AuditEntry {
@@ -474,22 +474,18 @@ impl Store {
                 query: new.query.clone(),
             };
             let hash = chain_hash(&previous, &entry);
-            previous.clone_from(&hash);
-            rows.push((entry, hash));
-        }
-        let models = rows
-            .iter()
-            .map(|(entry, hash)| audit_log::ActiveModel {
+            models.push(audit_log::ActiveModel {
                 sequence: Set(entry.sequence),
                 at: Set(entry.at),
-                actor: Set(entry.actor.clone()),
-                action: Set(entry.action.clone()),
-                record_kind: Set(entry.record_kind.clone()),
-                record_id: Set(entry.record_id.clone()),
-                query: Set(entry.query.clone()),
+                actor: Set(entry.actor),
+                action: Set(entry.action),
+                record_kind: Set(entry.record_kind),
+                record_id: Set(entry.record_id),
+                query: Set(entry.query),
                 hash: Set(hash.clone()),
-            })
-            .collect();
+            });
+            previous = hash;
+        }
         crate::bulk::insert_rows::<audit_log::Entity, _>(
             &txn,
             self.backend,

@@ -5,8 +5,8 @@
 use crate::bulk::insert_rows;
 use crate::entities::{case_deadlines, case_events, cases, children, processed_commands};
 use crate::{
-    Backend, ChildRecord, EVENT_SCHEMA_VERSION, IN_LIST_CHUNK, NewEvent, Store, StoreError,
-    case_row, deadline_row, facts_text, in_chunks,
+    Backend, ChildRecord, EVENT_SCHEMA_VERSION, NewEvent, Store, StoreError, case_row,
+    deadline_row, facts_text, in_chunks,
 };
 use chrono::{DateTime, Utc};
 use permanence_domain::child::{ChildFacts, NewChild};
@@ -93,19 +93,16 @@ impl Store {
 
     /// Which of these command ids have been processed already.
     pub async fn processed_command_ids(&self, ids: &[Uuid]) -> Result<HashSet<Uuid>, StoreError> {
-        let mut done = HashSet::new();
-        for chunk in ids.chunks(IN_LIST_CHUNK) {
-            let found: Vec<Uuid> = processed_commands::Entity::find()
+        let found: Vec<Uuid> = in_chunks(ids, |chunk| {
+            processed_commands::Entity::find()
                 .select_only()
                 .column(processed_commands::Column::CommandId)
                 .filter(processed_commands::Column::CommandId.is_in(chunk.iter().copied()))
                 .into_tuple()
                 .all(&self.db)
-                .await
-                .map_err(StoreError::from_db)?;
-            done.extend(found);
-        }
-        Ok(done)
+        })
+        .await?;
+        Ok(found.into_iter().collect())
     }
 
     /// Writes an import in one transaction: the children and corrections to those held, the
@@ -122,19 +119,57 @@ impl Store {
     ) -> Result<(), StoreError> {
         let txn = self.begin_write().await?;
         let err = StoreError::from_db;
-        if self.backend == Backend::Sqlite {
+        let sqlite = self.backend == Backend::Sqlite;
+        if sqlite {
             // SQLite's default page cache (2 MB) spills a large transaction's pages into the
             // WAL and reads them back while its indexes grow; 256 MB while importing kept
-            // 100,000 children's import about 3 s (15%) shorter. Put back before the commit.
+            // 100,000 children's import about 3 s (15%) shorter.
             txn.execute_unprepared(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}"))
                 .await
                 .map_err(err)?;
         }
+        let written = self
+            .write_import_rows(
+                &txn,
+                new_children,
+                corrected_children,
+                written_cases,
+                now,
+                progress,
+            )
+            .await;
+        if sqlite {
+            // The connection goes back to the pool, whether or not the rows went in.
+            let restored = txn
+                .execute_unprepared(&format!("PRAGMA cache_size = -{SQLITE_DEFAULT_CACHE_KIB}"))
+                .await;
+            if written.is_ok() {
+                restored.map_err(err)?;
+            }
+        }
+        // On an error the transaction rolls back as it is dropped.
+        let new_cases_written = written?;
+        txn.commit().await.map_err(err)?;
+        self.refresh_statistics(new_cases_written).await;
+        Ok(())
+    }
+
+    /// The rows of `write_import`, in its transaction; answers how many cases it opened.
+    async fn write_import_rows(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        new_children: &[ImportedChildWrite],
+        corrected_children: &[ImportedChildCorrection],
+        written_cases: &[ImportedCaseWrite],
+        now: DateTime<Utc>,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<usize, StoreError> {
+        let err = StoreError::from_db;
         let rows = new_children
             .iter()
             .map(|c| child_row(c, now))
             .collect::<Result<Vec<_>, _>>()?;
-        insert_rows::<children::Entity, _>(&txn, self.backend, rows, INSERT_CHUNK).await?;
+        insert_rows::<children::Entity, _>(txn, self.backend, rows, INSERT_CHUNK).await?;
         let processed = new_children
             .iter()
             .map(|c| processed_commands::ActiveModel {
@@ -146,7 +181,7 @@ impl Store {
                 record_id: Set(None),
             })
             .collect();
-        insert_rows::<processed_commands::Entity, _>(&txn, self.backend, processed, INSERT_CHUNK)
+        insert_rows::<processed_commands::Entity, _>(txn, self.backend, processed, INSERT_CHUNK)
             .await?;
         for correction in corrected_children {
             children::Entity::update_many()
@@ -160,7 +195,7 @@ impl Store {
                     facts_text(&correction.facts)?.into(),
                 )
                 .filter(children::Column::Id.eq(correction.id.0))
-                .exec(&txn)
+                .exec(txn)
                 .await
                 .map_err(err)?;
         }
@@ -185,16 +220,15 @@ impl Store {
                     .set(row)
                     .filter(cases::Column::Id.eq(case.state.id.0))
                     .filter(cases::Column::Version.eq(case.previous_version))
-                    .exec(&txn)
+                    .exec(txn)
                     .await
                     .map_err(err)?;
                 if updated.rows_affected != 1 {
-                    txn.rollback().await.map_err(err)?;
                     return Err(StoreError::VersionConflict);
                 }
                 case_deadlines::Entity::delete_many()
                     .filter(case_deadlines::Column::CaseId.eq(case.state.id.0))
-                    .exec(&txn)
+                    .exec(txn)
                     .await
                     .map_err(err)?;
             }
@@ -218,7 +252,7 @@ impl Store {
             }
             if new_cases.len() >= FLUSH_CASES || events.len() >= FLUSH_EVENTS {
                 flush(
-                    &txn,
+                    txn,
                     self.backend,
                     &mut new_cases,
                     &mut events,
@@ -230,7 +264,7 @@ impl Store {
             }
         }
         flush(
-            &txn,
+            txn,
             self.backend,
             &mut new_cases,
             &mut events,
@@ -239,21 +273,14 @@ impl Store {
         )
         .await?;
         progress(written_cases.len());
-        if self.backend == Backend::Sqlite {
-            txn.execute_unprepared(&format!("PRAGMA cache_size = -{SQLITE_DEFAULT_CACHE_KIB}"))
-                .await
-                .map_err(err)?;
-        }
-        txn.commit().await.map_err(err)?;
-        self.refresh_statistics(new_cases_written).await;
-        Ok(())
+        Ok(new_cases_written)
     }
 
     /// Fresh statistics for the planner after a large load, as autovacuum would take them
     /// later (and never, where it is off). Without them PostgreSQL goes on planning these
     /// tables as they were: a statement prepared while the database was empty kept a
     /// sequential scan, and looking up 100,000 children's periods of care by id right after
-    /// importing them took 684 s instead of 9 s. SQLite's ANALYZE is cheap and taken after
+    /// importing them took 684 s instead of 6 s. SQLite's ANALYZE is cheap and taken after
     /// every import (see migration 4); PostgreSQL's when the cases grew by a tenth or more,
     /// autovacuum's own rule. The import has committed: a failure here is only logged.
     async fn refresh_statistics(&self, new_cases_written: usize) {

@@ -18,8 +18,8 @@ use permanence_engine::import::{
 use permanence_engine::{Actor, Engine};
 use permanence_ssda903::TableKind;
 use permanence_ssda903::import::{
-    HeldPeriod, ImportError, ImportedChild, Origin, SourceFile, continue_period, plan_child,
-    read_return,
+    HeldPeriod, ImportError, ImportedChild, Origin, SourceFile, continue_period, period_key,
+    plan_child, read_return,
 };
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
@@ -136,12 +136,7 @@ async fn continue_held_periods(
                         .closed
                         .as_ref()
                         .is_none_or(|closed| closed.on > period.entered_care_on)
-                    && case.id
-                        == period_case_id(
-                            la,
-                            reference,
-                            &format!("period:{}", state.entered_care_on),
-                        )
+                    && case.id == period_case_id(la, reference, &period_key(state.entered_care_on))
             });
             if let Some(case) = continues {
                 continue_period(

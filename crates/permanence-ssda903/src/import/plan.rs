@@ -80,6 +80,12 @@ fn carer_reference(n: usize) -> String {
 
 const CARER_PREFIX: &str = "imported-carer-";
 
+/// The key of a period of care that began on `first_day`, from which the ids of its case
+/// and its commands are derived.
+pub fn period_key(first_day: NaiveDate) -> String {
+    format!("period:{first_day}")
+}
+
 /// Plans one child's history for the authority `local_authority`.
 pub fn plan_child(
     rows: &ChildRows,
@@ -387,7 +393,7 @@ fn plan_period(rows: &ChildRows, group: &[&EpisodeRow]) -> ImportedPeriod {
     }
     commands.extend(route);
     ImportedPeriod {
-        key: format!("period:{}", first.starts_on),
+        key: period_key(first.starts_on),
         origin: first.origin.clone(),
         entered_care_on: first.starts_on,
         legal_status: first.legal_status,
@@ -644,7 +650,7 @@ pub struct HeldPeriod<'a> {
 /// are numbered on from the held period's: the carer of the later return's first episode is
 /// the held carer of that day, and each later change of carer a new reference.
 pub fn continue_period(period: &mut ImportedPeriod, held: HeldPeriod<'_>) {
-    period.key = format!("period:{}", held.entered_care_on);
+    period.key = period_key(held.entered_care_on);
     let carer_then = held
         .episodes
         .iter()
