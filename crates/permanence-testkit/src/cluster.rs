@@ -1,6 +1,8 @@
 //! One PostgreSQL cluster in a folder of its own: made with initdb, started and stopped with
 //! pg_ctl, listening on 127.0.0.1 on a free port, trusting local connections. For tests only:
-//! fsync is off, since a lost machine loses nothing a test needs.
+//! fsync is off, since a lost machine loses nothing a test needs. `synchronous_commit` stays
+//! on: a commit must survive the server's crash (an immediate stop), as in production, or a
+//! test of an outage would see committed work vanish.
 //!
 //! The folder holds the lock files of `lock` and `watchdog`, and `cluster/`, which the server's
 //! user owns: `data/` (initdb's), `server.log`, the unix socket, and `port`.
@@ -89,7 +91,6 @@ impl Cluster {
              unix_socket_directories = '{socket_dir}'\n\
              max_connections = 200\n\
              fsync = off\n\
-             synchronous_commit = off\n\
              full_page_writes = off\n"
         );
         std::fs::OpenOptions::new()

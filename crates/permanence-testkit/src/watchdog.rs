@@ -6,6 +6,7 @@ use crate::TestkitError;
 use crate::binaries::on_path;
 use crate::cluster::Cluster;
 use crate::lock;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -54,10 +55,11 @@ pub(crate) fn ensure(
         .map_err(|e| fail("opening watchdog.log", e.to_string()))?;
     // `"$@" &`: the outer shell starts the watchdog in the background and ends at once, so the
     // watchdog is nobody's child here (no zombie, nothing for a test runner to wait for).
+    let script = write_script(dir).map_err(|e| fail("writing watchdog.sh", e.to_string()))?;
     let mut command = Command::new("sh");
     command
-        .args(["-c", "\"$@\" &", "detach", "sh", "-c", SCRIPT])
-        .arg("permanence-test-postgres-watchdog")
+        .args(["-c", "\"$@\" &", "detach", "sh"])
+        .arg(script)
         .arg(dir)
         .arg(idle_seconds.to_string())
         .arg(match folder {
@@ -79,6 +81,16 @@ pub(crate) fn ensure(
         return Err(fail("starting the watchdog", status.to_string()));
     }
     wait_until_watching(cluster)
+}
+
+/// The script as a file beside the cluster, so that `ps` shows what runs and where. Written
+/// aside and renamed: a shell reads its script as it goes, and must never see it half-written.
+fn write_script(dir: &Path) -> std::io::Result<PathBuf> {
+    let script = dir.join("watchdog.sh");
+    let fresh = dir.join(format!("watchdog.sh.{}", std::process::id()));
+    std::fs::write(&fresh, SCRIPT)?;
+    std::fs::rename(&fresh, &script)?;
+    Ok(script)
 }
 
 fn wait_until_watching(cluster: &Cluster) -> Result<(), TestkitError> {
