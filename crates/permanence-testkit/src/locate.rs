@@ -42,10 +42,8 @@ async fn find() -> Result<String, TestkitError> {
     }
     tokio::task::spawn_blocking(move || shared::admin_url_starting(&probe))
         .await
-        .map_err(|e| TestkitError::Cluster {
-            folder: String::new(),
-            step: "starting the shared cluster",
-            detail: e.to_string(),
+        .map_err(|e| {
+            TestkitError::cluster(&std::env::temp_dir(), "starting the shared cluster", e)
         })?
 }
 
