@@ -1,9 +1,9 @@
 //! Harness for end-to-end tests: a fresh database (a SQLite file, or a new PostgreSQL
 //! database), the real server on `127.0.0.1:0`, and a GraphQL client speaking HTTP to it.
 //!
-//! PostgreSQL is found at `PERMANENCE_TEST_POSTGRES_URL` (default
-//! `postgres://postgres@127.0.0.1:5432/postgres`). A test that cannot reach it fails: it
-//! never skips, so a green run means both backends were exercised.
+//! PostgreSQL is found, or started, by `permanence-testkit` (`PERMANENCE_TEST_POSTGRES_URL`,
+//! else 127.0.0.1:5432, else a private cluster of the tests' own). A test that cannot have it
+//! fails: it never skips, so a green run means both backends were exercised.
 
 use anyhow::{Context, bail};
 use chrono::{NaiveDate, TimeZone, Utc};
@@ -11,9 +11,9 @@ use permanence_auth::{Role, new_token};
 use permanence_domain::Timescales;
 use permanence_domain::route::Role as StepRole;
 use permanence_engine::store::NewUser;
-use permanence_engine::store::Store;
 use permanence_engine::{Engine, FixedClock};
 use permanence_server::{HttpOptions, RunningServer, open_engine};
+use permanence_testkit::FreshDatabase;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -27,28 +27,9 @@ pub enum Backend {
     Postgres,
 }
 
-const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
-fn admin_postgres_url() -> String {
-    std::env::var("PERMANENCE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
-}
-
-/// Replaces the database name at the end of a PostgreSQL URL.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
-    match query {
-        Some(q) => format!("{prefix}/{name}?{q}"),
-        None => format!("{prefix}/{name}"),
-    }
-}
-
 enum Database {
     Sqlite(PathBuf),
-    Postgres { admin: Store, name: String },
+    Postgres(FreshDatabase),
 }
 
 /// A fresh, empty database for one test.
@@ -74,37 +55,26 @@ impl TestDatabase {
                 })
             }
             Backend::Postgres => {
-                let admin_url = admin_postgres_url();
-                let admin = Store::connect(&admin_url).await.with_context(|| {
-                    format!(
-                        "PostgreSQL is required for these tests and did not answer at {admin_url}"
-                    )
-                })?;
-                let name = format!("permanence_test_{unique}");
-                if let Err(e) = admin
-                    .execute_raw_for_tests(&format!("CREATE DATABASE {name}"))
-                    .await
-                {
-                    bail!("creating test database: {e}");
-                }
+                let database = FreshDatabase::create().await?;
                 Ok(Self {
-                    url: with_database(&admin_url, &name),
-                    database: Database::Postgres { admin, name },
+                    url: database.url().to_owned(),
+                    database: Database::Postgres(database),
                 })
             }
         }
     }
 
-    /// Removes the database. Call at the end of a test; a failed test leaves it for inspection.
+    /// Removes the database. Call at the end of a test; a failed test leaves a SQLite file
+    /// for inspection (a PostgreSQL database is dropped however the test ends).
     pub async fn drop_database(self) {
         match self.database {
             Database::Sqlite(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }
-            Database::Postgres { admin, name } => {
-                let _ = admin
-                    .execute_raw_for_tests(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await;
+            Database::Postgres(database) => {
+                if let Err(e) = database.drop_database().await {
+                    eprintln!("{e}");
+                }
             }
         }
     }

@@ -8,7 +8,7 @@
 mod common;
 
 use chrono::{Days, NaiveDate};
-use common::{d, engine_on, meta, open_case, postgres_store, sqlite_store};
+use common::{d, drop_or_report, engine_on, meta, open_case, postgres_store, sqlite_store};
 use permanence_domain::case::{LegalStep, PlanRole};
 use permanence_domain::codes::{PlacementType, ReasonCeased, ReversalReason};
 use permanence_domain::{Command, Route, RouteCatalog};
@@ -156,9 +156,9 @@ proptest! {
     #[test]
     fn stored_projection_equals_replay_on_postgres(actions in histories()) {
         runtime().block_on(async {
-            let (store, guard) = postgres_store().await;
+            let (store, database) = postgres_store().await;
             apply(&engine_on(store), &actions).await;
-            guard.cleanup().await;
+            drop_or_report(database).await;
         });
     }
 }

@@ -1,7 +1,6 @@
 //! Users, tokens and the audit log on real databases: a SQLite file and a fresh PostgreSQL
-//! database (at `PERMANENCE_TEST_POSTGRES_URL`, default
-//! `postgres://postgres@127.0.0.1:5432/postgres`). A test that cannot reach PostgreSQL fails:
-//! it never skips.
+//! database (on the server `permanence-testkit` finds or starts). A test that cannot have
+//! PostgreSQL fails: it never skips.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use permanence_auth::{
@@ -11,6 +10,7 @@ use permanence_auth::{
 use permanence_server::admin::{self, AuditVerification, Checkpoint};
 use permanence_server::config::{AuditCommand, AuditVerifyArgs, DatabaseArgs};
 use permanence_store::{AuditRow, NewAuditEntry, NewUser, Store, StoreError};
+use permanence_testkit::FreshDatabase;
 use uuid::Uuid;
 
 // ----- harness --------------------------------------------------------------------------------
@@ -21,23 +21,9 @@ enum Backend {
     Postgres,
 }
 
-const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
-/// Replaces the database name at the end of a PostgreSQL URL.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
-    match query {
-        Some(q) => format!("{prefix}/{name}?{q}"),
-        None => format!("{prefix}/{name}"),
-    }
-}
-
 enum Place {
     Sqlite(tempfile::TempDir),
-    Postgres { admin: Store, name: String },
+    Postgres(FreshDatabase),
 }
 
 /// A fresh, migrated database for one test.
@@ -60,20 +46,10 @@ impl TestDb {
                 (url, Place::Sqlite(dir))
             }
             Backend::Postgres => {
-                let admin_url = std::env::var("PERMANENCE_TEST_POSTGRES_URL")
-                    .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
-                let admin = Store::connect(&admin_url).await.unwrap_or_else(|e| {
-                    panic!("PostgreSQL is required for these tests and did not answer at {admin_url}: {e}")
-                });
-                let name = format!("permanence_test_{}", Uuid::now_v7().simple());
-                admin
-                    .execute_raw_for_tests(&format!("CREATE DATABASE {name}"))
+                let database = FreshDatabase::create()
                     .await
-                    .expect("creating the test database");
-                (
-                    with_database(&admin_url, &name),
-                    Place::Postgres { admin, name },
-                )
+                    .unwrap_or_else(|e| panic!("{e}"));
+                (database.url().to_owned(), Place::Postgres(database))
             }
         };
         let store = Store::connect(&url).await.expect("connects");
@@ -86,15 +62,15 @@ impl TestDb {
         }
     }
 
-    /// Removes the database; a failed test leaves a PostgreSQL one for inspection.
+    /// Removes the database (a test that fails has its database removed when it is dropped).
     async fn drop_database(self) {
         drop(self.store);
         match self.place {
             Place::Sqlite(dir) => drop(dir),
-            Place::Postgres { admin, name } => {
-                let _ = admin
-                    .execute_raw_for_tests(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await;
+            Place::Postgres(database) => {
+                if let Err(e) = database.drop_database().await {
+                    eprintln!("{e}");
+                }
             }
         }
     }

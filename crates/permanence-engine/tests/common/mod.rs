@@ -1,9 +1,9 @@
 //! Test harness: a real, migrated database per test, on SQLite (a file in a temporary
 //! directory) and on PostgreSQL (a fresh database, dropped afterwards), and an engine on it.
 //!
-//! PostgreSQL is found at `PERMANENCE_TEST_POSTGRES_URL`, or at
-//! `postgres://postgres@127.0.0.1:5432/postgres`. When it cannot be reached the test fails
-//! with a message that says so: a backend that is not there is never skipped.
+//! PostgreSQL is found, or started, by `permanence-testkit` (`PERMANENCE_TEST_POSTGRES_URL`,
+//! else 127.0.0.1:5432, else a private cluster of the tests' own). When there is none the
+//! test fails with a message that says so: a backend that is not there is never skipped.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -13,14 +13,11 @@ use permanence_domain::child::NewChild;
 use permanence_domain::codes::{LegalStatus, PlacementProvider, PlacementType, Sex};
 use permanence_engine::store::Store;
 use permanence_engine::{Actor, CommandMeta, Engine, EngineConfig, EnterCare, FixedClock};
+use permanence_testkit::FreshDatabase;
 use std::future::Future;
 use std::sync::Arc;
 use uuid::Uuid;
 
-/// The PostgreSQL server used when `PERMANENCE_TEST_POSTGRES_URL` is not set.
-pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-/// Prefix of the databases the tests create, so that a leftover is easy to recognise.
-pub const TEST_DATABASE_PREFIX: &str = "permanence_test_";
 /// A valid local authority (ONS code).
 pub const LA: &str = "E10000003";
 
@@ -62,124 +59,27 @@ pub async fn sqlite_store() -> (Store, TempDirGuard) {
     (store, TempDirGuard { dir })
 }
 
-/// The URL of the PostgreSQL server's admin database.
-pub fn postgres_admin_url() -> String {
-    std::env::var("PERMANENCE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
-}
-
-/// `url` with its database name replaced by `database` (query parameters are kept).
-pub fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let after_scheme = base.find("://").map_or(0, |i| i + 3);
-    let host_and_path = &base[after_scheme..];
-    let host_end = host_and_path
-        .find('/')
-        .map_or(base.len(), |i| after_scheme + i);
-    let mut out = format!("{}/{database}", &base[..host_end]);
-    if let Some(query) = query {
-        out.push('?');
-        out.push_str(query);
-    }
-    out
-}
-
-/// Drops its PostgreSQL database when dropped (also when the test panics). Best effort:
-/// a failure to drop is reported on stderr, never turned into a second panic.
-#[derive(Debug)]
-pub struct PgGuard {
-    admin_url: String,
-    database: String,
-    dropped: bool,
-}
-
-impl PgGuard {
-    pub fn database(&self) -> &str {
-        &self.database
-    }
-
-    /// Drops the database now. The store on it should be dropped first; `WITH (FORCE)`
-    /// ends any connection still open.
-    pub async fn cleanup(mut self) {
-        self.dropped = true;
-        if let Err(e) = drop_database(&self.admin_url, &self.database).await {
-            eprintln!("could not drop test database {}: {e}", self.database);
-        }
-    }
-}
-
-impl Drop for PgGuard {
-    fn drop(&mut self) {
-        if self.dropped {
-            return;
-        }
-        // Drop cannot await, and this thread may be inside a runtime: run the cleanup on a
-        // thread of its own with a runtime of its own, and wait for it.
-        let admin_url = self.admin_url.clone();
-        let database = self.database.clone();
-        let outcome = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            runtime.block_on(drop_database(&admin_url, &database))
-        })
-        .join();
-        match outcome {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => eprintln!("could not drop test database {}: {e}", self.database),
-            Err(_) => eprintln!(
-                "could not drop test database {}: cleanup panicked",
-                self.database
-            ),
-        }
-    }
-}
-
-async fn drop_database(admin_url: &str, database: &str) -> Result<(), String> {
-    let admin = Store::connect(admin_url).await.map_err(|e| e.to_string())?;
-    admin
-        .execute_raw_for_tests(&format!(
-            "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
-        ))
-        .await?;
-    Ok(())
-}
-
-/// A fresh PostgreSQL database, migrated, and the guard that drops it.
-pub async fn postgres_store() -> (Store, PgGuard) {
-    let admin_url = postgres_admin_url();
-    let database = format!("{TEST_DATABASE_PREFIX}{}", Uuid::now_v7().simple());
-    {
-        let admin = Store::connect(&admin_url).await.unwrap_or_else(|e| {
-            panic!(
-                "PostgreSQL is not reachable at {admin_url} ({e}). These tests need a real \
-                 PostgreSQL: start one, or set PERMANENCE_TEST_POSTGRES_URL"
-            )
-        });
-        admin
-            .execute_raw_for_tests(&format!("CREATE DATABASE \"{database}\""))
-            .await
-            .unwrap_or_else(|e| panic!("create test database {database} at {admin_url}: {e}"));
-    }
-    // From here on the guard drops the database, whatever happens.
-    let guard = PgGuard {
-        admin_url: admin_url.clone(),
-        database: database.clone(),
-        dropped: false,
-    };
-    let url = with_database(&admin_url, &database);
-    let store = Store::connect(&url)
+/// A fresh PostgreSQL database, migrated, and what drops it (when dropped, also when the
+/// test panics, or by `drop_database`).
+pub async fn postgres_store() -> (Store, FreshDatabase) {
+    let database = FreshDatabase::create()
         .await
-        .unwrap_or_else(|e| panic!("connect to test database {database}: {e}"));
+        .unwrap_or_else(|e| panic!("{e}"));
+    let store = Store::connect(database.url())
+        .await
+        .unwrap_or_else(|e| panic!("connect to test database {}: {e}", database.name()));
     store
         .migrate()
         .await
         .expect("migrate the PostgreSQL database");
-    (store, guard)
+    (store, database)
+}
+
+/// Drops a test database; a failure is told on stderr, never failing a test that passed.
+pub async fn drop_or_report(database: FreshDatabase) {
+    if let Err(e) = database.drop_database().await {
+        eprintln!("{e}");
+    }
 }
 
 /// An engine on a store, with the standard routes, default timescales and the fixed clock.
@@ -205,10 +105,10 @@ where
     F: FnOnce(Engine) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let (store, guard) = postgres_store().await;
+    let (store, database) = postgres_store().await;
     body(engine_on(store)).await;
     // The body has consumed the engine, and with it the store's connections.
-    guard.cleanup().await;
+    drop_or_report(database).await;
 }
 
 /// Generates `mod $name { sqlite(), postgres() }`, the same async body on both backends.
