@@ -21,6 +21,8 @@ use std::sync::Arc;
 
 pub use serde_json;
 
+pub mod browser;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -131,6 +133,25 @@ pub async fn create_user(engine: &Engine, role: Role, teams: &[&str]) -> anyhow:
         .issue_token(user.id, &token.hash, Some("tests"), None, now)
         .await?;
     Ok(token.secret.expose().to_owned())
+}
+
+/// The password the tests give users who sign in to the pages.
+pub const TEST_PASSWORD: &str = "a long test password";
+
+/// Gives the test user with `role` a password for the pages, as `permanence user
+/// set-password` does.
+pub async fn give_password(engine: &Engine, role: Role) -> anyhow::Result<()> {
+    let user = engine
+        .store()
+        .user_by_username(test_username(role))
+        .await?
+        .context("test user")?;
+    let hash = permanence_auth::hash_password(TEST_PASSWORD)?;
+    engine
+        .store()
+        .set_password(user.id, &hash, engine.now())
+        .await?;
+    Ok(())
 }
 
 /// The date the tests' clock is fixed at; recorded dates must not be after it.

@@ -52,6 +52,14 @@ pub enum AuthError {
     #[error("the signed token names `{0}`, which is not a local authority code")]
     JwtInvalidAuthority(String),
 
+    // --- A new password that cannot be used ---------------------------------------------------
+    #[error("a password needs at least {0} characters")]
+    PasswordTooShort(usize),
+    #[error("a password can be at most {0} bytes long")]
+    PasswordTooLong(usize),
+    #[error("a password cannot be blank or contain a NUL character")]
+    PasswordUnusable,
+
     // --- A user described wrongly (a command-line argument, a stored row) ---------------------
     #[error("a user must belong to at least one local authority")]
     NoLocalAuthority,
@@ -122,9 +130,13 @@ impl AuthError {
             | JwtRoleNotMapped(_)
             | JwtAmbiguousRole(_)
             | JwtInvalidAuthority(_) => AuthErrorKind::Unauthenticated,
-            NoLocalAuthority | InvalidLocalAuthority(_) | EmptyUserId | UnknownRole(_) => {
-                AuthErrorKind::Invalid
-            }
+            NoLocalAuthority
+            | InvalidLocalAuthority(_)
+            | EmptyUserId
+            | UnknownRole(_)
+            | PasswordTooShort(_)
+            | PasswordTooLong(_)
+            | PasswordUnusable => AuthErrorKind::Invalid,
             JwksInvalid(_)
             | JwksNoUsableKey
             | JwksDuplicateKeyId(_)

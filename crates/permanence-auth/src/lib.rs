@@ -4,7 +4,8 @@
 //! It is responsible for: the [`Role`]s and the [`Principal`] of a request; the policy, in
 //! one place ([`rule`], [`authorize`], [`list_scope`]); bearer tokens ([`new_token`],
 //! [`hash_token`], [`Credential`]); signed tokens from a council's identity provider
-//! ([`JwtVerifier`]); and the hash chain over audit rows ([`chain_hash`], [`verify_chain`]).
+//! ([`JwtVerifier`]); passwords ([`hash_password`], Argon2id) and the pages' sessions
+//! ([`new_session`], [`SessionStatus`]); and the hash chain over audit rows ([`chain_hash`], [`verify_chain`]).
 //! It is pure: no database, no HTTP, no async and no clock (`now` comes in as an argument).
 //! The store fills in a [`CaseScope`] and applies a [`ListScope`]; the server reads the
 //! `Authorization` header and asks the store for a token's user; the GraphQL layer calls
@@ -95,9 +96,11 @@
 pub mod audit;
 mod error;
 mod jwt;
+mod password;
 mod policy;
 mod principal;
 mod role;
+mod session;
 mod token;
 
 pub use audit::{
@@ -106,6 +109,10 @@ pub use audit::{
 };
 pub use error::{AuthError, AuthErrorKind};
 pub use jwt::{AuthorityMapping, JwtConfig, JwtVerifier};
+pub use password::{
+    MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, check_new_password, hash_password,
+    verify_against_nothing, verify_password,
+};
 pub use policy::{
     Access, Action, ActionKind, BirthMonth, CaseFilter, CaseScope, ChildScope, DenialReason,
     Denied, ListScope, Reach, StepRecorder, Target, authorize, list_scope, policy_table_markdown,
@@ -113,6 +120,9 @@ pub use policy::{
 };
 pub use principal::{Principal, is_local_authority_code};
 pub use role::Role;
+pub use session::{
+    NewSession, SessionPolicy, SessionStatus, csrf_matches, hash_session_secret, new_session,
+};
 pub use token::{
     Credential, MAX_CREDENTIAL_LEN, NewToken, TOKEN_PREFIX, TokenSecret, TokenStatus, hash_token,
     is_issued_token, new_token, token_matches,

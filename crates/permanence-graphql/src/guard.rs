@@ -11,8 +11,7 @@ use crate::types::loaders;
 use async_graphql::{Context, Result};
 use chrono::NaiveDate;
 use permanence_auth::{
-    Access, Action, CaseFilter, CaseScope, ChildScope, Denied, Principal, Role, Target, authorize,
-    list_scope,
+    Access, Action, CaseScope, ChildScope, Denied, Principal, Role, Target, authorize, list_scope,
 };
 use permanence_domain::{CaseId, ChildId};
 use permanence_engine::store::{CaseRecord, ChildRecord, Reach};
@@ -218,17 +217,7 @@ pub(crate) fn in_authority(
 /// The user's reach for a list, to narrow the query with.
 pub(crate) fn reach(ctx: &Context<'_>, action: Action) -> Result<Reach> {
     let scope = list_scope(principal(ctx)?, action).map_err(forbidden)?;
-    let mut reach = Reach {
-        local_authorities: Some(scope.local_authorities),
-        ..Reach::default()
-    };
-    match scope.cases {
-        CaseFilter::All => {}
-        CaseFilter::TeamsAndUnallocated(teams) => reach.teams_or_unassigned = Some(teams),
-        CaseFilter::AllocatedTo(user) => reach.allocated_to = Some(user),
-        CaseFilter::OnPanelAgendaOf(user) => reach.on_agenda_of = Some(user),
-    }
-    Ok(reach)
+    Ok(Reach::from(scope))
 }
 
 /// The authorities a report covers: the one asked for (if the user serves it), or all of the

@@ -5,7 +5,7 @@
 //! that tests run the commands exactly as the binary does.
 
 use std::fmt;
-use std::io::Write;
+use std::io::{BufRead, Write};
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
@@ -87,6 +87,40 @@ pub async fn add_user(
             user.username
         )
     })
+}
+
+/// Reads a password from the first line of `input`, without its line ending, and checks that
+/// it may be used (its length; never echoed back).
+pub fn read_password(input: &mut impl BufRead) -> anyhow::Result<String> {
+    let mut line = String::new();
+    input
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    let password = line
+        .strip_suffix('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .unwrap_or(&line)
+        .to_owned();
+    permanence_auth::check_new_password(&password)?;
+    Ok(password)
+}
+
+/// Sets a user's password (hashed with Argon2id) and ends their sessions.
+pub async fn set_password(
+    store: &Store,
+    username: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<UserRecord> {
+    let Some(user) = store.user_by_username(username).await? else {
+        bail!("no user is called {username}");
+    };
+    let hash = permanence_auth::hash_password(password)?;
+    store
+        .set_password(user.id, &hash, now)
+        .await
+        .context("storing the password")?;
+    Ok(user)
 }
 
 /// Issues another token to an existing user.
@@ -488,12 +522,30 @@ fn new_user(args: &UserAddArgs) -> NewUser {
 pub async fn run_user(
     command: &UserCommand,
     now: DateTime<Utc>,
+    input: &mut impl BufRead,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     match command {
         UserCommand::Add(args) => {
+            // Read and check the password before anything is created.
+            let password = if args.password_stdin {
+                Some(read_password(input)?)
+            } else {
+                None
+            };
             let store = open_store(&args.database.database_url).await?;
             let issued = add_user(&store, &new_user(args), &args.token, now).await?;
+            if let Some(password) = password {
+                set_password(&store, &issued.user.username, &password, now)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "the user {} was created with a token, but no password: run `permanence user set-password`",
+                            issued.user.username
+                        )
+                    })?;
+                writeln!(out, "password set for signing in to the pages")?;
+            }
             writeln!(
                 out,
                 "created {} {} ({}) in {}",
@@ -503,6 +555,16 @@ pub async fn run_user(
                 issued.user.local_authorities.join(", ")
             )?;
             issued.write_to(out)?;
+        }
+        UserCommand::SetPassword(args) => {
+            let password = read_password(input)?;
+            let store = open_store(&args.database.database_url).await?;
+            let user = set_password(&store, args.username.trim(), &password, now).await?;
+            writeln!(
+                out,
+                "password set for {}; their sessions have ended",
+                user.username
+            )?;
         }
     }
     Ok(())

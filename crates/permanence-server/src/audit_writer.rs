@@ -101,6 +101,21 @@ async fn run(store: Store, mut incoming: mpsc::UnboundedReceiver<Append>, stats:
     }
 }
 
+impl permanence_web::AuditSink for AuditWriter {
+    fn append(
+        &self,
+        entries: Vec<NewAuditEntry>,
+    ) -> futures_util::future::BoxFuture<'static, Result<(), permanence_web::AuditUnavailable>>
+    {
+        let writer = self.clone();
+        Box::pin(async move {
+            AuditWriter::append(&writer, entries)
+                .await
+                .map_err(|AuditNotWritten| permanence_web::AuditUnavailable)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -165,6 +165,21 @@ pub struct DemoArgs {
 pub enum UserCommand {
     /// Create a user and print their first token (once: only its hash is stored).
     Add(UserAddArgs),
+    /// Set a user's password for signing in to the pages (read from standard input); signs
+    /// them out of every session.
+    SetPassword(SetPasswordArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SetPasswordArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[arg(long)]
+    pub username: String,
+    /// Read the password from the first line of standard input (never from an argument, which
+    /// other users of the machine can see in the process list).
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
 }
 
 #[derive(Debug, Args)]
@@ -190,6 +205,10 @@ pub struct UserAddArgs {
     pub authorities: Vec<String>,
     #[command(flatten)]
     pub token: TokenOptions,
+    /// Also give the user a password for the pages, read from the first line of standard
+    /// input.
+    #[arg(long)]
+    pub password_stdin: bool,
 }
 
 /// How a new token is issued.

@@ -2,7 +2,8 @@
 //!
 //! It wires the store, engine and GraphQL schema together and serves them over axum:
 //! `POST /graphql`, GraphiQL at `GET /graphql`, subscriptions over WebSocket at
-//! `/graphql/ws`, and `GET /healthz`. It holds no SQL and no business rules.
+//! `/graphql/ws`, `GET /healthz`, and the pages (`permanence-web`) at `/`. It holds no SQL
+//! and no business rules.
 
 pub mod admin;
 pub mod audit_writer;
@@ -44,6 +45,8 @@ pub struct HttpOptions {
     pub graphiql: bool,
     pub body_limit_bytes: usize,
     pub limits: SchemaLimits,
+    /// The pages: sessions and sign-in throttling.
+    pub web: permanence_web::WebOptions,
 }
 
 impl Default for HttpOptions {
@@ -54,6 +57,7 @@ impl Default for HttpOptions {
             graphiql: false,
             body_limit_bytes: 64 * 1024,
             limits: SchemaLimits::default(),
+            web: permanence_web::WebOptions::default(),
         }
     }
 }
@@ -110,8 +114,11 @@ pub fn router(engine: Engine, options: &HttpOptions) -> Router {
         ..options.limits
     };
     let schema = build_schema(engine.clone(), limits);
+    let audit = audit_writer::AuditWriter::spawn(engine.store().clone());
+    let pages =
+        permanence_web::router(engine.clone(), Arc::new(audit.clone()), options.web.clone());
     let state = AppState {
-        audit: audit_writer::AuditWriter::spawn(engine.store().clone()),
+        audit,
         engine,
         limiter: Arc::new(rate_limit::RateLimiter::new(options.requests_per_minute)),
         jwt: options.jwt.clone(),
@@ -128,6 +135,7 @@ pub fn router(engine: Engine, options: &HttpOptions) -> Router {
         .route("/healthz", get(healthz))
         .route("/reports/timeliness.csv", get(csv_report::timeliness_csv))
         .with_state(state)
+        .merge(pages)
 }
 
 /// Why a request could not be authenticated; answered 401 with code UNAUTHENTICATED.

@@ -88,7 +88,13 @@ async fn main() -> anyhow::Result<ExitCode> {
         }
         CommandKind::User(command) => {
             init_logging_at(false, "warn");
-            admin::run_user(&command, Utc::now(), &mut std::io::stdout()).await?;
+            admin::run_user(
+                &command,
+                Utc::now(),
+                &mut std::io::stdin().lock(),
+                &mut std::io::stdout(),
+            )
+            .await?;
         }
         CommandKind::Token(command) => {
             init_logging_at(false, "warn");

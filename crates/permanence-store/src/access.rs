@@ -101,7 +101,7 @@ pub struct AuditRow {
 
 // ----- entities (private) ---------------------------------------------------------------------
 
-mod users {
+pub(crate) mod users {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -207,7 +207,7 @@ const HEAD_ID: i32 = 1;
 const AUDIT_INSERT_CHUNK: usize = 500;
 
 /// What PostgreSQL keeps of an instant, so that what is returned equals what is read back.
-fn to_micros(at: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn to_micros(at: DateTime<Utc>) -> DateTime<Utc> {
     at.trunc_subsecs(6)
 }
 

@@ -13,6 +13,7 @@ mod error;
 mod notifications;
 mod panel;
 mod records;
+mod sign_in;
 mod sqlite_url;
 mod ssda903;
 
@@ -21,6 +22,7 @@ pub use error::{RunError, StoreError};
 pub use notifications::*;
 pub use panel::*;
 pub use records::*;
+pub use sign_in::{SessionRecord, SignInCandidate};
 pub use ssda903::{ImportedCaseWrite, ImportedChildCorrection, ImportedChildWrite};
 
 use chrono::{DateTime, NaiveDate, Utc};

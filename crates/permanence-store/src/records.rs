@@ -163,6 +163,25 @@ pub struct Reach {
     pub on_agenda_of: Option<String>,
 }
 
+impl From<permanence_auth::ListScope> for Reach {
+    /// The policy's list scope as the query's narrowing: the API and the pages both list
+    /// through this, so they reach the same cases.
+    fn from(scope: permanence_auth::ListScope) -> Self {
+        use permanence_auth::CaseFilter as Policy;
+        let mut reach = Reach {
+            local_authorities: Some(scope.local_authorities),
+            ..Reach::default()
+        };
+        match scope.cases {
+            Policy::All => {}
+            Policy::TeamsAndUnallocated(teams) => reach.teams_or_unassigned = Some(teams),
+            Policy::AllocatedTo(user) => reach.allocated_to = Some(user),
+            Policy::OnPanelAgendaOf(user) => reach.on_agenda_of = Some(user),
+        }
+        reach
+    }
+}
+
 /// Which drifting deadlines to list.
 #[derive(Clone, Debug)]
 pub struct DriftFilter {

@@ -1,0 +1,274 @@
+//! The signed-in person's home: the open cases within their reach, with each child's route,
+//! current step and next deadline, filtered by team, route and deadline status, a page at a
+//! time.
+//!
+//! The list is the API's `cases` list: the same policy narrows it in the query itself
+//! (`permanence_auth::list_scope`), each listed case is written to the audit log before the
+//! page is sent, and a pseudonymised reader (a leader) sees references, never names.
+
+use crate::chrome::Chrome;
+use crate::error::{PageError, html};
+use crate::session::SignedIn;
+use crate::{WebState, format};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use permanence_auth::{Access, Action, list_scope, record_kind};
+use permanence_domain::deadlines::drift;
+use permanence_domain::{CaseId, DriftStatus, Route};
+use permanence_engine::store::{CaseFilter, CaseRecord, NewAuditEntry, Reach};
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// Cases on one page.
+const PAGE_SIZE: u64 = 25;
+
+const STATUSES: &[(&str, &str)] = &[
+    ("OVERDUE", "Overdue"),
+    ("DUE_SOON", "Due soon"),
+    ("ON_TRACK", "On track"),
+];
+
+#[derive(Deserialize, Default)]
+pub(crate) struct HomeFilter {
+    team: Option<String>,
+    route: Option<String>,
+    status: Option<String>,
+    after: Option<String>,
+}
+
+impl HomeFilter {
+    fn non_empty(value: Option<&String>) -> Option<&str> {
+        value.map(|v| v.trim()).filter(|v| !v.is_empty())
+    }
+
+    /// The filter as a query string, for the next page's link.
+    fn query_with_after(&self, after: CaseId) -> String {
+        let mut parts = Vec::new();
+        for (key, value) in [
+            ("team", &self.team),
+            ("route", &self.route),
+            ("status", &self.status),
+        ] {
+            if let Some(v) = Self::non_empty(value.as_ref()) {
+                parts.push(format!("{key}={}", format::query_value(v)));
+            }
+        }
+        parts.push(format!("after={}", after.0));
+        format!("/?{}", parts.join("&"))
+    }
+}
+
+pub(crate) struct DeadlineCell {
+    pub label: String,
+    pub due_on: String,
+    pub status: String,
+    pub tag_class: &'static str,
+}
+
+pub(crate) struct CaseRow {
+    pub reference: String,
+    pub name: Option<String>,
+    pub team: String,
+    pub worker: String,
+    pub route: String,
+    pub step: String,
+    pub deadline: Option<DeadlineCell>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    chrome: Chrome,
+    heading: &'static str,
+    no_cases_reason: Option<&'static str>,
+    filter: HomeFilter,
+    teams: Vec<String>,
+    routes: Vec<(&'static str, &'static str)>,
+    statuses: &'static [(&'static str, &'static str)],
+    rows: Vec<CaseRow>,
+    has_more: bool,
+    next_page: Option<String>,
+}
+
+fn heading_for(role: permanence_auth::Role) -> &'static str {
+    use permanence_auth::Role::*;
+    match role {
+        SocialWorker => "Your cases",
+        TeamManager => "Your teams' cases",
+        PanelMember | PanelChair => "Cases on your panels' agendas",
+        AgencyDecisionMaker | Leader => "Your authority's cases",
+        Administrator => "Cases",
+    }
+}
+
+pub(crate) async fn home(
+    State(state): State<WebState>,
+    signed_in: SignedIn,
+    Query(filter): Query<HomeFilter>,
+) -> Result<Response, PageError> {
+    let principal = &signed_in.principal;
+    let mut page = HomePage {
+        chrome: Chrome::new(&signed_in, "cases"),
+        heading: heading_for(principal.role),
+        no_cases_reason: None,
+        teams: principal.teams.clone(),
+        routes: Route::ALL.iter().map(|r| (r.key(), r.label())).collect(),
+        statuses: STATUSES,
+        rows: Vec::new(),
+        has_more: false,
+        next_page: None,
+        filter,
+    };
+    let Ok(scope) = list_scope(principal, Action::ListCases) else {
+        page.no_cases_reason = Some("Your role does not give you access to children's cases.");
+        return Ok(html(&page));
+    };
+    let engine = &state.engine;
+    let today = engine.today();
+    let due_soon_days = engine.timescales().due_soon_days;
+    let store_filter = CaseFilter {
+        team: HomeFilter::non_empty(page.filter.team.as_ref()).map(str::to_owned),
+        route: HomeFilter::non_empty(page.filter.route.as_ref()).and_then(Route::from_key),
+        drift: HomeFilter::non_empty(page.filter.status.as_ref())
+            .and_then(drift_status)
+            .map(|s| (s, today, due_soon_days)),
+        open: Some(true),
+        reach: Reach::from(scope),
+        ..CaseFilter::default()
+    };
+    let after = HomeFilter::non_empty(page.filter.after.as_ref())
+        .and_then(|a| Uuid::parse_str(a).ok())
+        .map(CaseId);
+    let mut cases = engine
+        .store()
+        .cases_page(&store_filter, after, PAGE_SIZE + 1)
+        .await?;
+    page.has_more = cases.len() as u64 > PAGE_SIZE;
+    cases.truncate(PAGE_SIZE as usize);
+    audit_listed(&state, &signed_in, &cases).await?;
+    page.next_page = page
+        .has_more
+        .then(|| cases.last().map(|c| page.filter.query_with_after(c.id)))
+        .flatten();
+    page.rows = rows(&state, &signed_in, &cases).await?;
+    Ok(html(&page))
+}
+
+fn drift_status(key: &str) -> Option<DriftStatus> {
+    match key {
+        "OVERDUE" => Some(DriftStatus::Overdue),
+        "DUE_SOON" => Some(DriftStatus::DueSoon),
+        "ON_TRACK" => Some(DriftStatus::OnTrack),
+        _ => None,
+    }
+}
+
+/// Every listed case is in the audit log before the page leaves, as for the API's list.
+async fn audit_listed(
+    state: &WebState,
+    signed_in: &SignedIn,
+    cases: &[CaseRecord],
+) -> Result<(), PageError> {
+    if cases.is_empty() {
+        return Ok(());
+    }
+    let at = state.engine.now();
+    let entries = cases
+        .iter()
+        .map(|case| NewAuditEntry {
+            at,
+            actor: signed_in.principal.user_id.clone(),
+            action: Action::ListCases.key().to_owned(),
+            record_kind: record_kind::CASE.to_owned(),
+            record_id: case.id.to_string(),
+            query: "page:/".to_owned(),
+        })
+        .collect();
+    state
+        .audit
+        .append(entries)
+        .await
+        .map_err(|_| PageError::Internal("the audit log could not be written".into()))
+}
+
+async fn rows(
+    state: &WebState,
+    signed_in: &SignedIn,
+    cases: &[CaseRecord],
+) -> Result<Vec<CaseRow>, PageError> {
+    let store = state.engine.store();
+    let child_ids: Vec<_> = cases.iter().map(|c| c.child_id).collect();
+    let case_ids: Vec<_> = cases.iter().map(|c| c.id).collect();
+    let children = store.children_by_ids(&child_ids).await?;
+    let mut deadlines = store.deadlines_of_cases(&case_ids).await?;
+    let pseudonymised = Access::for_role(signed_in.principal.role).is_pseudonymised();
+    let today = state.engine.today();
+    let due_soon_days = state.engine.timescales().due_soon_days;
+    let catalog = state.engine.catalog();
+    Ok(cases
+        .iter()
+        .map(|case| {
+            let child = children.get(&case.child_id);
+            let plan = case.state.primary_plan();
+            let (route, step) = match plan {
+                Some(plan) => (
+                    capitalised(plan.route.label()),
+                    catalog
+                        .get(plan.route, plan.version)
+                        .map_or(plan.current_step(), |d| d.label_of(plan.current_step()))
+                        .to_owned(),
+                ),
+                None => ("No plan for permanence yet".to_owned(), String::new()),
+            };
+            let next = deadlines
+                .remove(&case.id)
+                .and_then(|list| list.into_iter().next());
+            CaseRow {
+                reference: child.map_or_else(String::new, |c| c.reference.clone()),
+                name: child
+                    .filter(|_| !pseudonymised)
+                    .and_then(|c| c.name.clone()),
+                team: case.state.team.clone().unwrap_or_else(|| "No team".into()),
+                worker: case
+                    .state
+                    .allocated_worker
+                    .clone()
+                    .unwrap_or_else(|| "Not allocated".into()),
+                route,
+                step,
+                deadline: next.map(|d| {
+                    let standing = drift(d.due_on, today, due_soon_days);
+                    let (status, tag_class) = match standing.status {
+                        DriftStatus::Overdue => (
+                            format!("Overdue by {}", format::days(standing.days_overdue)),
+                            "govuk-tag--red",
+                        ),
+                        DriftStatus::DueSoon if standing.days_until_due == 0 => {
+                            ("Due today".to_owned(), "govuk-tag--yellow")
+                        }
+                        DriftStatus::DueSoon => (
+                            format!("Due in {}", format::days(standing.days_until_due)),
+                            "govuk-tag--yellow",
+                        ),
+                        DriftStatus::OnTrack => ("On track".to_owned(), "govuk-tag--green"),
+                    };
+                    DeadlineCell {
+                        label: capitalised(&d.label),
+                        due_on: format::date(d.due_on),
+                        status,
+                        tag_class,
+                    }
+                }),
+            }
+        })
+        .collect())
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}

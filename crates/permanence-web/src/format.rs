@@ -1,0 +1,76 @@
+//! How dates, days and links read on a page: the GOV.UK style ("1 March 2023", "3 days
+//! overdue").
+
+use chrono::NaiveDate;
+
+/// "1 March 2023".
+pub(crate) fn date(d: NaiveDate) -> String {
+    d.format("%-d %B %Y").to_string()
+}
+
+/// "1 day", "3 days".
+pub(crate) fn days(n: i64) -> String {
+    if n == 1 {
+        "1 day".to_owned()
+    } else {
+        format!("{n} days")
+    }
+}
+
+/// A value made safe to put in a link's query string (percent-encoding everything but
+/// unreserved characters).
+pub(crate) fn query_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Where to go after signing in: only a path on this site, never another host (`//host`,
+/// `/\host` or a full URL would make the sign-in page an open redirect).
+pub(crate) fn local_path(next: Option<&str>) -> &str {
+    match next {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") => p,
+        _ => "/",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_days_read_as_gov_uk_writes_them() {
+        let d = NaiveDate::from_ymd_opt(2023, 3, 1).expect("date");
+        assert_eq!(date(d), "1 March 2023");
+        assert_eq!(days(1), "1 day");
+        assert_eq!(days(0), "0 days");
+        assert_eq!(days(12), "12 days");
+    }
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(local_path(Some("/cases/1?x=2")), "/cases/1?x=2");
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "",
+            "cases",
+        ] {
+            assert_eq!(local_path(Some(bad)), "/", "{bad}");
+        }
+        assert_eq!(local_path(None), "/");
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(query_value("/cases?a=1&b=2"), "%2Fcases%3Fa%3D1%26b%3D2");
+        assert_eq!(query_value("plain-text_1.0~"), "plain-text_1.0~");
+    }
+}

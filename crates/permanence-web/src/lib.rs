@@ -1,0 +1,68 @@
+//! The pages: what social workers, panel members and leaders use in a browser.
+//!
+//! Server-rendered HTML (askama templates, checked when compiled) in the GOV.UK Design
+//! System's patterns, with GOV.UK Frontend's styles served by this crate itself: no page or
+//! asset loads anything from another host, and every page and form works with JavaScript off.
+//!
+//! It is a second presentation of the engine, never a second set of rules: a page reads and
+//! writes through the same engine, asks the same `permanence_auth` policy, and writes the
+//! same audit rows as the GraphQL API, so a page can show or do exactly what the same
+//! person's token could. It holds no SQL and no GraphQL. Sign-in is by password (Argon2id)
+//! into a server-side session named by an HttpOnly, SameSite=Strict cookie; every form carries
+//! the session's CSRF token.
+
+mod assets;
+mod audit;
+mod cases;
+mod chrome;
+mod error;
+mod format;
+mod security;
+mod session;
+mod sign_in;
+
+use axum::Router;
+use axum::routing::{get, post};
+use permanence_auth::SessionPolicy;
+use permanence_engine::Engine;
+use std::sync::Arc;
+
+pub use audit::{AuditSink, AuditUnavailable};
+
+/// How the pages behave.
+#[derive(Clone, Debug, Default)]
+pub struct WebOptions {
+    pub session: SessionPolicy,
+    /// Marks cookies `Secure` even when the request does not say it came over HTTPS (set it
+    /// when a proxy in front terminates TLS without sending `X-Forwarded-Proto`).
+    pub always_secure_cookies: bool,
+    /// Failed sign-ins allowed per account, and per address, in a window.
+    pub sign_in_throttle: sign_in::Throttle,
+}
+
+pub use sign_in::Throttle;
+
+/// What every page handler has.
+#[derive(Clone)]
+pub(crate) struct WebState {
+    engine: Engine,
+    audit: Arc<dyn AuditSink>,
+    options: Arc<WebOptions>,
+}
+
+/// The pages and their assets, with the security headers every answer carries.
+pub fn router(engine: Engine, audit: Arc<dyn AuditSink>, options: WebOptions) -> Router {
+    let state = WebState {
+        engine,
+        audit,
+        options: Arc::new(options),
+    };
+    Router::new()
+        .route("/", get(cases::home))
+        .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/assets/{*path}", get(assets::serve))
+        .fallback(error::not_found)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(security::headers))
+}

@@ -1,0 +1,303 @@
+//! Signing in and out.
+//!
+//! A wrong username and a wrong password get the same answer, in the same time (an unknown
+//! username still costs one Argon2id verification). Failed sign-ins are counted per account
+//! and per address over a window, in the database so that every server process counts them;
+//! past the limit, sign-in is refused until the window has passed. Signing in always starts a
+//! new session (a session id fixed before sign-in is never promoted), and the sign-in form
+//! carries a CSRF token of its own, paired with a short-lived cookie.
+
+use crate::error::{PageError, html};
+use crate::session::{self, PeerAddress, SESSION_COOKIE, SignedIn, cookie, is_secure, set_cookie};
+use crate::{WebState, format};
+use askama::Template;
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Duration;
+use permanence_auth::{
+    csrf_matches, hash_session_secret, new_session, verify_against_nothing, verify_password,
+};
+use serde::Deserialize;
+
+/// The cookie that pairs a sign-in form with the browser it was sent to.
+const SIGN_IN_CSRF_COOKIE: &str = "permanence_sign_in";
+
+/// How many failed sign-ins are allowed, and over how long.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Throttle {
+    pub per_account: u64,
+    pub per_address: u64,
+    pub window_minutes: i64,
+}
+
+impl Default for Throttle {
+    /// Five tries for an account and twenty from one address (an office behind one address
+    /// has many people) in a quarter of an hour.
+    fn default() -> Self {
+        Self {
+            per_account: 5,
+            per_address: 20,
+            window_minutes: 15,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    csrf_token: String,
+    next: String,
+    username: String,
+    signed_out: bool,
+    session_ended: bool,
+    errors: Vec<FieldError>,
+}
+
+/// A message for the error summary and, where it belongs to a field, beside it.
+pub(crate) struct FieldError {
+    /// The id of the field the message belongs to (the summary links to it).
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl SignInPage {
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SignInQuery {
+    next: Option<String>,
+    signed_out: Option<String>,
+    ended: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SignInForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// The sign-in form, with a fresh CSRF token in the form and in a cookie.
+fn form_page(
+    state: &WebState,
+    headers: &HeaderMap,
+    page: SignInPage,
+    status: StatusCode,
+) -> Response {
+    let secure = is_secure(state, headers);
+    let mut response = html(&page);
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        set_cookie(SIGN_IN_CSRF_COOKIE, Some(&page.csrf_token), secure),
+    );
+    response
+}
+
+fn fresh_csrf() -> Result<String, PageError> {
+    new_session()
+        .map(|s| s.csrf_token)
+        .map_err(|e| PageError::Internal(e.to_string()))
+}
+
+pub(crate) async fn form(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Query(query): Query<SignInQuery>,
+) -> Result<Response, PageError> {
+    let next = format::local_path(query.next.as_deref()).to_owned();
+    if session::current(&state, &headers).await?.is_some() {
+        return Ok(Redirect::to(&next).into_response());
+    }
+    let page = SignInPage {
+        csrf_token: fresh_csrf()?,
+        next,
+        username: String::new(),
+        signed_out: query.signed_out.is_some(),
+        session_ended: query.ended.is_some(),
+        errors: Vec::new(),
+    };
+    Ok(form_page(&state, &headers, page, StatusCode::OK))
+}
+
+/// The subjects failures are counted against: the account (whether or not it exists, so the
+/// count tells nothing) and the address.
+fn subjects(username: &str, peer: &PeerAddress) -> Vec<String> {
+    let mut out = vec![format!("account:{}", username.trim().to_lowercase())];
+    if let Some(ip) = peer.0 {
+        out.push(format!("address:{ip}"));
+    }
+    out
+}
+
+async fn throttled(state: &WebState, subjects: &[String]) -> Result<bool, PageError> {
+    let throttle = state.options.sign_in_throttle;
+    let since = state.engine.now() - Duration::minutes(throttle.window_minutes);
+    for subject in subjects {
+        let limit = if subject.starts_with("account:") {
+            throttle.per_account
+        } else {
+            throttle.per_address
+        };
+        if state
+            .engine
+            .store()
+            .sign_in_failures_since(subject, since)
+            .await?
+            >= limit
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+pub(crate) async fn submit(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    peer: PeerAddress,
+    Form(input): Form<SignInForm>,
+) -> Result<Response, PageError> {
+    let next = format::local_path(Some(&input.next)).to_owned();
+    let mut page = SignInPage {
+        csrf_token: fresh_csrf()?,
+        next: next.clone(),
+        username: input.username.clone(),
+        signed_out: false,
+        session_ended: false,
+        errors: Vec::new(),
+    };
+    let paired = cookie(&headers, SIGN_IN_CSRF_COOKIE)
+        .is_some_and(|expected| csrf_matches(&input.csrf_token, expected));
+    if !paired {
+        page.errors.push(FieldError {
+            field: "username",
+            message: "The sign-in form had expired. Sign in again.".into(),
+        });
+        return Ok(form_page(&state, &headers, page, StatusCode::BAD_REQUEST));
+    }
+    if input.username.trim().is_empty() {
+        page.errors.push(FieldError {
+            field: "username",
+            message: "Enter your username".into(),
+        });
+    }
+    if input.password.is_empty() {
+        page.errors.push(FieldError {
+            field: "password",
+            message: "Enter your password".into(),
+        });
+    }
+    if !page.errors.is_empty() {
+        return Ok(form_page(&state, &headers, page, StatusCode::BAD_REQUEST));
+    }
+    let subjects = subjects(&input.username, &peer);
+    if throttled(&state, &subjects).await? {
+        page.errors.push(FieldError {
+            field: "username",
+            message: format!(
+                "There have been too many failed attempts to sign in. Wait {} minutes, then try again.",
+                state.options.sign_in_throttle.window_minutes
+            ),
+        });
+        return Ok(form_page(
+            &state,
+            &headers,
+            page,
+            StatusCode::TOO_MANY_REQUESTS,
+        ));
+    }
+    let store = state.engine.store();
+    let now = state.engine.now();
+    let candidate = store.sign_in_candidate(input.username.trim()).await?;
+    let user = match candidate {
+        Some(c) if !c.user.is_disabled_at(now) => match c.password_hash {
+            Some(hash) if verify_password(&input.password, &hash) => Some(c.user),
+            Some(_) => None,
+            None => {
+                verify_against_nothing(&input.password);
+                None
+            }
+        },
+        _ => {
+            verify_against_nothing(&input.password);
+            None
+        }
+    };
+    let Some(user) = user else {
+        store.record_sign_in_failure(&subjects, now).await?;
+        page.errors.push(FieldError {
+            field: "username",
+            message: "The username or password is not right".into(),
+        });
+        return Ok(form_page(&state, &headers, page, StatusCode::UNAUTHORIZED));
+    };
+    let window = Duration::minutes(state.options.sign_in_throttle.window_minutes);
+    store
+        .forget_sign_in_failures(&subjects[0], now - window)
+        .await?;
+    // A session named before sign-in (another person's, or one planted) ends here.
+    if let Some(old) = cookie(&headers, SESSION_COOKIE)
+        && let Some((session, _)) = store
+            .session_by_secret_hash(&hash_session_secret(old))
+            .await?
+    {
+        store.revoke_session(session.id, now).await?;
+    }
+    let fresh = new_session().map_err(|e| PageError::Internal(e.to_string()))?;
+    store
+        .create_session(user.id, &fresh.hash, &fresh.csrf_token, now)
+        .await?;
+    let secure = is_secure(&state, &headers);
+    let mut response = Redirect::to(&next).into_response();
+    let cookies = response.headers_mut();
+    cookies.append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, Some(&fresh.secret), secure),
+    );
+    cookies.append(
+        header::SET_COOKIE,
+        set_cookie(SIGN_IN_CSRF_COOKIE, None, secure),
+    );
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+pub(crate) async fn sign_out(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    signed_in: SignedIn,
+    Form(input): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    if !csrf_matches(&input.csrf_token, &signed_in.session.csrf_token) {
+        return Err(PageError::Forbidden);
+    }
+    state
+        .engine
+        .store()
+        .revoke_session(signed_in.session.id, state.engine.now())
+        .await?;
+    let mut response = Redirect::to("/sign-in?signed_out=1").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, None, is_secure(&state, &headers)),
+    );
+    Ok(response)
+}

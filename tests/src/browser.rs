@@ -1,0 +1,244 @@
+//! A real browser for the pages' end-to-end tests: Debian's headless Chromium, driven over
+//! WebDriver by its ChromeDriver, with axe-core (the npm package's build, committed in
+//! `tests/assets/` from the web crate's lock file) injected to check accessibility.
+//!
+//! When ChromeDriver is not installed the test fails with one line saying what to install:
+//! `.ci/run` installs it, and a browser test that silently skipped would prove nothing.
+
+use anyhow::{Context, bail};
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const CHROMEDRIVER: &str = "chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// axe-core's script, injected into each page under test.
+const AXE: &str = include_str!("../assets/axe.min.js");
+
+/// A headless Chromium session; the driver process ends with it.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    profile: PathBuf,
+    /// Where the server under test is (`http://127.0.0.1:PORT`): every request a page makes
+    /// must go there.
+    origin: String,
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+impl Browser {
+    /// Starts ChromeDriver and a headless Chromium with a new, empty profile.
+    pub async fn start(origin: &str) -> anyhow::Result<Self> {
+        let port = free_port()?;
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "the browser tests need ChromeDriver and Chromium ({e}): \
+                     install them with `apt-get install chromium chromium-driver`"
+                )
+            })?;
+        let profile = std::env::temp_dir().join(format!(
+            "permanence-browser-{}",
+            uuid::Uuid::now_v7().simple()
+        ));
+        std::fs::create_dir_all(&profile)?;
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--window-size=1280,1000",
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last_error = None;
+        // The driver takes a moment to listen.
+        for _ in 0..50 {
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => {
+                    return Ok(Self {
+                        client,
+                        driver,
+                        profile,
+                        origin: origin.trim_end_matches('/').to_owned(),
+                    });
+                }
+                Err(e) => {
+                    last_error = Some(e);
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+        bail!("ChromeDriver did not start a browser: {last_error:?}")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.origin)
+    }
+
+    pub async fn goto(&self, path: &str) -> anyhow::Result<()> {
+        self.client.goto(&self.url(path)).await?;
+        Ok(())
+    }
+
+    /// The current page's path and query.
+    pub async fn path(&self) -> anyhow::Result<String> {
+        let url = self.client.current_url().await?;
+        Ok(match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        })
+    }
+
+    /// Waits (up to ten seconds) for the browser to arrive at a path starting with `prefix`,
+    /// as after a form is sent: a click returns before the next page has loaded.
+    pub async fn wait_for_path(&self, prefix: &str) -> anyhow::Result<String> {
+        let mut path = String::new();
+        for _ in 0..100 {
+            path = self.path().await?;
+            let loaded = self
+                .client
+                .execute("return document.readyState;", vec![])
+                .await?;
+            if path.starts_with(prefix) && loaded.as_str() == Some("complete") {
+                return Ok(path);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("the browser stayed at {path}, not {prefix}…")
+    }
+
+    pub async fn text(&self, css: &str) -> anyhow::Result<String> {
+        Ok(self.client.find(Locator::Css(css)).await?.text().await?)
+    }
+
+    pub async fn exists(&self, css: &str) -> anyhow::Result<bool> {
+        Ok(!self.client.find_all(Locator::Css(css)).await?.is_empty())
+    }
+
+    pub async fn fill(&self, css: &str, value: &str) -> anyhow::Result<()> {
+        let field = self.client.find(Locator::Css(css)).await?;
+        field.clear().await?;
+        field.send_keys(value).await?;
+        Ok(())
+    }
+
+    pub async fn click(&self, css: &str) -> anyhow::Result<()> {
+        self.client.find(Locator::Css(css)).await?.click().await?;
+        Ok(())
+    }
+
+    /// Presses keys on whatever has the focus, as a person at the keyboard would.
+    pub async fn keys(&self, keys: &str) -> anyhow::Result<()> {
+        let active = self.client.active_element().await?;
+        active.send_keys(keys).await?;
+        Ok(())
+    }
+
+    /// The id (or, without one, the text) of the element that has the focus.
+    pub async fn focused(&self) -> anyhow::Result<String> {
+        let value = self
+            .client
+            .execute(
+                "const e = document.activeElement; return e ? (e.id || e.textContent.trim()) : '';",
+                vec![],
+            )
+            .await?;
+        Ok(value.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Runs axe-core on the page and fails on any serious or critical violation, listing them.
+    pub async fn assert_accessible(&self, what: &str) -> anyhow::Result<()> {
+        self.client.execute(AXE, vec![]).await?;
+        let result = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] })
+                    .then(r => done(r.violations.map(v => ({
+                        id: v.id, impact: v.impact, help: v.help,
+                        nodes: v.nodes.map(n => n.target.join(' ')) }))))
+                    .catch(e => done([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }]));",
+                vec![],
+            )
+            .await?;
+        let violations: Vec<&Value> = result
+            .as_array()
+            .context("axe answered without a list")?
+            .iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .collect();
+        if !violations.is_empty() {
+            bail!("{what}: axe-core found serious or critical violations: {violations:#?}");
+        }
+        Ok(())
+    }
+
+    /// Fails if the page asked any other host for anything (scripts, styles, images, fonts),
+    /// or names another host in a `src`, `href` or `action`.
+    pub async fn assert_nothing_from_elsewhere(&self, what: &str) -> anyhow::Result<()> {
+        let found = self
+            .client
+            .execute(
+                "const own = location.origin;
+                 const loaded = performance.getEntriesByType('resource').map(e => e.name);
+                 const named = [...document.querySelectorAll('[src],[href],[action]')]
+                    .map(e => e.src || e.href || e.action).filter(u => typeof u === 'string');
+                 return loaded.concat(named).filter(u => u && !u.startsWith(own + '/') && u !== own);",
+                vec![],
+            )
+            .await?;
+        let elsewhere = found.as_array().cloned().unwrap_or_default();
+        if !elsewhere.is_empty() {
+            bail!("{what}: the page refers to another host: {elsewhere:?}");
+        }
+        Ok(())
+    }
+
+    /// Saves a screenshot under the target directory (never in the repository), to look at.
+    pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
+        let png = self.client.screenshot().await?;
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+
+    pub async fn close(mut self) -> anyhow::Result<()> {
+        let closed = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+        closed?;
+        Ok(())
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // A failed test must not leave a driver (and its browser) running.
+        let _ = self.driver.kill();
+    }
+}

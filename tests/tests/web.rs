@@ -1,0 +1,364 @@
+//! End-to-end: the pages in a real browser (headless Chromium over WebDriver), against the real
+//! server on SQLite and PostgreSQL. A person signs in, sees their cases, and signs out; a wrong
+//! password is refused by the field with what was typed kept; the keyboard alone does it all;
+//! axe-core finds no serious or critical violation on any page; nothing is loaded from
+//! another host; forms without their CSRF token, and guessing, are refused.
+
+use anyhow::Context;
+use fantoccini::key::Key;
+use permanence_auth::Role;
+use permanence_e2e::browser::Browser;
+use permanence_e2e::serde_json::json;
+use permanence_e2e::{TEST_PASSWORD, TestServer, child_in_care, give_password, on_both_backends};
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+
+fn key(k: Key) -> String {
+    char::from(k).to_string()
+}
+
+async fn sign_in(browser: &Browser, username: &str, password: &str) -> anyhow::Result<()> {
+    browser.fill("#username", username).await?;
+    browser.fill("#password", password).await?;
+    browser.click("form[action='/sign-in'] button").await
+}
+
+async fn sign_in_see_cases_and_sign_out_journey(server: &TestServer) -> anyhow::Result<()> {
+    give_password(server.engine(), Role::TeamManager).await?;
+    child_in_care(server, "WEB1", "2019-03-14", "2026-01-05").await?;
+    let browser = Browser::start(&server.server.url("")).await?;
+
+    // A page asked for before signing in leads to sign-in, and back afterwards.
+    browser.goto("/").await?;
+    assert_eq!(browser.path().await?, "/sign-in?next=%2F");
+    browser.assert_accessible("the sign-in page").await?;
+    browser
+        .assert_nothing_from_elsewhere("the sign-in page")
+        .await?;
+
+    // A wrong password: the error summary and the message by the field; the username kept.
+    sign_in(&browser, "tm.tester", "not the password at all").await?;
+    browser
+        .client
+        .wait()
+        .for_element(fantoccini::Locator::Css(".govuk-error-summary"))
+        .await?;
+    let summary = browser.text(".govuk-error-summary").await?;
+    assert!(
+        summary.contains("The username or password is not right"),
+        "{summary}"
+    );
+    assert!(browser.exists("#username-error").await?);
+    let kept = browser
+        .client
+        .find(fantoccini::Locator::Css("#username"))
+        .await?
+        .prop("value")
+        .await?;
+    assert_eq!(kept.as_deref(), Some("tm.tester"));
+    assert!(browser.text("title").await.is_ok());
+    browser
+        .assert_accessible("the sign-in page with an error")
+        .await?;
+
+    sign_in(&browser, "tm.tester", TEST_PASSWORD).await?;
+    assert_eq!(browser.wait_for_path("/").await?, "/");
+    assert_eq!(browser.text("h1").await?, "Your teams' cases");
+    let table = browser.text("#cases").await?;
+    assert!(table.contains("WEB1"), "{table}");
+    assert!(table.contains("Team A"), "{table}");
+    browser.assert_accessible("the home page").await?;
+    browser
+        .assert_nothing_from_elsewhere("the home page")
+        .await?;
+    browser.screenshot("home").await?;
+
+    browser.click("form[action='/sign-out'] button").await?;
+    assert_eq!(
+        browser.wait_for_path("/sign-in").await?,
+        "/sign-in?signed_out=1"
+    );
+    assert!(
+        browser
+            .text(".govuk-notification-banner")
+            .await?
+            .contains("You have signed out")
+    );
+    // The session is over: the home page asks to sign in again.
+    browser.goto("/").await?;
+    assert!(browser.path().await?.starts_with("/sign-in"));
+    browser.close().await
+}
+
+on_both_backends!(
+    sign_in_see_cases_and_sign_out,
+    sign_in_see_cases_and_sign_out_journey
+);
+
+async fn the_keyboard_alone_signs_in_and_out_journey(server: &TestServer) -> anyhow::Result<()> {
+    give_password(server.engine(), Role::SocialWorker).await?;
+    let browser = Browser::start(&server.server.url("")).await?;
+    browser.goto("/sign-in").await?;
+    // Skip link, the service's name, then the form.
+    for _ in 0..3 {
+        browser.keys(&key(Key::Tab)).await?;
+    }
+    assert_eq!(browser.focused().await?, "username");
+    browser.keys("sw.tester").await?;
+    browser.keys(&key(Key::Tab)).await?;
+    assert_eq!(browser.focused().await?, "password");
+    browser.keys(TEST_PASSWORD).await?;
+    browser.keys(&key(Key::Enter)).await?;
+    assert_eq!(browser.wait_for_path("/").await?, "/");
+    assert_eq!(browser.text("h1").await?, "Your cases");
+    // Skip link, the service's name, "Cases", then "Sign out".
+    for _ in 0..4 {
+        browser.keys(&key(Key::Tab)).await?;
+    }
+    assert!(
+        browser.focused().await?.starts_with("Sign out"),
+        "{}",
+        browser.focused().await?
+    );
+    browser.keys(&key(Key::Enter)).await?;
+    assert_eq!(
+        browser.wait_for_path("/sign-in").await?,
+        "/sign-in?signed_out=1"
+    );
+    browser.close().await
+}
+
+on_both_backends!(
+    the_keyboard_alone_signs_in_and_out,
+    the_keyboard_alone_signs_in_and_out_journey
+);
+
+/// Signs in over plain HTTP as a browser would; returns the session cookie and the page's
+/// CSRF token.
+async fn http_sign_in(
+    server: &TestServer,
+    client: &reqwest::Client,
+    username: &str,
+) -> anyhow::Result<(String, String)> {
+    let (pairing, csrf) = sign_in_form(server, client).await?;
+    let response = client
+        .post(server.server.url("/sign-in"))
+        .header(COOKIE, &pairing)
+        .form(&[
+            ("username", username),
+            ("password", TEST_PASSWORD),
+            ("csrf_token", &csrf),
+            ("next", "/"),
+        ])
+        .send()
+        .await?;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let session = cookie_named(&response, "permanence_session").context("session cookie")?;
+    let home = client
+        .get(server.server.url("/"))
+        .header(COOKIE, &session)
+        .send()
+        .await?
+        .text()
+        .await?;
+    let token = hidden_csrf(&home).context("the home page's CSRF token")?;
+    Ok((session, token))
+}
+
+/// The sign-in form's pairing cookie and CSRF token.
+async fn sign_in_form(
+    server: &TestServer,
+    client: &reqwest::Client,
+) -> anyhow::Result<(String, String)> {
+    let response = client.get(server.server.url("/sign-in")).send().await?;
+    let pairing = cookie_named(&response, "permanence_sign_in").context("pairing cookie")?;
+    let csrf = hidden_csrf(&response.text().await?).context("form token")?;
+    Ok((pairing, csrf))
+}
+
+fn cookie_named(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")) && !v.starts_with(&format!("{name}=;")))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+}
+
+fn hidden_csrf(page: &str) -> Option<String> {
+    let start = page.find("name=\"csrf_token\" value=\"")? + "name=\"csrf_token\" value=\"".len();
+    let end = page[start..].find('"')? + start;
+    Some(page[start..end].to_owned())
+}
+
+fn no_redirects() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
+}
+
+async fn forms_without_their_csrf_token_are_refused_journey(
+    server: &TestServer,
+) -> anyhow::Result<()> {
+    give_password(server.engine(), Role::TeamManager).await?;
+    let client = no_redirects()?;
+    let (session, token) = http_sign_in(server, &client, "tm.tester").await?;
+
+    for form in [vec![], vec![("csrf_token", "forged")]] {
+        let refused = client
+            .post(server.server.url("/sign-out"))
+            .header(COOKIE, &session)
+            .form(&form)
+            .send()
+            .await?;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    }
+    // Still signed in: the refused forms changed nothing.
+    let home = client
+        .get(server.server.url("/"))
+        .header(COOKIE, &session)
+        .send()
+        .await?;
+    assert_eq!(home.status(), StatusCode::OK);
+
+    // A sign-in form posted without the cookie it was paired with.
+    let (_, csrf) = sign_in_form(server, &client).await?;
+    let unpaired = client
+        .post(server.server.url("/sign-in"))
+        .form(&[
+            ("username", "tm.tester"),
+            ("password", TEST_PASSWORD),
+            ("csrf_token", &csrf),
+        ])
+        .send()
+        .await?;
+    assert_eq!(unpaired.status(), StatusCode::BAD_REQUEST);
+    assert!(cookie_named(&unpaired, "permanence_session").is_none());
+
+    // With its token, signing out works and ends the session.
+    let out = client
+        .post(server.server.url("/sign-out"))
+        .header(COOKIE, &session)
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await?;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let after = client
+        .get(server.server.url("/"))
+        .header(COOKIE, &session)
+        .send()
+        .await?;
+    assert_eq!(after.status(), StatusCode::SEE_OTHER);
+    assert!(after.headers()[LOCATION].to_str()?.starts_with("/sign-in"));
+    Ok(())
+}
+
+on_both_backends!(
+    forms_without_their_csrf_token_are_refused,
+    forms_without_their_csrf_token_are_refused_journey
+);
+
+async fn a_wrong_username_reads_as_a_wrong_password_and_guessing_is_throttled_journey(
+    server: &TestServer,
+) -> anyhow::Result<()> {
+    give_password(server.engine(), Role::TeamManager).await?;
+    let client = no_redirects()?;
+    let attempt = |username: &'static str, password: &'static str| {
+        let client = client.clone();
+        async move {
+            let (pairing, csrf) = sign_in_form(server, &client).await?;
+            let response = client
+                .post(server.server.url("/sign-in"))
+                .header(COOKIE, pairing)
+                .form(&[
+                    ("username", username),
+                    ("password", password),
+                    ("csrf_token", &csrf),
+                ])
+                .send()
+                .await?;
+            let status = response.status();
+            let body = response.text().await?;
+            anyhow::Ok((status, body))
+        }
+    };
+    let (unknown_status, unknown_body) = attempt("nobody.here", "a wrong password").await?;
+    let (wrong_status, wrong_body) = attempt("tm.tester", "a wrong password").await?;
+    assert_eq!(unknown_status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong_status, StatusCode::UNAUTHORIZED);
+    let message = "The username or password is not right";
+    assert!(unknown_body.contains(message) && wrong_body.contains(message));
+    // Four more wrong passwords make five for this account: the sixth try is refused even
+    // with the right password, and says why.
+    for _ in 0..4 {
+        attempt("tm.tester", "a wrong password").await?;
+    }
+    let (status, body) = attempt("tm.tester", TEST_PASSWORD).await?;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(body.contains("too many failed attempts"), "{body}");
+    Ok(())
+}
+
+on_both_backends!(
+    a_wrong_username_reads_as_a_wrong_password_and_guessing_is_throttled,
+    a_wrong_username_reads_as_a_wrong_password_and_guessing_is_throttled_journey
+);
+
+async fn a_leader_sees_references_and_never_names_journey(
+    server: &TestServer,
+) -> anyhow::Result<()> {
+    give_password(server.engine(), Role::Leader).await?;
+    give_password(server.engine(), Role::TeamManager).await?;
+    let child = server
+        .ok(
+            "mutation($i: RegisterChildInput!) { registerChild(input: $i) { child { id } } }",
+            json!({ "i": { "localAuthority": "E10000003", "reference": "WEB2", "birthDate": "2018-06-01",
+                           "sex": "MALE", "ethnicity": "WBRI", "name": "Jamie Example" } }),
+        )
+        .await?;
+    let child_id = child["registerChild"]["child"]["id"]
+        .as_str()
+        .context("child")?
+        .to_owned();
+    server
+        .ok(
+            "mutation($i: EnterCareInput!) { enterCare(input: $i) { case { id } } }",
+            json!({ "i": { "childId": child_id, "enteredCareOn": "2026-01-05", "legalStatus": "C2",
+                           "placement": "U6", "team": "Team A", "allocatedWorker": "sw.tester" } }),
+        )
+        .await?;
+    let client = no_redirects()?;
+    let (manager, _) = http_sign_in(server, &client, "tm.tester").await?;
+    let (leader, _) = http_sign_in(server, &client, "leader.tester").await?;
+    let page = |session: String| {
+        let client = client.clone();
+        async move {
+            anyhow::Ok(
+                client
+                    .get(server.server.url("/"))
+                    .header(COOKIE, session)
+                    .send()
+                    .await?
+                    .text()
+                    .await?,
+            )
+        }
+    };
+    let manager_page = page(manager).await?;
+    let leader_page = page(leader).await?;
+    assert!(manager_page.contains("WEB2") && manager_page.contains("Jamie Example"));
+    assert!(leader_page.contains("WEB2"), "the leader lists the case");
+    assert!(
+        !leader_page.contains("Jamie Example"),
+        "a leader never sees a name"
+    );
+    assert!(!leader_page.contains("2018-06-01") && !leader_page.contains("1 June 2018"));
+    Ok(())
+}
+
+on_both_backends!(
+    a_leader_sees_references_and_never_names,
+    a_leader_sees_references_and_never_names_journey
+);
