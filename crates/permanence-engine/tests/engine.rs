@@ -670,6 +670,62 @@ both_backends!(command_id_of_another_kind_is_refused, |engine| async move {
     );
 });
 
+both_backends!(
+    command_ids_recorded_before_kinds_still_answer,
+    |engine| async move {
+        let register = meta();
+        let child = engine
+            .register_child(&register, new_child("C0001"))
+            .await
+            .unwrap();
+        let opening = meta();
+        let case = engine
+            .enter_care(&opening, enter_care_input(child.id, d(2025, 1, 6)))
+            .await
+            .unwrap()
+            .case;
+        let other = open_case(&engine, "C0002", d(2025, 1, 6)).await;
+        let allocation = meta();
+        engine
+            .execute(&allocation, case.id, allocate("team-b"))
+            .await
+            .unwrap();
+        // As the rows stood before kinds were recorded.
+        engine
+            .store()
+            .execute_raw_for_tests("UPDATE processed_commands SET command_kind = NULL")
+            .await
+            .unwrap();
+        // The same commands again are still duplicates...
+        let again = engine
+            .register_child(&register, new_child("C0001"))
+            .await
+            .unwrap();
+        assert_eq!(again.id, child.id);
+        let again = engine
+            .enter_care(&opening, enter_care_input(child.id, d(2025, 1, 6)))
+            .await
+            .unwrap();
+        assert!(again.duplicate && again.case.id == case.id);
+        let again = engine
+            .execute(&allocation, case.id, allocate("team-b"))
+            .await
+            .unwrap();
+        assert!(again.duplicate);
+        // ...and the same ids on another target are refused, recording nothing.
+        let elsewhere = engine
+            .execute(&allocation, other.id, allocate("team-b"))
+            .await;
+        assert!(is_reused_command_id(&elsewhere), "{elsewhere:?}");
+        let elsewhere = engine.register_child(&register, new_child("C0003")).await;
+        assert!(is_reused_command_id(&elsewhere), "{elsewhere:?}");
+        let elsewhere = engine.execute(&opening, other.id, allocate("team-c")).await;
+        assert!(is_reused_command_id(&elsewhere), "{elsewhere:?}");
+        assert_eq!(events(&engine, other.id).await.len(), 1);
+        assert_eq!(events(&engine, case.id).await.len(), 2);
+    }
+);
+
 // ----- 5. append-only in the database -----------------------------------------------------------
 
 both_backends!(case_events_are_append_only, |engine| async move {
