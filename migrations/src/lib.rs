@@ -15,6 +15,7 @@ mod m20261126_000005_notifications;
 mod m20261126_000006_ssda903;
 mod m20261126_000007_panel_members;
 mod m20261126_000008_case_versions_by_authority;
+mod m20261205_000001_command_kinds_hostile;
 mod m20261205_000010_web_sign_in;
 
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_ssda903::Migration),
             Box::new(m20261126_000007_panel_members::Migration),
             Box::new(m20261126_000008_case_versions_by_authority::Migration),
+            Box::new(m20261205_000001_command_kinds_hostile::Migration),
             Box::new(m20261205_000010_web_sign_in::Migration),
         ]
     }

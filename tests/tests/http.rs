@@ -77,8 +77,13 @@ async fn introspection_and_graphiql_are_off_unless_enabled() -> anyhow::Result<(
     let introspect = "{ __schema { queryType { name } } }";
     let server = TestServer::start(Backend::Sqlite).await?;
     let body = server.graphql(introspect, json!({})).await?;
-    // The schema answers nothing about itself.
-    assert_eq!(body.pointer("/data/__schema"), Some(&json!(null)), "{body}");
+    // The schema answers nothing about itself, and says so.
+    assert_eq!(body.pointer("/data"), Some(&json!(null)), "{body}");
+    assert_eq!(
+        body.pointer("/errors/0/extensions/code"),
+        Some(&json!("BAD_REQUEST")),
+        "{body}"
+    );
     let page = reqwest::get(server.server.url("/graphql")).await?;
     assert_eq!(page.status(), 404);
     server.stop().await?;

@@ -73,6 +73,12 @@ async fn sign_in_see_cases_and_sign_out_journey(server: &TestServer) -> anyhow::
         .await?;
     browser.screenshot("home").await?;
 
+    // A path the service does not have: the pages' own "not found", as accessible as the rest.
+    browser.goto("/no-such-page").await?;
+    assert_eq!(browser.text("h1").await?, "Page not found");
+    browser.assert_accessible("the not-found page").await?;
+    browser.goto("/").await?;
+
     browser.click("form[action='/sign-out'] button").await?;
     assert_eq!(
         browser.wait_for_path("/sign-in").await?,

@@ -540,6 +540,27 @@ pub enum Command {
 }
 
 impl Command {
+    /// What kind of command this is, as the API names it: a command id sent again is the
+    /// same command only with the same kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Command::OpenCase(_) => "enterCare",
+            Command::AllocateCase { .. } => "allocateCase",
+            Command::RecordEpisode { .. } => "recordPlacementChange",
+            Command::RecordReview { .. } => "recordReview",
+            Command::RecordHealthAssessment { .. } => "recordHealthAssessment",
+            Command::SetRoutePlan { .. } => "setRoutePlan",
+            Command::EndParallelPlan { .. } => "endParallelPlan",
+            Command::RecordRouteStep { .. } => "recordRouteStep",
+            Command::ReverseAdoptionDecision { .. } => "reverseAdoptionDecision",
+            Command::RecordLegalStep { .. } => "recordLegalStep",
+            Command::CloseCase { .. } => "closeCase",
+            Command::RecordPanelOutcome { .. } => "recordPanelRecommendation",
+            Command::RecordAgencyDecision { .. } => "recordAgencyDecision",
+            Command::RecordAdopters { .. } => "recordAdopters",
+        }
+    }
+
     /// The date the user says it happened in the world.
     pub fn occurred_on(&self) -> NaiveDate {
         match self {

@@ -26,10 +26,18 @@ impl EngineError {
             StoreError::NotFound => EngineError::NotFound("record"),
             StoreError::VersionConflict => EngineError::VersionConflict,
             StoreError::Conflict(message) => EngineError::Conflict(message),
-            StoreError::CommandIdReused => {
-                EngineError::Conflict("the command id was already used for another command".into())
-            }
+            StoreError::CommandIdReused => command_id_reused(),
             other => EngineError::Internal(other.to_string()),
         }
     }
+}
+
+/// A command id sent with a command other than the one it was first used for. The answer
+/// says nothing of that command (it may be another authority's).
+pub(crate) fn command_id_reused() -> EngineError {
+    EngineError::Domain(DomainError::validation(
+        "commandId",
+        "this command id was already used for a different command: send a new command id \
+         (send the same id again only to repeat the same command)",
+    ))
 }

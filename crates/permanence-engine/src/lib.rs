@@ -25,8 +25,8 @@ use permanence_domain::{
     evolve, replay,
 };
 use permanence_store::{
-    CaseRecord, Changes, ChildRecord, CommandOutcome, NewEvent, PanelItemChange, RunError, Store,
-    StoredEvent,
+    CaseCommandKey, CaseRecord, Changes, ChildRecord, CommandOutcome, NewEvent, PanelItemChange,
+    RunError, Store, StoredEvent,
 };
 use std::sync::Arc;
 use tokio::sync::broadcast;
@@ -228,7 +228,7 @@ impl Engine {
         let Command::OpenCase(open) = &command else {
             return Err(EngineError::Internal("open case command".into()));
         };
-        self.run(meta, open.case_id, command.clone(), true).await
+        self.run(meta, open.case_id, command.clone()).await
     }
 
     /// Runs a command on an existing case.
@@ -241,7 +241,7 @@ impl Engine {
         if matches!(command, Command::OpenCase(_)) {
             return Err(EngineError::Internal("open a case with enter_care".into()));
         }
-        self.run(meta, case_id, command, false).await
+        self.run(meta, case_id, command).await
     }
 
     async fn run(
@@ -249,7 +249,6 @@ impl Engine {
         meta: &CommandMeta,
         case_id: CaseId,
         command: Command,
-        opening: bool,
     ) -> Result<CaseOutcome, EngineError> {
         check_note(meta)?;
         let command_id = meta.command_id.unwrap_or_else(Uuid::now_v7);
@@ -257,7 +256,7 @@ impl Engine {
         loop {
             attempt += 1;
             let outcome = self
-                .run_once(meta, case_id, command_id, &command, opening, None)
+                .run_once(meta, case_id, command_id, &command, None)
                 .await;
             match outcome {
                 Err(EngineError::VersionConflict)
@@ -278,10 +277,19 @@ impl Engine {
         case_id: CaseId,
         command_id: Uuid,
         command: &Command,
-        opening: bool,
         panel_item: Option<PanelItemChange>,
     ) -> Result<CaseOutcome, EngineError> {
         let now = self.clock.now();
+        let opens_case_of = match command {
+            Command::OpenCase(open) => Some(open.child_id),
+            _ => None,
+        };
+        let opening = opens_case_of.is_some();
+        let key = CaseCommandKey {
+            id: command_id,
+            kind: command.kind(),
+            opens_case_of,
+        };
         let ctx = DecisionContext {
             today: self.clock.today(),
             catalog: &self.config.catalog,
@@ -290,42 +298,37 @@ impl Engine {
         let expected = meta.expected_version;
         let outcome = self
             .store
-            .run_case_command(
-                case_id,
-                command_id,
-                now,
-                |state: Option<&CaseState>, version| {
-                    if state.is_none() && !opening {
-                        return Err(EngineError::NotFound("case"));
-                    }
-                    if let Some(expected) = expected
-                        && expected != version
-                    {
-                        return Err(EngineError::VersionConflict);
-                    }
-                    let events = decide(state, command, &ctx).map_err(EngineError::Domain)?;
-                    let new_state = events
-                        .iter()
-                        .fold(state.cloned(), evolve)
-                        .ok_or_else(|| EngineError::Internal("no state after events".into()))?;
-                    let deadlines = derive_deadlines(&new_state, ctx.catalog, timescales);
-                    Ok(Changes {
-                        events: events
-                            .into_iter()
-                            .map(|event| NewEvent {
-                                id: Uuid::now_v7(),
-                                event,
-                                actor: meta.actor.0.clone(),
-                                recorded_at: now,
-                                note: meta.note.clone(),
-                            })
-                            .collect(),
-                        state: new_state,
-                        deadlines,
-                        panel_item,
-                    })
-                },
-            )
+            .run_case_command(case_id, key, now, |state: Option<&CaseState>, version| {
+                if state.is_none() && !opening {
+                    return Err(EngineError::NotFound("case"));
+                }
+                if let Some(expected) = expected
+                    && expected != version
+                {
+                    return Err(EngineError::VersionConflict);
+                }
+                let events = decide(state, command, &ctx).map_err(EngineError::Domain)?;
+                let new_state = events
+                    .iter()
+                    .fold(state.cloned(), evolve)
+                    .ok_or_else(|| EngineError::Internal("no state after events".into()))?;
+                let deadlines = derive_deadlines(&new_state, ctx.catalog, timescales);
+                Ok(Changes {
+                    events: events
+                        .into_iter()
+                        .map(|event| NewEvent {
+                            id: Uuid::now_v7(),
+                            event,
+                            actor: meta.actor.0.clone(),
+                            recorded_at: now,
+                            note: meta.note.clone(),
+                        })
+                        .collect(),
+                    state: new_state,
+                    deadlines,
+                    panel_item,
+                })
+            })
             .await;
         let (case_id, recorded, duplicate) = match outcome {
             Ok(CommandOutcome::Applied {

@@ -12,6 +12,7 @@
 //! administrator saw: the item's for an outcome, a decision or a withdrawal, the meeting's
 //! for a cancellation.
 
+use crate::error::command_id_reused;
 use crate::{CONFLICT_RETRIES, CommandMeta, Engine, EngineError};
 use chrono::{DateTime, NaiveDate, Utc};
 use permanence_domain::calendar;
@@ -25,10 +26,14 @@ use permanence_domain::route::StepKind;
 use permanence_domain::timescales::Period;
 use permanence_domain::{CaseId, CaseState, Command, DomainError, Route};
 use permanence_store::{
-    AwaitingDecisionCursor, CaseRecord, NewPanelItem, NewPanelMeeting, PanelDocumentRecord,
-    PanelHearing, PanelItemChange, PanelItemRecord, PanelMeetingRecord, PanelPoint,
-    PanelQueueCursor, StoreError, StoredEvent,
+    ADD_AGENDA_ITEM_KIND, AwaitingDecisionCursor, CaseRecord, NewPanelItem, NewPanelMeeting,
+    PanelDocumentRecord, PanelHearing, PanelItemChange, PanelItemRecord, PanelMeetingRecord,
+    PanelPoint, PanelQueueCursor, StoreError, StoredEvent,
 };
+
+/// The kinds of the commands an agenda item's outcome is recorded by (as `Command::kind`).
+const RECOMMENDATION_KIND: &str = "recordPanelRecommendation";
+const DECISION_KIND: &str = "recordAgencyDecision";
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
@@ -261,8 +266,12 @@ fn at_panel_point(engine: &Engine, state: &CaseState, purpose: PanelPurpose) -> 
 }
 
 impl Engine {
-    /// The record an earlier command with this command id created, if any.
-    async fn created_by(&self, meta: &CommandMeta) -> Result<Option<Uuid>, EngineError> {
+    /// The record an earlier command of this kind with this command id created, if any.
+    async fn created_by(
+        &self,
+        meta: &CommandMeta,
+        kind: &str,
+    ) -> Result<Option<Uuid>, EngineError> {
         let Some(command_id) = meta.command_id else {
             return Ok(None);
         };
@@ -273,9 +282,11 @@ impl Engine {
             .map_err(EngineError::from_store)?;
         match done {
             None => Ok(None),
-            Some(done) => done.record_id.map(Some).ok_or_else(|| {
-                EngineError::Conflict("the command id was already used for another command".into())
-            }),
+            Some(done) => done
+                .record_id
+                .filter(|_| done.is_kind(kind))
+                .map(Some)
+                .ok_or_else(command_id_reused),
         }
     }
 
@@ -364,8 +375,19 @@ impl Engine {
         purpose: PanelPurpose,
         position: Option<u32>,
     ) -> Result<PanelItemRecord, EngineError> {
-        if let Some(existing) = self.created_by(meta).await? {
-            return self.item(PanelItemId(existing)).await;
+        if let Some(existing) = self.created_by(meta, ADD_AGENDA_ITEM_KIND).await? {
+            let item = self.item(PanelItemId(existing)).await?;
+            let asked = NewPanelItem {
+                id: item.id,
+                meeting_id,
+                case_id,
+                purpose,
+                position,
+            };
+            if !item.is_addition_of(&asked) {
+                return Err(command_id_reused());
+            }
+            return Ok(item);
         }
         if position == Some(0) {
             return Err(invalid("position", "agenda positions start at 1"));
@@ -504,44 +526,51 @@ impl Engine {
             other => other,
         };
         outcome.validate_text().map_err(EngineError::Domain)?;
-        self.run_item_command(meta, item_id, |item, meeting, today| {
-            if item.status != PanelItemStatus::Scheduled {
-                return Err(match item.status {
-                    PanelItemStatus::Withdrawn => {
-                        not_allowed("the item was withdrawn from the agenda")
+        self.run_item_command(
+            meta,
+            item_id,
+            RECOMMENDATION_KIND,
+            |item, meeting, today| {
+                if item.status != PanelItemStatus::Scheduled {
+                    return Err(match item.status {
+                        PanelItemStatus::Withdrawn => {
+                            not_allowed("the item was withdrawn from the agenda")
+                        }
+                        _ => not_allowed("the panel's outcome on this item is already recorded"),
+                    });
+                }
+                if meeting.status == PanelMeetingStatus::Cancelled {
+                    return Err(not_allowed("the panel meeting was cancelled"));
+                }
+                if meeting.sits_on > today {
+                    return Err(not_allowed(
+                        "the panel has not sat yet: record its outcome on or after the day it sits",
+                    ));
+                }
+                let on = meeting.sits_on;
+                let deferral = match &outcome {
+                    PanelOutcome::Deferred { reason, return_by } => {
+                        Some((reason.clone(), *return_by))
                     }
-                    _ => not_allowed("the panel's outcome on this item is already recorded"),
-                });
-            }
-            if meeting.status == PanelMeetingStatus::Cancelled {
-                return Err(not_allowed("the panel meeting was cancelled"));
-            }
-            if meeting.sits_on > today {
-                return Err(not_allowed(
-                    "the panel has not sat yet: record its outcome on or after the day it sits",
-                ));
-            }
-            let on = meeting.sits_on;
-            let deferral = match &outcome {
-                PanelOutcome::Deferred { reason, return_by } => Some((reason.clone(), *return_by)),
-                _ => None,
-            };
-            Ok((
-                Command::RecordPanelOutcome {
-                    purpose: item.purpose,
-                    outcome: outcome.clone(),
-                    on,
-                },
-                PanelItemChange {
-                    item_id: item.id,
-                    expected_version: item.version,
-                    status: PanelItemStatus::after(&outcome),
-                    hearing: Some(PanelHearing { on, deferral }),
-                    decision: None,
-                    hold_meeting: Some(meeting.id),
-                },
-            ))
-        })
+                    _ => None,
+                };
+                Ok((
+                    Command::RecordPanelOutcome {
+                        purpose: item.purpose,
+                        outcome: outcome.clone(),
+                        on,
+                    },
+                    PanelItemChange {
+                        item_id: item.id,
+                        expected_version: item.version,
+                        status: PanelItemStatus::after(&outcome),
+                        hearing: Some(PanelHearing { on, deferral }),
+                        decision: None,
+                        hold_meeting: Some(meeting.id),
+                    },
+                ))
+            },
+        )
         .await
     }
 
@@ -556,7 +585,7 @@ impl Engine {
         agrees: bool,
         on: NaiveDate,
     ) -> Result<PanelItemOutcome, EngineError> {
-        self.run_item_command(meta, item_id, |item, _meeting, _today| {
+        self.run_item_command(meta, item_id, DECISION_KIND, |item, _meeting, _today| {
             let refusal = match item.status {
                 PanelItemStatus::Recommended => None,
                 PanelItemStatus::Scheduled => Some(
@@ -601,6 +630,7 @@ impl Engine {
         &self,
         meta: &CommandMeta,
         item_id: PanelItemId,
+        kind: &'static str,
         prepare: F,
     ) -> Result<PanelItemOutcome, EngineError>
     where
@@ -627,10 +657,8 @@ impl Engine {
                 .await
                 .map_err(EngineError::from_store)?;
             if let Some(done) = repeat {
-                if done.case_id != Some(item.case_id) {
-                    return Err(EngineError::Conflict(
-                        "the command id was already used for another command".into(),
-                    ));
+                if done.case_id != Some(item.case_id) || !done.is_kind(kind) {
+                    return Err(command_id_reused());
                 }
                 let meeting = self.meeting(item.meeting_id).await?;
                 let case = self.case_record(item.case_id).await?;
@@ -650,14 +678,7 @@ impl Engine {
             let meeting = self.meeting(item.meeting_id).await?;
             let (command, change) = prepare(&item, &meeting, self.today())?;
             let outcome = self
-                .run_once(
-                    &case_meta,
-                    item.case_id,
-                    command_id,
-                    &command,
-                    false,
-                    Some(change),
-                )
+                .run_once(&case_meta, item.case_id, command_id, &command, Some(change))
                 .await;
             match outcome {
                 Err(EngineError::VersionConflict)

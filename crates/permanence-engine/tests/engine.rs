@@ -628,6 +628,14 @@ both_backends!(
     }
 );
 
+/// A command id reused with another command: refused as bad input on `commandId`.
+fn is_reused_command_id<T>(result: &Result<T, EngineError>) -> bool {
+    matches!(
+        result,
+        Err(EngineError::Domain(DomainError::Validation { field, .. })) if field == "commandId"
+    )
+}
+
 both_backends!(command_id_of_another_kind_is_refused, |engine| async move {
     // The id of a child's registration sent again with a command on a case.
     let register = meta();
@@ -641,10 +649,7 @@ both_backends!(command_id_of_another_kind_is_refused, |engine| async move {
         .unwrap()
         .case;
     let reused = engine.execute(&register, case.id, allocate("team-b")).await;
-    assert!(
-        matches!(reused, Err(EngineError::Conflict(_))),
-        "{reused:?}"
-    );
+    assert!(is_reused_command_id(&reused), "{reused:?}");
     assert_eq!(events(&engine, case.id).await.len(), 1);
     // And the other way round: a case command's id sent again to register a child.
     let command = meta();
@@ -653,10 +658,7 @@ both_backends!(command_id_of_another_kind_is_refused, |engine| async move {
         .await
         .unwrap();
     let reused = engine.register_child(&command, new_child("C0002")).await;
-    assert!(
-        matches!(reused, Err(EngineError::Conflict(_))),
-        "{reused:?}"
-    );
+    assert!(is_reused_command_id(&reused), "{reused:?}");
     assert_eq!(
         engine
             .store()
@@ -667,6 +669,62 @@ both_backends!(command_id_of_another_kind_is_refused, |engine| async move {
         1
     );
 });
+
+both_backends!(
+    command_ids_recorded_before_kinds_still_answer,
+    |engine| async move {
+        let register = meta();
+        let child = engine
+            .register_child(&register, new_child("C0001"))
+            .await
+            .unwrap();
+        let opening = meta();
+        let case = engine
+            .enter_care(&opening, enter_care_input(child.id, d(2025, 1, 6)))
+            .await
+            .unwrap()
+            .case;
+        let other = open_case(&engine, "C0002", d(2025, 1, 6)).await;
+        let allocation = meta();
+        engine
+            .execute(&allocation, case.id, allocate("team-b"))
+            .await
+            .unwrap();
+        // As the rows stood before kinds were recorded.
+        engine
+            .store()
+            .execute_raw_for_tests("UPDATE processed_commands SET command_kind = NULL")
+            .await
+            .unwrap();
+        // The same commands again are still duplicates...
+        let again = engine
+            .register_child(&register, new_child("C0001"))
+            .await
+            .unwrap();
+        assert_eq!(again.id, child.id);
+        let again = engine
+            .enter_care(&opening, enter_care_input(child.id, d(2025, 1, 6)))
+            .await
+            .unwrap();
+        assert!(again.duplicate && again.case.id == case.id);
+        let again = engine
+            .execute(&allocation, case.id, allocate("team-b"))
+            .await
+            .unwrap();
+        assert!(again.duplicate);
+        // ...and the same ids on another target are refused, recording nothing.
+        let elsewhere = engine
+            .execute(&allocation, other.id, allocate("team-b"))
+            .await;
+        assert!(is_reused_command_id(&elsewhere), "{elsewhere:?}");
+        let elsewhere = engine.register_child(&register, new_child("C0003")).await;
+        assert!(is_reused_command_id(&elsewhere), "{elsewhere:?}");
+        let elsewhere = engine.execute(&opening, other.id, allocate("team-c")).await;
+        assert!(is_reused_command_id(&elsewhere), "{elsewhere:?}");
+        assert_eq!(events(&engine, other.id).await.len(), 1);
+        assert_eq!(events(&engine, case.id).await.len(), 2);
+    }
+);
 
 // ----- 5. append-only in the database -----------------------------------------------------------
 

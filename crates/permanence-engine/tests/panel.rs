@@ -615,7 +615,11 @@ both_backends!(
             .store()
             .run_case_command::<EngineError, _>(
                 case_id,
-                Uuid::now_v7(),
+                permanence_engine::store::CaseCommandKey {
+                    id: Uuid::now_v7(),
+                    kind: command.kind(),
+                    opens_case_of: None,
+                },
                 common::now(),
                 |state, _| {
                     let events = decide(state, &command, &ctx).map_err(EngineError::Domain)?;

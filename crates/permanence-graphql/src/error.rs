@@ -73,6 +73,21 @@ pub(crate) fn api_error(
     })
 }
 
+/// A request refused before it runs (by a check on its text), with its code.
+pub(crate) fn request_refused(
+    code: ErrorCode,
+    message: String,
+    field: Option<&str>,
+) -> async_graphql::ServerError {
+    let mut error = async_graphql::ServerError::new(message, None);
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    extensions.set("code", code.as_str());
+    if let Some(field) = field {
+        extensions.set("field", field);
+    }
+    error
+}
+
 pub(crate) fn validation(field: &str, reason: impl Into<String>) -> async_graphql::Error {
     let reason = reason.into();
     api_error(

@@ -11,7 +11,8 @@ use crate::types::loaders;
 use async_graphql::{Context, Result};
 use chrono::NaiveDate;
 use permanence_auth::{
-    Access, Action, CaseScope, ChildScope, Denied, Principal, Role, Target, authorize, list_scope,
+    Access, Action, CaseScope, ChildScope, DenialReason, Denied, Principal, Role, Target,
+    authorize, list_scope,
 };
 use permanence_domain::{CaseId, ChildId};
 use permanence_engine::store::{CaseRecord, ChildRecord, Reach};
@@ -74,6 +75,15 @@ pub(crate) fn pseudonymised(ctx: &Context<'_>) -> bool {
 
 pub(crate) fn forbidden(denied: Denied) -> async_graphql::Error {
     api_error(ErrorCode::Forbidden, denied.to_string(), None)
+}
+
+/// The refusal for a record that does not exist: word for word the one for a record out of
+/// reach, so that an answer never tells whether an id exists.
+pub(crate) fn missing(action: Action) -> async_graphql::Error {
+    forbidden(Denied {
+        action,
+        reason: DenialReason::OutOfScope,
+    })
 }
 
 fn root_field(ctx: &Context<'_>) -> String {
@@ -212,6 +222,20 @@ pub(crate) fn in_authority(
         ));
     }
     authorize(principal, action, Target::Authority(local_authority)).map_err(forbidden)
+}
+
+/// A list's filter by authority: a code that is not an authority's at all is bad input (a
+/// list narrowed by it would answer nothing, and say nothing of why).
+pub(crate) fn authority_filter(local_authority: Option<String>) -> Result<Option<String>> {
+    match local_authority {
+        Some(code) if !permanence_domain::case::is_local_authority_code(&code) => {
+            Err(crate::error::validation(
+                "localAuthority",
+                "must be an ONS code for an English authority: E followed by 8 digits",
+            ))
+        }
+        other => Ok(other),
+    }
 }
 
 /// The user's reach for a list, to narrow the query with.

@@ -5,19 +5,24 @@
 //! row. It has no HTTP (that is the server's): the actor arrives in the request's data.
 
 mod alias_limit;
+mod document_walk;
 mod error;
 pub mod guard;
+mod introspection_off;
 mod loaders;
 mod mutation;
+mod nesting_limit;
 mod notifications;
 mod panel;
 mod query;
 mod reports;
 mod scalars;
 mod subscription;
+mod text_input;
 mod types;
 
 pub use error::ErrorCode;
+pub use nesting_limit::{json_too_deep, too_deep_message};
 pub use scalars::Date;
 
 use async_graphql::Schema;
@@ -50,6 +55,9 @@ pub struct SchemaLimits {
     pub introspection: bool,
     /// Aliased fields per request.
     pub max_aliases: usize,
+    /// Levels of braces, brackets and parentheses in a query, and of objects and lists in
+    /// its variables (and in the JSON body around them).
+    pub max_nesting: usize,
 }
 
 impl Default for SchemaLimits {
@@ -59,6 +67,7 @@ impl Default for SchemaLimits {
             max_complexity: 5_000,
             introspection: false,
             max_aliases: 30,
+            max_nesting: 32,
         }
     }
 }
@@ -68,17 +77,25 @@ pub const MAX_PAGE_SIZE: usize = 100;
 
 /// Builds the schema around an engine.
 pub fn build_schema(engine: Engine, limits: SchemaLimits) -> PermanenceSchema {
+    // The nesting limit comes first: it must refuse a deep request before anything parses it.
     let builder = Schema::build(query::Query, Mutation::default(), Subscription::default())
         .data(engine)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
+        .extension(nesting_limit::NestingLimit {
+            max: limits.max_nesting,
+        })
+        .extension(text_input::NoNulCharacters)
         .extension(alias_limit::AliasLimit {
             max: limits.max_aliases,
         });
     if limits.introspection {
         builder.finish()
     } else {
-        builder.disable_introspection().finish()
+        builder
+            .extension(introspection_off::IntrospectionOff)
+            .disable_introspection()
+            .finish()
     }
 }
 

@@ -460,11 +460,10 @@ impl CaseMutation {
             .load_one(enter.child_id)
             .await
             .map_err(internal)?;
-        guard::in_authority(
-            ctx,
-            Action::EnterCare,
-            child.as_ref().map_or("", |c| c.local_authority.as_str()),
-        )?;
+        match &child {
+            Some(child) => guard::in_authority(ctx, Action::EnterCare, &child.local_authority)?,
+            None => return Err(guard::missing(Action::EnterCare)),
+        };
         let outcome = engine(ctx)?.enter_care(&meta, enter).await.api()?;
         Ok(outcome.into())
     }

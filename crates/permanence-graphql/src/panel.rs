@@ -382,7 +382,7 @@ pub(crate) async fn panel_meeting(ctx: &Context<'_>, id: Uuid) -> Result<Option<
             guard::in_authority(ctx, Action::ListPanelMeetings, &meeting.local_authority)?;
             Ok(Some(PanelMeetingNode(meeting)))
         }
-        None => Ok(None),
+        None => Err(guard::missing(Action::ListPanelMeetings)),
     }
 }
 
@@ -513,7 +513,7 @@ async fn meeting_authority(ctx: &Context<'_>, action: Action, meeting: Uuid) -> 
         .api()?;
     match found.into_values().next() {
         Some(m) => guard::in_authority(ctx, action, &m.local_authority).map(|_| ()),
-        None => Err(crate::error::not_found("panel meeting")),
+        None => Err(guard::missing(action)),
     }
 }
 

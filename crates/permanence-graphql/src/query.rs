@@ -111,6 +111,7 @@ impl Query {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, ChildNode, EmptyFields, EmptyFields>> {
+        let local_authority = guard::authority_filter(local_authority)?;
         let limit = page_size(first)?;
         let after = uuid_cursor(after)?.map(ChildId);
         let reach = guard::reach(ctx, Action::ListChildren)?;
@@ -152,7 +153,7 @@ impl Query {
         let f = filter.unwrap_or_default();
         let as_of = f.as_of.map_or_else(|| engine.today(), |d| d.0);
         let store_filter = CaseFilter {
-            local_authority: f.local_authority,
+            local_authority: guard::authority_filter(f.local_authority)?,
             route: f.route.map(Into::into),
             step: f.step,
             team: f.team,
@@ -205,7 +206,7 @@ impl Query {
             due_soon_days,
             route: route.map(Into::into),
             team,
-            local_authority,
+            local_authority: guard::authority_filter(local_authority)?,
             after_panel_only,
             overdue_only,
             reach: guard::reach(ctx, Action::ReadDrift)?,

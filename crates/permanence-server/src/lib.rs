@@ -11,12 +11,16 @@ pub mod config;
 mod csv_report;
 pub mod demo;
 pub mod escalation;
+mod graphql_body;
+mod http_errors;
 pub mod rate_limit;
 pub mod ssda903;
 
 use async_graphql::Data;
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
+use axum::body::Body;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -33,7 +37,6 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use tower_http::limit::RequestBodyLimitLayer;
 
 /// How the HTTP side behaves.
 #[derive(Clone, Debug)]
@@ -70,6 +73,8 @@ pub(crate) struct AppState {
     jwt: Option<Arc<JwtVerifier>>,
     schema: PermanenceSchema,
     graphiql: bool,
+    body_limit_bytes: usize,
+    max_nesting: usize,
 }
 
 /// The single sign-on settings file: where the identity provider's keys are, and how its
@@ -124,16 +129,20 @@ pub fn router(engine: Engine, options: &HttpOptions) -> Router {
         jwt: options.jwt.clone(),
         schema,
         graphiql: options.graphiql,
+        body_limit_bytes: options.body_limit_bytes,
+        max_nesting: limits.max_nesting,
     };
-    // axum's default body limit does not reach the GraphQL extractor: this layer does.
-    let graphql = Router::new()
-        .route("/graphql", get(graphiql).post(graphql))
-        .layer(RequestBodyLimitLayer::new(options.body_limit_bytes));
     Router::new()
-        .merge(graphql)
+        .route(
+            "/graphql",
+            get(graphiql)
+                .post(graphql)
+                .fallback(http_errors::wrong_method),
+        )
         .route("/graphql/ws", get(subscriptions))
         .route("/healthz", get(healthz))
         .route("/reports/timeliness.csv", get(csv_report::timeliness_csv))
+        .fallback(http_errors::no_such_path)
         .with_state(state)
         .merge(pages)
 }
@@ -264,33 +273,25 @@ pub(crate) fn authorization(headers: &HeaderMap) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
-}
-
-async fn graphql(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    request: GraphQLRequest,
-) -> Response {
-    if !is_json(&headers) {
-        return (
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "GraphQL requests must be sent as application/json",
-        )
-            .into_response();
+async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    if !graphql_body::is_json(&headers) {
+        return graphql_body::not_json();
     }
+    let bytes = match graphql_body::read(&headers, body, state.body_limit_bytes).await {
+        Ok(bytes) => bytes,
+        Err(refused) => return refused,
+    };
     let principal = match authenticate(&state, authorization(&headers)).await {
         Ok(principal) => principal,
         Err(failure) => return failure.into_response(),
     };
+    let request = match graphql_body::parse(&bytes, state.max_nesting) {
+        Ok(request) => request,
+        Err(reason) => return http_errors::bad_request(&reason),
+    };
     let actor = Actor(principal.user_id.clone());
     let trail = Arc::new(AuditTrail::default());
-    let request = prepare_request(request.into_inner(), &state.engine, actor.clone())
+    let request = prepare_request(request, &state.engine, actor.clone())
         .data(principal)
         .data(Arc::clone(&trail));
     let mut response = state.schema.execute(request).await;
@@ -303,7 +304,11 @@ async fn graphql(
 
 async fn graphiql(State(state): State<AppState>) -> Response {
     if !state.graphiql {
-        return (StatusCode::NOT_FOUND, "GraphiQL is not enabled").into_response();
+        return http_errors::refusal(
+            StatusCode::NOT_FOUND,
+            permanence_graphql::ErrorCode::NotFound,
+            "GraphiQL is not enabled on this server: send GraphQL requests with POST",
+        );
     }
     Html(
         GraphiQLSource::build()
@@ -317,9 +322,14 @@ async fn graphiql(State(state): State<AppState>) -> Response {
 async fn subscriptions(
     State(state): State<AppState>,
     headers: HeaderMap,
-    protocol: GraphQLProtocol,
-    upgrade: WebSocketUpgrade,
+    protocol: Result<GraphQLProtocol, StatusCode>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
+    let (Ok(protocol), Ok(upgrade)) = (protocol, upgrade) else {
+        return http_errors::bad_request(
+            "subscriptions need a WebSocket upgrade with the graphql-transport-ws protocol",
+        );
+    };
     let header_credential = authorization(&headers).map(str::to_owned);
     let schema = state.schema.clone();
     let engine = state.engine.clone();

@@ -126,6 +126,8 @@ pub mod processed_commands {
         pub version: i64,
         pub recorded_at: DateTimeUtc,
         pub record_id: Option<Uuid>,
+        /// What the command was (`recordReview`); empty on rows older than the column.
+        pub command_kind: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -174,14 +174,7 @@ impl Store {
             Err(err @ (StoreError::DuplicateCommand | StoreError::Conflict(_))) => {
                 // A concurrent request with the same command id may have registered the child.
                 match self.processed(command_id).await? {
-                    Some(done) => {
-                        let child_id = done.child_id.ok_or(StoreError::CommandIdReused)?;
-                        let record = self
-                            .child(ChildId(child_id))
-                            .await?
-                            .ok_or(StoreError::NotFound)?;
-                        Ok((record, false))
-                    }
+                    Some(done) => Ok((self.registered_before(done, child).await?, false)),
                     None => Err(err),
                 }
             }
@@ -199,6 +192,28 @@ impl Store {
             .map_err(StoreError::from_db)
     }
 
+    /// The child an earlier registration with this command id registered: only the same
+    /// registration (the same reference in the same authority) is answered with it.
+    async fn registered_before(
+        &self,
+        done: processed_commands::Model,
+        child: &permanence_domain::child::NewChild,
+    ) -> Result<ChildRecord, StoreError> {
+        let same_kind = done
+            .command_kind
+            .as_deref()
+            .is_none_or(|kind| kind == REGISTER_CHILD_KIND);
+        let registered = match done.child_id {
+            Some(id) if same_kind && done.case_id.is_none() => self.child(ChildId(id)).await?,
+            _ => None,
+        };
+        registered
+            .filter(|r| {
+                r.local_authority == child.local_authority && r.reference == child.reference
+            })
+            .ok_or(StoreError::CommandIdReused)
+    }
+
     async fn try_register_child(
         &self,
         command_id: Uuid,
@@ -213,12 +228,7 @@ impl Store {
             .map_err(StoreError::from_db)?
         {
             txn.rollback().await.map_err(StoreError::from_db)?;
-            let child_id = done.child_id.ok_or(StoreError::CommandIdReused)?;
-            let record = self
-                .child(ChildId(child_id))
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            return Ok((record, false));
+            return Ok((self.registered_before(done, child).await?, false));
         }
         let model = children::ActiveModel {
             id: Set(id.0),
@@ -235,7 +245,13 @@ impl Store {
             .exec_without_returning(&txn)
             .await
             .map_err(StoreError::from_db)?;
-        insert_processed(&txn, command_id, None, Some(id.0), 0, now).await?;
+        let key = ProcessedKey {
+            command_id,
+            kind: REGISTER_CHILD_KIND,
+            case_id: None,
+            child_id: Some(id.0),
+        };
+        insert_processed(&txn, key, 0, now).await?;
         txn.commit().await.map_err(StoreError::from_db)?;
         let record = self.child(id).await?.ok_or(StoreError::NotFound)?;
         Ok((record, true))
@@ -316,15 +332,16 @@ impl Store {
     pub async fn run_case_command<E, F>(
         &self,
         case_id: CaseId,
-        command_id: Uuid,
+        command: CaseCommandKey,
         now: DateTime<Utc>,
         decide: F,
     ) -> Result<CommandOutcome, RunError<E>>
     where
         F: FnOnce(Option<&CaseState>, i64) -> Result<Changes, E>,
     {
+        let command_id = command.id;
         let result = self
-            .try_run_case_command(case_id, command_id, now, decide)
+            .try_run_case_command(case_id, command, now, decide)
             .await;
         match result {
             Err(RunError::Store(
@@ -333,7 +350,9 @@ impl Store {
                 // On PostgreSQL a concurrent request with the same command id may have won the
                 // race (its unique violation surfaces only once it commits): answer as it did.
                 match self.processed(command_id).await.map_err(RunError::Store)? {
-                    Some(done) => already_processed(done, case_id).map_err(RunError::Store),
+                    Some(done) => {
+                        already_processed(done, command, case_id).map_err(RunError::Store)
+                    }
                     None => Err(RunError::Store(err)),
                 }
             }
@@ -344,7 +363,7 @@ impl Store {
     async fn try_run_case_command<E, F>(
         &self,
         case_id: CaseId,
-        command_id: Uuid,
+        command: CaseCommandKey,
         now: DateTime<Utc>,
         decide: F,
     ) -> Result<CommandOutcome, RunError<E>>
@@ -359,13 +378,14 @@ impl Store {
             find = find.lock_exclusive();
         }
         let current = find.one(&txn).await.map_err(store_err)?;
+        let command_id = command.id;
         if let Some(done) = processed_commands::Entity::find_by_id(command_id)
             .one(&txn)
             .await
             .map_err(store_err)?
         {
             txn.rollback().await.map_err(store_err)?;
-            return already_processed(done, case_id).map_err(RunError::Store);
+            return already_processed(done, command, case_id).map_err(RunError::Store);
         }
         let (state, version) = match &current {
             Some(model) => (
@@ -455,7 +475,13 @@ impl Store {
             txn.rollback().await.map_err(store_err)?;
             return Err(RunError::Store(err));
         }
-        insert_processed(&txn, command_id, Some(case_id.0), None, new_version, now)
+        let key = ProcessedKey {
+            command_id,
+            kind: command.kind,
+            case_id: Some(case_id.0),
+            child_id: command.opens_case_of.map(|child| child.0),
+        };
+        insert_processed(&txn, key, new_version, now)
             .await
             .map_err(RunError::Store)?;
         txn.commit().await.map_err(store_err)?;
@@ -914,38 +940,71 @@ pub const EVENT_SCHEMA_VERSION: i32 = 1;
 const STATUS_OPEN: &str = "OPEN";
 const STATUS_CLOSED: &str = "CLOSED";
 
-/// The answer to a command id seen before. Opening a case generates its id afresh on each
-/// attempt, so a repeated opening (whose first version is 1) answers with the case it opened.
+/// The kind recorded for a child's registration.
+const REGISTER_CHILD_KIND: &str = "registerChild";
+
+/// A command on a case as its idempotency record knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CaseCommandKey {
+    /// The client's command id (or one generated for it).
+    pub id: Uuid,
+    /// What the command does (`recordReview`): the same id with another kind is another
+    /// command.
+    pub kind: &'static str,
+    /// For the opening of a case, the child it is opened for: the case's id is new on each
+    /// attempt, so the child is what makes two openings the same.
+    pub opens_case_of: Option<ChildId>,
+}
+
+/// The answer to a command id seen before: the same command (same kind, same case, or for
+/// an opening the same child) answers with what it did; anything else is a reuse of the id,
+/// refused without saying what the id was used for.
 fn already_processed(
     done: processed_commands::Model,
+    command: CaseCommandKey,
     asked_for: CaseId,
 ) -> Result<CommandOutcome, StoreError> {
+    // Rows recorded before kinds were kept are recognised by their target alone.
+    let same_kind = done
+        .command_kind
+        .as_deref()
+        .is_none_or(|kind| kind == command.kind);
+    let same_target = match command.opens_case_of {
+        Some(child) => done.child_id == Some(child.0),
+        None => done.case_id == Some(asked_for.0) && done.child_id.is_none(),
+    };
     match done.case_id {
-        Some(case_id) if case_id == asked_for.0 || done.version == 1 => {
-            Ok(CommandOutcome::AlreadyProcessed {
-                case_id: CaseId(case_id),
-                version: done.version,
-            })
-        }
+        Some(case_id) if same_kind && same_target => Ok(CommandOutcome::AlreadyProcessed {
+            case_id: CaseId(case_id),
+            version: done.version,
+        }),
         _ => Err(StoreError::CommandIdReused),
     }
 }
 
-async fn insert_processed(
-    txn: &DatabaseTransaction,
+/// What a processed command's row records about it.
+#[derive(Clone, Copy, Debug)]
+struct ProcessedKey {
     command_id: Uuid,
+    kind: &'static str,
     case_id: Option<Uuid>,
     child_id: Option<Uuid>,
+}
+
+async fn insert_processed(
+    txn: &DatabaseTransaction,
+    key: ProcessedKey,
     version: i64,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let model = processed_commands::ActiveModel {
-        command_id: Set(command_id),
-        case_id: Set(case_id),
-        child_id: Set(child_id),
+        command_id: Set(key.command_id),
+        case_id: Set(key.case_id),
+        child_id: Set(key.child_id),
         version: Set(version),
         recorded_at: Set(now),
         record_id: Set(None),
+        command_kind: Set(Some(key.kind.to_owned())),
     };
     processed_commands::Entity::insert(model)
         .exec_without_returning(txn)

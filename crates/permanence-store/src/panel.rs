@@ -160,7 +160,30 @@ pub struct ProcessedCommand {
     pub case_id: Option<CaseId>,
     pub record_id: Option<Uuid>,
     pub version: i64,
+    /// What the command was (`recordPanelRecommendation`); `None` on rows recorded before
+    /// kinds were kept.
+    pub kind: Option<String>,
 }
+
+impl PanelItemRecord {
+    /// Whether this item is the one `item` asks to add (same meeting, case and purpose).
+    pub fn is_addition_of(&self, item: &NewPanelItem) -> bool {
+        self.meeting_id == item.meeting_id
+            && self.case_id == item.case_id
+            && self.purpose == item.purpose
+    }
+}
+
+impl ProcessedCommand {
+    /// Whether the command was of this kind (rows without a kind are taken to be).
+    pub fn is_kind(&self, kind: &str) -> bool {
+        self.kind.as_deref().is_none_or(|k| k == kind)
+    }
+}
+
+/// The kinds recorded for the panel's creations.
+pub const SCHEDULE_PANEL_MEETING_KIND: &str = "schedulePanelMeeting";
+pub const ADD_AGENDA_ITEM_KIND: &str = "addAgendaItem";
 
 impl TryFrom<panel_meetings::Model> for PanelMeetingRecord {
     type Error = StoreError;
@@ -249,6 +272,7 @@ impl Store {
             case_id: m.case_id.map(CaseId),
             record_id: m.record_id,
             version: m.version,
+            kind: m.command_kind,
         }))
     }
 
@@ -262,7 +286,10 @@ impl Store {
     ) -> Result<(PanelMeetingRecord, bool), StoreError> {
         let attempt = async {
             let txn = self.begin_write().await?;
-            if let Some(existing) = self.created_before(&txn, command_id).await? {
+            if let Some(existing) = self
+                .created_before(&txn, command_id, SCHEDULE_PANEL_MEETING_KIND)
+                .await?
+            {
                 txn.rollback().await.map_err(StoreError::from_db)?;
                 return Ok((existing, false));
             }
@@ -282,15 +309,30 @@ impl Store {
                 .await
                 .map_err(StoreError::from_db)?;
             insert_members(&txn, meeting.id, &meeting.members).await?;
-            insert_created(&txn, command_id, None, meeting.id.0, now).await?;
+            let created = Created {
+                command_id,
+                kind: SCHEDULE_PANEL_MEETING_KIND,
+                case_id: None,
+                record_id: meeting.id.0,
+            };
+            insert_created(&txn, created, now).await?;
             txn.commit().await.map_err(StoreError::from_db)?;
             Ok((meeting.id.0, true))
         };
-        let (id, created) = self.settle_creation(command_id, attempt.await).await?;
+        let (id, created) = self
+            .settle_creation(command_id, SCHEDULE_PANEL_MEETING_KIND, attempt.await)
+            .await?;
         let record = self
             .panel_meeting(PanelMeetingId(id))
             .await?
             .ok_or(StoreError::NotFound)?;
+        // Only the same meeting, asked for again, is answered with the one it scheduled.
+        let same = record.local_authority == meeting.local_authority
+            && record.kind == meeting.kind
+            && record.sits_on == meeting.sits_on;
+        if !created && !same {
+            return Err(StoreError::CommandIdReused);
+        }
         Ok((record, created))
     }
 
@@ -299,13 +341,14 @@ impl Store {
         &self,
         txn: &DatabaseTransaction,
         command_id: Uuid,
+        kind: &str,
     ) -> Result<Option<Uuid>, StoreError> {
         match processed_commands::Entity::find_by_id(command_id)
             .one(txn)
             .await
             .map_err(StoreError::from_db)?
         {
-            Some(done) => done.record_id.map(Some).ok_or(StoreError::CommandIdReused),
+            Some(done) => created_record(done, kind).map(Some),
             None => Ok(None),
         }
     }
@@ -314,16 +357,14 @@ impl Store {
     async fn settle_creation(
         &self,
         command_id: Uuid,
+        kind: &str,
         outcome: Result<(Uuid, bool), StoreError>,
     ) -> Result<(Uuid, bool), StoreError> {
         match outcome {
             Ok(done) => Ok(done),
             Err(err @ (StoreError::DuplicateCommand | StoreError::Conflict(_))) => {
                 match self.processed(command_id).await? {
-                    Some(done) => done
-                        .record_id
-                        .map(|id| (id, false))
-                        .ok_or(StoreError::CommandIdReused),
+                    Some(done) => created_record(done, kind).map(|id| (id, false)),
                     None => Err(err),
                 }
             }
@@ -565,7 +606,10 @@ impl Store {
     ) -> Result<(PanelItemRecord, bool), StoreError> {
         let attempt = async {
             let txn = self.begin_write().await?;
-            if let Some(existing) = self.created_before(&txn, command_id).await? {
+            if let Some(existing) = self
+                .created_before(&txn, command_id, ADD_AGENDA_ITEM_KIND)
+                .await?
+            {
                 txn.rollback().await.map_err(StoreError::from_db)?;
                 return Ok((existing, false));
             }
@@ -624,15 +668,26 @@ impl Store {
                 .exec_without_returning(&txn)
                 .await
                 .map_err(StoreError::from_db)?;
-            insert_created(&txn, command_id, Some(item.case_id.0), item.id.0, now).await?;
+            let created = Created {
+                command_id,
+                kind: ADD_AGENDA_ITEM_KIND,
+                case_id: Some(item.case_id.0),
+                record_id: item.id.0,
+            };
+            insert_created(&txn, created, now).await?;
             txn.commit().await.map_err(StoreError::from_db)?;
             Ok((item.id.0, true))
         };
-        let (id, created) = self.settle_creation(command_id, attempt.await).await?;
+        let (id, created) = self
+            .settle_creation(command_id, ADD_AGENDA_ITEM_KIND, attempt.await)
+            .await?;
         let record = self
             .panel_item(PanelItemId(id))
             .await?
             .ok_or(StoreError::NotFound)?;
+        if !created && !record.is_addition_of(item) {
+            return Err(StoreError::CommandIdReused);
+        }
         Ok((record, created))
     }
 
@@ -1064,20 +1119,36 @@ async fn live_items_of_meeting(
     Ok(u64::try_from(count.unwrap_or(0)).unwrap_or(0))
 }
 
-async fn insert_created(
-    txn: &DatabaseTransaction,
+/// The record an earlier creation of this kind made; any other command's id is a reuse.
+fn created_record(done: processed_commands::Model, kind: &str) -> Result<Uuid, StoreError> {
+    let same_kind = done.command_kind.as_deref().is_none_or(|k| k == kind);
+    done.record_id
+        .filter(|_| same_kind)
+        .ok_or(StoreError::CommandIdReused)
+}
+
+/// A creation's row in `processed_commands`.
+#[derive(Clone, Copy, Debug)]
+struct Created {
     command_id: Uuid,
+    kind: &'static str,
     case_id: Option<Uuid>,
     record_id: Uuid,
+}
+
+async fn insert_created(
+    txn: &DatabaseTransaction,
+    created: Created,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let model = processed_commands::ActiveModel {
-        command_id: Set(command_id),
-        case_id: Set(case_id),
+        command_id: Set(created.command_id),
+        case_id: Set(created.case_id),
         child_id: Set(None),
         version: Set(0),
         recorded_at: Set(now),
-        record_id: Set(Some(record_id)),
+        record_id: Set(Some(created.record_id)),
+        command_kind: Set(Some(created.kind.to_owned())),
     };
     processed_commands::Entity::insert(model)
         .exec_without_returning(txn)

@@ -17,6 +17,10 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
+/// The kind recorded for an import's commands: their ids are never a duplicate of a command
+/// sent through the API.
+const IMPORT_COMMAND_KIND: &str = "ssda903Import";
+
 /// Rows per multi-row INSERT: well under SQLite's bound-parameter limit (the widest table
 /// written here has 11 columns).
 const INSERT_CHUNK: usize = 2_000;
@@ -179,6 +183,7 @@ impl Store {
                 version: Set(0),
                 recorded_at: Set(now),
                 record_id: Set(None),
+                command_kind: Set(Some(IMPORT_COMMAND_KIND.to_owned())),
             })
             .collect();
         insert_rows::<processed_commands::Entity, _>(txn, self.backend, processed, INSERT_CHUNK)
@@ -245,6 +250,7 @@ impl Store {
                     version: Set(sequence),
                     recorded_at: Set(now),
                     record_id: Set(None),
+                    command_kind: Set(Some(IMPORT_COMMAND_KIND.to_owned())),
                 });
             }
             for deadline in &case.deadlines {

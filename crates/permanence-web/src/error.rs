@@ -66,9 +66,12 @@ fn not_found_response() -> Response {
     (StatusCode::NOT_FOUND, Html(body)).into_response()
 }
 
-/// Any path the pages do not have.
-pub(crate) async fn not_found() -> Response {
-    not_found_response()
+/// The "page not found" page, with the pages' security headers: the server answers it for
+/// any path it does not serve when the asker is a browser (it accepts HTML).
+pub fn page_not_found() -> Response {
+    let mut response = not_found_response();
+    crate::security::apply(&mut response, true);
+    response
 }
 
 /// A rendered page, or the problem page.

@@ -28,6 +28,7 @@ use permanence_engine::Engine;
 use std::sync::Arc;
 
 pub use audit::{AuditSink, AuditUnavailable};
+pub use error::page_not_found;
 
 /// How the pages behave.
 #[derive(Clone, Debug, Default)]
@@ -62,7 +63,6 @@ pub fn router(engine: Engine, audit: Arc<dyn AuditSink>, options: WebOptions) ->
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/assets/{*path}", get(assets::serve))
-        .fallback(error::not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(security::headers))
 }

@@ -14,6 +14,12 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
 pub(crate) async fn headers(request: Request, next: Next) -> Response {
     let is_asset = request.uri().path().starts_with("/assets/");
     let mut response = next.run(request).await;
+    apply(&mut response, !is_asset);
+    response
+}
+
+/// Adds the headers to an answer made outside the pages' router (the server's "not found").
+pub(crate) fn apply(response: &mut Response, never_cache: bool) {
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -28,8 +34,7 @@ pub(crate) async fn headers(request: Request, next: Next) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
-    if !is_asset {
+    if never_cache {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    response
 }
