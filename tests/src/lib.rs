@@ -21,6 +21,8 @@ use std::sync::Arc;
 
 pub use serde_json;
 
+pub mod schema_walk;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
