@@ -12,8 +12,8 @@
 //! listed is dropped, so a field added to an event later stays hidden from pseudonymised
 //! readers until someone decides it may be shown.
 
-use crate::policy::Access;
-use chrono::{Datelike, NaiveDate};
+use crate::policy::{Access, BirthMonth};
+use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
 /// What kind of personal detail a value is. Each is withheld from a pseudonymised view.
@@ -47,7 +47,7 @@ pub fn birth_date(access: Access, date: NaiveDate) -> Option<NaiveDate> {
 
 /// The coarse form of a date of birth every reader may see: year and month (`2019-03`).
 pub fn birth_month(date: NaiveDate) -> String {
-    format!("{:04}-{:02}", date.year(), date.month())
+    BirthMonth::from(date).to_string()
 }
 
 /// How a pseudonymised view keeps one field of an event's data.
