@@ -63,7 +63,9 @@
 //! | `READ_WEBHOOK_DELIVERIES`     | -             | -            | -            | -           | -                     | -         | authority     |
 //!
 //! Every answer to a leader is [`Access::Pseudonymised`]: references only, no names, no free
-//! text, dates of birth as month and year ([`BirthMonth`]).
+//! text, no postcodes, dates of birth as month and year ([`BirthMonth`]). The [`view`]
+//! module shapes each answer so (an allow-list per event kind for event data); every
+//! surface that answers a reader applies it.
 //!
 //! Where the issue was silent, these rules were chosen:
 //! - A team manager also reaches cases with no team yet, since they allocate them, and may
@@ -102,6 +104,7 @@ mod principal;
 mod role;
 mod session;
 mod token;
+pub mod view;
 
 pub use audit::{
     AuditEntry, BreakReason, ChainAnchor, ChainBreak, ChainSummary, GENESIS_HASH, chain_hash,

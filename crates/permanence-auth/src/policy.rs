@@ -428,16 +428,25 @@ pub fn rule(role: Role, action: Action) -> Option<Reach> {
 pub enum Access {
     /// Everything the record holds.
     Full,
-    /// References only: no names, no free text (notes, reasons, carers' names), date of birth
-    /// as month and year ([`BirthMonth`]). Every answer to a leader.
+    /// References only: no names, no free text (notes, reasons, carers' names), no
+    /// postcodes, date of birth as month and year ([`BirthMonth`]). Every answer to a leader;
+    /// see [`crate::view`] for how each answer is shaped.
     Pseudonymised,
 }
 
 impl Access {
+    /// Leaders read pseudonymised. Administrators read no case content at all (the table
+    /// refuses them every read of a child or a case); should any reach them, it is shaped
+    /// as a leader's, so that the view fails closed. Everyone else reads the cases within
+    /// their reach in full: a panel member needs the whole case to recommend on it.
     pub fn for_role(role: Role) -> Access {
         match role {
-            Role::Leader => Access::Pseudonymised,
-            _ => Access::Full,
+            Role::Leader | Role::Administrator => Access::Pseudonymised,
+            Role::SocialWorker
+            | Role::TeamManager
+            | Role::PanelMember
+            | Role::PanelChair
+            | Role::AgencyDecisionMaker => Access::Full,
         }
     }
 
@@ -896,6 +905,23 @@ mod tests {
         assert!(authorize(&admin, Action::ManageUsers, Target::Authority(LA)).is_ok());
         assert!(authorize(&admin, Action::ReadAudit, Target::Authority(LA)).is_ok());
         assert!(authorize(&admin, Action::ReadAudit, Target::Authority(OTHER_LA)).is_err());
+        // Were case content ever to reach an administrator, it would be shaped as a leader's.
+        assert_eq!(
+            authorize(&admin, Action::ReadAudit, Target::Authority(LA)),
+            Ok(Access::Pseudonymised)
+        );
+    }
+
+    #[test]
+    fn only_leaders_and_administrators_read_pseudonymised() {
+        for role in Role::ALL {
+            let expected = matches!(role, Role::Leader | Role::Administrator);
+            assert_eq!(
+                Access::for_role(*role).is_pseudonymised(),
+                expected,
+                "{role}"
+            );
+        }
     }
 
     #[test]

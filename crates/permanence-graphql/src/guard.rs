@@ -9,7 +9,6 @@
 use crate::error::{ErrorCode, api_error, internal};
 use crate::types::loaders;
 use async_graphql::{Context, Result};
-use chrono::NaiveDate;
 use permanence_auth::{
     Access, Action, CaseScope, ChildScope, DenialReason, Denied, Principal, Role, Target,
     authorize, list_scope,
@@ -67,10 +66,12 @@ pub(crate) fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal> {
         .map_err(|_| api_error(ErrorCode::Unauthenticated, "authentication required", None))
 }
 
-/// Whether answers to this user hide names and free text (leaders).
-pub(crate) fn pseudonymised(ctx: &Context<'_>) -> bool {
+/// How answers to this user are shaped (`permanence_auth::view`): pseudonymised for
+/// leaders. A request with no principal is answered pseudonymised, so that a resolver
+/// reached some other way fails closed.
+pub(crate) fn access(ctx: &Context<'_>) -> Access {
     ctx.data::<Principal>()
-        .is_ok_and(|p| p.role == Role::Leader)
+        .map_or(Access::Pseudonymised, |p| Access::for_role(p.role))
 }
 
 pub(crate) fn forbidden(denied: Denied) -> async_graphql::Error {
@@ -262,9 +263,4 @@ pub(crate) fn report_authorities(
             Ok(principal.local_authorities.clone())
         }
     }
-}
-
-/// A date of birth as a leader may see it: the first of its month.
-pub(crate) fn birth_month(date: NaiveDate) -> String {
-    date.format("%Y-%m").to_string()
 }

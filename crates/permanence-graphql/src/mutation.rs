@@ -267,7 +267,8 @@ pub struct CloseCaseInput {
 
 fn parse_code<T>(field: &str, value: &str, parse: fn(&str) -> Option<T>, what: &str) -> Result<T> {
     parse(value)
-        .ok_or_else(|| validation(field, format!("{value:?} is not an SSDA903 {what} code")))
+        // The value is not repeated: a detail typed into the wrong field may be a child's.
+        .ok_or_else(|| validation(field, format!("is not an SSDA903 {what} code")))
 }
 
 fn parse_optional<T>(
@@ -722,5 +723,21 @@ impl CaseMutation {
             )?,
         };
         run(ctx, Action::CloseCase, input.case_id, meta, command).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_that_is_not_a_code_is_not_repeated() {
+        let typed = "Amelia Smith, born 14/03/2019";
+        let err = parse_code("legalStatus", typed, LegalStatus::parse, "legal status")
+            .expect_err("not a code");
+        assert_eq!(
+            err.message,
+            "legalStatus: is not an SSDA903 legal status code"
+        );
     }
 }

@@ -8,6 +8,7 @@ use crate::scalars::Date;
 use crate::types::{CaseNode, RouteKind, TimelineEventNode, engine, loaders};
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use permanence_auth::Action;
+use permanence_auth::view::{self, Personal};
 use permanence_domain::CaseId;
 use permanence_domain::ids::{PanelItemId, PanelMeetingId};
 use permanence_domain::panel as domain;
@@ -99,8 +100,13 @@ impl PanelMeetingNode {
             .map_err(crate::error::internal)?
             .unwrap_or_default())
     }
-    async fn quorum_notes(&self) -> Option<&str> {
-        self.0.quorum_notes.as_deref()
+    /// Free text: not shown to leaders.
+    async fn quorum_notes(&self, ctx: &Context<'_>) -> Option<&str> {
+        view::personal(
+            guard::access(ctx),
+            Personal::FreeText,
+            self.0.quorum_notes.as_deref(),
+        )
     }
     async fn status(&self) -> PanelMeetingStatus {
         self.0.status.into()
@@ -110,9 +116,10 @@ impl PanelMeetingNode {
         self.0.version
     }
     /// The agenda, in order (withdrawn items left out).
+    /// Items whose case the user may not read are left out.
     async fn agenda(&self, ctx: &Context<'_>) -> Result<Vec<AgendaItemNode>> {
         let agenda = engine(ctx)?.panel_agenda(self.0.id).await.api()?;
-        Ok(agenda_items(agenda))
+        readable_agenda_items(ctx, agenda).await
     }
 }
 
@@ -127,13 +134,21 @@ impl PanelItemNode {
         self.0.meeting_id.0
     }
     async fn case(&self, ctx: &Context<'_>) -> Result<CaseNode> {
-        loaders(ctx)?
+        let case = loaders(ctx)?
             .cases
             .load_one(self.0.case_id)
             .await
             .map_err(crate::error::internal)?
-            .map(CaseNode)
-            .ok_or_else(|| crate::error::internal("panel item without case"))
+            .ok_or_else(|| crate::error::internal("panel item without case"))?;
+        // Lists of items are narrowed to readable cases before they get here; this is the
+        // last line, so that an item reached some other way never carries a case out of reach.
+        if !guard::may_read_case(ctx, &case).await? {
+            return Err(guard::forbidden(permanence_auth::Denied {
+                action: Action::ReadCase,
+                reason: permanence_auth::DenialReason::OutOfScope,
+            }));
+        }
+        Ok(CaseNode(case))
     }
     async fn purpose(&self) -> PanelPurpose {
         self.0.purpose.into()
@@ -149,8 +164,13 @@ impl PanelItemNode {
     async fn heard_on(&self) -> Option<Date> {
         self.0.recommendation_on.map(Date)
     }
-    async fn deferral_reason(&self) -> Option<&str> {
-        self.0.deferral_reason.as_deref()
+    /// Free text: not shown to leaders.
+    async fn deferral_reason(&self, ctx: &Context<'_>) -> Option<&str> {
+        view::personal(
+            guard::access(ctx),
+            Personal::FreeText,
+            self.0.deferral_reason.as_deref(),
+        )
     }
     async fn return_by(&self) -> Option<Date> {
         self.0.return_by.map(Date)
@@ -220,16 +240,37 @@ pub struct AgendaItemNode {
     hearable: bool,
 }
 
-fn agenda_items(agenda: PanelAgenda) -> Vec<AgendaItemNode> {
-    agenda
-        .items
-        .into_iter()
-        .map(|i| AgendaItemNode {
-            item: PanelItemNode(i.item),
-            documents: i.documents.into(),
-            hearable: i.hearable,
-        })
-        .collect()
+/// Whether the user may read the case an item is about.
+async fn may_read_item(ctx: &Context<'_>, item: &PanelItemRecord) -> Result<bool> {
+    match loaders(ctx)?
+        .cases
+        .load_one(item.case_id)
+        .await
+        .map_err(crate::error::internal)?
+    {
+        Some(case) => guard::may_read_case(ctx, &case).await,
+        None => Ok(false),
+    }
+}
+
+/// The items of an agenda whose case the user may read: every meeting of the authority is
+/// listed, but a panel member reads only the cases of the meetings they sit on, and a social
+/// worker only those allocated to them.
+async fn readable_agenda_items(
+    ctx: &Context<'_>,
+    agenda: PanelAgenda,
+) -> Result<Vec<AgendaItemNode>> {
+    let mut items = Vec::with_capacity(agenda.items.len());
+    for i in agenda.items {
+        if may_read_item(ctx, &i.item).await? {
+            items.push(AgendaItemNode {
+                item: PanelItemNode(i.item),
+                documents: i.documents.into(),
+                hearable: i.hearable,
+            });
+        }
+    }
+    Ok(items)
 }
 
 #[derive(SimpleObject)]
@@ -350,23 +391,25 @@ pub(crate) async fn panel_queue(
         }
     }
     queue.waiting = readable;
+    let mut agendas = Vec::with_capacity(queue.agendas.len());
+    for agenda in queue.agendas {
+        agendas.push(PanelAgendaNode {
+            meeting: PanelMeetingNode(agenda.meeting.clone()),
+            items: readable_agenda_items(ctx, agenda).await?,
+        });
+    }
+    let mut awaiting_decision = Vec::with_capacity(queue.awaiting_decision.len());
+    for awaiting in queue.awaiting_decision {
+        if may_read_item(ctx, &awaiting.item).await? {
+            awaiting_decision.push(awaiting.into());
+        }
+    }
     Ok(PanelQueueNode {
         as_of: queue.as_of.into(),
         waiting: queue.waiting.into_iter().map(Into::into).collect(),
         waiting_total: queue.waiting_total,
-        agendas: queue
-            .agendas
-            .into_iter()
-            .map(|a| PanelAgendaNode {
-                meeting: PanelMeetingNode(a.meeting.clone()),
-                items: agenda_items(a),
-            })
-            .collect(),
-        awaiting_decision: queue
-            .awaiting_decision
-            .into_iter()
-            .map(Into::into)
-            .collect(),
+        agendas,
+        awaiting_decision,
         awaiting_decision_total: queue.awaiting_decision_total,
     })
 }

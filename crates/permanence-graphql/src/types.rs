@@ -5,6 +5,7 @@ use crate::loaders::Loaders;
 use crate::scalars::Date;
 use async_graphql::{Context, Enum, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
+use permanence_auth::view::{self, Personal};
 use permanence_domain::case::{self, RoutePlan};
 use permanence_domain::deadlines::{self, DeadlineCategory};
 use permanence_domain::route::{self, RouteDefinition};
@@ -200,11 +201,11 @@ impl ChildNode {
     }
     /// Not shown to leaders, who see `birthMonth`.
     async fn birth_date(&self, ctx: &Context<'_>) -> Option<Date> {
-        (!crate::guard::pseudonymised(ctx)).then(|| self.0.birth_date.into())
+        view::birth_date(crate::guard::access(ctx), self.0.birth_date).map(Date)
     }
     /// Year and month of birth (YYYY-MM).
     async fn birth_month(&self) -> String {
-        crate::guard::birth_month(self.0.birth_date)
+        view::birth_month(self.0.birth_date)
     }
     async fn sex(&self) -> Sex {
         self.0.sex.into()
@@ -215,10 +216,11 @@ impl ChildNode {
     }
     /// Not shown to leaders.
     async fn name(&self, ctx: &Context<'_>) -> Option<&str> {
-        if crate::guard::pseudonymised(ctx) {
-            return None;
-        }
-        self.0.name.as_deref()
+        view::personal(
+            crate::guard::access(ctx),
+            Personal::Name,
+            self.0.name.as_deref(),
+        )
     }
     /// The child's periods of care that the user may read, oldest first.
     async fn cases(&self, ctx: &Context<'_>) -> Result<Vec<CaseNode>> {
@@ -315,7 +317,7 @@ impl CaseNode {
     }
     /// Placements and legal statuses over time (the SSDA903 episodes).
     async fn placements(&self, ctx: &Context<'_>) -> Vec<PlacementNode> {
-        let hide_carer = crate::guard::pseudonymised(ctx);
+        let access = crate::guard::access(ctx);
         self.0
             .state
             .episodes
@@ -325,7 +327,7 @@ impl CaseNode {
                 legal_status: e.legal_status.code(),
                 placement: e.placement.code(),
                 provider: e.provider.map(|p| p.code()),
-                carer: if hide_carer { None } else { e.carer.clone() },
+                carer: view::personal(access, Personal::CarerReference, e.carer.clone()),
             })
             .collect()
     }
@@ -403,7 +405,7 @@ pub struct PlacementNode {
     placement: &'static str,
     /// SSDA903 PLACE_PROVIDER.
     provider: Option<&'static str>,
-    /// The carer's reference.
+    /// The carer's reference: not shown to leaders.
     carer: Option<String>,
 }
 
@@ -756,19 +758,18 @@ impl TimelineEventNode {
     }
     /// Free text: not shown to leaders.
     async fn note(&self, ctx: &Context<'_>) -> Option<&str> {
-        if crate::guard::pseudonymised(ctx) {
-            return None;
-        }
-        self.0.note.as_deref()
+        view::personal(
+            crate::guard::access(ctx),
+            Personal::FreeText,
+            self.0.note.as_deref(),
+        )
     }
-    /// The event's fields.
-    /// The event's fields. For leaders, carers' references and free-text reasons are left out.
+    /// The event's fields. Leaders see only the fields each kind of event allows them
+    /// (codes and dates; the month of birth, never the date; no postcodes, carers or
+    /// free text).
     async fn data(&self, ctx: &Context<'_>) -> Result<Json<serde_json::Value>> {
-        let mut data = serde_json::to_value(&self.0.event).map_err(internal)?;
-        if crate::guard::pseudonymised(ctx) {
-            strip_free_text(&mut data);
-        }
-        Ok(Json(data))
+        let data = serde_json::to_value(&self.0.event).map_err(internal)?;
+        Ok(Json(view::event_data(crate::guard::access(ctx), data)))
     }
 }
 
@@ -840,45 +841,5 @@ impl DriftItemNode {
             .rev()
             .find(|s| def.step(&s.step).is_some_and(|d| d.kind == kind))
             .map(|s| Date(s.on)))
-    }
-}
-
-/// Removes carers' references and free-text reasons (a deferral's) from an event's fields;
-/// codes such as RD1 stay.
-fn strip_free_text(value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::Object(map) => {
-            map.remove("carer");
-            if map
-                .get("reason")
-                .and_then(|r| r.as_str())
-                .is_some_and(|r| r.len() > 4)
-            {
-                map.remove("reason");
-            }
-            map.values_mut().for_each(strip_free_text);
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_free_text),
-        _ => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::strip_free_text;
-    use serde_json::json;
-
-    #[test]
-    fn leaders_do_not_see_carers_or_reasons() {
-        let mut data = json!({ "type": "CaseOpened", "carer": "FC-17",
-            "outcome": { "Deferred": { "reason": "report missing", "return_by": "2026-10-01" } },
-            "nested": [{ "carer": "FC-1", "reason": "RD1" }] });
-        strip_free_text(&mut data);
-        assert_eq!(
-            data,
-            json!({ "type": "CaseOpened",
-            "outcome": { "Deferred": { "return_by": "2026-10-01" } },
-            "nested": [{ "reason": "RD1" }] })
-        );
     }
 }

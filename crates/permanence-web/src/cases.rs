@@ -13,6 +13,7 @@ use crate::{WebState, format};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use permanence_auth::view::{self, Personal};
 use permanence_auth::{Access, Action, list_scope, record_kind};
 use permanence_domain::deadlines::drift;
 use permanence_domain::{CaseId, DriftStatus, Route};
@@ -202,7 +203,7 @@ async fn rows(
     let case_ids: Vec<_> = cases.iter().map(|c| c.id).collect();
     let children = store.children_by_ids(&child_ids).await?;
     let mut deadlines = store.deadlines_of_cases(&case_ids).await?;
-    let pseudonymised = Access::for_role(signed_in.principal.role).is_pseudonymised();
+    let access = Access::for_role(signed_in.principal.role);
     let today = state.engine.today();
     let due_soon_days = state.engine.timescales().due_soon_days;
     let catalog = state.engine.catalog();
@@ -226,9 +227,7 @@ async fn rows(
                 .and_then(|list| list.into_iter().next());
             CaseRow {
                 reference: child.map_or_else(String::new, |c| c.reference.clone()),
-                name: child
-                    .filter(|_| !pseudonymised)
-                    .and_then(|c| c.name.clone()),
+                name: view::personal(access, Personal::Name, child.and_then(|c| c.name.clone())),
                 team: case.state.team.clone().unwrap_or_else(|| "No team".into()),
                 worker: case
                     .state
