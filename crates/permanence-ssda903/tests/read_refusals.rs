@@ -123,10 +123,7 @@ fn a_child_reference_must_be_letters_or_digits() {
 
 #[test]
 fn an_ethnicity_must_be_an_ssda903_code() {
-    let errors = refusals(&[file(
-        "h.csv",
-        &format!("{HEADER}K1,M,01/02/2015,ZZZZ,,,\n"),
-    )]);
+    let errors = refusals(&[file("h.csv", &format!("{HEADER}K1,M,01/02/2015,ZZZZ,,,\n"))]);
     assert_eq!(
         errors,
         ["h.csv (Header) row 2, column ETHNIC: is not an SSDA903 ethnicity code"]
@@ -207,6 +204,8 @@ fn a_child_s_rows_are_not_given_twice() {
     ]);
     assert_eq!(
         errors,
-        ["e.csv (Episodes) row 3, column DECOM: a second episode of this child begins on this date"]
+        [
+            "e.csv (Episodes) row 3, column DECOM: a second episode of this child begins on this date"
+        ]
     );
 }
