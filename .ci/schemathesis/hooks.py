@@ -4,11 +4,14 @@ The API refuses bad input with a client error code (VALIDATION, NOT_FOUND, FORBI
 TRANSITION_NOT_ALLOWED, ...); what it must never do is fail on it: no HTTP 5xx and no
 error without a code or with INTERNAL (`no_internal_error`).
 
-A run on random UUIDs would only ever hear NOT_FOUND. So the generated documents are
+A run on random UUIDs and strings would only ever hear FORBIDDEN or NOT_FOUND (a record
+that does not exist is refused in the words of one out of reach) or VALIDATION. So the
+generated documents are
 rewritten (`map_body`): most ids are swapped for real ones of the demo cohort, by the name
 of the argument or input field that carries them (a `caseId` gets a case's id, a
 `meetingId` a panel meeting's), often one the role may read, sometimes one it may not; and
-the authority, teams, users and route steps are the cohort's. The rewrite draws from a
+the authority, teams, users, route steps, SSDA903 codes and dates are the cohort's. The
+rewrite draws from a
 generator seeded by the run's seed and the document, so the same seed makes the same
 requests.
 
@@ -33,14 +36,12 @@ import dataclasses
 import json
 import os
 import random
-import re
 
 import graphql
 import schemathesis
 
 GATE_CODES = {"UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND"}
 DECIDED_CODES = {"TRANSITION_NOT_ALLOWED", "VERSION_CONFLICT", "CONFLICT"}
-UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # How often a generated value is swapped for one of the cohort's: often enough that most
 # requests name real records, not always, so that unknown ids and values are still sent.
 # PERMANENCE_FUZZ_SWAP=0 turns the swapping off (the run then fails its share: see run.sh).
