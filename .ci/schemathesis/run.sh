@@ -29,8 +29,9 @@ examples="${PERMANENCE_FUZZ_EXAMPLES:-3}"
 # database and overall. Most of the rest are refused, as they must be, at the gate (three
 # of the seven roles may record nothing or read no case content, so most of their requests
 # are FORBIDDEN) or at a resolver's check of a generated value. A run of seed 12345 on 150
-# children reached 24% (data 18%, decided 5%); with the cohort's ids and codes not swapped
-# in (PERMANENCE_FUZZ_SWAP=0) the figure falls below 15% and the run fails. Below 15%, the
+# children reached 24% (data 18%, decided 5%); the same seed with the cohort's values not
+# swapped in (PERMANENCE_FUZZ_SWAP=0) reached 7.8% (data only, from the queries that take
+# no id) and failed. Below 15%, the
 # fuzzing has stopped reaching the resolvers: ids that no longer match, a token refused,
 # a schema the generator cannot fill.
 min_share="${PERMANENCE_FUZZ_MIN_SHARE:-0.15}"
