@@ -54,6 +54,52 @@ async fn assert_projection_consistent(server: &TestServer, case_id: &str) -> any
     Ok(())
 }
 
+/// A route's journey ends as the adoption journey does: the last step achieves permanence,
+/// and closing the case records why and when the child left care.
+async fn assert_achieved_and_closed(
+    server: &TestServer,
+    case_id: &str,
+    last_step: &Value,
+    (step, reason, on): (&str, &str, &str),
+) -> anyhow::Result<()> {
+    assert_eq!(
+        last_step.pointer("/recordRouteStep/case/primaryPlan/currentStep"),
+        Some(&json!(step))
+    );
+    assert_eq!(
+        last_step.pointer("/recordRouteStep/case/primaryPlan/achieved"),
+        Some(&json!(true)),
+        "{step} achieves permanence"
+    );
+    let closed = close(server, case_id, reason, on).await?;
+    assert_eq!(
+        closed.pointer("/closeCase/case"),
+        Some(&json!({ "status": "CLOSED", "reasonCeased": reason, "leftCareOn": on }))
+    );
+    let case = case(server, case_id, None).await?;
+    assert_eq!(case["status"], json!("CLOSED"));
+    assert_eq!(case["reasonCeased"], json!(reason));
+    assert_eq!(
+        case["deadlines"],
+        json!([]),
+        "a closed case has no open deadlines"
+    );
+    // Closing the case ends its plan; the plan keeps what it achieved.
+    let plans = server
+        .ok(
+            "query($id: UUID!) { case(id: $id) { plans { currentStep achieved endedOn endReason } } }",
+            json!({ "id": case_id }),
+        )
+        .await?;
+    assert_eq!(
+        plans.pointer("/case/plans"),
+        Some(
+            &json!([{ "currentStep": step, "achieved": true, "endedOn": on, "endReason": "CaseClosed" }])
+        )
+    );
+    Ok(())
+}
+
 async fn adoption_to_adoption_order(server: &TestServer) -> anyhow::Result<()> {
     let id = child_in_care(server, "A1", "2022-03-01", "2023-01-09").await?;
     set_plan(server, &id, "ADOPTION", "2023-03-01").await?;
@@ -125,7 +171,7 @@ on_both_backends!(
 async fn special_guardianship_to_order(server: &TestServer) -> anyhow::Result<()> {
     let id = child_in_care(server, "S1", "2019-05-01", "2024-01-08").await?;
     set_plan(server, &id, "SPECIAL_GUARDIANSHIP", "2024-02-01").await?;
-    record_steps(
+    let last = record_steps(
         server,
         &id,
         "SPECIAL_GUARDIANSHIP",
@@ -139,7 +185,7 @@ async fn special_guardianship_to_order(server: &TestServer) -> anyhow::Result<()
         ],
     )
     .await?;
-    close(server, &id, "E47", "2024-06-20").await?;
+    assert_achieved_and_closed(server, &id, &last, ("sgo_granted", "E47", "2024-06-20")).await?;
     assert_projection_consistent(server, &id).await
 }
 on_both_backends!(
@@ -150,7 +196,7 @@ on_both_backends!(
 async fn reunification_to_return_home(server: &TestServer) -> anyhow::Result<()> {
     let id = child_in_care(server, "R1", "2015-09-09", "2024-02-12").await?;
     set_plan(server, &id, "REUNIFICATION", "2024-03-01").await?;
-    record_steps(
+    let last = record_steps(
         server,
         &id,
         "REUNIFICATION",
@@ -169,7 +215,7 @@ async fn reunification_to_return_home(server: &TestServer) -> anyhow::Result<()>
             json!({ "i": { "caseId": id, "occurredOn": "2024-09-01", "placement": "P1", "provider": "PR0" } }),
         )
         .await?;
-    close(server, &id, "E4A", "2024-09-02").await?;
+    assert_achieved_and_closed(server, &id, &last, ("returned_home", "E4A", "2024-09-02")).await?;
     assert_projection_consistent(server, &id).await
 }
 on_both_backends!(
@@ -209,14 +255,14 @@ on_both_backends!(
 async fn child_arrangements_order(server: &TestServer) -> anyhow::Result<()> {
     let id = child_in_care(server, "C1", "2018-02-02", "2024-05-01").await?;
     set_plan(server, &id, "CHILD_ARRANGEMENTS_ORDER", "2024-06-01").await?;
-    record_steps(
+    let last = record_steps(
         server,
         &id,
         "CHILD_ARRANGEMENTS_ORDER",
         &[("cao_granted", "2024-09-09")],
     )
     .await?;
-    close(server, &id, "E41", "2024-09-09").await?;
+    assert_achieved_and_closed(server, &id, &last, ("cao_granted", "E41", "2024-09-09")).await?;
     assert_projection_consistent(server, &id).await
 }
 on_both_backends!(

@@ -258,3 +258,62 @@ async fn bad_windows_are_refused(server: &TestServer) -> anyhow::Result<()> {
     Ok(())
 }
 on_both_backends!(timeliness_windows_are_checked, bad_windows_are_refused);
+
+/// `GET /reports/timeliness.csv` as the test user of `role` (no token when `None`); the
+/// status and the body.
+async fn csv_as(
+    server: &TestServer,
+    role: Option<permanence_auth::Role>,
+    query: &str,
+) -> anyhow::Result<(u16, String)> {
+    let mut request = server.client.get(
+        server
+            .server
+            .url(&format!("/reports/timeliness.csv?{query}")),
+    );
+    if let Some(role) = role {
+        request = request.header("authorization", server.bearer(role));
+    }
+    let response = request.send().await?;
+    Ok((response.status().as_u16(), response.text().await?))
+}
+
+/// The CSV report is for those who may read timeliness: a social worker is refused, so is
+/// a request for another authority's figures, and a request without a token.
+async fn csv_report_refusals(server: &TestServer) -> anyhow::Result<()> {
+    use permanence_auth::Role;
+    let window = "from=2023-04-01&to=2024-06-30";
+    let (status, body) = csv_as(server, Some(Role::TeamManager), window).await?;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.starts_with("group,"), "{body}");
+
+    let (status, body) = csv_as(server, Some(Role::SocialWorker), window).await?;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("not allowed"), "{body}");
+    assert!(!body.contains("group,"), "{body}");
+
+    for role in [Role::TeamManager, Role::Leader, Role::AgencyDecisionMaker] {
+        let (status, body) = csv_as(
+            server,
+            Some(role),
+            &format!("{window}&localAuthority=E10000004"),
+        )
+        .await?;
+        assert_eq!(status, 403, "{role:?}: {body}");
+        assert!(body.contains("not allowed"), "{role:?}: {body}");
+        // Their own authority, asked for by name, is answered.
+        let (status, body) = csv_as(
+            server,
+            Some(role),
+            &format!("{window}&localAuthority=E10000003"),
+        )
+        .await?;
+        assert_eq!(status, 200, "{role:?}: {body}");
+    }
+
+    let (status, body) = csv_as(server, None, window).await?;
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("UNAUTHENTICATED"), "{body}");
+    Ok(())
+}
+on_both_backends!(timeliness_csv_is_refused_outside_reach, csv_report_refusals);

@@ -1,0 +1,219 @@
+//! `permanence audit verify`, the binary itself, on a real audit log that someone with
+//! access to the database has altered behind the application: it exits non-zero and names
+//! the row, on SQLite and on PostgreSQL.
+//!
+//! The audit log's triggers refuse UPDATE and DELETE, but an INSERT is not refused, and the
+//! database's owner can switch a trigger off (PostgreSQL) or drop and recreate it (SQLite)
+//! around an UPDATE: both leave the guards as they were, and only the hash chain shows it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{Duration, TimeZone, Utc};
+use permanence_engine::store::{NewAuditEntry, Store};
+use std::process::Command;
+
+const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+#[derive(Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A migrated database of its own, removed at the end of the test.
+struct Database {
+    backend: Backend,
+    url: String,
+    store: Store,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(tempfile::TempDir),
+    Postgres { admin: Store, name: String },
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("PERMANENCE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into())
+}
+
+impl Database {
+    async fn create(backend: Backend) -> Self {
+        let (url, cleanup) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::Builder::new()
+                    .prefix("permanence-audit-")
+                    .tempdir()
+                    .expect("a temporary directory");
+                let path = dir.path().join("audit.sqlite");
+                (
+                    format!("sqlite://{}?mode=rwc", path.display()),
+                    Cleanup::Dir(dir),
+                )
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_admin_url();
+                let admin = Store::connect(&admin_url)
+                    .await
+                    .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is needed: {e}"));
+                let name = format!("permanence_audit_{}", uuid::Uuid::now_v7().simple());
+                admin
+                    .execute_raw_for_tests(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("creates the database");
+                let (base, query) = admin_url
+                    .split_once('?')
+                    .map_or((admin_url.as_str(), None), |(b, q)| (b, Some(q)));
+                let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
+                let url = match query {
+                    Some(q) => format!("{prefix}/{name}?{q}"),
+                    None => format!("{prefix}/{name}"),
+                };
+                (url, Cleanup::Postgres { admin, name })
+            }
+        };
+        let store = Store::connect(&url).await.expect("connects");
+        store.migrate().await.expect("migrates");
+        Self {
+            backend,
+            url,
+            store,
+            cleanup,
+        }
+    }
+
+    async fn drop(self) {
+        drop(self.store);
+        match self.cleanup {
+            Cleanup::Dir(dir) => drop(dir),
+            Cleanup::Postgres { admin, name } => {
+                let _ = admin
+                    .execute_raw_for_tests(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
+            }
+        }
+    }
+
+    async fn sql(&self, statement: &str) {
+        self.store
+            .execute_raw_for_tests(statement)
+            .await
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+
+    /// Changes who read row 3, with the append-only guard off only for the UPDATE.
+    async fn rewrite_row_three(&self) {
+        let update = "UPDATE audit_log SET actor = 'someone-else' WHERE sequence = 3";
+        match self.backend {
+            Backend::Postgres => {
+                self.sql("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_or_delete")
+                    .await;
+                self.sql(update).await;
+                self.sql("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_or_delete")
+                    .await;
+            }
+            // One batch, on one connection: SQLite has no way to switch a trigger off.
+            Backend::Sqlite => {
+                self.sql(&format!(
+                    "DROP TRIGGER audit_log_no_update; {update}; \
+                     CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log \
+                     BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+                ))
+                .await;
+            }
+        }
+    }
+}
+
+fn entry(n: i64) -> NewAuditEntry {
+    NewAuditEntry {
+        at: Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap() + Duration::seconds(n),
+        actor: format!("sw.north.{:02}", n % 3 + 1),
+        action: "READ_CASE".into(),
+        record_kind: "CASE".into(),
+        record_id: format!("case-{}", n % 4),
+        query: "query CaseDetail { case }".into(),
+    }
+}
+
+/// Runs `permanence audit verify`; its exit status and what it printed.
+fn verify(url: &str) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_permanence"))
+        .args(["audit", "verify", "--database-url", url])
+        .output()
+        .expect("runs the binary");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+async fn a_rewritten_row_fails_verification(backend: Backend) {
+    let db = Database::create(backend).await;
+    let entries: Vec<_> = (1..=5).map(entry).collect();
+    db.store.append_audit(&entries).await.expect("appends");
+    let (ok, text) = verify(&db.url);
+    assert!(ok, "the untouched log verifies: {text}");
+    assert!(text.contains("audit chain intact: 5 rows"), "{text}");
+
+    db.rewrite_row_three().await;
+    // The guard is back: the application's own path still cannot change a row.
+    assert!(
+        db.store
+            .execute_raw_for_tests("UPDATE audit_log SET actor = 'x' WHERE sequence = 1")
+            .await
+            .is_err(),
+        "the append-only guard is in place again"
+    );
+    let (ok, text) = verify(&db.url);
+    assert!(!ok, "a rewritten row must fail verification: {text}");
+    assert!(
+        text.contains("the audit chain is broken at row 3"),
+        "{text}"
+    );
+    assert!(!text.contains("someone-else"), "{text}");
+    db.drop().await;
+}
+
+async fn a_row_added_behind_the_application_fails_verification(backend: Backend) {
+    let db = Database::create(backend).await;
+    let entries: Vec<_> = (1..=4).map(entry).collect();
+    db.store.append_audit(&entries).await.expect("appends");
+    assert!(verify(&db.url).0, "the untouched log verifies");
+    // An INSERT is not refused by a trigger: row 4 copied as a fifth row, as if a read of
+    // that case had been logged once more.
+    db.sql(
+        "INSERT INTO audit_log (sequence, at, actor, action, record_kind, record_id, query, hash) \
+         SELECT 5, at, actor, action, record_kind, record_id, query, hash FROM audit_log \
+         WHERE sequence = 4",
+    )
+    .await;
+    let (ok, text) = verify(&db.url);
+    assert!(!ok, "a forged row must fail verification: {text}");
+    assert!(
+        text.contains("the audit chain is broken at row 5"),
+        "{text}"
+    );
+    db.drop().await;
+}
+
+macro_rules! on_both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(super::Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name(super::Backend::Postgres).await;
+            }
+        }
+    };
+}
+
+on_both!(a_rewritten_row_fails_verification);
+on_both!(a_row_added_behind_the_application_fails_verification);
