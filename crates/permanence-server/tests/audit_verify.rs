@@ -12,8 +12,6 @@ use chrono::{Duration, TimeZone, Utc};
 use permanence_engine::store::{NewAuditEntry, Store};
 use std::process::Command;
 
-const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
 #[derive(Clone, Copy)]
 enum Backend {
     Sqlite,
@@ -30,11 +28,7 @@ struct Database {
 
 enum Cleanup {
     Dir(tempfile::TempDir),
-    Postgres { admin: Store, name: String },
-}
-
-fn postgres_admin_url() -> String {
-    std::env::var("PERMANENCE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into())
+    Postgres(permanence_testkit::FreshDatabase),
 }
 
 impl Database {
@@ -52,24 +46,10 @@ impl Database {
                 )
             }
             Backend::Postgres => {
-                let admin_url = postgres_admin_url();
-                let admin = Store::connect(&admin_url)
+                let database = permanence_testkit::FreshDatabase::create()
                     .await
-                    .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is needed: {e}"));
-                let name = format!("permanence_audit_{}", uuid::Uuid::now_v7().simple());
-                admin
-                    .execute_raw_for_tests(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("creates the database");
-                let (base, query) = admin_url
-                    .split_once('?')
-                    .map_or((admin_url.as_str(), None), |(b, q)| (b, Some(q)));
-                let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
-                let url = match query {
-                    Some(q) => format!("{prefix}/{name}?{q}"),
-                    None => format!("{prefix}/{name}"),
-                };
-                (url, Cleanup::Postgres { admin, name })
+                    .unwrap_or_else(|e| panic!("{e}"));
+                (database.url().to_owned(), Cleanup::Postgres(database))
             }
         };
         let store = Store::connect(&url).await.expect("connects");
@@ -86,10 +66,8 @@ impl Database {
         drop(self.store);
         match self.cleanup {
             Cleanup::Dir(dir) => drop(dir),
-            Cleanup::Postgres { admin, name } => {
-                let _ = admin
-                    .execute_raw_for_tests(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await;
+            Cleanup::Postgres(database) => {
+                let _ = database.drop_database().await;
             }
         }
     }
