@@ -8,6 +8,7 @@
 
 mod access;
 mod bulk;
+mod connection_release;
 mod entities;
 mod error;
 mod notifications;
@@ -109,9 +110,14 @@ impl Store {
                         .synchronous(synchronous)
                         .busy_timeout(SQLITE_BUSY_TIMEOUT)
                         .foreign_keys(true)
-                });
+                })
+                .map_sqlx_sqlite_pool_opts(connection_release::discard_if_in_transaction);
         } else {
-            options.max_connections(16);
+            // PostgreSQL ends a transaction whose COMMIT fails, but a connection whose
+            // ROLLBACK did not go through must not be reused either.
+            options
+                .max_connections(16)
+                .map_sqlx_postgres_pool_opts(connection_release::discard_if_in_transaction);
         }
         let db = Database::connect(options)
             .await
@@ -143,6 +149,30 @@ impl Store {
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.db.ping().await.map_err(StoreError::from_db)
+    }
+
+    /// What SQLite's `PRAGMA integrity_check` finds wrong with the file (nothing when it
+    /// answers `ok`). PostgreSQL checks its pages itself: nothing to report there.
+    pub async fn integrity_problems(&self) -> Result<Vec<String>, StoreError> {
+        if self.backend == Backend::Postgres {
+            return Ok(Vec::new());
+        }
+        let rows = self
+            .db
+            .query_all_raw(sea_orm::Statement::from_string(
+                self.db.get_database_backend(),
+                "PRAGMA integrity_check",
+            ))
+            .await
+            .map_err(StoreError::from_db)?;
+        let mut problems = Vec::new();
+        for row in rows {
+            let line: String = row.try_get_by_index(0).map_err(StoreError::from_db)?;
+            if line != "ok" {
+                problems.push(line);
+            }
+        }
+        Ok(problems)
     }
 
     async fn begin_write(&self) -> Result<DatabaseTransaction, StoreError> {
