@@ -73,6 +73,20 @@ async fn sign_in_see_cases_and_sign_out_journey(server: &TestServer) -> anyhow::
         .await?;
     browser.screenshot("home").await?;
 
+    // The case page: the child, the plan, the deadlines and what happened, in words.
+    browser.click("#cases a").await?;
+    browser.wait_for_path("/cases/").await?;
+    assert_eq!(browser.text("h1").await?, "WEB1");
+    assert!(browser.text("#timeline").await?.contains("Entered care"));
+    assert!(
+        browser
+            .text("#deadlines")
+            .await?
+            .contains("Initial health assessment")
+    );
+    browser.assert_accessible("the case page").await?;
+    browser.screenshot("case").await?;
+
     // A path the service does not have: the pages' own "not found", as accessible as the rest.
     browser.goto("/no-such-page").await?;
     assert_eq!(browser.text("h1").await?, "Page not found");
@@ -328,13 +342,17 @@ async fn a_leader_sees_references_and_never_names_journey(
         .as_str()
         .context("child")?
         .to_owned();
-    server
+    let opened = server
         .ok(
             "mutation($i: EnterCareInput!) { enterCare(input: $i) { case { id } } }",
             json!({ "i": { "childId": child_id, "enteredCareOn": "2026-01-05", "legalStatus": "C2",
                            "placement": "U6", "team": "Team A", "allocatedWorker": "sw.tester" } }),
         )
         .await?;
+    let case_id = opened["enterCare"]["case"]["id"]
+        .as_str()
+        .context("case")?
+        .to_owned();
     let client = no_redirects()?;
     let (manager, _) = http_sign_in(server, &client, "tm.tester").await?;
     let (leader, _) = http_sign_in(server, &client, "leader.tester").await?;
@@ -353,7 +371,7 @@ async fn a_leader_sees_references_and_never_names_journey(
         }
     };
     let manager_page = page(manager).await?;
-    let leader_page = page(leader).await?;
+    let leader_page = page(leader.clone()).await?;
     assert!(manager_page.contains("WEB2") && manager_page.contains("Jamie Example"));
     assert!(leader_page.contains("WEB2"), "the leader lists the case");
     assert!(
@@ -361,10 +379,63 @@ async fn a_leader_sees_references_and_never_names_journey(
         "a leader never sees a name"
     );
     assert!(!leader_page.contains("2018-06-01") && !leader_page.contains("1 June 2018"));
+    // The case page too: the reference and the month of birth, never the name or the date.
+    let leader_case = client
+        .get(server.server.url(&format!("/cases/{case_id}")))
+        .header(COOKIE, leader)
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(leader_case.contains("WEB2") && leader_case.contains("June 2018"));
+    assert!(!leader_case.contains("Jamie Example") && !leader_case.contains("1 June 2018"));
     Ok(())
 }
 
 on_both_backends!(
     a_leader_sees_references_and_never_names,
     a_leader_sees_references_and_never_names_journey
+);
+
+/// A case outside the reader's reach gets exactly the page a missing case gets.
+async fn a_case_out_of_reach_reads_as_missing_journey(server: &TestServer) -> anyhow::Result<()> {
+    give_password(server.engine(), Role::SocialWorker).await?;
+    give_password(server.engine(), Role::PanelMember).await?;
+    let case_id = child_in_care(server, "WEB3", "2019-03-14", "2026-01-05").await?;
+    let client = no_redirects()?;
+    let (worker, _) = http_sign_in(server, &client, "sw.tester").await?;
+    let (member, _) = http_sign_in(server, &client, "member.tester").await?;
+    let get = |session: String, path: String| {
+        let client = client.clone();
+        async move {
+            let response = client
+                .get(server.server.url(&path))
+                .header(COOKIE, session)
+                .send()
+                .await?;
+            anyhow::Ok((response.status(), response.text().await?))
+        }
+    };
+    let (status, page) = get(worker.clone(), format!("/cases/{case_id}")).await?;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the allocated worker reads the case"
+    );
+    assert!(page.contains("WEB3"));
+    let (out_of_reach, refused) = get(member.clone(), format!("/cases/{case_id}")).await?;
+    let (missing, absent) = get(member, format!("/cases/{}", uuid::Uuid::now_v7())).await?;
+    let (malformed, garbled) = get(worker, "/cases/not-an-id".into()).await?;
+    assert_eq!(out_of_reach, StatusCode::NOT_FOUND);
+    assert_eq!(missing, StatusCode::NOT_FOUND);
+    assert_eq!(malformed, StatusCode::NOT_FOUND);
+    assert_eq!(refused, absent, "out of reach and missing read the same");
+    assert_eq!(refused, garbled);
+    assert!(!refused.contains("WEB3"));
+    Ok(())
+}
+
+on_both_backends!(
+    a_case_out_of_reach_reads_as_missing,
+    a_case_out_of_reach_reads_as_missing_journey
 );

@@ -68,6 +68,7 @@ pub(crate) struct DeadlineCell {
 }
 
 pub(crate) struct CaseRow {
+    pub case_id: String,
     pub reference: String,
     pub name: Option<String>,
     pub team: String,
@@ -214,7 +215,7 @@ async fn rows(
             let plan = case.state.primary_plan();
             let (route, step) = match plan {
                 Some(plan) => (
-                    capitalised(plan.route.label()),
+                    format::capitalised(plan.route.label()),
                     catalog
                         .get(plan.route, plan.version)
                         .map_or(plan.current_step(), |d| d.label_of(plan.current_step()))
@@ -226,6 +227,7 @@ async fn rows(
                 .remove(&case.id)
                 .and_then(|list| list.into_iter().next());
             CaseRow {
+                case_id: case.id.to_string(),
                 reference: child.map_or_else(String::new, |c| c.reference.clone()),
                 name: view::personal(access, Personal::Name, child.and_then(|c| c.name.clone())),
                 team: case.state.team.clone().unwrap_or_else(|| "No team".into()),
@@ -253,7 +255,7 @@ async fn rows(
                         DriftStatus::OnTrack => ("On track".to_owned(), "govuk-tag--green"),
                     };
                     DeadlineCell {
-                        label: capitalised(&d.label),
+                        label: format::capitalised(&d.label),
                         due_on: format::date(d.due_on),
                         status,
                         tag_class,
@@ -262,12 +264,4 @@ async fn rows(
             }
         })
         .collect())
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }

@@ -10,6 +10,8 @@ use permanence_engine::store::StoreError;
 
 #[derive(Debug)]
 pub(crate) enum PageError {
+    /// Missing, or outside the person's reach: the same page either way.
+    NotFound,
     /// A form without its session's CSRF token.
     Forbidden,
     Internal(String),
@@ -42,6 +44,7 @@ struct FormRefusedPage;
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
+            PageError::NotFound => not_found_response(),
             PageError::Forbidden => {
                 let body = FormRefusedPage
                     .render()

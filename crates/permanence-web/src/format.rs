@@ -17,6 +17,15 @@ pub(crate) fn days(n: i64) -> String {
     }
 }
 
+/// The text with its first letter in capitals ("placement order" → "Placement order").
+pub(crate) fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// A value made safe to put in a link's query string (percent-encoding everything but
 /// unreserved characters).
 pub(crate) fn query_value(value: &str) -> String {

@@ -13,6 +13,7 @@
 
 mod assets;
 mod audit;
+mod case_page;
 mod cases;
 mod chrome;
 mod error;
@@ -60,6 +61,7 @@ pub fn router(engine: Engine, audit: Arc<dyn AuditSink>, options: WebOptions) ->
     };
     Router::new()
         .route("/", get(cases::home))
+        .route("/cases/{id}", get(case_page::show))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/assets/{*path}", get(assets::serve))

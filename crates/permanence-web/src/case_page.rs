@@ -1,0 +1,287 @@
+//! A child's case, as a social worker reads it: the child, the plan(s) for permanence and the
+//! step each has reached, the open deadlines with their legal basis, and what happened in
+//! plain words ("Placement order, 1 March 2023, recorded by j.smith").
+//!
+//! The same policy as the API's `case` decides who may read it, and a case outside the
+//! person's reach gets exactly the "page not found" that a missing one gets. The read is in
+//! the audit log before the page is sent; a pseudonymised reader sees references, a month of
+//! birth and no typed text.
+
+use crate::chrome::Chrome;
+use crate::error::{PageError, html};
+use crate::session::SignedIn;
+use crate::{WebState, format};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use permanence_auth::view::{self, Personal};
+use permanence_auth::{Access, Action, CaseScope, Principal, Role, Target, authorize, record_kind};
+use permanence_domain::case::{CaseState, Event, PlanRole};
+use permanence_domain::deadlines::drift;
+use permanence_domain::{CaseId, DriftStatus, RouteCatalog};
+use permanence_engine::store::{CaseRecord, NewAuditEntry, StoredEvent};
+use uuid::Uuid;
+
+pub(crate) struct Fact {
+    pub label: &'static str,
+    pub value: String,
+}
+
+pub(crate) struct PlanView {
+    pub heading: String,
+    pub current_step: String,
+    pub since: String,
+}
+
+pub(crate) struct DeadlineView {
+    pub label: String,
+    pub due_on: String,
+    pub status: String,
+    pub tag_class: &'static str,
+    pub basis: String,
+}
+
+pub(crate) struct TimelineEntry {
+    pub what: String,
+    pub on: String,
+    pub recorded_by: String,
+    pub note: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    chrome: Chrome,
+    reference: String,
+    facts: Vec<Fact>,
+    plans: Vec<PlanView>,
+    deadlines: Vec<DeadlineView>,
+    timeline: Vec<TimelineEntry>,
+}
+
+/// Whether the reader may read the case; a missing case is refused the same way.
+async fn readable(
+    state: &WebState,
+    principal: &Principal,
+    found: Option<&CaseRecord>,
+) -> Result<Option<Access>, PageError> {
+    let scope = match found {
+        Some(case) => Some(CaseScope {
+            local_authority: case.state.local_authority.clone(),
+            team: case.state.team.clone(),
+            allocated_worker: case.state.allocated_worker.clone(),
+            on_principals_panel_agenda: principal.role == Role::PanelMember
+                && state
+                    .engine
+                    .store()
+                    .case_on_agenda_of(case.id, &principal.user_id)
+                    .await?,
+        }),
+        None => None,
+    };
+    Ok(authorize(principal, Action::ReadCase, Target::Case(scope.as_ref())).ok())
+}
+
+pub(crate) async fn show(
+    State(state): State<WebState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let Ok(id) = Uuid::parse_str(&id).map(CaseId) else {
+        return Err(PageError::NotFound);
+    };
+    let store = state.engine.store();
+    let found = store.case(id).await?;
+    let Some(access) = readable(&state, &signed_in.principal, found.as_ref()).await? else {
+        return Err(PageError::NotFound);
+    };
+    let case = found.ok_or(PageError::NotFound)?;
+    state
+        .audit
+        .append(vec![NewAuditEntry {
+            at: state.engine.now(),
+            actor: signed_in.principal.user_id.clone(),
+            action: Action::ReadCase.key().to_owned(),
+            record_kind: record_kind::CASE.to_owned(),
+            record_id: case.id.to_string(),
+            query: format!("page:/cases/{}", case.id),
+        }])
+        .await
+        .map_err(|_| PageError::Internal("the audit log could not be written".into()))?;
+    let child = store.child(case.child_id).await?;
+    let deadlines = store
+        .deadlines_of_cases(&[case.id])
+        .await?
+        .remove(&case.id)
+        .unwrap_or_default();
+    let events = store
+        .events_of_cases(&[case.id])
+        .await?
+        .remove(&case.id)
+        .unwrap_or_default();
+    let catalog = state.engine.catalog();
+    let today = state.engine.today();
+    let due_soon_days = state.engine.timescales().due_soon_days;
+    let page = CasePage {
+        chrome: Chrome::new(&signed_in, "cases"),
+        reference: child
+            .as_ref()
+            .map_or_else(String::new, |c| c.reference.clone()),
+        facts: facts(&case.state, child.as_ref(), access),
+        plans: plans(&case.state, catalog),
+        deadlines: deadlines
+            .iter()
+            .map(|d| {
+                let standing = drift(d.due_on, today, due_soon_days);
+                let (status, tag_class) = match standing.status {
+                    DriftStatus::Overdue => (
+                        format!("Overdue by {}", format::days(standing.days_overdue)),
+                        "govuk-tag--red",
+                    ),
+                    DriftStatus::DueSoon => (
+                        format!("Due in {}", format::days(standing.days_until_due)),
+                        "govuk-tag--yellow",
+                    ),
+                    DriftStatus::OnTrack => ("On track".to_owned(), "govuk-tag--green"),
+                };
+                DeadlineView {
+                    label: format::capitalised(&d.label),
+                    due_on: format::date(d.due_on),
+                    status,
+                    tag_class,
+                    basis: d.reference.clone(),
+                }
+            })
+            .collect(),
+        timeline: events
+            .iter()
+            .rev()
+            .map(|e| timeline_entry(e, &case.state, catalog, access))
+            .collect(),
+    };
+    Ok(html(&page))
+}
+
+fn facts(
+    state: &CaseState,
+    child: Option<&permanence_engine::store::ChildRecord>,
+    access: Access,
+) -> Vec<Fact> {
+    let mut out = Vec::new();
+    if let Some(child) = child {
+        if let Some(name) = view::personal(access, Personal::Name, child.name.clone()) {
+            out.push(Fact {
+                label: "Name",
+                value: name,
+            });
+        }
+        out.push(match view::birth_date(access, child.birth_date) {
+            Some(born) => Fact {
+                label: "Date of birth",
+                value: format::date(born),
+            },
+            None => Fact {
+                label: "Month of birth",
+                value: child.birth_date.format("%B %Y").to_string(),
+            },
+        });
+    }
+    out.push(Fact {
+        label: "Entered care",
+        value: format::date(state.entered_care_on),
+    });
+    if let Some(closed) = &state.closed {
+        out.push(Fact {
+            label: "Left care",
+            value: format::date(closed.on),
+        });
+    }
+    out.push(Fact {
+        label: "Team",
+        value: state.team.clone().unwrap_or_else(|| "No team".into()),
+    });
+    out.push(Fact {
+        label: "Social worker",
+        value: state
+            .allocated_worker
+            .clone()
+            .unwrap_or_else(|| "Not allocated".into()),
+    });
+    out
+}
+
+fn step_label(catalog: &RouteCatalog, state: &CaseState, plan_id: u32, step: &str) -> String {
+    state
+        .plans
+        .iter()
+        .find(|p| p.id == plan_id)
+        .and_then(|p| catalog.get(p.route, p.version))
+        .map_or_else(|| step.replace('_', " "), |d| d.label_of(step).to_owned())
+}
+
+fn plans(state: &CaseState, catalog: &RouteCatalog) -> Vec<PlanView> {
+    state
+        .plans
+        .iter()
+        .filter(|p| p.is_active())
+        .map(|p| PlanView {
+            heading: format!(
+                "{} plan: {}",
+                match p.role {
+                    PlanRole::Primary => "Primary",
+                    PlanRole::Parallel => "Parallel",
+                },
+                p.route.label()
+            ),
+            current_step: format::capitalised(&step_label(catalog, state, p.id, p.current_step())),
+            since: format::date(p.current_step_on()),
+        })
+        .collect()
+}
+
+/// What an event means, in the words a social worker uses.
+fn describe(event: &Event, state: &CaseState, catalog: &RouteCatalog) -> String {
+    match event {
+        Event::CaseOpened { .. } => "Entered care".into(),
+        Event::CaseAllocated { .. } => "Case allocated".into(),
+        Event::EpisodeStarted { .. } => "Placement or legal status changed".into(),
+        Event::ReviewHeld { .. } => "Review held".into(),
+        Event::HealthAssessmentRecorded { .. } => "Health assessment".into(),
+        Event::RoutePlanStarted { route, role, .. } => match role {
+            PlanRole::Primary => format!("Plan for permanence: {}", route.label()),
+            PlanRole::Parallel => format!("Parallel plan: {}", route.label()),
+        },
+        Event::RoutePlanPromoted { .. } => "Parallel plan became the primary plan".into(),
+        Event::RoutePlanEnded { .. } => "Plan ended".into(),
+        Event::RouteStepRecorded { plan_id, step, .. } => {
+            format::capitalised(&step_label(catalog, state, *plan_id, step))
+        }
+        Event::AdoptionDecisionReversed { .. } => {
+            "Decision that the child should be placed for adoption reversed".into()
+        }
+        Event::LegalStepRecorded { .. } => "Legal step".into(),
+        Event::CaseClosed { .. } => "Left care".into(),
+        Event::PanelOutcomeRecorded { .. } => "Panel outcome".into(),
+        Event::AgencyDecisionRecorded { agrees: true, .. } => {
+            "Agency decision maker agreed with the panel".into()
+        }
+        Event::AgencyDecisionRecorded { agrees: false, .. } => {
+            "Agency decision maker did not agree with the panel".into()
+        }
+        Event::AdoptersRecorded { .. } => "Adopters recorded".into(),
+    }
+}
+
+fn timeline_entry(
+    stored: &StoredEvent,
+    state: &CaseState,
+    catalog: &RouteCatalog,
+    access: Access,
+) -> TimelineEntry {
+    TimelineEntry {
+        what: describe(&stored.event, state, catalog),
+        on: format::date(stored.occurred_on),
+        recorded_by: stored.actor.clone(),
+        note: view::personal(access, Personal::FreeText, stored.note.clone()),
+    }
+}
