@@ -17,8 +17,7 @@ use axum::response::Response;
 use permanence_auth::view::{self, Personal};
 use permanence_auth::{Access, Action, CaseScope, Principal, Role, Target, authorize, record_kind};
 use permanence_domain::case::{CaseState, Event, PlanRole};
-use permanence_domain::deadlines::drift;
-use permanence_domain::{CaseId, DriftStatus, RouteCatalog};
+use permanence_domain::{CaseId, RouteCatalog};
 use permanence_engine::store::{CaseRecord, NewAuditEntry, StoredEvent};
 use uuid::Uuid;
 
@@ -132,18 +131,7 @@ pub(crate) async fn show(
         deadlines: deadlines
             .iter()
             .map(|d| {
-                let standing = drift(d.due_on, today, due_soon_days);
-                let (status, tag_class) = match standing.status {
-                    DriftStatus::Overdue => (
-                        format!("Overdue by {}", format::days(standing.days_overdue)),
-                        "govuk-tag--red",
-                    ),
-                    DriftStatus::DueSoon => (
-                        format!("Due in {}", format::days(standing.days_until_due)),
-                        "govuk-tag--yellow",
-                    ),
-                    DriftStatus::OnTrack => ("On track".to_owned(), "govuk-tag--green"),
-                };
+                let (status, tag_class) = format::deadline_status(d.due_on, today, due_soon_days);
                 DeadlineView {
                     label: format::capitalised(&d.label),
                     due_on: format::date(d.due_on),

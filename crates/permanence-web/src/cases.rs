@@ -15,7 +15,6 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use permanence_auth::view::{self, Personal};
 use permanence_auth::{Access, Action, list_scope, record_kind};
-use permanence_domain::deadlines::drift;
 use permanence_domain::{CaseId, DriftStatus, Route};
 use permanence_engine::store::{CaseFilter, CaseRecord, NewAuditEntry, Reach};
 use serde::Deserialize;
@@ -239,21 +238,8 @@ async fn rows(
                 route,
                 step,
                 deadline: next.map(|d| {
-                    let standing = drift(d.due_on, today, due_soon_days);
-                    let (status, tag_class) = match standing.status {
-                        DriftStatus::Overdue => (
-                            format!("Overdue by {}", format::days(standing.days_overdue)),
-                            "govuk-tag--red",
-                        ),
-                        DriftStatus::DueSoon if standing.days_until_due == 0 => {
-                            ("Due today".to_owned(), "govuk-tag--yellow")
-                        }
-                        DriftStatus::DueSoon => (
-                            format!("Due in {}", format::days(standing.days_until_due)),
-                            "govuk-tag--yellow",
-                        ),
-                        DriftStatus::OnTrack => ("On track".to_owned(), "govuk-tag--green"),
-                    };
+                    let (status, tag_class) =
+                        format::deadline_status(d.due_on, today, due_soon_days);
                     DeadlineCell {
                         label: format::capitalised(&d.label),
                         due_on: format::date(d.due_on),

@@ -17,6 +17,31 @@ pub(crate) fn days(n: i64) -> String {
     }
 }
 
+/// A deadline's standing in words and the GOV.UK tag colour that goes with it: "Overdue by 3
+/// days" (red), "Due today" or "Due in 5 days" (yellow), "On track" (green).
+pub(crate) fn deadline_status(
+    due_on: NaiveDate,
+    today: NaiveDate,
+    due_soon_days: u32,
+) -> (String, &'static str) {
+    use permanence_domain::DriftStatus;
+    let standing = permanence_domain::deadlines::drift(due_on, today, due_soon_days);
+    match standing.status {
+        DriftStatus::Overdue => (
+            format!("Overdue by {}", days(standing.days_overdue)),
+            "govuk-tag--red",
+        ),
+        DriftStatus::DueSoon if standing.days_until_due == 0 => {
+            ("Due today".to_owned(), "govuk-tag--yellow")
+        }
+        DriftStatus::DueSoon => (
+            format!("Due in {}", days(standing.days_until_due)),
+            "govuk-tag--yellow",
+        ),
+        DriftStatus::OnTrack => ("On track".to_owned(), "govuk-tag--green"),
+    }
+}
+
 /// The text with its first letter in capitals ("placement order" → "Placement order").
 pub(crate) fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
@@ -60,6 +85,28 @@ mod tests {
         assert_eq!(days(1), "1 day");
         assert_eq!(days(0), "0 days");
         assert_eq!(days(12), "12 days");
+    }
+
+    #[test]
+    fn a_deadline_reads_as_its_standing() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 2).expect("date");
+        let on = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        assert_eq!(
+            deadline_status(on(2026, 10, 30), today, 7),
+            ("Overdue by 3 days".to_owned(), "govuk-tag--red")
+        );
+        assert_eq!(
+            deadline_status(today, today, 7),
+            ("Due today".to_owned(), "govuk-tag--yellow")
+        );
+        assert_eq!(
+            deadline_status(on(2026, 11, 3), today, 7),
+            ("Due in 1 day".to_owned(), "govuk-tag--yellow")
+        );
+        assert_eq!(
+            deadline_status(on(2026, 11, 20), today, 7),
+            ("On track".to_owned(), "govuk-tag--green")
+        );
     }
 
     #[test]
