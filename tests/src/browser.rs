@@ -238,7 +238,9 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // A failed test must not leave a driver (and its browser) running.
+        // A failed test must not leave a driver (and its browser) running, or its profile.
         let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }

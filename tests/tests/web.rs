@@ -56,10 +56,12 @@ async fn sign_in_see_cases_and_sign_out_journey(server: &TestServer) -> anyhow::
         .prop("value")
         .await?;
     assert_eq!(kept.as_deref(), Some("tm.tester"));
-    assert!(browser.text("title").await.is_ok());
+    // The page's title says there is an error, for screen-reader users who hear it first.
+    assert!(browser.client.title().await?.starts_with("Error: Sign in"));
     browser
         .assert_accessible("the sign-in page with an error")
         .await?;
+    browser.screenshot("sign-in-error").await?;
 
     sign_in(&browser, "tm.tester", TEST_PASSWORD).await?;
     assert_eq!(browser.wait_for_path("/").await?, "/");
@@ -91,6 +93,7 @@ async fn sign_in_see_cases_and_sign_out_journey(server: &TestServer) -> anyhow::
     browser.goto("/no-such-page").await?;
     assert_eq!(browser.text("h1").await?, "Page not found");
     browser.assert_accessible("the not-found page").await?;
+    browser.screenshot("not-found").await?;
     browser.goto("/").await?;
 
     browser.click("form[action='/sign-out'] button").await?;

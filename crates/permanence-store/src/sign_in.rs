@@ -150,7 +150,7 @@ impl Store {
             .exec_without_returning(&txn)
             .await
             .map_err(StoreError::from_db)?;
-        revoke_sessions_of(&txn, user_id, now).await?;
+        revoke_sessions(&txn, web_sessions::Column::UserId.eq(user_id), now).await?;
         txn.commit().await.map_err(StoreError::from_db)
     }
 
@@ -244,17 +244,7 @@ impl Store {
 
     /// Ends a session (signing out). Ending one already ended changes nothing.
     pub async fn revoke_session(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
-        web_sessions::Entity::update_many()
-            .col_expr(
-                web_sessions::Column::RevokedAt,
-                Expr::value(Some(to_micros(now))),
-            )
-            .filter(web_sessions::Column::Id.eq(id))
-            .filter(web_sessions::Column::RevokedAt.is_null())
-            .exec(&self.db)
-            .await
-            .map_err(StoreError::from_db)?;
-        Ok(())
+        revoke_sessions(&self.db, web_sessions::Column::Id.eq(id), now).await
     }
 
     /// Ends every session of a user (a new password, a disabled account).
@@ -263,7 +253,7 @@ impl Store {
         user_id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        revoke_sessions_of(&self.db, user_id, now).await
+        revoke_sessions(&self.db, web_sessions::Column::UserId.eq(user_id), now).await
     }
 
     /// Records a failed sign-in against each subject (an account, an address).
@@ -320,9 +310,10 @@ impl Store {
     }
 }
 
-async fn revoke_sessions_of(
+/// Ends the sessions that `which` selects and that are not ended already.
+async fn revoke_sessions(
     db: &impl sea_orm::ConnectionTrait,
-    user_id: Uuid,
+    which: sea_orm::sea_query::SimpleExpr,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     web_sessions::Entity::update_many()
@@ -330,7 +321,7 @@ async fn revoke_sessions_of(
             web_sessions::Column::RevokedAt,
             Expr::value(Some(to_micros(now))),
         )
-        .filter(web_sessions::Column::UserId.eq(user_id))
+        .filter(which)
         .filter(web_sessions::Column::RevokedAt.is_null())
         .exec(db)
         .await

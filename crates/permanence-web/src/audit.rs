@@ -16,3 +16,34 @@ pub trait AuditSink: Send + Sync + 'static {
         entries: Vec<NewAuditEntry>,
     ) -> BoxFuture<'static, Result<(), AuditUnavailable>>;
 }
+
+/// Writes one audit row per record a page read, named by the page's path, and returns once
+/// they are durable; the page is withheld otherwise.
+pub(crate) async fn record_reads(
+    state: &crate::WebState,
+    signed_in: &crate::session::SignedIn,
+    action: permanence_auth::Action,
+    case_ids: impl IntoIterator<Item = permanence_domain::CaseId>,
+    page: &str,
+) -> Result<(), crate::error::PageError> {
+    let at = state.engine.now();
+    let entries: Vec<NewAuditEntry> = case_ids
+        .into_iter()
+        .map(|id| NewAuditEntry {
+            at,
+            actor: signed_in.principal.user_id.clone(),
+            action: action.key().to_owned(),
+            record_kind: permanence_auth::record_kind::CASE.to_owned(),
+            record_id: id.to_string(),
+            query: format!("page:{page}"),
+        })
+        .collect();
+    if entries.is_empty() {
+        return Ok(());
+    }
+    state
+        .audit
+        .append(entries)
+        .await
+        .map_err(|_| crate::error::PageError::Internal("the audit log could not be written".into()))
+}

@@ -15,10 +15,10 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use permanence_auth::view::{self, Personal};
-use permanence_auth::{Access, Action, CaseScope, Principal, Role, Target, authorize, record_kind};
+use permanence_auth::{Access, Action, CaseScope, Principal, Role, Target, authorize};
 use permanence_domain::case::{CaseState, Event, PlanRole};
 use permanence_domain::{CaseId, RouteCatalog};
-use permanence_engine::store::{CaseRecord, NewAuditEntry, StoredEvent};
+use permanence_engine::store::{CaseRecord, StoredEvent};
 use uuid::Uuid;
 
 pub(crate) struct Fact {
@@ -95,18 +95,14 @@ pub(crate) async fn show(
         return Err(PageError::NotFound);
     };
     let case = found.ok_or(PageError::NotFound)?;
-    state
-        .audit
-        .append(vec![NewAuditEntry {
-            at: state.engine.now(),
-            actor: signed_in.principal.user_id.clone(),
-            action: Action::ReadCase.key().to_owned(),
-            record_kind: record_kind::CASE.to_owned(),
-            record_id: case.id.to_string(),
-            query: format!("page:/cases/{}", case.id),
-        }])
-        .await
-        .map_err(|_| PageError::Internal("the audit log could not be written".into()))?;
+    crate::audit::record_reads(
+        &state,
+        &signed_in,
+        Action::ReadCase,
+        [case.id],
+        &format!("/cases/{}", case.id),
+    )
+    .await?;
     let child = store.child(case.child_id).await?;
     let deadlines = store
         .deadlines_of_cases(&[case.id])

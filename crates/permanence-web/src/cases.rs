@@ -14,9 +14,9 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use permanence_auth::view::{self, Personal};
-use permanence_auth::{Access, Action, list_scope, record_kind};
+use permanence_auth::{Access, Action, list_scope};
 use permanence_domain::{CaseId, DriftStatus, Route};
-use permanence_engine::store::{CaseFilter, CaseRecord, NewAuditEntry, Reach};
+use permanence_engine::store::{CaseFilter, CaseRecord, Reach};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -147,7 +147,15 @@ pub(crate) async fn home(
         .await?;
     page.has_more = cases.len() as u64 > PAGE_SIZE;
     cases.truncate(PAGE_SIZE as usize);
-    audit_listed(&state, &signed_in, &cases).await?;
+    // Every listed case is in the audit log before the page leaves, as for the API's list.
+    crate::audit::record_reads(
+        &state,
+        &signed_in,
+        Action::ListCases,
+        cases.iter().map(|c| c.id),
+        "/",
+    )
+    .await?;
     page.next_page = page
         .has_more
         .then(|| cases.last().map(|c| page.filter.query_with_after(c.id)))
@@ -163,34 +171,6 @@ fn drift_status(key: &str) -> Option<DriftStatus> {
         "ON_TRACK" => Some(DriftStatus::OnTrack),
         _ => None,
     }
-}
-
-/// Every listed case is in the audit log before the page leaves, as for the API's list.
-async fn audit_listed(
-    state: &WebState,
-    signed_in: &SignedIn,
-    cases: &[CaseRecord],
-) -> Result<(), PageError> {
-    if cases.is_empty() {
-        return Ok(());
-    }
-    let at = state.engine.now();
-    let entries = cases
-        .iter()
-        .map(|case| NewAuditEntry {
-            at,
-            actor: signed_in.principal.user_id.clone(),
-            action: Action::ListCases.key().to_owned(),
-            record_kind: record_kind::CASE.to_owned(),
-            record_id: case.id.to_string(),
-            query: "page:/".to_owned(),
-        })
-        .collect();
-    state
-        .audit
-        .append(entries)
-        .await
-        .map_err(|_| PageError::Internal("the audit log could not be written".into()))
 }
 
 async fn rows(
