@@ -75,12 +75,24 @@ impl Default for SchemaLimits {
 /// The most items one page may hold.
 pub const MAX_PAGE_SIZE: usize = 100;
 
+/// How deep graphql-js's introspection query nests, the one GraphiQL sends: `__schema`,
+/// `types`, `fields`, `args`, `type`, nine `ofType`s, and their `name`.
+pub const INTROSPECTION_QUERY_DEPTH: usize = 15;
+
 /// Builds the schema around an engine.
 pub fn build_schema(engine: Engine, limits: SchemaLimits) -> PermanenceSchema {
+    // Where introspection is on (with GraphiQL), the depth limit lets the standard
+    // introspection query through: refused, GraphiQL would show no documentation and complete
+    // nothing. The complexity limit still bounds what any query costs.
+    let max_depth = if limits.introspection {
+        limits.max_depth.max(INTROSPECTION_QUERY_DEPTH)
+    } else {
+        limits.max_depth
+    };
     // The nesting limit comes first: it must refuse a deep request before anything parses it.
     let builder = Schema::build(query::Query, Mutation::default(), Subscription::default())
         .data(engine)
-        .limit_depth(limits.max_depth)
+        .limit_depth(max_depth)
         .limit_complexity(limits.max_complexity)
         .extension(nesting_limit::NestingLimit {
             max: limits.max_nesting,

@@ -17,13 +17,12 @@ pub mod rate_limit;
 pub mod ssda903;
 
 use async_graphql::Data;
-use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::body::Body;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use permanence_auth::{AuthError, Credential, JwtVerifier, Principal, TokenStatus, hash_token};
@@ -310,13 +309,9 @@ async fn graphiql(State(state): State<AppState>) -> Response {
             "GraphiQL is not enabled on this server: send GraphQL requests with POST",
         );
     }
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .finish(),
-    )
-    .into_response()
+    // Our own page rather than async-graphql's, which loads GraphiQL from a content delivery
+    // network: this one's files are served by this server (see `permanence_web::graphiql_page`).
+    permanence_web::graphiql_page("/graphql", "/graphql/ws")
 }
 
 async fn subscriptions(

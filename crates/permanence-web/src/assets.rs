@@ -34,6 +34,53 @@ const ASSETS: &[Asset] = &[
         content_type: "text/plain; charset=utf-8",
         body: include_bytes!("../assets/LICENSE-govuk-frontend.txt"),
     },
+    // GraphiQL's page (`graphiql.rs`): its start-up script and styles are ours, the rest is
+    // the npm packages' UMD builds with their licences.
+    Asset {
+        path: "graphiql/start.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../assets/graphiql/start.js"),
+    },
+    Asset {
+        path: "graphiql/page.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../assets/graphiql/page.css"),
+    },
+    Asset {
+        path: "graphiql/graphiql.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../assets/graphiql/graphiql.min.js"),
+    },
+    Asset {
+        path: "graphiql/graphiql.min.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../assets/graphiql/graphiql.min.css"),
+    },
+    Asset {
+        path: "graphiql/LICENSE-graphiql.txt",
+        content_type: "text/plain; charset=utf-8",
+        body: include_bytes!("../assets/graphiql/LICENSE-graphiql.txt"),
+    },
+    Asset {
+        path: "graphiql/react.production.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../assets/graphiql/react.production.min.js"),
+    },
+    Asset {
+        path: "graphiql/LICENSE-react.txt",
+        content_type: "text/plain; charset=utf-8",
+        body: include_bytes!("../assets/graphiql/LICENSE-react.txt"),
+    },
+    Asset {
+        path: "graphiql/react-dom.production.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../assets/graphiql/react-dom.production.min.js"),
+    },
+    Asset {
+        path: "graphiql/LICENSE-react-dom.txt",
+        content_type: "text/plain; charset=utf-8",
+        body: include_bytes!("../assets/graphiql/LICENSE-react-dom.txt"),
+    },
 ];
 
 pub(crate) async fn serve(Path(path): Path<String>) -> Response {

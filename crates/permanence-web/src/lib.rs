@@ -18,6 +18,7 @@ mod cases;
 mod chrome;
 mod error;
 mod format;
+mod graphiql;
 mod security;
 mod session;
 mod sign_in;
@@ -30,6 +31,7 @@ use std::sync::Arc;
 
 pub use audit::{AuditSink, AuditUnavailable};
 pub use error::page_not_found;
+pub use graphiql::graphiql_page;
 
 /// How the pages behave.
 #[derive(Clone, Debug, Default)]
