@@ -22,6 +22,7 @@ mod graphiql;
 mod security;
 mod session;
 mod sign_in;
+mod timing;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -69,4 +70,5 @@ pub fn router(engine: Engine, audit: Arc<dyn AuditSink>, options: WebOptions) ->
         .route("/assets/{*path}", get(assets::serve))
         .with_state(state)
         .layer(axum::middleware::from_fn(security::headers))
+        .layer(axum::middleware::from_fn(timing::server_timing))
 }
