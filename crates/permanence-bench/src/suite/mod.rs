@@ -9,6 +9,8 @@
 //! - M1 (recording route steps with `expectedVersion`) at a fixed concurrency and a fixed
 //!   rate, on SQLite once per `synchronous` setting;
 //! - MIX: 90% reads, 10% writes at 50 connections;
+//! - PAGES: the server time of the pages (a caseload home, a team's home, a long case) for
+//!   a signed-in person, at 1 and 16 connections (`pages.rs`);
 //! - in process, with the server stopped: drift recomputed over every open case, and every
 //!   projection rebuilt from its events and compared with the stored one;
 //! - on PostgreSQL, with `--postgraphile DIR`: the same reads through PostGraphile v4 over
@@ -21,6 +23,7 @@
 
 mod dataset;
 mod inprocess;
+mod pages;
 mod pgbench;
 mod postgraphile;
 mod queries;
@@ -84,9 +87,12 @@ pub struct SuiteArgs {
     /// A folder holding `node_modules/.bin/postgraphile` (PostgreSQL only): compare with it.
     #[arg(long)]
     postgraphile: Option<PathBuf>,
-    /// Only these scenarios (Q1,Q2,Q3,Q4,Q5,M1,MIX,INPROC) [default: all].
+    /// Only these scenarios (Q1,Q2,Q3,Q4,Q5,M1,MIX,PAGES,INPROC) [default: all].
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Connections the PAGES scenario asks for each page over, one run each.
+    #[arg(long, value_delimiter = ',', default_value = "1,16")]
+    page_connections: Vec<u32>,
     /// Valid route steps M1 needs: when the cohort has fewer, cases are opened for it.
     #[arg(long, default_value_t = 8_000)]
     min_writes: usize,
@@ -120,26 +126,36 @@ pub async fn run(args: &SuiteArgs) -> anyhow::Result<()> {
         Some(path) => path.clone(),
         None => std::env::current_exe()?.with_file_name("permanence"),
     };
-    wrk::check_installed()?;
-    let loaded = dataset::ensure_pristine(args).await?;
-    eprintln!("suite: {loaded}");
-    let work = dataset::working_copy(args, &loaded).await?;
-    let mut results = Results::new(args, Machine::now(), loaded.clone());
-    let scripts = wrk::Scripts::write(&args.out)?;
-    let plan = targets::Plan::from_database(&work.url).await?;
-    eprintln!("suite: {}", plan.summary());
-
     let reads: Vec<&str> = queries::READS
         .iter()
         .copied()
         .filter(|s| args.wants(s))
         .collect();
-    if !reads.is_empty() {
+    // PAGES and INPROC need no wrk.
+    if !reads.is_empty() || args.wants("M1") || args.wants("MIX") {
+        wrk::check_installed()?;
+    }
+    let loaded = dataset::ensure_pristine(args).await?;
+    eprintln!("suite: {loaded}");
+    let work = dataset::working_copy(args, &loaded).await?;
+    let mut results = Results::new(args, Machine::now(), loaded.clone());
+    let scripts = wrk::Scripts::write(&args.out)?;
+
+    // What the reads ask for (and PostGraphile and pgbench after them).
+    let plan = if reads.is_empty() {
+        None
+    } else {
+        let plan = targets::Plan::from_database(&work.url).await?;
+        eprintln!("suite: {}", plan.summary());
+        Some(plan)
+    };
+
+    if let Some(plan) = &plan {
         let server = server::Server::start(&server_bin, &work.url, &args.out, "reads").await?;
-        let users = server.users(&plan)?;
+        let users = server.users(plan)?;
         let url = server.graphql_url();
         for scenario in &reads {
-            let file = scripts.lines_file(scenario, &queries::read_bodies(scenario, &plan)?)?;
+            let file = scripts.lines_file(scenario, &queries::read_bodies(scenario, plan)?)?;
             let base = wrk::Run {
                 url: &url,
                 reads: Some(&file),
@@ -162,6 +178,23 @@ pub async fn run(args: &SuiteArgs) -> anyhow::Result<()> {
             }
         }
         server.stop().await?;
+    }
+
+    // Before M1 and MIX, which add cases to the working copy: the pages see the cohort.
+    if args.wants("PAGES") {
+        let targets = pages::Targets::from_database(&work.url).await?;
+        eprintln!("suite: PAGES: {}", targets.summary());
+        let server = server::Server::start(&server_bin, &work.url, &args.out, "pages").await?;
+        let runs = pages::run(
+            &server,
+            &targets,
+            &args.page_connections,
+            args.warmup,
+            args.duration,
+        )
+        .await?;
+        server.stop().await?;
+        results.push_pages(targets, runs);
     }
 
     if args.wants("M1") {
@@ -217,14 +250,15 @@ pub async fn run(args: &SuiteArgs) -> anyhow::Result<()> {
     }
 
     if args.backend == BackendKind::Postgres
-        && let (Some(dir), Some(database)) = (&args.postgraphile, &work.postgres_name)
+        && let (Some(dir), Some(database), Some(plan)) =
+            (&args.postgraphile, &work.postgres_name, &plan)
     {
         compare(
             args,
             dir,
             &work.url,
             database,
-            &plan,
+            plan,
             &scripts,
             &reads,
             &mut results,

@@ -2,6 +2,7 @@
 
 use super::SuiteArgs;
 use super::dataset::Loaded;
+use super::pages::{PageRun, Targets};
 use super::wrk::{Load, Measured};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -108,6 +109,8 @@ pub struct Results {
     settings: Value,
     rows: Vec<Row>,
     inprocess: Vec<InProcess>,
+    page_targets: Option<Targets>,
+    pages: Vec<PageRun>,
 }
 
 impl Results {
@@ -126,6 +129,8 @@ impl Results {
             }),
             rows: Vec::new(),
             inprocess: Vec::new(),
+            page_targets: None,
+            pages: Vec::new(),
         }
     }
 
@@ -157,6 +162,11 @@ impl Results {
         self.inprocess.push(row);
     }
 
+    pub fn push_pages(&mut self, targets: Targets, runs: Vec<PageRun>) {
+        self.page_targets = Some(targets);
+        self.pages.extend(runs);
+    }
+
     pub fn finish(&mut self, machine: Machine) {
         self.machine_after = Some(machine);
     }
@@ -177,6 +187,8 @@ impl Results {
                 "per_second": per_second(r.items, r.seconds), "mismatches": r.mismatches,
                 "note": r.note,
             })).collect::<Vec<_>>(),
+            "pages": self.pages.iter().map(PageRun::json).collect::<Vec<_>>(),
+            "page_targets": self.page_targets.as_ref().map(Targets::json),
         })
     }
 
@@ -220,11 +232,13 @@ impl Results {
             m.at
         );
         let _ = writeln!(s, "Data: {}.\n", self.loaded);
-        let _ = writeln!(
-            s,
-            "| scenario | system | load | answers/s | p50 ms | p90 ms | p99 ms | max ms | answers | failed | load avg |"
-        );
-        let _ = writeln!(s, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        if !self.rows.is_empty() {
+            let _ = writeln!(
+                s,
+                "| scenario | system | load | answers/s | p50 ms | p90 ms | p99 ms | max ms | answers | failed | load avg |"
+            );
+            let _ = writeln!(s, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        }
         for r in &self.rows {
             let _ = writeln!(
                 s,
@@ -262,6 +276,41 @@ impl Results {
                     r.versus,
                     shown_ratio(r.throughput),
                     shown_ratio(r.p99)
+                );
+            }
+        }
+        if let Some(targets) = &self.page_targets {
+            let _ = writeln!(
+                s,
+                "\nPages, signed in (server: the pages' `Server-Timing`; client: the bench's own \
+                 HTTP client on loopback, in the same machine): {}.\n",
+                targets.summary()
+            );
+            let _ = writeln!(
+                s,
+                "| page | connections | pages/s | server p50 ms | server p95 ms | server p99 ms | server max ms | client p50 ms | client p95 ms | client p99 ms | answers | failed | load avg |"
+            );
+            let _ = writeln!(
+                s,
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            );
+            for r in &self.pages {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.1} | {:.2} | {:.2} | {:.2} | {} | {} | {} |",
+                    r.page,
+                    r.connections,
+                    r.per_second(),
+                    r.server.p50,
+                    r.server.p95,
+                    r.server.p99,
+                    r.server.max,
+                    r.client.p50,
+                    r.client.p95,
+                    r.client.p99,
+                    r.answers,
+                    r.failed,
+                    r.load_average
                 );
             }
         }

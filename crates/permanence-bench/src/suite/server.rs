@@ -5,9 +5,10 @@
 use super::targets::Plan;
 use anyhow::{Context, bail};
 use std::fs::File;
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Requests a minute per user: far above what the machine can answer, so that the limiter
@@ -113,13 +114,50 @@ impl Server {
         Ok(Users { reader, writer })
     }
 
-    fn user_add(
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Creates a user who signs in to the pages with `password` (`permanence user add
+    /// --password-stdin`, as an administrator would).
+    pub fn user_with_password(
         &self,
         username: &str,
         role: &str,
         teams: &[String],
         authority: &str,
-    ) -> anyhow::Result<String> {
+        password: &str,
+    ) -> anyhow::Result<()> {
+        let mut command = self.user_add_command(username, role, teams, authority);
+        let mut child = command
+            .arg("--password-stdin")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("permanence user add")?;
+        child
+            .stdin
+            .take()
+            .context("permanence user add: no standard input")?
+            .write_all(format!("{password}\n").as_bytes())?;
+        let output = child.wait_with_output()?;
+        if !output.status.success() {
+            bail!(
+                "permanence user add: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Ok(())
+    }
+
+    fn user_add_command(
+        &self,
+        username: &str,
+        role: &str,
+        teams: &[String],
+        authority: &str,
+    ) -> Command {
         let mut command = Command::new(&self.bin);
         command
             .args(["user", "add", "--database-url", &self.database_url])
@@ -128,6 +166,17 @@ impl Server {
         for team in teams {
             command.args(["--team", team]);
         }
+        command
+    }
+
+    fn user_add(
+        &self,
+        username: &str,
+        role: &str,
+        teams: &[String],
+        authority: &str,
+    ) -> anyhow::Result<String> {
+        let mut command = self.user_add_command(username, role, teams, authority);
         let output = command.output().context("permanence user add")?;
         if !output.status.success() {
             bail!(
