@@ -180,6 +180,10 @@ pub struct PageRun {
     pub server: Spread,
     /// From sending to the whole page read, on loopback.
     pub client: Spread,
+    /// CPU milliseconds per answer, of the server's process (its reads, decoding, the audit
+    /// rows, the page; with SQLite, the database too) and of this client's.
+    pub server_cpu_ms: f64,
+    pub client_cpu_ms: f64,
     /// The first failures' statuses and beginnings, to see why.
     pub failures: Vec<String>,
     pub load_average: String,
@@ -199,6 +203,8 @@ impl PageRun {
             "page": self.page, "connections": self.connections, "answers": self.answers,
             "failed": self.failed, "seconds": self.seconds, "per_second": self.per_second(),
             "server": self.server.json(), "client": self.client.json(),
+            "server_cpu_ms_per_answer": self.server_cpu_ms,
+            "client_cpu_ms_per_answer": self.client_cpu_ms,
             "failures": self.failures, "load_average": self.load_average,
         })
     }
@@ -337,15 +343,30 @@ async fn connection(
     Ok(tally)
 }
 
+/// CPU seconds a process has used (user and system), from `/proc/PID/stat`; `None` where
+/// there is no such file.
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command's closing parenthesis: utime and stime are the 12th and
+    // 13th, in clock ticks of 1/100 s (USER_HZ on Linux).
+    let after = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
 /// The page at `connections` for `seconds`, or until each connection has had `limit`
 /// answers.
 async fn measure(
     base: &str,
+    server_pid: &str,
     page: &Page,
     connections: u32,
     seconds: u64,
     limit: usize,
 ) -> anyhow::Result<PageRun> {
+    let server_cpu = cpu_seconds(server_pid);
+    let client_cpu = cpu_seconds("self");
     let started = Instant::now();
     let until = started + Duration::from_secs(seconds);
     let tasks: Vec<_> = (0..connections)
@@ -362,6 +383,12 @@ async fn measure(
     }
     let seconds = started.elapsed().as_secs_f64();
     all.failures.truncate(3);
+    let per_answer = |before: Option<f64>, after: Option<f64>| match (before, after) {
+        (Some(b), Some(a)) if all.answers > 0 => (a - b) * 1000.0 / all.answers as f64,
+        _ => f64::NAN,
+    };
+    let server_cpu_ms = per_answer(server_cpu, cpu_seconds(server_pid));
+    let client_cpu_ms = per_answer(client_cpu, cpu_seconds("self"));
     Ok(PageRun {
         page: page.name.clone(),
         connections,
@@ -370,6 +397,8 @@ async fn measure(
         seconds,
         server: Spread::of(all.server),
         client: Spread::of(all.client),
+        server_cpu_ms,
+        client_cpu_ms,
         failures: all.failures,
         load_average: super::wrk::load_average(),
     })
@@ -400,6 +429,7 @@ pub async fn run(
         PASSWORD,
     )?;
     let base = server.base_url();
+    let pid = server.pid().to_string();
     let worker = sign_in(&base, &targets.social_worker).await?;
     let manager = sign_in(&base, &manager).await?;
     let pages = [
@@ -426,19 +456,19 @@ pub async fn run(
     let mut out = Vec::new();
     for page in &pages {
         // Each page once, checked, before anything is measured: a wrong page fails here.
-        let first = measure(&base, page, 1, 60, 1).await?;
+        let first = measure(&base, &pid, page, 1, 60, 1).await?;
         if first.failed > 0 {
             bail!("{}: {:?}", page.name, first.failures);
         }
         for &c in connections {
             let limit = MAX_REQUESTS / c.max(1) as usize;
             if warmup > 0 {
-                measure(&base, page, c, warmup, limit).await?;
+                measure(&base, &pid, page, c, warmup, limit).await?;
             }
-            let run = measure(&base, page, c, duration, limit).await?;
+            let run = measure(&base, &pid, page, c, duration, limit).await?;
             eprintln!(
                 "suite: PAGES {} at {} connection(s): {:.0}/s, server p50 {:.1} p95 {:.1} p99 {:.1} ms, \
-                 client p99 {:.1} ms, {} failed (load {})",
+                 client p99 {:.1} ms, server CPU {:.1} ms a page, {} failed (load {})",
                 run.page,
                 run.connections,
                 run.per_second(),
@@ -446,6 +476,7 @@ pub async fn run(
                 run.server.p95,
                 run.server.p99,
                 run.client.p99,
+                run.server_cpu_ms,
                 run.failed,
                 run.load_average
             );

@@ -288,16 +288,16 @@ impl Results {
             );
             let _ = writeln!(
                 s,
-                "| page | connections | pages/s | server p50 ms | server p95 ms | server p99 ms | server max ms | client p50 ms | client p95 ms | client p99 ms | answers | failed | load avg |"
+                "| page | connections | pages/s | server p50 ms | server p95 ms | server p99 ms | server max ms | client p50 ms | client p95 ms | client p99 ms | server CPU ms/page | client CPU ms/page | answers | failed | load avg |"
             );
             let _ = writeln!(
                 s,
-                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
             );
             for r in &self.pages {
                 let _ = writeln!(
                     s,
-                    "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.1} | {:.2} | {:.2} | {:.2} | {} | {} | {} |",
+                    "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} | {} |",
                     r.page,
                     r.connections,
                     r.per_second(),
@@ -308,6 +308,8 @@ impl Results {
                     r.client.p50,
                     r.client.p95,
                     r.client.p99,
+                    r.server_cpu_ms,
+                    r.client_cpu_ms,
                     r.answers,
                     r.failed,
                     r.load_average

@@ -114,6 +114,11 @@ impl Server {
         Ok(Users { reader, writer })
     }
 
+    /// The server's process id (to read its CPU time).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn base_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
