@@ -23,7 +23,7 @@ pub use error::{RunError, StoreError};
 pub use notifications::*;
 pub use panel::*;
 pub use records::*;
-pub use sign_in::{SessionRecord, SignInCandidate};
+pub use sign_in::{SessionRecord, SignInCandidate, SingleSignOnUser};
 pub use ssda903::{ImportedCaseWrite, ImportedChildCorrection, ImportedChildWrite};
 
 use chrono::{DateTime, NaiveDate, Utc};
