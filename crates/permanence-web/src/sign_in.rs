@@ -5,7 +5,9 @@
 //! and per address over a window, in the database so that every server process counts them;
 //! past the limit, sign-in is refused until the window has passed. Signing in always starts a
 //! new session (a session id fixed before sign-in is never promoted), and the sign-in form
-//! carries a CSRF token of its own, paired with a short-lived cookie.
+//! carries a CSRF token of its own, paired with a short-lived cookie. Where the council's
+//! identity provider is set up, the page also offers signing in with the council account
+//! (`single_sign_on`), which ends in the same kind of session.
 
 use crate::error::{PageError, html};
 use crate::session::{self, PeerAddress, SESSION_COOKIE, SignedIn, cookie, is_secure, set_cookie};
@@ -22,6 +24,10 @@ use serde::Deserialize;
 
 /// The cookie that pairs a sign-in form with the browser it was sent to.
 const SIGN_IN_CSRF_COOKIE: &str = "permanence_sign_in";
+
+/// The id of the "Sign in with your council account" button, which the error summary links
+/// to when signing in that way went wrong.
+pub(crate) const SINGLE_SIGN_ON_FIELD: &str = "single-sign-on";
 
 /// How many failed sign-ins are allowed, and over how long.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +57,8 @@ struct SignInPage {
     username: String,
     signed_out: bool,
     session_ended: bool,
+    /// Whether to offer signing in with the council account.
+    single_sign_on: bool,
     errors: Vec<FieldError>,
 }
 
@@ -62,6 +70,23 @@ pub(crate) struct FieldError {
 }
 
 impl SignInPage {
+    fn new(state: &WebState, next: String) -> Result<Self, PageError> {
+        Ok(Self {
+            csrf_token: fresh_csrf()?,
+            next,
+            username: String::new(),
+            signed_out: false,
+            session_ended: false,
+            single_sign_on: state.options.single_sign_on.is_some(),
+            errors: Vec::new(),
+        })
+    }
+
+    /// `next`, for the council account button's link.
+    fn next_query(&self) -> String {
+        format::query_value(&self.next)
+    }
+
     fn error_for(&self, field: &str) -> Option<&str> {
         self.errors
             .iter()
@@ -122,14 +147,28 @@ pub(crate) async fn form(
         return Ok(Redirect::to(&next).into_response());
     }
     let page = SignInPage {
-        csrf_token: fresh_csrf()?,
-        next,
-        username: String::new(),
         signed_out: query.signed_out.is_some(),
         session_ended: query.ended.is_some(),
-        errors: Vec::new(),
+        ..SignInPage::new(&state, next)?
     };
     Ok(form_page(&state, &headers, page, StatusCode::OK))
+}
+
+/// The sign-in page with one error, linked to `field`.
+pub(crate) fn page_with_error(
+    state: &WebState,
+    headers: &HeaderMap,
+    next: String,
+    field: &'static str,
+    message: &str,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let mut page = SignInPage::new(state, next)?;
+    page.errors.push(FieldError {
+        field,
+        message: message.to_owned(),
+    });
+    Ok(form_page(state, headers, page, status))
 }
 
 /// The subjects failures are counted against: the account (whether or not it exists, so the
@@ -172,12 +211,8 @@ pub(crate) async fn submit(
 ) -> Result<Response, PageError> {
     let next = format::local_path(Some(&input.next)).to_owned();
     let mut page = SignInPage {
-        csrf_token: fresh_csrf()?,
-        next: next.clone(),
         username: input.username.clone(),
-        signed_out: false,
-        session_ended: false,
-        errors: Vec::new(),
+        ..SignInPage::new(&state, next.clone())?
     };
     let paired = cookie(&headers, SIGN_IN_CSRF_COOKIE)
         .is_some_and(|expected| csrf_matches(&input.csrf_token, expected));
@@ -248,8 +283,23 @@ pub(crate) async fn submit(
     store
         .forget_sign_in_failures(&subjects[0], now - window)
         .await?;
-    // A session named before sign-in (another person's, or one planted) ends here.
-    if let Some(old) = cookie(&headers, SESSION_COOKIE)
+    let mut response = Redirect::to(&next).into_response();
+    begin_session(&state, &headers, user.id, &mut response).await?;
+    Ok(response)
+}
+
+/// Starts a new session for a user who has just shown who they are, however they did:
+/// the session the request named, if any, ends (another person's, or one planted), and the
+/// response gets the new session's cookie and loses the sign-in form's.
+pub(crate) async fn begin_session(
+    state: &WebState,
+    headers: &HeaderMap,
+    user_id: uuid::Uuid,
+    response: &mut Response,
+) -> Result<(), PageError> {
+    let store = state.engine.store();
+    let now = state.engine.now();
+    if let Some(old) = cookie(headers, SESSION_COOKIE)
         && let Some((session, _)) = store
             .session_by_secret_hash(&hash_session_secret(old))
             .await?
@@ -258,10 +308,9 @@ pub(crate) async fn submit(
     }
     let fresh = new_session().map_err(|e| PageError::Internal(e.to_string()))?;
     store
-        .create_session(user.id, &fresh.hash, &fresh.csrf_token, now)
+        .create_session(user_id, &fresh.hash, &fresh.csrf_token, now)
         .await?;
-    let secure = is_secure(&state, &headers);
-    let mut response = Redirect::to(&next).into_response();
+    let secure = is_secure(state, headers);
     let cookies = response.headers_mut();
     cookies.append(
         header::SET_COOKIE,
@@ -271,7 +320,7 @@ pub(crate) async fn submit(
         header::SET_COOKIE,
         set_cookie(SIGN_IN_CSRF_COOKIE, None, secure),
     );
-    Ok(response)
+    Ok(())
 }
 
 #[derive(Deserialize)]
