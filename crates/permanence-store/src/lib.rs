@@ -11,6 +11,7 @@ mod bulk;
 mod connection_release;
 mod entities;
 mod error;
+mod form_drafts;
 mod notifications;
 mod panel;
 mod records;

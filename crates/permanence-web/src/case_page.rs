@@ -7,19 +7,20 @@
 //! the audit log before the page is sent; a pseudonymised reader sees references, a month of
 //! birth and no typed text.
 
+use crate::case_access;
 use crate::chrome::Chrome;
+use crate::commands::{CaseContext, CaseForm};
 use crate::error::{PageError, html};
 use crate::session::SignedIn;
 use crate::{WebState, format};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use permanence_auth::view::{self, Personal};
-use permanence_auth::{Access, Action, CaseScope, Principal, Role, Target, authorize};
+use permanence_auth::{Access, Action};
+use permanence_domain::RouteCatalog;
 use permanence_domain::case::{CaseState, Event, PlanRole};
-use permanence_domain::{CaseId, RouteCatalog};
-use permanence_engine::store::{CaseRecord, StoredEvent};
-use uuid::Uuid;
+use permanence_engine::store::StoredEvent;
 
 pub(crate) struct Fact {
     pub label: &'static str,
@@ -56,53 +57,62 @@ struct CasePage {
     plans: Vec<PlanView>,
     deadlines: Vec<DeadlineView>,
     timeline: Vec<TimelineEntry>,
+    /// What the person may record on the case.
+    forms: Vec<FormLink>,
+    /// What was just recorded, in words ("Review recorded").
+    recorded: Option<&'static str>,
 }
 
-/// Whether the reader may read the case; a missing case is refused the same way.
-async fn readable(
-    state: &WebState,
-    principal: &Principal,
-    found: Option<&CaseRecord>,
-) -> Result<Option<Access>, PageError> {
-    let scope = match found {
-        Some(case) => Some(CaseScope {
-            local_authority: case.state.local_authority.clone(),
-            team: case.state.team.clone(),
-            allocated_worker: case.state.allocated_worker.clone(),
-            on_principals_panel_agenda: principal.role == Role::PanelMember
-                && state
-                    .engine
-                    .store()
-                    .case_on_agenda_of(case.id, &principal.user_id)
-                    .await?,
-        }),
-        None => None,
-    };
-    Ok(authorize(principal, Action::ReadCase, Target::Case(scope.as_ref())).ok())
+#[derive(serde::Deserialize)]
+pub(crate) struct CaseQuery {
+    /// The form just recorded (its slug), for the success banner.
+    recorded: Option<String>,
+}
+
+/// A form the person may use on the case: its link and its words.
+pub(crate) struct FormLink {
+    pub href: String,
+    pub title: &'static str,
 }
 
 pub(crate) async fn show(
     State(state): State<WebState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
+    Query(query): Query<CaseQuery>,
 ) -> Result<Response, PageError> {
-    let Ok(id) = Uuid::parse_str(&id).map(CaseId) else {
-        return Err(PageError::NotFound);
-    };
+    let opened = case_access::open(&state, &signed_in.principal, &id).await?;
     let store = state.engine.store();
-    let found = store.case(id).await?;
-    let Some(access) = readable(&state, &signed_in.principal, found.as_ref()).await? else {
-        return Err(PageError::NotFound);
-    };
-    let case = found.ok_or(PageError::NotFound)?;
     crate::audit::record_reads(
         &state,
         &signed_in,
         Action::ReadCase,
-        [case.id],
-        &format!("/cases/{}", case.id),
+        [opened.case.id],
+        &format!("/cases/{}", opened.case.id),
     )
     .await?;
+    let principal = &signed_in.principal;
+    let may = |action: Action| opened.may(principal, action);
+    let ctx = CaseContext {
+        state: &opened.case.state,
+        catalog: state.engine.catalog(),
+        may: &may,
+    };
+    let forms = CaseForm::ALL
+        .iter()
+        .filter(|f| f.offered(&ctx))
+        .map(|f| FormLink {
+            href: format!("/cases/{}/record/{}", opened.case.id, f.slug()),
+            title: f.title(),
+        })
+        .collect();
+    let recorded = query
+        .recorded
+        .as_deref()
+        .and_then(CaseForm::from_slug)
+        .map(CaseForm::done);
+    let access = opened.access;
+    let case = opened.case;
     let child = store.child(case.child_id).await?;
     let deadlines = store
         .deadlines_of_cases(&[case.id])
@@ -142,6 +152,8 @@ pub(crate) async fn show(
             .rev()
             .map(|e| timeline_entry(e, &case.state, catalog, access))
             .collect(),
+        forms,
+        recorded,
     };
     Ok(html(&page))
 }
@@ -256,7 +268,7 @@ fn describe(event: &Event, state: &CaseState, catalog: &RouteCatalog) -> String 
     }
 }
 
-fn timeline_entry(
+pub(crate) fn timeline_entry(
     stored: &StoredEvent,
     state: &CaseState,
     catalog: &RouteCatalog,

@@ -13,11 +13,15 @@
 
 mod assets;
 mod audit;
+mod case_access;
 mod case_page;
 mod cases;
 mod chrome;
+mod commands;
 mod error;
+mod form;
 mod format;
+mod record;
 mod security;
 mod session;
 mod sign_in;
@@ -62,6 +66,10 @@ pub fn router(engine: Engine, audit: Arc<dyn AuditSink>, options: WebOptions) ->
     Router::new()
         .route("/", get(cases::home))
         .route("/cases/{id}", get(case_page::show))
+        .route(
+            "/cases/{id}/record/{form}",
+            get(record::show).post(record::submit),
+        )
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/assets/{*path}", get(assets::serve))

@@ -8,6 +8,7 @@
 //! carries a CSRF token of its own, paired with a short-lived cookie.
 
 use crate::error::{PageError, html};
+use crate::form::{FieldError, Values};
 use crate::session::{self, PeerAddress, SESSION_COOKIE, SignedIn, cookie, is_secure, set_cookie};
 use crate::{WebState, format};
 use askama::Template;
@@ -52,13 +53,9 @@ struct SignInPage {
     signed_out: bool,
     session_ended: bool,
     errors: Vec<FieldError>,
-}
-
-/// A message for the error summary and, where it belongs to a field, beside it.
-pub(crate) struct FieldError {
-    /// The id of the field the message belongs to (the summary links to it).
-    pub field: &'static str,
-    pub message: String,
+    /// What the person had typed into a form when their session ended (`Values` as JSON),
+    /// carried through signing in to come back in the form.
+    draft: String,
 }
 
 impl SignInPage {
@@ -87,6 +84,8 @@ pub(crate) struct SignInForm {
     csrf_token: String,
     #[serde(default)]
     next: String,
+    #[serde(default)]
+    draft: String,
 }
 
 /// The sign-in form, with a fresh CSRF token in the form and in a cookie.
@@ -128,6 +127,7 @@ pub(crate) async fn form(
         signed_out: query.signed_out.is_some(),
         session_ended: query.ended.is_some(),
         errors: Vec::new(),
+        draft: String::new(),
     };
     Ok(form_page(&state, &headers, page, StatusCode::OK))
 }
@@ -178,40 +178,34 @@ pub(crate) async fn submit(
         signed_out: false,
         session_ended: false,
         errors: Vec::new(),
+        draft: kept_draft(&input.draft),
     };
     let paired = cookie(&headers, SIGN_IN_CSRF_COOKIE)
         .is_some_and(|expected| csrf_matches(&input.csrf_token, expected));
     if !paired {
-        page.errors.push(FieldError {
-            field: "username",
-            message: "The sign-in form had expired. Sign in again.".into(),
-        });
+        page.errors.push(FieldError::new(
+            "username",
+            "The sign-in form had expired. Sign in again.",
+        ));
         return Ok(form_page(&state, &headers, page, StatusCode::BAD_REQUEST));
     }
     if input.username.trim().is_empty() {
-        page.errors.push(FieldError {
-            field: "username",
-            message: "Enter your username".into(),
-        });
+        page.errors
+            .push(FieldError::new("username", "Enter your username"));
     }
     if input.password.is_empty() {
-        page.errors.push(FieldError {
-            field: "password",
-            message: "Enter your password".into(),
-        });
+        page.errors
+            .push(FieldError::new("password", "Enter your password"));
     }
     if !page.errors.is_empty() {
         return Ok(form_page(&state, &headers, page, StatusCode::BAD_REQUEST));
     }
     let subjects = subjects(&input.username, &peer);
     if throttled(&state, &subjects).await? {
-        page.errors.push(FieldError {
-            field: "username",
-            message: format!(
+        page.errors.push(FieldError::new("username", format!(
                 "There have been too many failed attempts to sign in. Wait {} minutes, then try again.",
                 state.options.sign_in_throttle.window_minutes
-            ),
-        });
+            )));
         return Ok(form_page(
             &state,
             &headers,
@@ -238,10 +232,10 @@ pub(crate) async fn submit(
     };
     let Some(user) = user else {
         store.record_sign_in_failure(&subjects, now).await?;
-        page.errors.push(FieldError {
-            field: "username",
-            message: "The username or password is not right".into(),
-        });
+        page.errors.push(FieldError::new(
+            "username",
+            "The username or password is not right",
+        ));
         return Ok(form_page(&state, &headers, page, StatusCode::UNAUTHORIZED));
     };
     let window = Duration::minutes(state.options.sign_in_throttle.window_minutes);
@@ -257,9 +251,16 @@ pub(crate) async fn submit(
         store.revoke_session(session.id, now).await?;
     }
     let fresh = new_session().map_err(|e| PageError::Internal(e.to_string()))?;
-    store
+    let session = store
         .create_session(user.id, &fresh.hash, &fresh.csrf_token, now)
         .await?;
+    if !page.draft.is_empty() && next != "/" {
+        let lifetime = Duration::from_std(state.options.session.absolute)
+            .unwrap_or_else(|_| Duration::hours(10));
+        store
+            .save_form_draft(session.id, &next, &page.draft, now, now - lifetime)
+            .await?;
+    }
     let secure = is_secure(&state, &headers);
     let mut response = Redirect::to(&next).into_response();
     let cookies = response.headers_mut();
@@ -272,6 +273,44 @@ pub(crate) async fn submit(
         set_cookie(SIGN_IN_CSRF_COOKIE, None, secure),
     );
     Ok(response)
+}
+
+/// The largest draft carried through signing in: far more than any form holds, small enough
+/// that a forged one cannot fill the database.
+const DRAFT_LIMIT_BYTES: usize = 64 * 1024;
+
+/// A draft sent back with the sign-in form, if it is one (anything else is dropped).
+fn kept_draft(sent: &str) -> String {
+    if sent.is_empty()
+        || sent.len() > DRAFT_LIMIT_BYTES
+        || serde_json::from_str::<Values>(sent).is_err()
+    {
+        return String::new();
+    }
+    sent.to_owned()
+}
+
+/// The answer to a form sent after its session ended: the sign-in page, saying the session
+/// ended, carrying what was typed so that it comes back in the form once the person has
+/// signed in again. Nothing is recorded; the draft is never shown to anyone but the browser
+/// that typed it and, after sign-in, that person's new session.
+pub(crate) fn sign_in_again_keeping(
+    state: &WebState,
+    headers: &HeaderMap,
+    form_path: &str,
+    values: &Values,
+) -> Result<Response, PageError> {
+    let draft = serde_json::to_string(values).map_err(|e| PageError::Internal(e.to_string()))?;
+    let page = SignInPage {
+        csrf_token: fresh_csrf()?,
+        next: format::local_path(Some(form_path)).to_owned(),
+        username: String::new(),
+        signed_out: false,
+        session_ended: true,
+        errors: Vec::new(),
+        draft: kept_draft(&draft),
+    };
+    Ok(form_page(state, headers, page, StatusCode::UNAUTHORIZED))
 }
 
 #[derive(Deserialize)]
