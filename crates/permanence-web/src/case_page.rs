@@ -106,11 +106,11 @@ pub(crate) async fn show(
             title: f.title(),
         })
         .collect();
-    let recorded = query
-        .recorded
-        .as_deref()
-        .and_then(CaseForm::from_slug)
-        .map(CaseForm::done);
+    let recorded = match query.recorded.as_deref() {
+        Some("entered-care") => Some("The child is in care: their case is open"),
+        Some(slug) => CaseForm::from_slug(slug).map(CaseForm::done),
+        None => None,
+    };
     let access = opened.access;
     let case = opened.case;
     let child = store.child(case.child_id).await?;

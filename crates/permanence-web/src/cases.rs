@@ -14,7 +14,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use permanence_auth::view::{self, Personal};
-use permanence_auth::{Access, Action, list_scope};
+use permanence_auth::{Access, Action, Target, authorize, list_scope};
 use permanence_domain::{CaseId, DriftStatus, Route};
 use permanence_engine::store::{CaseFilter, CaseRecord, Reach};
 use serde::Deserialize;
@@ -88,6 +88,8 @@ struct HomePage {
     routes: Vec<(&'static str, &'static str)>,
     statuses: &'static [(&'static str, &'static str)],
     rows: Vec<CaseRow>,
+    /// Whether the person may register children (and so open cases).
+    may_register: bool,
     has_more: bool,
     next_page: Option<String>,
 }
@@ -117,6 +119,10 @@ pub(crate) async fn home(
         routes: Route::ALL.iter().map(|r| (r.key(), r.label())).collect(),
         statuses: STATUSES,
         rows: Vec::new(),
+        may_register: principal
+            .local_authorities
+            .iter()
+            .any(|la| authorize(principal, Action::RegisterChild, Target::Authority(la)).is_ok()),
         has_more: false,
         next_page: None,
         filter,
@@ -152,7 +158,7 @@ pub(crate) async fn home(
         &state,
         &signed_in,
         Action::ListCases,
-        cases.iter().map(|c| c.id),
+        cases.iter().map(|c| c.id).collect::<Vec<_>>(),
         "/",
     )
     .await?;

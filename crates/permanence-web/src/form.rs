@@ -148,6 +148,11 @@ impl Values {
     }
 }
 
+/// The value, or `None` with its problem noted: so that every field's problem is found at once.
+pub(crate) fn take<T>(errors: &mut Vec<FieldError>, result: Result<T, FieldError>) -> Option<T> {
+    result.map_err(|e| errors.push(e)).ok()
+}
+
 /// One option of a list.
 #[derive(Clone, Debug)]
 pub(crate) struct Choice {

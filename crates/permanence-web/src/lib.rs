@@ -16,10 +16,12 @@ mod audit;
 mod case_access;
 mod case_page;
 mod cases;
+mod children;
 mod chrome;
 mod commands;
 mod error;
 mod form;
+mod form_page;
 mod format;
 mod record;
 mod security;
@@ -65,6 +67,14 @@ pub fn router(engine: Engine, audit: Arc<dyn AuditSink>, options: WebOptions) ->
     };
     Router::new()
         .route("/", get(cases::home))
+        .route(
+            "/children/new",
+            get(children::register_form).post(children::register),
+        )
+        .route(
+            "/children/{id}/enter-care",
+            get(children::care_form).post(children::enter_care),
+        )
         .route("/cases/{id}", get(case_page::show))
         .route(
             "/cases/{id}/record/{form}",

@@ -10,14 +10,14 @@
 //! click, a resend after a lost answer) records once.
 
 use crate::case_access::{self, OpenedCase};
-use crate::case_page::{TimelineEntry, timeline_entry};
+use crate::case_page::timeline_entry;
 use crate::chrome::Chrome;
 use crate::commands::{CaseContext, CaseForm};
 use crate::error::{PageError, html};
-use crate::form::{FieldError, FormView, Values};
+use crate::form::{Field, FieldError, FormView, Values};
+use crate::form_page::FormPage;
 use crate::session::{self, SignedIn};
 use crate::{WebState, sign_in};
-use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -25,23 +25,6 @@ use permanence_auth::{Action, csrf_matches};
 use permanence_domain::DomainError;
 use permanence_engine::{Actor, CommandMeta, EngineError};
 use uuid::Uuid;
-
-#[derive(Template)]
-#[template(path = "record.html")]
-struct RecordPage {
-    chrome: Chrome,
-    case_id: String,
-    reference: String,
-    title: &'static str,
-    slug: &'static str,
-    button: &'static str,
-    form: FormView,
-    errors: Vec<FieldError>,
-    /// What others recorded on the case after the person opened the form.
-    changes: Vec<TimelineEntry>,
-    /// The form was filled from what the person had typed before their session ended.
-    restored: bool,
-}
 
 fn form_of(slug: &str) -> Result<CaseForm, PageError> {
     CaseForm::from_slug(slug).ok_or(PageError::NotFound)
@@ -84,7 +67,7 @@ async fn page(
     form: CaseForm,
     values: Values,
     errors: Vec<FieldError>,
-) -> Result<RecordPage, PageError> {
+) -> Result<FormPage, PageError> {
     let principal = &signed_in.principal;
     let may = |action: Action| opened.may(principal, action);
     let ctx = CaseContext {
@@ -111,18 +94,19 @@ async fn page(
         .await?
         .map(|c| c.reference)
         .unwrap_or_default();
-    Ok(RecordPage {
-        chrome: Chrome::new(signed_in, "cases"),
-        case_id: opened.case.id.to_string(),
-        reference,
-        title: form.title(),
-        slug: form.slug(),
-        button: form.button(),
-        form: FormView::new(form.fields(&ctx), values, errors.clone()),
-        errors,
-        changes: Vec::new(),
-        restored: false,
-    })
+    let case_path = format!("/cases/{}", opened.case.id);
+    let mut page = FormPage::new(
+        Chrome::new(signed_in, "cases"),
+        form.title(),
+        page_path,
+        FormView::new(form.fields(&ctx), values, errors),
+    );
+    page.back_href = case_path;
+    page.back_text = "Back to the case";
+    page.caption = format!("Case {reference}");
+    page.hidden = &["expected_version", "command_id"];
+    page.button = form.button();
+    Ok(page)
 }
 
 pub(crate) async fn submit(
@@ -181,19 +165,10 @@ pub(crate) async fn submit(
         Err(EngineError::VersionConflict) => {
             conflict(&state, &signed_in, &opened, form, values, expected_version).await
         }
-        Err(EngineError::Domain(refusal)) => {
-            let error = field_error(form, &fields, refusal);
+        Err(other) => {
+            let error = engine_refusal(&fields, form.main_field(), other)?;
             refused(&state, &signed_in, &opened, form, values, vec![error]).await
         }
-        Err(EngineError::Conflict(message)) => {
-            let error = FieldError::new(
-                anchor_of(form, &fields, form.main_field()),
-                crate::format::capitalised(&message),
-            );
-            refused(&state, &signed_in, &opened, form, values, vec![error]).await
-        }
-        Err(EngineError::NotFound(_)) => Err(PageError::NotFound),
-        Err(EngineError::Internal(cause)) => Err(PageError::Internal(cause)),
     }
 }
 
@@ -253,37 +228,50 @@ fn with_status(mut response: Response, status: StatusCode) -> Response {
     response
 }
 
-/// Where a field of the form is linked to from the error summary.
-fn anchor_of(form: CaseForm, fields: &[crate::form::Field], name: &str) -> String {
+/// Where a field of the form is linked to from the error summary: the named field, else the
+/// form's main one.
+fn anchor_of(fields: &[Field], name: &str, main_field: &str) -> String {
     fields
         .iter()
         .find(|f| f.name == name)
-        .or_else(|| fields.iter().find(|f| f.name == form.main_field()))
-        .map_or_else(|| name.to_owned(), |f| f.anchor())
+        .or_else(|| fields.iter().find(|f| f.name == main_field))
+        .map_or_else(|| name.to_owned(), Field::anchor)
 }
 
-/// The engine's refusal, beside the field it is about: the API names fields in camelCase
-/// (`occurredOn`, `legalStatus`), the forms in snake_case (`on`, `legal_status`). A refusal
-/// of the step itself goes beside the form's main field.
-fn field_error(form: CaseForm, fields: &[crate::form::Field], refusal: DomainError) -> FieldError {
-    match refusal {
-        DomainError::Validation { field, reason } => {
+/// The engine's refusal of a form's command, as a message beside the field it is about. The
+/// API names fields in camelCase (`occurredOn`, `legalStatus`), the forms in snake_case (`on`,
+/// `legal_status`); a refusal of the step itself goes beside the form's main field. What
+/// cannot be shown as a field's problem is the page's.
+pub(crate) fn engine_refusal(
+    fields: &[Field],
+    main_field: &str,
+    refusal: EngineError,
+) -> Result<FieldError, PageError> {
+    let beside = |name: &str, message: &str| {
+        FieldError::new(
+            anchor_of(fields, name, main_field),
+            crate::format::capitalised(message),
+        )
+    };
+    Ok(match refusal {
+        EngineError::Domain(DomainError::Validation { field, reason }) => {
             let name = match field.as_str() {
                 "occurredOn" => "on".to_owned(),
                 other => snake_case(other),
             };
-            FieldError::new(
-                anchor_of(form, fields, &name),
-                crate::format::capitalised(&reason),
-            )
+            beside(&name, &reason)
         }
-        DomainError::TransitionNotAllowed(message) | DomainError::InvalidDefinition(message) => {
-            FieldError::new(
-                anchor_of(form, fields, form.main_field()),
-                crate::format::capitalised(&message),
-            )
-        }
-    }
+        EngineError::Domain(
+            DomainError::TransitionNotAllowed(message) | DomainError::InvalidDefinition(message),
+        )
+        | EngineError::Conflict(message) => beside(main_field, &message),
+        EngineError::VersionConflict => beside(
+            main_field,
+            "the record was changed at the same moment: send the form again",
+        ),
+        EngineError::NotFound(_) => return Err(PageError::NotFound),
+        EngineError::Internal(cause) => return Err(PageError::Internal(cause)),
+    })
 }
 
 fn snake_case(name: &str) -> String {
