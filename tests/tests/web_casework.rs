@@ -10,7 +10,10 @@ use anyhow::Context;
 use permanence_auth::Role;
 use permanence_e2e::browser::Browser;
 use permanence_e2e::serde_json::json;
+use permanence_e2e::web_http::{http_sign_in, no_redirects};
 use permanence_e2e::{TEST_PASSWORD, TestServer, give_password, on_both_backends, record_steps};
+use reqwest::StatusCode;
+use reqwest::header::COOKIE;
 
 async fn sign_in(browser: &Browser, username: &str) -> anyhow::Result<()> {
     browser.fill("#username", username).await?;
@@ -311,4 +314,230 @@ async fn casework_journey(server: &TestServer) -> anyhow::Result<()> {
 on_both_backends!(
     a_social_worker_does_casework_in_the_browser,
     casework_journey
+);
+
+/// Opens a case for a child through the API, allocated as given (or to nobody).
+async fn case_allocated_to(
+    server: &TestServer,
+    reference: &str,
+    entered: &str,
+    worker: Option<&str>,
+) -> anyhow::Result<String> {
+    let data = server
+        .ok(
+            "mutation($i: RegisterChildInput!) { registerChild(input: $i) { child { id } } }",
+            json!({ "i": { "localAuthority": "E10000003", "reference": reference,
+                           "birthDate": "2020-05-01", "sex": "MALE", "ethnicity": "WBRI" } }),
+        )
+        .await?;
+    let child_id = data
+        .pointer("/registerChild/child/id")
+        .and_then(|v| v.as_str())
+        .context("child id")?;
+    let data = server
+        .ok(
+            "mutation($i: EnterCareInput!) { enterCare(input: $i) { case { id } } }",
+            json!({ "i": { "childId": child_id, "enteredCareOn": entered, "legalStatus": "V2",
+                           "placement": "U6", "team": "Team A", "allocatedWorker": worker } }),
+        )
+        .await?;
+    Ok(data
+        .pointer("/enterCare/case/id")
+        .and_then(|v| v.as_str())
+        .context("case id")?
+        .to_owned())
+}
+
+async fn get_page(
+    server: &TestServer,
+    client: &reqwest::Client,
+    session: &str,
+    path: &str,
+) -> anyhow::Result<(StatusCode, String)> {
+    let response = client
+        .get(server.server.url(path))
+        .header(COOKIE, session)
+        .send()
+        .await?;
+    Ok((response.status(), response.text().await?))
+}
+
+/// Where each reference first appears on a page.
+fn positions(page: &str, references: &[&str]) -> anyhow::Result<Vec<usize>> {
+    references
+        .iter()
+        .map(|r| {
+            page.find(&format!(">{r}<"))
+                .with_context(|| format!("{r} listed"))
+        })
+        .collect()
+}
+
+async fn forms_on_a_case_are_refused_without_their_token_journey(
+    server: &TestServer,
+) -> anyhow::Result<()> {
+    give_password(server.engine(), Role::SocialWorker).await?;
+    let case_id = case_allocated_to(server, "CSRF1", "2026-02-01", Some("sw.tester")).await?;
+    let client = no_redirects()?;
+    let (session, token) = http_sign_in(server, &client, "sw.tester").await?;
+    let path = format!("/cases/{case_id}/record/review");
+    let review = [("on-day", "3"), ("on-month", "3"), ("on-year", "2026")];
+    for csrf in [None, Some("forged")] {
+        let mut form: Vec<(&str, &str)> = review.to_vec();
+        if let Some(csrf) = csrf {
+            form.push(("csrf_token", csrf));
+        }
+        let refused = client
+            .post(server.server.url(&path))
+            .header(COOKIE, &session)
+            .form(&form)
+            .send()
+            .await?;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    }
+    let case = server
+        .engine()
+        .store()
+        .case(permanence_domain::CaseId(case_id.parse()?))
+        .await?
+        .context("case")?;
+    assert!(
+        case.state.reviews.is_empty(),
+        "a refused form recorded nothing"
+    );
+
+    // With the session's token it is recorded, once, however often it is sent.
+    let (_, form_page) = get_page(server, &client, &session, &path).await?;
+    let command_id = hidden_value(&form_page, "command_id").context("command id")?;
+    let version = hidden_value(&form_page, "expected_version").context("version")?;
+    for _ in 0..2 {
+        let mut form: Vec<(&str, &str)> = review.to_vec();
+        form.extend([
+            ("csrf_token", token.as_str()),
+            ("command_id", command_id.as_str()),
+            ("expected_version", version.as_str()),
+        ]);
+        let sent = client
+            .post(server.server.url(&path))
+            .header(COOKIE, &session)
+            .form(&form)
+            .send()
+            .await?;
+        assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+    }
+    let case = server
+        .engine()
+        .store()
+        .case(permanence_domain::CaseId(case_id.parse()?))
+        .await?
+        .context("case")?;
+    assert_eq!(
+        case.state.reviews.len(),
+        1,
+        "the same form sent twice records once"
+    );
+    Ok(())
+}
+
+on_both_backends!(
+    forms_on_a_case_are_refused_without_their_token,
+    forms_on_a_case_are_refused_without_their_token_journey
+);
+
+fn hidden_value(page: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker)? + marker.len();
+    let end = page[start..].find('"')? + start;
+    Some(page[start..end].to_owned())
+}
+
+async fn who_may_record_what_journey(server: &TestServer) -> anyhow::Result<()> {
+    for role in [Role::SocialWorker, Role::Leader, Role::TeamManager] {
+        give_password(server.engine(), role).await?;
+    }
+    let others = case_allocated_to(server, "OTHER1", "2026-01-10", Some("another.worker")).await?;
+    let mine = case_allocated_to(server, "MINE1", "2026-03-10", Some("sw.tester")).await?;
+    let client = no_redirects()?;
+
+    // A social worker: another worker's case, and its forms, read exactly as a missing case.
+    let (session, _) = http_sign_in(server, &client, "sw.tester").await?;
+    let missing = uuid::Uuid::now_v7();
+    let (status, not_found) = get_page(
+        server,
+        &client,
+        &session,
+        &format!("/cases/{missing}/record/review"),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    for path in [
+        format!("/cases/{others}/record/review"),
+        format!("/cases/{others}"),
+    ] {
+        let (status, page) = get_page(server, &client, &session, &path).await?;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(page, not_found, "{path}");
+    }
+    // Their own case offers casework, but not what is a manager's (allocation).
+    let (status, page) = get_page(server, &client, &session, &format!("/cases/{mine}")).await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Record a review"));
+    assert!(!page.contains("Allocate the case"));
+    let (status, _) = get_page(
+        server,
+        &client,
+        &session,
+        &format!("/cases/{mine}/record/allocation"),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A leader reads the case, pseudonymised, and is offered nothing to record.
+    let (session, _) = http_sign_in(server, &client, "leader.tester").await?;
+    let (status, page) = get_page(server, &client, &session, &format!("/cases/{mine}")).await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains("id=\"record\""));
+    assert!(!page.contains("Register a child"));
+    let (status, _) = get_page(
+        server,
+        &client,
+        &session,
+        &format!("/cases/{mine}/record/review"),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = get_page(server, &client, &session, "/children/new").await?;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    Ok(())
+}
+
+on_both_backends!(who_may_record_what, who_may_record_what_journey);
+
+async fn a_team_manager_sees_unallocated_cases_first_journey(
+    server: &TestServer,
+) -> anyhow::Result<()> {
+    give_password(server.engine(), Role::TeamManager).await?;
+    case_allocated_to(server, "ALLOC1", "2025-06-01", Some("sw.tester")).await?;
+    case_allocated_to(server, "NOBODY1", "2026-02-01", None).await?;
+    case_allocated_to(server, "ALLOC2", "2024-01-15", Some("sw.tester")).await?;
+    let client = no_redirects()?;
+    let (session, _) = http_sign_in(server, &client, "tm.tester").await?;
+
+    let (_, home) = get_page(server, &client, &session, "/").await?;
+    let at = positions(&home, &["NOBODY1", "ALLOC1", "ALLOC2"])?;
+    assert!(at[0] < at[1] && at[0] < at[2], "unallocated first: {at:?}");
+    assert!(home.contains("<option value=\"unallocated\" selected>"));
+
+    let (_, by_time) = get_page(server, &client, &session, "/?sort=in-care").await?;
+    let at = positions(&by_time, &["ALLOC2", "ALLOC1", "NOBODY1"])?;
+    assert!(
+        at[0] < at[1] && at[1] < at[2],
+        "longest in care first: {at:?}"
+    );
+    Ok(())
+}
+
+on_both_backends!(
+    a_team_manager_sees_unallocated_cases_first,
+    a_team_manager_sees_unallocated_cases_first_journey
 );

@@ -19,7 +19,8 @@ use axum::response::Response;
 use permanence_auth::view::{self, Personal};
 use permanence_auth::{Access, Action};
 use permanence_domain::RouteCatalog;
-use permanence_domain::case::{CaseState, Event, PlanRole};
+use permanence_domain::case::{CaseState, Event, PlanRole, RoutePlan};
+use permanence_domain::route;
 use permanence_engine::store::StoredEvent;
 
 pub(crate) struct Fact {
@@ -31,6 +32,18 @@ pub(crate) struct PlanView {
     pub heading: String,
     pub current_step: String,
     pub since: String,
+    /// The route's steps as a progress line.
+    pub progress: Vec<ProgressStep>,
+}
+
+/// One step of a plan's progress line.
+pub(crate) struct ProgressStep {
+    pub label: String,
+    /// "Done", "Current", "Can come next" or "To come".
+    pub status: &'static str,
+    pub tag_class: &'static str,
+    /// The date it was recorded, for steps done.
+    pub on: Option<String>,
 }
 
 pub(crate) struct DeadlineView {
@@ -231,6 +244,55 @@ fn plans(state: &CaseState, catalog: &RouteCatalog) -> Vec<PlanView> {
             ),
             current_step: format::capitalised(&step_label(catalog, state, p.id, p.current_step())),
             since: format::date(p.current_step_on()),
+            progress: progress(p, catalog),
+        })
+        .collect()
+}
+
+/// The plan's steps in the route's order: those done (with their dates), the current one,
+/// those that can come next, and the later ones still to come. Optional steps the plan went
+/// past without taking (a consent case's adoption panel) are left out.
+fn progress(plan: &RoutePlan, catalog: &RouteCatalog) -> Vec<ProgressStep> {
+    let Some(definition) = catalog.get(plan.route, plan.version) else {
+        return Vec::new();
+    };
+    let current = plan.current_step();
+    let next: Vec<&str> = definition
+        .next_steps(current)
+        .iter()
+        .map(|s| s.key)
+        .collect();
+    let reached = definition
+        .steps
+        .iter()
+        .position(|s| s.key == current)
+        .unwrap_or(0);
+    definition
+        .steps
+        .iter()
+        .enumerate()
+        .filter_map(|(at, step)| {
+            let label = format::capitalised(step.label);
+            let taken = plan
+                .taken(step.key)
+                .or_else(|| (step.key == route::PLAN_ENDORSED).then_some(plan.started_on));
+            let (status, tag_class, on) = if step.key == current {
+                ("Current", "govuk-tag--blue", taken.map(format::date))
+            } else if let Some(on) = taken {
+                ("Done", "govuk-tag--green", Some(format::date(on)))
+            } else if next.contains(&step.key) {
+                ("Can come next", "govuk-tag--light-blue", None)
+            } else if at > reached {
+                ("To come", "govuk-tag--grey", None)
+            } else {
+                return None;
+            };
+            Some(ProgressStep {
+                label,
+                status,
+                tag_class,
+                on,
+            })
         })
         .collect()
 }
