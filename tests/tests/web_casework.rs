@@ -235,13 +235,13 @@ async fn casework_journey(server: &TestServer) -> anyhow::Result<()> {
     )
     .await?;
     browser.goto(&case_path).await?;
-    assert!(
-        browser
-            .text("#plans")
-            .await?
-            .to_lowercase()
-            .contains("match decision")
-    );
+    let plans = browser.text("#plans").await?;
+    assert!(plans.to_lowercase().contains("match decision"), "{plans}");
+    // The progress line: what is done, where the plan is, and what can come next.
+    assert!(plans.contains("Done"), "{plans}");
+    assert!(plans.contains("Current"), "{plans}");
+    assert!(plans.contains("Can come next"), "{plans}");
+    check_page(&browser, "case page with a plan").await?;
 
     // The session ends while a form is being filled in: what was typed survives signing in.
     open_form(&browser, &case_path, "Record a health assessment").await?;
