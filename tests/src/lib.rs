@@ -24,6 +24,7 @@ pub use serde_json;
 pub mod browser;
 pub mod identity_provider;
 pub mod schema_walk;
+pub mod web_http;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {

@@ -18,6 +18,7 @@ use permanence_auth::Role;
 use permanence_e2e::browser::Browser;
 use permanence_e2e::identity_provider::{IdentityProvider, KEYS, Person, ProviderSettings};
 use permanence_e2e::serde_json::json;
+use permanence_e2e::web_http::{cookie_named, no_redirects};
 use permanence_e2e::{
     Backend, TestServer, child_in_care, on_both_backends, test_today, test_username,
 };
@@ -186,12 +187,6 @@ macro_rules! on_both_backends_signing_on {
 
 // ----- over HTTP -----------------------------------------------------------------------------
 
-fn no_redirects() -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?)
-}
-
 /// The whole `Set-Cookie` line that sets `name` to a value.
 fn set_cookie_line(response: &reqwest::Response, name: &str) -> Option<String> {
     response
@@ -201,11 +196,6 @@ fn set_cookie_line(response: &reqwest::Response, name: &str) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .find(|v| v.starts_with(&format!("{name}=")) && !v.starts_with(&format!("{name}=;")))
         .map(str::to_owned)
-}
-
-/// `name=value`, to send back.
-fn cookie_named(response: &reqwest::Response, name: &str) -> Option<String> {
-    set_cookie_line(response, name).and_then(|line| line.split(';').next().map(str::to_owned))
 }
 
 fn removes_cookie(response: &reqwest::Response, name: &str) -> bool {

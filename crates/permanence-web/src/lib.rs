@@ -14,11 +14,17 @@
 
 mod assets;
 mod audit;
+mod case_access;
 mod case_page;
 mod cases;
+mod children;
 mod chrome;
+mod commands;
 mod error;
+mod form;
+mod form_page;
 mod format;
+mod record;
 mod security;
 mod session;
 mod sign_in;
@@ -67,7 +73,19 @@ pub fn router(engine: Engine, audit: Arc<dyn AuditSink>, options: WebOptions) ->
     };
     let mut pages = Router::new()
         .route("/", get(cases::home))
+        .route(
+            "/children/new",
+            get(children::register_form).post(children::register),
+        )
+        .route(
+            "/children/{id}/enter-care",
+            get(children::care_form).post(children::enter_care),
+        )
         .route("/cases/{id}", get(case_page::show))
+        .route(
+            "/cases/{id}/record/{form}",
+            get(record::show).post(record::submit),
+        )
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/assets/{*path}", get(assets::serve));

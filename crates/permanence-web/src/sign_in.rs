@@ -10,6 +10,7 @@
 //! (`single_sign_on`), which ends in the same kind of session.
 
 use crate::error::{PageError, html};
+use crate::form::{FieldError, Values};
 use crate::session::{self, PeerAddress, SESSION_COOKIE, SignedIn, cookie, is_secure, set_cookie};
 use crate::{WebState, format};
 use askama::Template;
@@ -20,6 +21,7 @@ use chrono::Duration;
 use permanence_auth::{
     csrf_matches, hash_session_secret, new_session, verify_against_nothing, verify_password,
 };
+use permanence_engine::store::SessionRecord;
 use serde::Deserialize;
 
 /// The cookie that pairs a sign-in form with the browser it was sent to.
@@ -60,13 +62,9 @@ struct SignInPage {
     /// Whether to offer signing in with the council account.
     single_sign_on: bool,
     errors: Vec<FieldError>,
-}
-
-/// A message for the error summary and, where it belongs to a field, beside it.
-pub(crate) struct FieldError {
-    /// The id of the field the message belongs to (the summary links to it).
-    pub field: &'static str,
-    pub message: String,
+    /// What the person had typed into a form when their session ended (`Values` as JSON),
+    /// carried through signing in to come back in the form.
+    draft: String,
 }
 
 impl SignInPage {
@@ -79,6 +77,7 @@ impl SignInPage {
             session_ended: false,
             single_sign_on: state.options.single_sign_on.is_some(),
             errors: Vec::new(),
+            draft: String::new(),
         })
     }
 
@@ -112,6 +111,8 @@ pub(crate) struct SignInForm {
     csrf_token: String,
     #[serde(default)]
     next: String,
+    #[serde(default)]
+    draft: String,
 }
 
 /// The sign-in form, with a fresh CSRF token in the form and in a cookie.
@@ -164,10 +165,7 @@ pub(crate) fn page_with_error(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let mut page = SignInPage::new(state, next)?;
-    page.errors.push(FieldError {
-        field,
-        message: message.to_owned(),
-    });
+    page.errors.push(FieldError::new(field, message));
     Ok(form_page(state, headers, page, status))
 }
 
@@ -212,41 +210,35 @@ pub(crate) async fn submit(
     let next = format::local_path(Some(&input.next)).to_owned();
     let mut page = SignInPage {
         username: input.username.clone(),
+        draft: kept_draft(&input.draft),
         ..SignInPage::new(&state, next.clone())?
     };
     let paired = cookie(&headers, SIGN_IN_CSRF_COOKIE)
         .is_some_and(|expected| csrf_matches(&input.csrf_token, expected));
     if !paired {
-        page.errors.push(FieldError {
-            field: "username",
-            message: "The sign-in form had expired. Sign in again.".into(),
-        });
+        page.errors.push(FieldError::new(
+            "username",
+            "The sign-in form had expired. Sign in again.",
+        ));
         return Ok(form_page(&state, &headers, page, StatusCode::BAD_REQUEST));
     }
     if input.username.trim().is_empty() {
-        page.errors.push(FieldError {
-            field: "username",
-            message: "Enter your username".into(),
-        });
+        page.errors
+            .push(FieldError::new("username", "Enter your username"));
     }
     if input.password.is_empty() {
-        page.errors.push(FieldError {
-            field: "password",
-            message: "Enter your password".into(),
-        });
+        page.errors
+            .push(FieldError::new("password", "Enter your password"));
     }
     if !page.errors.is_empty() {
         return Ok(form_page(&state, &headers, page, StatusCode::BAD_REQUEST));
     }
     let subjects = subjects(&input.username, &peer);
     if throttled(&state, &subjects).await? {
-        page.errors.push(FieldError {
-            field: "username",
-            message: format!(
+        page.errors.push(FieldError::new("username", format!(
                 "There have been too many failed attempts to sign in. Wait {} minutes, then try again.",
                 state.options.sign_in_throttle.window_minutes
-            ),
-        });
+            )));
         return Ok(form_page(
             &state,
             &headers,
@@ -273,10 +265,10 @@ pub(crate) async fn submit(
     };
     let Some(user) = user else {
         store.record_sign_in_failure(&subjects, now).await?;
-        page.errors.push(FieldError {
-            field: "username",
-            message: "The username or password is not right".into(),
-        });
+        page.errors.push(FieldError::new(
+            "username",
+            "The username or password is not right",
+        ));
         return Ok(form_page(&state, &headers, page, StatusCode::UNAUTHORIZED));
     };
     let window = Duration::minutes(state.options.sign_in_throttle.window_minutes);
@@ -284,7 +276,14 @@ pub(crate) async fn submit(
         .forget_sign_in_failures(&subjects[0], now - window)
         .await?;
     let mut response = Redirect::to(&next).into_response();
-    begin_session(&state, &headers, user.id, &mut response).await?;
+    let session = begin_session(&state, &headers, user.id, &mut response).await?;
+    if !page.draft.is_empty() && next != "/" {
+        let lifetime = Duration::from_std(state.options.session.absolute)
+            .unwrap_or_else(|_| Duration::hours(10));
+        store
+            .save_form_draft(session.id, &next, &page.draft, now, now - lifetime)
+            .await?;
+    }
     Ok(response)
 }
 
@@ -296,7 +295,7 @@ pub(crate) async fn begin_session(
     headers: &HeaderMap,
     user_id: uuid::Uuid,
     response: &mut Response,
-) -> Result<(), PageError> {
+) -> Result<SessionRecord, PageError> {
     let store = state.engine.store();
     let now = state.engine.now();
     if let Some(old) = cookie(headers, SESSION_COOKIE)
@@ -307,7 +306,7 @@ pub(crate) async fn begin_session(
         store.revoke_session(session.id, now).await?;
     }
     let fresh = new_session().map_err(|e| PageError::Internal(e.to_string()))?;
-    store
+    let session = store
         .create_session(user_id, &fresh.hash, &fresh.csrf_token, now)
         .await?;
     let secure = is_secure(state, headers);
@@ -320,7 +319,41 @@ pub(crate) async fn begin_session(
         header::SET_COOKIE,
         set_cookie(SIGN_IN_CSRF_COOKIE, None, secure),
     );
-    Ok(())
+    Ok(session)
+}
+
+/// The largest draft carried through signing in: far more than any form holds, small enough
+/// that a forged one cannot fill the database.
+const DRAFT_LIMIT_BYTES: usize = 64 * 1024;
+
+/// A draft sent back with the sign-in form, if it is one (anything else is dropped).
+fn kept_draft(sent: &str) -> String {
+    if sent.is_empty()
+        || sent.len() > DRAFT_LIMIT_BYTES
+        || serde_json::from_str::<Values>(sent).is_err()
+    {
+        return String::new();
+    }
+    sent.to_owned()
+}
+
+/// The answer to a form sent after its session ended: the sign-in page, saying the session
+/// ended, carrying what was typed so that it comes back in the form once the person has
+/// signed in again. Nothing is recorded; the draft is never shown to anyone but the browser
+/// that typed it and, after sign-in, that person's new session.
+pub(crate) fn sign_in_again_keeping(
+    state: &WebState,
+    headers: &HeaderMap,
+    form_path: &str,
+    values: &Values,
+) -> Result<Response, PageError> {
+    let draft = serde_json::to_string(values).map_err(|e| PageError::Internal(e.to_string()))?;
+    let page = SignInPage {
+        session_ended: true,
+        draft: kept_draft(&draft),
+        ..SignInPage::new(state, format::local_path(Some(form_path)).to_owned())?
+    };
+    Ok(form_page(state, headers, page, StatusCode::UNAUTHORIZED))
 }
 
 #[derive(Deserialize)]
