@@ -6,7 +6,7 @@
 //! and the access policy refuses who may not do it. It only offers what is worth offering
 //! (the steps that can come next on each plan, the reasons in the national return's list).
 
-use crate::form::{Choice, Control, Field, FieldError, Values};
+use crate::form::{Choice, Control, Field, FieldError, Values, take};
 use permanence_auth::{Action, StepRecorder};
 use permanence_domain::case::{CaseState, Command, FinalOrder, LegalStep, PlanRole};
 use permanence_domain::codes::{
@@ -487,11 +487,6 @@ impl CaseForm {
             CaseForm::LeavingCare => "the date the child left care",
         }
     }
-}
-
-/// The value, or `None` with its problem noted: so that every field's problem is found at once.
-fn take<T>(errors: &mut Vec<FieldError>, result: Result<T, FieldError>) -> Option<T> {
-    result.map_err(|e| errors.push(e)).ok()
 }
 
 fn placement_change_fields() -> Vec<Field> {

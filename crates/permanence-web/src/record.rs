@@ -9,20 +9,20 @@
 //! form also carries a command id made when it was shown, so a form sent twice (a double
 //! click, a resend after a lost answer) records once.
 
+use crate::WebState;
 use crate::case_access::{self, OpenedCase};
 use crate::case_page::{TimelineEntry, timeline_entry};
 use crate::chrome::Chrome;
 use crate::commands::{CaseContext, CaseForm};
 use crate::error::{PageError, html};
 use crate::form::{FieldError, FormView, Values};
-use crate::session::{self, SignedIn};
-use crate::{WebState, sign_in};
+use crate::form_flow::{self, Received, with_status};
+use crate::session::SignedIn;
 use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use permanence_auth::{Action, csrf_matches};
-use permanence_domain::DomainError;
+use permanence_auth::Action;
 use permanence_engine::{Actor, CommandMeta, EngineError};
 use uuid::Uuid;
 
@@ -59,19 +59,13 @@ pub(crate) async fn show(
     let form = form_of(&slug)?;
     let opened = case_access::open(&state, &signed_in.principal, &id).await?;
     let path = path_of(&id, form);
-    let draft = state
-        .engine
-        .store()
-        .take_form_draft(signed_in.session.id, &path)
-        .await?
-        .and_then(|text| serde_json::from_str::<Values>(&text).ok());
-    let restored = draft.is_some();
-    let values = draft.unwrap_or_else(|| {
+    let (values, restored) = form_flow::draft_or(&state, &signed_in, &path, || {
         let mut fresh = Values::default();
         fresh.set("expected_version", opened.case.version.to_string());
         fresh.set("command_id", Uuid::now_v7().to_string());
         fresh
-    });
+    })
+    .await?;
     let mut page = page(&state, &signed_in, &opened, form, values, Vec::new()).await?;
     page.restored = restored;
     Ok(html(&page))
@@ -132,20 +126,11 @@ pub(crate) async fn submit(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let form = form_of(&slug)?;
-    let csrf_token = pairs
-        .iter()
-        .find(|(k, _)| k == "csrf_token")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    let values = Values::new(pairs);
-    let Some(signed_in) = session::current(&state, &headers).await? else {
-        // The session ended while the form was being filled in: keep what was typed through
-        // signing in again. Only the same browser's next session gets it back.
-        return sign_in::sign_in_again_keeping(&state, &headers, &path_of(&id, form), &values);
-    };
-    if !csrf_matches(&csrf_token, &signed_in.session.csrf_token) {
-        return Err(PageError::Forbidden);
-    }
+    let Received { signed_in, values } =
+        match form_flow::receive(&state, &headers, pairs, &path_of(&id, form)).await? {
+            Ok(received) => received,
+            Err(answer) => return Ok(answer),
+        };
     let opened = case_access::open(&state, &signed_in.principal, &id).await?;
     let principal = &signed_in.principal;
     let may = |action: Action| opened.may(principal, action);
@@ -182,12 +167,12 @@ pub(crate) async fn submit(
             conflict(&state, &signed_in, &opened, form, values, expected_version).await
         }
         Err(EngineError::Domain(refusal)) => {
-            let error = field_error(form, &fields, refusal);
+            let error = form_flow::field_error(&fields, form.main_field(), refusal);
             refused(&state, &signed_in, &opened, form, values, vec![error]).await
         }
         Err(EngineError::Conflict(message)) => {
             let error = FieldError::new(
-                anchor_of(form, &fields, form.main_field()),
+                form_flow::anchor_of(&fields, form.main_field(), form.main_field()),
                 crate::format::capitalised(&message),
             );
             refused(&state, &signed_in, &opened, form, values, vec![error]).await
@@ -244,72 +229,4 @@ async fn conflict(
     let mut page = page(state, signed_in, &now, form, values, vec![error]).await?;
     page.changes = changes;
     Ok(with_status(html(&page), StatusCode::CONFLICT))
-}
-
-fn with_status(mut response: Response, status: StatusCode) -> Response {
-    if response.status().is_success() {
-        *response.status_mut() = status;
-    }
-    response
-}
-
-/// Where a field of the form is linked to from the error summary.
-fn anchor_of(form: CaseForm, fields: &[crate::form::Field], name: &str) -> String {
-    fields
-        .iter()
-        .find(|f| f.name == name)
-        .or_else(|| fields.iter().find(|f| f.name == form.main_field()))
-        .map_or_else(|| name.to_owned(), |f| f.anchor())
-}
-
-/// The engine's refusal, beside the field it is about: the API names fields in camelCase
-/// (`occurredOn`, `legalStatus`), the forms in snake_case (`on`, `legal_status`). A refusal
-/// of the step itself goes beside the form's main field.
-fn field_error(form: CaseForm, fields: &[crate::form::Field], refusal: DomainError) -> FieldError {
-    match refusal {
-        DomainError::Validation { field, reason } => {
-            let name = match field.as_str() {
-                "occurredOn" => "on".to_owned(),
-                other => snake_case(other),
-            };
-            FieldError::new(
-                anchor_of(form, fields, &name),
-                crate::format::capitalised(&reason),
-            )
-        }
-        DomainError::TransitionNotAllowed(message) | DomainError::InvalidDefinition(message) => {
-            FieldError::new(
-                anchor_of(form, fields, form.main_field()),
-                crate::format::capitalised(&message),
-            )
-        }
-    }
-}
-
-fn snake_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 4);
-    for c in name.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn api_field_names_become_form_field_names() {
-        assert_eq!(snake_case("legalStatus"), "legal_status");
-        assert_eq!(
-            snake_case("placementChangeReason"),
-            "placement_change_reason"
-        );
-        assert_eq!(snake_case("step"), "step");
-    }
 }
