@@ -22,6 +22,7 @@ use std::sync::Arc;
 pub use serde_json;
 
 pub mod browser;
+pub mod pages;
 pub mod schema_walk;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -78,8 +78,8 @@ pub(crate) struct MeetingRow {
     pub kind: &'static str,
     pub status: &'static str,
     pub tag_class: &'static str,
-    /// The items on its agenda the reader may see.
-    pub items: usize,
+    /// The cases on its agenda the reader may see, in agenda order.
+    pub cases: Vec<ChildCell>,
 }
 
 pub(crate) struct AwaitingRow {
@@ -199,11 +199,11 @@ pub(crate) async fn queue_page(
                 kind: kind_label(agenda.meeting.kind),
                 status,
                 tag_class,
-                items: agenda
+                cases: agenda
                     .items
                     .iter()
-                    .filter(|i| readable.contains_key(&i.item.case_id))
-                    .count(),
+                    .filter_map(|i| cell(i.item.case_id))
+                    .collect(),
             }
         })
         .collect();
