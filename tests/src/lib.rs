@@ -22,8 +22,8 @@ use std::sync::Arc;
 pub use serde_json;
 
 pub mod browser;
+pub mod pages;
 pub mod schema_walk;
-pub mod web_http;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
