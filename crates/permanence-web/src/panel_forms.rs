@@ -15,13 +15,13 @@ use crate::chrome::Chrome;
 use crate::error::{PageError, html};
 use crate::form::{Choice, Control, Field, FieldError, FormView, Values, take};
 use crate::form_flow::{self, Received, with_status};
+use crate::form_page::FormPage;
 use crate::panel::{
     self, ChildCell, document_label, documents_summary, kind_label, meeting_heading, meeting_path,
     missing_documents, purpose_label,
 };
 use crate::session::SignedIn;
 use crate::{WebState, case_access, format};
-use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -919,26 +919,6 @@ fn recommendation(values: &Values) -> Result<PanelOutcome, Failure> {
     }
 }
 
-#[derive(Template)]
-#[template(path = "panel_form.html")]
-struct FormPage {
-    chrome: Chrome,
-    caption: String,
-    title: &'static str,
-    action: String,
-    back_href: String,
-    back_label: &'static str,
-    button: &'static str,
-    facts: Vec<(&'static str, String)>,
-    warning: Option<String>,
-    nothing_to_do: Option<&'static str>,
-    hidden: Vec<(&'static str, String)>,
-    form: FormView,
-    errors: Vec<FieldError>,
-    /// The form was filled from what the person had typed before their session ended.
-    restored: bool,
-}
-
 /// The form's page, once the reads it shows are in the audit log.
 async fn page(
     state: &WebState,
@@ -982,27 +962,21 @@ async fn page(
         ),
         _ => ("Panel".to_owned(), "/panel".to_owned(), "Back to the panel"),
     };
-    let hidden = form
-        .hidden()
-        .iter()
-        .map(|name| (*name, values.get(name).to_owned()))
-        .collect();
-    Ok(FormPage {
-        chrome: Chrome::new(signed_in, "panel"),
-        caption,
-        title: form.title(),
-        action: path,
-        back_href,
-        back_label,
-        button: form.button(),
-        facts: form.facts(subject),
-        warning: form.warning(subject),
-        nothing_to_do: form.nothing_to_do(subject),
-        hidden,
-        form: FormView::new(form.fields(subject), values, errors.clone()),
-        errors,
-        restored: false,
-    })
+    let mut page = FormPage::new(
+        Chrome::new(signed_in, "panel"),
+        form.title(),
+        path,
+        FormView::new(form.fields(subject), values, errors),
+    );
+    page.caption = caption;
+    page.back_href = back_href;
+    page.back_text = back_label;
+    page.button = form.button();
+    page.facts = form.facts(subject);
+    page.warning = form.warning(subject);
+    page.nothing_to_do = form.nothing_to_do(subject);
+    page.hidden = form.hidden();
+    Ok(page)
 }
 
 async fn show(
