@@ -23,8 +23,8 @@ pub use serde_json;
 
 pub mod browser;
 pub mod identity_provider;
+pub mod pages;
 pub mod schema_walk;
-pub mod web_http;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {

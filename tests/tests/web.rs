@@ -8,20 +8,14 @@ use anyhow::Context;
 use fantoccini::key::Key;
 use permanence_auth::Role;
 use permanence_e2e::browser::Browser;
+use permanence_e2e::pages::{cookie_named, http_sign_in, no_redirects, sign_in, sign_in_form};
 use permanence_e2e::serde_json::json;
-use permanence_e2e::web_http::{cookie_named, http_sign_in, no_redirects, sign_in_form};
 use permanence_e2e::{TEST_PASSWORD, TestServer, child_in_care, give_password, on_both_backends};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION};
 
 fn key(k: Key) -> String {
     char::from(k).to_string()
-}
-
-async fn sign_in(browser: &Browser, username: &str, password: &str) -> anyhow::Result<()> {
-    browser.fill("#username", username).await?;
-    browser.fill("#password", password).await?;
-    browser.click("form[action='/sign-in'] button").await
 }
 
 async fn sign_in_see_cases_and_sign_out_journey(server: &TestServer) -> anyhow::Result<()> {
@@ -135,8 +129,8 @@ async fn the_keyboard_alone_signs_in_and_out_journey(server: &TestServer) -> any
     browser.keys(&key(Key::Enter)).await?;
     assert_eq!(browser.wait_for_path("/").await?, "/");
     assert_eq!(browser.text("h1").await?, "Your cases");
-    // Skip link, the service's name, "Cases", then "Sign out".
-    for _ in 0..4 {
+    // Skip link, the service's name, "Cases", "Panel", "Notifications", then "Sign out".
+    for _ in 0..6 {
         browser.keys(&key(Key::Tab)).await?;
     }
     assert!(

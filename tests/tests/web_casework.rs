@@ -9,16 +9,14 @@
 use anyhow::Context;
 use permanence_auth::Role;
 use permanence_e2e::browser::Browser;
+use permanence_e2e::pages::{hidden_field, http_sign_in, no_redirects};
 use permanence_e2e::serde_json::json;
-use permanence_e2e::web_http::{http_sign_in, no_redirects};
 use permanence_e2e::{TEST_PASSWORD, TestServer, give_password, on_both_backends, record_steps};
 use reqwest::StatusCode;
 use reqwest::header::COOKIE;
 
 async fn sign_in(browser: &Browser, username: &str) -> anyhow::Result<()> {
-    browser.fill("#username", username).await?;
-    browser.fill("#password", TEST_PASSWORD).await?;
-    browser.click("form[action='/sign-in'] button").await
+    permanence_e2e::pages::sign_in(browser, username, TEST_PASSWORD).await
 }
 
 /// Checks a page as a person meets it: accessible, nothing from another host; keeps a
@@ -408,8 +406,8 @@ async fn forms_on_a_case_are_refused_without_their_token_journey(
 
     // With the session's token it is recorded, once, however often it is sent.
     let (_, form_page) = get_page(server, &client, &session, &path).await?;
-    let command_id = hidden_value(&form_page, "command_id").context("command id")?;
-    let version = hidden_value(&form_page, "expected_version").context("version")?;
+    let command_id = hidden_field(&form_page, "command_id").context("command id")?;
+    let version = hidden_field(&form_page, "expected_version").context("version")?;
     for _ in 0..2 {
         let mut form: Vec<(&str, &str)> = review.to_vec();
         form.extend([
@@ -443,13 +441,6 @@ on_both_backends!(
     forms_on_a_case_are_refused_without_their_token,
     forms_on_a_case_are_refused_without_their_token_journey
 );
-
-fn hidden_value(page: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = page.find(&marker)? + marker.len();
-    let end = page[start..].find('"')? + start;
-    Some(page[start..end].to_owned())
-}
 
 async fn who_may_record_what_journey(server: &TestServer) -> anyhow::Result<()> {
     for role in [Role::SocialWorker, Role::Leader, Role::TeamManager] {

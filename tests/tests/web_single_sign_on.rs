@@ -17,8 +17,8 @@ use chrono::TimeZone;
 use permanence_auth::Role;
 use permanence_e2e::browser::Browser;
 use permanence_e2e::identity_provider::{IdentityProvider, KEYS, Person, ProviderSettings};
+use permanence_e2e::pages::{cookie_named, no_redirects};
 use permanence_e2e::serde_json::json;
-use permanence_e2e::web_http::{cookie_named, no_redirects};
 use permanence_e2e::{
     Backend, TestServer, child_in_care, on_both_backends, test_today, test_username,
 };

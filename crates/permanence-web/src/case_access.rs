@@ -36,13 +36,7 @@ pub(crate) async fn open(
     let Some(case) = store.case(id).await? else {
         return Err(PageError::NotFound);
     };
-    let scope = CaseScope {
-        local_authority: case.state.local_authority.clone(),
-        team: case.state.team.clone(),
-        allocated_worker: case.state.allocated_worker.clone(),
-        on_principals_panel_agenda: principal.role == Role::PanelMember
-            && store.case_on_agenda_of(case.id, &principal.user_id).await?,
-    };
+    let scope = scope_of(state, principal, &case).await?;
     let access = authorize(principal, Action::ReadCase, Target::Case(Some(&scope)))
         .map_err(|_| PageError::NotFound)?;
     Ok(OpenedCase {
@@ -50,4 +44,37 @@ pub(crate) async fn open(
         access,
         scope,
     })
+}
+
+/// What the policy needs to know of a case for this person, read the way the API reads it
+/// (whether the case is on the agenda of a panel the person sits on matters only to a
+/// panel member).
+pub(crate) async fn scope_of(
+    state: &WebState,
+    principal: &Principal,
+    case: &CaseRecord,
+) -> Result<CaseScope, PageError> {
+    Ok(CaseScope {
+        local_authority: case.state.local_authority.clone(),
+        team: case.state.team.clone(),
+        allocated_worker: case.state.allocated_worker.clone(),
+        on_principals_panel_agenda: principal.role == Role::PanelMember
+            && state
+                .engine
+                .store()
+                .case_on_agenda_of(case.id, &principal.user_id)
+                .await?,
+    })
+}
+
+/// Whether the person may do `action` on a case reached through another record (a panel
+/// item, a notification).
+pub(crate) async fn may(
+    state: &WebState,
+    principal: &Principal,
+    case: &CaseRecord,
+    action: Action,
+) -> Result<bool, PageError> {
+    let scope = scope_of(state, principal, case).await?;
+    Ok(authorize(principal, action, Target::Case(Some(&scope))).is_ok())
 }

@@ -153,6 +153,10 @@ pub(crate) async fn home(
     Query(filter): Query<HomeFilter>,
 ) -> Result<Response, PageError> {
     let principal = &signed_in.principal;
+    // The panel's chair and members and the agency decision maker work from its queue.
+    if crate::panel::home_is_the_panel(principal.role) {
+        return crate::panel::queue_page(&state, &signed_in, None).await;
+    }
     let mut page = HomePage {
         chrome: Chrome::new(&signed_in, "cases"),
         heading: heading_for(principal.role),

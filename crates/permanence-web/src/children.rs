@@ -4,18 +4,18 @@
 //! Two steps, two commands: a registration that went through is never undone by a problem
 //! with the care details, and each form comes back as typed when something is wrong.
 
+use crate::WebState;
 use crate::chrome::Chrome;
 use crate::error::{PageError, html};
 use crate::form::{Choice, Control, Field, FieldError, FormView, Values, take};
+use crate::form_flow::{self, Received, engine_refusal};
 use crate::form_page::FormPage;
-use crate::record::engine_refusal;
-use crate::session::{self, SignedIn};
-use crate::{WebState, sign_in};
+use crate::session::SignedIn;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use permanence_auth::view::{self, Personal};
-use permanence_auth::{Access, Action, Principal, Target, authorize, csrf_matches};
+use permanence_auth::{Access, Action, Principal, Target, authorize};
 use permanence_domain::ChildId;
 use permanence_domain::child::{ChildFacts, ETHNICITY_CODES, NewChild};
 use permanence_domain::codes::{
@@ -138,52 +138,11 @@ pub(crate) async fn register_form(
     if authorities(&signed_in.principal).is_empty() {
         return Err(PageError::NotFound);
     }
-    let draft = taken_draft(&state, &signed_in, REGISTER_PATH).await?;
-    let restored = draft.is_some();
-    let mut page = register_page(
-        &signed_in,
-        draft.unwrap_or_else(new_command_values),
-        Vec::new(),
-    );
+    let (values, restored) =
+        form_flow::draft_or(&state, &signed_in, REGISTER_PATH, new_command_values).await?;
+    let mut page = register_page(&signed_in, values, Vec::new());
     page.restored = restored;
     Ok(html(&page))
-}
-
-/// What the person had typed into this form before their session ended, if anything.
-pub(crate) async fn taken_draft(
-    state: &WebState,
-    signed_in: &SignedIn,
-    path: &str,
-) -> Result<Option<Values>, PageError> {
-    Ok(state
-        .engine
-        .store()
-        .take_form_draft(signed_in.session.id, path)
-        .await?
-        .and_then(|text| serde_json::from_str::<Values>(&text).ok()))
-}
-
-/// The signed-in person, if the form came with their session and its CSRF token; otherwise
-/// the answer to send (sign in again keeping what was typed, or refused).
-pub(crate) async fn form_sender(
-    state: &WebState,
-    headers: &HeaderMap,
-    path: &str,
-    pairs: Vec<(String, String)>,
-) -> Result<Result<(SignedIn, Values), Response>, PageError> {
-    let csrf_token = pairs
-        .iter()
-        .find(|(k, _)| k == "csrf_token")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    let values = Values::new(pairs);
-    let Some(signed_in) = session::current(state, headers).await? else {
-        return sign_in::sign_in_again_keeping(state, headers, path, &values).map(Err);
-    };
-    if !csrf_matches(&csrf_token, &signed_in.session.csrf_token) {
-        return Err(PageError::Forbidden);
-    }
-    Ok(Ok((signed_in, values)))
 }
 
 fn refused(page: &FormPage) -> Response {
@@ -199,10 +158,11 @@ pub(crate) async fn register(
     headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let (signed_in, values) = match form_sender(&state, &headers, REGISTER_PATH, pairs).await? {
-        Ok(sender) => sender,
-        Err(answer) => return Ok(answer),
-    };
+    let Received { signed_in, values } =
+        match form_flow::receive(&state, &headers, pairs, REGISTER_PATH).await? {
+            Ok(received) => received,
+            Err(answer) => return Ok(answer),
+        };
     let authorities = authorities(&signed_in.principal);
     let mut errors = Vec::new();
     let local_authority = match authorities.as_slice() {
@@ -406,9 +366,10 @@ pub(crate) async fn care_form(
 ) -> Result<Response, PageError> {
     let (child, access) = child_for_care(&state, &signed_in.principal, &id).await?;
     record_child_read(&state, &signed_in, &child).await?;
-    let draft = taken_draft(&state, &signed_in, &care_path(&child)).await?;
-    let restored = draft.is_some();
-    let values = draft.unwrap_or_else(|| new_care_values(&signed_in.principal));
+    let (values, restored) = form_flow::draft_or(&state, &signed_in, &care_path(&child), || {
+        new_care_values(&signed_in.principal)
+    })
+    .await?;
     let mut page = care_page(&signed_in, &child, access, values, Vec::new());
     page.restored = restored;
     Ok(html(&page))
@@ -437,10 +398,11 @@ pub(crate) async fn enter_care(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let path = format!("/children/{id}/enter-care");
-    let (signed_in, values) = match form_sender(&state, &headers, &path, pairs).await? {
-        Ok(sender) => sender,
-        Err(answer) => return Ok(answer),
-    };
+    let Received { signed_in, values } =
+        match form_flow::receive(&state, &headers, pairs, &path).await? {
+            Ok(received) => received,
+            Err(answer) => return Ok(answer),
+        };
     let (child, access) = child_for_care(&state, &signed_in.principal, &id).await?;
     record_child_read(&state, &signed_in, &child).await?;
     let mut errors = Vec::new();

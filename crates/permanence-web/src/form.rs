@@ -51,6 +51,19 @@ impl Values {
             .map_or("", |(_, v)| v.as_str())
     }
 
+    /// Every value sent for a name, in order (the ticked boxes of a list of checkboxes).
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Adds one more value for a name (a name may have several, as checkboxes send them).
+    pub fn add(&mut self, name: &str, value: String) {
+        self.0.push((name.to_owned(), value));
+    }
+
     pub fn set(&mut self, name: &str, value: String) {
         match self.0.iter_mut().find(|(k, _)| k == name) {
             Some(pair) => pair.1 = value,
@@ -115,6 +128,19 @@ impl Values {
             ));
         }
         NaiveDate::from_ymd_opt(y, m, d).ok_or_else(real)
+    }
+
+    /// A date that may be left out: all three boxes empty is `None`; anything typed must make
+    /// a date, with the same messages as [`Values::date`].
+    pub fn optional_date(&self, name: &str, what: &str) -> Result<Option<NaiveDate>, FieldError> {
+        let typed = ["day", "month", "year"]
+            .iter()
+            .any(|p| !self.get(&format!("{name}-{p}")).trim().is_empty());
+        if typed {
+            self.date(name, what).map(Some)
+        } else {
+            Ok(None)
+        }
     }
 
     /// A choice from a list: `parse` turns the sent value into the thing chosen.
@@ -194,6 +220,9 @@ pub(crate) enum Control {
     Radios { choices: Vec<Choice> },
     /// Several lines of text.
     Textarea,
+    /// A list of checkboxes, any number ticked: each ticked box sends its value under the
+    /// field's name.
+    Checkboxes { choices: Vec<Choice> },
 }
 
 /// One field of a form.
@@ -231,7 +260,8 @@ impl Field {
             .hint("What someone reading the case later should know. Do not repeat what the form already records.")
     }
 
-    /// What the template draws: "date", "text", "select", "radios" or "textarea".
+    /// What the template draws: "date", "text", "select", "radios", "checkboxes" or
+    /// "textarea".
     pub fn kind(&self) -> &'static str {
         match self.control {
             Control::Date => "date",
@@ -239,13 +269,16 @@ impl Field {
             Control::Select { .. } => "select",
             Control::Radios { .. } => "radios",
             Control::Textarea => "textarea",
+            Control::Checkboxes { .. } => "checkboxes",
         }
     }
 
-    /// The options of a list or of radio buttons.
+    /// The options of a list, of radio buttons or of checkboxes.
     pub fn choices(&self) -> &[Choice] {
         match &self.control {
-            Control::Select { choices } | Control::Radios { choices } => choices,
+            Control::Select { choices }
+            | Control::Radios { choices }
+            | Control::Checkboxes { choices } => choices,
             _ => &[],
         }
     }
@@ -326,7 +359,7 @@ impl FormView {
     }
 
     pub fn is_chosen(&self, field: &Field, choice: &Choice) -> bool {
-        self.values.get(field.name) == choice.value
+        self.values.all(field.name).any(|v| v == choice.value)
     }
 }
 
@@ -387,6 +420,48 @@ mod tests {
         let v = values(&[("csrf_token", "secret"), ("note", "typed")]);
         assert_eq!(v.get("csrf_token"), "");
         assert_eq!(v.get("note"), "typed");
+    }
+
+    #[test]
+    fn an_optional_date_left_empty_is_none_and_a_half_typed_one_is_refused() {
+        let empty = values(&[("by-day", ""), ("by-month", " "), ("by-year", "")]);
+        assert_eq!(empty.optional_date("by", "the date"), Ok(None));
+        let half = values(&[("by-day", "1"), ("by-year", "2026")]);
+        assert_eq!(
+            half.optional_date("by", "the date").map_err(|e| e.field),
+            Err("by-month".to_owned())
+        );
+        let whole = values(&[("by-day", "1"), ("by-month", "10"), ("by-year", "2026")]);
+        assert_eq!(
+            whole.optional_date("by", "the date"),
+            Ok(NaiveDate::from_ymd_opt(2026, 10, 1))
+        );
+    }
+
+    #[test]
+    fn every_ticked_box_is_kept_and_shown_ticked() {
+        let v = values(&[("ready", "medical_report"), ("ready", "legal_advice")]);
+        assert_eq!(
+            v.all("ready").collect::<Vec<_>>(),
+            ["medical_report", "legal_advice"]
+        );
+        let field = Field::new(
+            "ready",
+            "Documents received",
+            Control::Checkboxes {
+                choices: vec![
+                    Choice::new("child_permanence_report", "Child's permanence report"),
+                    Choice::new("medical_report", "Medical report"),
+                ],
+            },
+        );
+        let form = FormView::new(vec![field.clone()], v, Vec::new());
+        let ticked: Vec<bool> = field
+            .choices()
+            .iter()
+            .map(|c| form.is_chosen(&field, c))
+            .collect();
+        assert_eq!(ticked, [false, true]);
     }
 
     #[test]

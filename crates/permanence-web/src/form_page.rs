@@ -1,6 +1,7 @@
 //! The page every form is drawn on: a back link, the heading, the error summary, the fields,
-//! the button and "Cancel"; and, when they apply, what was kept from a session that ended and
-//! what others changed meanwhile.
+//! the button and "Cancel"; and, when they apply, what was kept from a session that ended,
+//! what others changed meanwhile, a warning, the facts the form is about, or why there is
+//! nothing to do.
 
 use crate::case_page::TimelineEntry;
 use crate::chrome::Chrome;
@@ -27,6 +28,12 @@ pub(crate) struct FormPage {
     pub changes: Vec<TimelineEntry>,
     /// The form was filled from what the person had typed before their session ended.
     pub restored: bool,
+    /// Something to know before sending (a case heard with documents missing).
+    pub warning: Option<String>,
+    /// What the form is about, as a summary list above it.
+    pub facts: Vec<(&'static str, String)>,
+    /// Shown instead of the form when there is nothing it could do.
+    pub nothing_to_do: Option<&'static str>,
 }
 
 impl FormPage {
@@ -45,6 +52,9 @@ impl FormPage {
             errors,
             changes: Vec::new(),
             restored: false,
+            warning: None,
+            facts: Vec::new(),
+            nothing_to_do: None,
         }
     }
 }

@@ -22,8 +22,12 @@ mod chrome;
 mod commands;
 mod error;
 mod form;
+mod form_flow;
 mod form_page;
 mod format;
+mod notifications;
+mod panel;
+mod panel_forms;
 mod record;
 mod security;
 mod session;
@@ -85,6 +89,25 @@ pub fn router(engine: Engine, audit: Arc<dyn AuditSink>, options: WebOptions) ->
         .route(
             "/cases/{id}/record/{form}",
             get(record::show).post(record::submit),
+        )
+        .route("/panel", get(panel::queue))
+        .route(
+            "/panel/meetings/new",
+            get(panel_forms::schedule_form).post(panel_forms::schedule_submit),
+        )
+        .route("/panel/meetings/{id}", get(panel::meeting))
+        .route(
+            "/panel/meetings/{id}/{form}",
+            get(panel_forms::meeting_form).post(panel_forms::meeting_submit),
+        )
+        .route(
+            "/panel/items/{id}/{form}",
+            get(panel_forms::item_form).post(panel_forms::item_submit),
+        )
+        .route("/notifications", get(notifications::list))
+        .route(
+            "/notifications/{id}/acknowledge",
+            post(notifications::acknowledge),
         )
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))

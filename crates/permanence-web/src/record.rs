@@ -9,20 +9,20 @@
 //! form also carries a command id made when it was shown, so a form sent twice (a double
 //! click, a resend after a lost answer) records once.
 
+use crate::WebState;
 use crate::case_access::{self, OpenedCase};
 use crate::case_page::timeline_entry;
 use crate::chrome::Chrome;
 use crate::commands::{CaseContext, CaseForm};
 use crate::error::{PageError, html};
-use crate::form::{Field, FieldError, FormView, Values};
+use crate::form::{FieldError, FormView, Values};
+use crate::form_flow::{self, Received, with_status};
 use crate::form_page::FormPage;
-use crate::session::{self, SignedIn};
-use crate::{WebState, sign_in};
+use crate::session::SignedIn;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use permanence_auth::{Action, csrf_matches};
-use permanence_domain::DomainError;
+use permanence_auth::Action;
 use permanence_engine::{Actor, CommandMeta, EngineError};
 use uuid::Uuid;
 
@@ -42,19 +42,13 @@ pub(crate) async fn show(
     let form = form_of(&slug)?;
     let opened = case_access::open(&state, &signed_in.principal, &id).await?;
     let path = path_of(&id, form);
-    let draft = state
-        .engine
-        .store()
-        .take_form_draft(signed_in.session.id, &path)
-        .await?
-        .and_then(|text| serde_json::from_str::<Values>(&text).ok());
-    let restored = draft.is_some();
-    let values = draft.unwrap_or_else(|| {
+    let (values, restored) = form_flow::draft_or(&state, &signed_in, &path, || {
         let mut fresh = Values::default();
         fresh.set("expected_version", opened.case.version.to_string());
         fresh.set("command_id", Uuid::now_v7().to_string());
         fresh
-    });
+    })
+    .await?;
     let mut page = page(&state, &signed_in, &opened, form, values, Vec::new()).await?;
     page.restored = restored;
     Ok(html(&page))
@@ -116,20 +110,11 @@ pub(crate) async fn submit(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let form = form_of(&slug)?;
-    let csrf_token = pairs
-        .iter()
-        .find(|(k, _)| k == "csrf_token")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    let values = Values::new(pairs);
-    let Some(signed_in) = session::current(&state, &headers).await? else {
-        // The session ended while the form was being filled in: keep what was typed through
-        // signing in again. Only the same browser's next session gets it back.
-        return sign_in::sign_in_again_keeping(&state, &headers, &path_of(&id, form), &values);
-    };
-    if !csrf_matches(&csrf_token, &signed_in.session.csrf_token) {
-        return Err(PageError::Forbidden);
-    }
+    let Received { signed_in, values } =
+        match form_flow::receive(&state, &headers, pairs, &path_of(&id, form)).await? {
+            Ok(received) => received,
+            Err(answer) => return Ok(answer),
+        };
     let opened = case_access::open(&state, &signed_in.principal, &id).await?;
     let principal = &signed_in.principal;
     let may = |action: Action| opened.may(principal, action);
@@ -166,7 +151,7 @@ pub(crate) async fn submit(
             conflict(&state, &signed_in, &opened, form, values, expected_version).await
         }
         Err(other) => {
-            let error = engine_refusal(&fields, form.main_field(), other)?;
+            let error = form_flow::engine_refusal(&fields, form.main_field(), other)?;
             refused(&state, &signed_in, &opened, form, values, vec![error]).await
         }
     }
@@ -219,85 +204,4 @@ async fn conflict(
     let mut page = page(state, signed_in, &now, form, values, vec![error]).await?;
     page.changes = changes;
     Ok(with_status(html(&page), StatusCode::CONFLICT))
-}
-
-fn with_status(mut response: Response, status: StatusCode) -> Response {
-    if response.status().is_success() {
-        *response.status_mut() = status;
-    }
-    response
-}
-
-/// Where a field of the form is linked to from the error summary: the named field, else the
-/// form's main one.
-fn anchor_of(fields: &[Field], name: &str, main_field: &str) -> String {
-    fields
-        .iter()
-        .find(|f| f.name == name)
-        .or_else(|| fields.iter().find(|f| f.name == main_field))
-        .map_or_else(|| name.to_owned(), Field::anchor)
-}
-
-/// The engine's refusal of a form's command, as a message beside the field it is about. The
-/// API names fields in camelCase (`occurredOn`, `legalStatus`), the forms in snake_case (`on`,
-/// `legal_status`); a refusal of the step itself goes beside the form's main field. What
-/// cannot be shown as a field's problem is the page's.
-pub(crate) fn engine_refusal(
-    fields: &[Field],
-    main_field: &str,
-    refusal: EngineError,
-) -> Result<FieldError, PageError> {
-    let beside = |name: &str, message: &str| {
-        FieldError::new(
-            anchor_of(fields, name, main_field),
-            crate::format::capitalised(message),
-        )
-    };
-    Ok(match refusal {
-        EngineError::Domain(DomainError::Validation { field, reason }) => {
-            let name = match field.as_str() {
-                "occurredOn" => "on".to_owned(),
-                other => snake_case(other),
-            };
-            beside(&name, &reason)
-        }
-        EngineError::Domain(
-            DomainError::TransitionNotAllowed(message) | DomainError::InvalidDefinition(message),
-        )
-        | EngineError::Conflict(message) => beside(main_field, &message),
-        EngineError::VersionConflict => beside(
-            main_field,
-            "the record was changed at the same moment: send the form again",
-        ),
-        EngineError::NotFound(_) => return Err(PageError::NotFound),
-        EngineError::Internal(cause) => return Err(PageError::Internal(cause)),
-    })
-}
-
-fn snake_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 4);
-    for c in name.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn api_field_names_become_form_field_names() {
-        assert_eq!(snake_case("legalStatus"), "legal_status");
-        assert_eq!(
-            snake_case("placementChangeReason"),
-            "placement_change_reason"
-        );
-        assert_eq!(snake_case("step"), "step");
-    }
 }

@@ -1,14 +1,28 @@
-//! The pages over plain HTTP, as a browser sends them: signing in with the sign-in form's
-//! pairing cookie and CSRF token, and reading the tokens and cookies pages carry. For tests
-//! of what a browser cannot be made to send (a form without its token).
+//! Signing in to the pages, in the browser and over plain HTTP as a browser would, for the
+//! pages' end-to-end tests.
 
+use crate::browser::Browser;
 use crate::{TEST_PASSWORD, TestServer};
 use anyhow::Context;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, SET_COOKIE};
 
-/// Signs in over plain HTTP as a browser would; returns the session cookie and the page's
-/// CSRF token.
+/// Fills in and sends the sign-in form the browser is on.
+pub async fn sign_in(browser: &Browser, username: &str, password: &str) -> anyhow::Result<()> {
+    browser.fill("#username", username).await?;
+    browser.fill("#password", password).await?;
+    browser.click("form[action='/sign-in'] button").await
+}
+
+/// An HTTP client that shows redirects instead of following them.
+pub fn no_redirects() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
+}
+
+/// Signs in over plain HTTP as a browser would; returns the session cookie and the CSRF token
+/// of the pages (read from the home page's sign-out form).
 pub async fn http_sign_in(
     server: &TestServer,
     client: &reqwest::Client,
@@ -26,7 +40,11 @@ pub async fn http_sign_in(
         ])
         .send()
         .await?;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    anyhow::ensure!(
+        response.status() == StatusCode::SEE_OTHER,
+        "signing in as {username}: HTTP {}",
+        response.status()
+    );
     let session = cookie_named(&response, "permanence_session").context("session cookie")?;
     let home = client
         .get(server.server.url("/"))
@@ -50,6 +68,7 @@ pub async fn sign_in_form(
     Ok((pairing, csrf))
 }
 
+/// `name=value` of the cookie an answer sets (not one it removes).
 pub fn cookie_named(response: &reqwest::Response, name: &str) -> Option<String> {
     response
         .headers()
@@ -61,14 +80,16 @@ pub fn cookie_named(response: &reqwest::Response, name: &str) -> Option<String> 
         .map(str::to_owned)
 }
 
+/// The value of the first hidden CSRF field of a page.
 pub fn hidden_csrf(page: &str) -> Option<String> {
-    let start = page.find("name=\"csrf_token\" value=\"")? + "name=\"csrf_token\" value=\"".len();
-    let end = page[start..].find('"')? + start;
-    Some(page[start..end].to_owned())
+    hidden_field(page, "csrf_token")
 }
 
-pub fn no_redirects() -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?)
+/// The value of the first field of a page with this name (as the pages write a hidden one:
+/// `name="..." value="..."`).
+pub fn hidden_field(page: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker)? + marker.len();
+    let end = page[start..].find('"')? + start;
+    Some(page[start..end].to_owned())
 }
