@@ -17,6 +17,8 @@ mod m20261126_000007_panel_members;
 mod m20261126_000008_case_versions_by_authority;
 mod m20261205_000001_command_kinds_hostile;
 mod m20261205_000010_web_sign_in;
+mod m20261205_000020_web_form_drafts;
+mod m20261205_000030_single_sign_on_users;
 
 pub struct Migrator;
 
@@ -34,6 +36,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_case_versions_by_authority::Migration),
             Box::new(m20261205_000001_command_kinds_hostile::Migration),
             Box::new(m20261205_000010_web_sign_in::Migration),
+            Box::new(m20261205_000020_web_form_drafts::Migration),
+            Box::new(m20261205_000030_single_sign_on_users::Migration),
         ]
     }
 }

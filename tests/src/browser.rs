@@ -144,6 +144,41 @@ impl Browser {
         Ok(())
     }
 
+    /// Chooses the option with this value in a drop-down list.
+    pub async fn choose(&self, css: &str, value: &str) -> anyhow::Result<()> {
+        self.client
+            .find(Locator::Css(css))
+            .await?
+            .select_by_value(value)
+            .await?;
+        Ok(())
+    }
+
+    /// Types a date into a GOV.UK date input's three boxes (`{name}-day`, ...).
+    pub async fn fill_date(
+        &self,
+        name: &str,
+        day: u32,
+        month: u32,
+        year: i32,
+    ) -> anyhow::Result<()> {
+        self.fill(&format!("#{name}-day"), &day.to_string()).await?;
+        self.fill(&format!("#{name}-month"), &month.to_string())
+            .await?;
+        self.fill(&format!("#{name}-year"), &year.to_string()).await
+    }
+
+    /// The value a form field holds now.
+    pub async fn value(&self, css: &str) -> anyhow::Result<String> {
+        Ok(self
+            .client
+            .find(Locator::Css(css))
+            .await?
+            .prop("value")
+            .await?
+            .unwrap_or_default())
+    }
+
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
         self.client.find(Locator::Css(css)).await?.click().await?;
         Ok(())

@@ -22,6 +22,8 @@ use std::sync::Arc;
 pub use serde_json;
 
 pub mod browser;
+pub mod identity_provider;
+pub mod pages;
 pub mod schema_walk;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,6 +172,17 @@ impl TestServer {
     }
 
     pub async fn start_with(backend: Backend, options: HttpOptions) -> anyhow::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_on(backend, listener, options).await
+    }
+
+    /// As `start_with`, on a listener bound already: for options that name the server's own
+    /// address (single sign-on's redirect URI).
+    pub async fn start_on(
+        backend: Backend,
+        listener: tokio::net::TcpListener,
+        options: HttpOptions,
+    ) -> anyhow::Result<Self> {
         let database = TestDatabase::create(backend).await?;
         let noon = test_today().and_hms_opt(12, 0, 0).context("time")?;
         let clock = Arc::new(FixedClock(Utc.from_utc_datetime(&noon)));
@@ -183,7 +196,7 @@ impl TestServer {
             };
             tokens.insert(*role, create_user(&engine, *role, teams).await?);
         }
-        let server = RunningServer::start(engine, &options).await?;
+        let server = RunningServer::start_on(listener, engine, &options).await?;
         Ok(Self {
             server,
             database,

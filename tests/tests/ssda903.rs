@@ -573,3 +573,135 @@ async fn a_later_return_corrects_the_header(server: &TestServer) -> anyhow::Resu
 }
 
 on_both_backends!(header_corrections, a_later_return_corrects_the_header);
+
+/// With `--skip-refused-children`, a return with three children who cannot go in (an
+/// unreadable date, a review outside any period of care, a date of birth that disagrees with
+/// the one held) imports every other child, leaves those three out whole, and the report
+/// lists exactly their rows; the default, all or nothing, imports none of it.
+async fn refused_children_are_left_out(server: &TestServer) -> anyhow::Result<()> {
+    use permanence_server::ssda903::import::{
+        RefusedChildren, import_files_with, write_refused_report,
+    };
+    let header = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n";
+    let episodes = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n";
+    let episode = |child: &str, decom: &str| {
+        format!("{child},{decom},S,C1,N1,U6,PR1,,,,PE13 2HH,CB7 9BR,SC100001\n")
+    };
+    // Held already, born on another day than the return says.
+    let held = [
+        file("h.csv", &format!("{header}S5,M,01/02/2015,WBRI,UN4,,\n")),
+        file(
+            "e.csv",
+            &format!("{episodes}{}", episode("S5", "01/03/2025")),
+        ),
+    ];
+    import_files(server.engine(), "E10000003", &held, &quiet)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+
+    let files = [
+        file(
+            "h.csv",
+            &format!(
+                "{header}G1,M,01/02/2015,WBRI,UN4,,\nS2,F,03/04/2016,WBRI,UN4,0,\n\
+                 G3,F,05/06/2017,WBRI,UN4,0,\nS4,M,07/08/2018,WBRI,UN4,,\n\
+                 S5,M,02/02/2015,WBRI,UN4,,\n"
+            ),
+        ),
+        file(
+            "e.csv",
+            &format!(
+                "{episodes}{}{}{}{}{}",
+                episode("G1", "01/05/2025"),
+                episode("S2", "31/04/2025"),
+                episode("G3", "01/06/2025"),
+                episode("S4", "01/07/2025"),
+                episode("S5", "01/03/2025"),
+            ),
+        ),
+        file(
+            "r.csv",
+            "CHILD,DOB,REVIEW,REVIEW_CODE\nS4,07/08/2018,01/01/2025,PN1\nG1,01/02/2015,01/06/2025,PN1\n",
+        ),
+    ];
+    // All or nothing by default: nothing of the return goes in.
+    let Err(ImportProblem::Refused(errors)) =
+        import_files(server.engine(), "E10000003", &files, &quiet).await
+    else {
+        anyhow::bail!("the import was not refused");
+    };
+    assert!(!errors.is_empty());
+    let store = server.engine().store();
+    let good = ["G1".to_owned(), "G3".to_owned()];
+    assert!(
+        store
+            .children_by_references("E10000003", &good)
+            .await?
+            .is_empty(),
+        "nothing is recorded"
+    );
+
+    let report = import_files_with(
+        server.engine(),
+        "E10000003",
+        &files,
+        &quiet,
+        RefusedChildren::LeaveOut,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let refused: Vec<(Option<String>, &str, usize, &str)> = report
+        .left_out
+        .iter()
+        .map(|e| (e.child.clone(), e.file.as_str(), e.row, e.column.as_str()))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            (Some("S2".to_owned()), "e.csv", 3, "DECOM"),
+            (Some("S5".to_owned()), "h.csv", 6, "DOB"),
+            (Some("S4".to_owned()), "r.csv", 2, "REVIEW"),
+        ],
+        "{:#?}",
+        report.left_out
+    );
+    assert_eq!(report.children_left_out(), 3);
+    assert_eq!(report.outcome.children_registered, 2);
+    assert_eq!(report.outcome.cases_opened, 2);
+    let imported = store.children_by_references("E10000003", &good).await?;
+    assert_eq!(imported.len(), 2, "G1 and G3 are imported");
+    let left_out = ["S2".to_owned(), "S4".to_owned()];
+    assert!(
+        store
+            .children_by_references("E10000003", &left_out)
+            .await?
+            .is_empty(),
+        "no half child: a child left out has nothing recorded"
+    );
+    // G1's review went in with G1.
+    let g1 = imported.get("G1").context("G1")?;
+    let cases = store.cases_of_children(&[g1.id]).await?;
+    let case = cases
+        .get(&g1.id)
+        .and_then(|c| c.first())
+        .context("G1's case")?;
+    assert_eq!(case.state.reviews.len(), 1);
+
+    // The report: one row per problem, naming the child, never repeating a value.
+    let dir = TempDir::new();
+    std::fs::create_dir_all(&dir.0)?;
+    let path = dir.0.join("refused.csv");
+    write_refused_report(&path, &report.left_out)?;
+    let text = std::fs::read_to_string(&path)?;
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "CHILD,file,table,row,column,reason");
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(lines[1].starts_with("S2,e.csv,Episodes,3,DECOM,"), "{text}");
+    assert!(
+        !text.contains("31/04/2025") && !text.contains("02/02/2015"),
+        "{text}"
+    );
+    Ok(())
+}
+
+on_both_backends!(left_out, refused_children_are_left_out);

@@ -8,19 +8,14 @@ use anyhow::Context;
 use fantoccini::key::Key;
 use permanence_auth::Role;
 use permanence_e2e::browser::Browser;
+use permanence_e2e::pages::{cookie_named, http_sign_in, no_redirects, sign_in, sign_in_form};
 use permanence_e2e::serde_json::json;
 use permanence_e2e::{TEST_PASSWORD, TestServer, child_in_care, give_password, on_both_backends};
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{COOKIE, LOCATION};
 
 fn key(k: Key) -> String {
     char::from(k).to_string()
-}
-
-async fn sign_in(browser: &Browser, username: &str, password: &str) -> anyhow::Result<()> {
-    browser.fill("#username", username).await?;
-    browser.fill("#password", password).await?;
-    browser.click("form[action='/sign-in'] button").await
 }
 
 async fn sign_in_see_cases_and_sign_out_journey(server: &TestServer) -> anyhow::Result<()> {
@@ -134,8 +129,8 @@ async fn the_keyboard_alone_signs_in_and_out_journey(server: &TestServer) -> any
     browser.keys(&key(Key::Enter)).await?;
     assert_eq!(browser.wait_for_path("/").await?, "/");
     assert_eq!(browser.text("h1").await?, "Your cases");
-    // Skip link, the service's name, "Cases", then "Sign out".
-    for _ in 0..4 {
+    // Skip link, the service's name, "Cases", "Panel", "Notifications", then "Sign out".
+    for _ in 0..6 {
         browser.keys(&key(Key::Tab)).await?;
     }
     assert!(
@@ -155,72 +150,6 @@ on_both_backends!(
     the_keyboard_alone_signs_in_and_out,
     the_keyboard_alone_signs_in_and_out_journey
 );
-
-/// Signs in over plain HTTP as a browser would; returns the session cookie and the page's
-/// CSRF token.
-async fn http_sign_in(
-    server: &TestServer,
-    client: &reqwest::Client,
-    username: &str,
-) -> anyhow::Result<(String, String)> {
-    let (pairing, csrf) = sign_in_form(server, client).await?;
-    let response = client
-        .post(server.server.url("/sign-in"))
-        .header(COOKIE, &pairing)
-        .form(&[
-            ("username", username),
-            ("password", TEST_PASSWORD),
-            ("csrf_token", &csrf),
-            ("next", "/"),
-        ])
-        .send()
-        .await?;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let session = cookie_named(&response, "permanence_session").context("session cookie")?;
-    let home = client
-        .get(server.server.url("/"))
-        .header(COOKIE, &session)
-        .send()
-        .await?
-        .text()
-        .await?;
-    let token = hidden_csrf(&home).context("the home page's CSRF token")?;
-    Ok((session, token))
-}
-
-/// The sign-in form's pairing cookie and CSRF token.
-async fn sign_in_form(
-    server: &TestServer,
-    client: &reqwest::Client,
-) -> anyhow::Result<(String, String)> {
-    let response = client.get(server.server.url("/sign-in")).send().await?;
-    let pairing = cookie_named(&response, "permanence_sign_in").context("pairing cookie")?;
-    let csrf = hidden_csrf(&response.text().await?).context("form token")?;
-    Ok((pairing, csrf))
-}
-
-fn cookie_named(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")) && !v.starts_with(&format!("{name}=;")))
-        .and_then(|v| v.split(';').next())
-        .map(str::to_owned)
-}
-
-fn hidden_csrf(page: &str) -> Option<String> {
-    let start = page.find("name=\"csrf_token\" value=\"")? + "name=\"csrf_token\" value=\"".len();
-    let end = page[start..].find('"')? + start;
-    Some(page[start..end].to_owned())
-}
-
-fn no_redirects() -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?)
-}
 
 async fn forms_without_their_csrf_token_are_refused_journey(
     server: &TestServer,

@@ -51,6 +51,10 @@ pub enum AuthError {
     JwtAmbiguousRole(String),
     #[error("the signed token names `{0}`, which is not a local authority code")]
     JwtInvalidAuthority(String),
+    #[error("the ID token's nonce is not the one this sign-in sent")]
+    JwtNonceMismatch,
+    #[error("the ID token was issued to another client (its `azp` is not the client id)")]
+    JwtWrongAuthorizedParty,
 
     // --- A new password that cannot be used ---------------------------------------------------
     #[error("a password needs at least {0} characters")]
@@ -129,7 +133,9 @@ impl AuthError {
             | JwtInvalidClaim(_)
             | JwtRoleNotMapped(_)
             | JwtAmbiguousRole(_)
-            | JwtInvalidAuthority(_) => AuthErrorKind::Unauthenticated,
+            | JwtInvalidAuthority(_)
+            | JwtNonceMismatch
+            | JwtWrongAuthorizedParty => AuthErrorKind::Unauthenticated,
             NoLocalAuthority
             | InvalidLocalAuthority(_)
             | EmptyUserId

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use crate::error::AuthError;
 use crate::principal::{Principal, is_local_authority_code};
 use crate::role::Role;
-use crate::token::MAX_CREDENTIAL_LEN;
+use crate::token::{MAX_CREDENTIAL_LEN, constant_time_eq};
 
 /// How a signed token becomes a [`Principal`]. Deserialises from the server's configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,6 +207,43 @@ impl JwtVerifier {
 
     /// Verifies a signed token at `now` and builds the principal it names.
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Principal, AuthError> {
+        let claims = self.verified_claims(token, now)?;
+        self.principal(&claims)
+    }
+
+    /// Verifies an OpenID Connect ID token at `now`, as [`verify`](Self::verify) does, and
+    /// also that it answers this sign-in: its `nonce` is the one the sign-in sent, and it was
+    /// issued to this client. The verifier's audience must be the client id (an ID token's
+    /// `aud`); when the token names several audiences, its `azp` must be the client id too.
+    pub fn verify_id_token(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+        nonce: &str,
+    ) -> Result<Principal, AuthError> {
+        let claims = self.verified_claims(token, now)?;
+        let sent = claims.get("nonce").and_then(Value::as_str).unwrap_or("");
+        if nonce.is_empty() || !constant_time_eq(sent.as_bytes(), nonce.as_bytes()) {
+            return Err(AuthError::JwtNonceMismatch);
+        }
+        let several_audiences = claims
+            .get("aud")
+            .and_then(Value::as_array)
+            .is_some_and(|audiences| audiences.len() > 1);
+        match claims.get("azp") {
+            Some(Value::String(party)) if *party == self.config.audience => {}
+            None if !several_audiences => {}
+            _ => return Err(AuthError::JwtWrongAuthorizedParty),
+        }
+        self.principal(&claims)
+    }
+
+    /// The claims of a token whose signature, issuer, audience and times are good at `now`.
+    fn verified_claims(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Map<String, Value>, AuthError> {
         if token.len() > MAX_CREDENTIAL_LEN {
             return Err(AuthError::JwtMalformed);
         }
@@ -239,7 +276,7 @@ impl JwtVerifier {
             return Err(AuthError::JwtWrongIssuer);
         }
         self.check_times(&claims, now)?;
-        self.principal(&claims)
+        Ok(claims)
     }
 
     fn check_times(

@@ -4,7 +4,8 @@
 //! It is responsible for: the [`Role`]s and the [`Principal`] of a request; the policy, in
 //! one place ([`rule`], [`authorize`], [`list_scope`]); bearer tokens ([`new_token`],
 //! [`hash_token`], [`Credential`]); signed tokens from a council's identity provider
-//! ([`JwtVerifier`]); passwords ([`hash_password`], Argon2id) and the pages' sessions
+//! ([`JwtVerifier`]) and the secrets of a sign-in through its OpenID Connect provider
+//! ([`SignInAttempt`]: state, nonce, PKCE); passwords ([`hash_password`], Argon2id) and the pages' sessions
 //! ([`new_session`], [`SessionStatus`]); and the hash chain over audit rows ([`chain_hash`], [`verify_chain`]).
 //! It is pure: no database, no HTTP, no async and no clock (`now` comes in as an argument).
 //! The store fills in a [`CaseScope`] and applies a [`ListScope`]; the server reads the
@@ -103,6 +104,7 @@ mod policy;
 mod principal;
 mod role;
 mod session;
+mod sign_in_attempt;
 mod token;
 pub mod view;
 
@@ -126,6 +128,7 @@ pub use role::Role;
 pub use session::{
     NewSession, SessionPolicy, SessionStatus, csrf_matches, hash_session_secret, new_session,
 };
+pub use sign_in_attempt::{SignInAttempt, code_challenge};
 pub use token::{
     Credential, MAX_CREDENTIAL_LEN, NewToken, TOKEN_PREFIX, TokenSecret, TokenStatus, hash_token,
     is_issued_token, new_token, token_matches,

@@ -488,3 +488,96 @@ fn configuration_deserialises() {
     assert_eq!(config.leeway_seconds, 60);
     assert!(JwtVerifier::from_jwks_json(JWKS, config).is_ok());
 }
+
+/// The pages' ID tokens: their audience is the client id, and they carry the sign-in's nonce.
+fn id_token_verifier() -> JwtVerifier {
+    let mut config = config();
+    config.audience = "permanence-pages".to_owned();
+    JwtVerifier::from_jwks_json(JWKS, config).expect("the fixture key set loads")
+}
+
+fn id_token_claims() -> Value {
+    let claims = with(claims(), "aud", json!("permanence-pages"));
+    with(claims, "nonce", json!("the-nonce-of-this-sign-in"))
+}
+
+#[test]
+fn an_id_token_is_accepted_with_its_sign_ins_nonce() {
+    let principal = id_token_verifier()
+        .verify_id_token(
+            &rs256(&id_token_claims()),
+            now(),
+            "the-nonce-of-this-sign-in",
+        )
+        .expect("accepted");
+    assert_eq!(principal.user_id, "b7c1e0f2-5d1a-4a53-9b0e-2f7f3c1d9a10");
+    assert_eq!(principal.role, Role::SocialWorker);
+    // Its own client named as the authorised party, among several audiences.
+    let several = with(
+        with(id_token_claims(), "aud", json!(["permanence-pages", "api"])),
+        "azp",
+        json!("permanence-pages"),
+    );
+    assert!(
+        id_token_verifier()
+            .verify_id_token(&rs256(&several), now(), "the-nonce-of-this-sign-in")
+            .is_ok()
+    );
+}
+
+#[test]
+fn an_id_token_for_another_sign_in_or_client_is_refused() {
+    let verify = |claims: &Value, nonce: &str| {
+        id_token_verifier()
+            .verify_id_token(&rs256(claims), now(), nonce)
+            .expect_err("refused")
+    };
+    let nonce = "the-nonce-of-this-sign-in";
+    assert_eq!(
+        verify(&id_token_claims(), "another-sign-in"),
+        AuthError::JwtNonceMismatch
+    );
+    assert_eq!(
+        verify(&without(id_token_claims(), "nonce"), nonce),
+        AuthError::JwtNonceMismatch
+    );
+    assert_eq!(
+        verify(&with(id_token_claims(), "nonce", json!(7)), nonce),
+        AuthError::JwtNonceMismatch
+    );
+    assert_eq!(verify(&id_token_claims(), ""), AuthError::JwtNonceMismatch);
+    // The API's audience is not the client's: an access token is not an ID token.
+    assert_eq!(
+        verify(&with(id_token_claims(), "aud", json!(AUDIENCE)), nonce),
+        AuthError::JwtWrongAudience
+    );
+    assert_eq!(
+        verify(
+            &with(id_token_claims(), "azp", json!("another-client")),
+            nonce
+        ),
+        AuthError::JwtWrongAuthorizedParty
+    );
+    assert_eq!(
+        verify(
+            &with(id_token_claims(), "aud", json!(["permanence-pages", "api"])),
+            nonce
+        ),
+        AuthError::JwtWrongAuthorizedParty,
+        "several audiences and no azp"
+    );
+    let expired = with(id_token_claims(), "exp", json!(now().timestamp() - 600));
+    assert_eq!(verify(&expired, nonce), AuthError::JwtExpired);
+    let forged = sign(
+        Algorithm::RS256,
+        Some("rsa-1"),
+        &EncodingKey::from_rsa_pem(INTRUDER_PRIVATE).expect("intruder fixture"),
+        &id_token_claims(),
+    );
+    assert_eq!(
+        id_token_verifier()
+            .verify_id_token(&forged, now(), nonce)
+            .expect_err("refused"),
+        AuthError::JwtBadSignature
+    );
+}

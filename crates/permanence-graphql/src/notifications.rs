@@ -16,7 +16,7 @@ use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Object, Result, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
-use permanence_auth::{Action, Principal, Role, Target, authorize};
+use permanence_auth::{Action, Target, authorize};
 use permanence_domain::escalation as domain;
 use permanence_engine::store::{
     self as store, NotificationAudience, NotificationRecord, StoreError, WebhookDelivery,
@@ -38,29 +38,11 @@ mirror_enum!(
     DeliveryStatus <=> store::DeliveryStatus { Pending, Delivered, Failed }
 );
 
-/// The notifications addressed to this user, from their role.
-pub(crate) fn audience(principal: &Principal) -> NotificationAudience {
-    let mut audience = NotificationAudience {
-        authorities: principal.local_authorities.clone(),
-        ..NotificationAudience::default()
-    };
-    match principal.role {
-        Role::SocialWorker => audience.worker = Some(principal.user_id.clone()),
-        Role::TeamManager => {
-            audience.worker = Some(principal.user_id.clone());
-            audience.manager_of_teams = principal.teams.clone();
-        }
-        Role::Leader => audience.head_of_service = true,
-        Role::PanelMember | Role::PanelChair | Role::AgencyDecisionMaker | Role::Administrator => {}
-    }
-    audience
-}
-
 /// The reader's audience, once the policy lets them read notifications at all.
 fn audience_for(ctx: &Context<'_>, action: Action) -> Result<NotificationAudience> {
     let principal = guard::principal(ctx)?;
     authorize(principal, action, Target::None).map_err(guard::forbidden)?;
-    Ok(audience(principal))
+    Ok(NotificationAudience::for_principal(principal))
 }
 
 /// An escalation: a deadline of a case has reached a level, and the tier it is addressed to

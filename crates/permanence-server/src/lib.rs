@@ -76,26 +76,51 @@ pub(crate) struct AppState {
     max_nesting: usize,
 }
 
-/// The single sign-on settings file: where the identity provider's keys are, and how its
-/// tokens' claims map onto users.
+/// The single sign-on settings file: where the identity provider's keys are, how its
+/// tokens' claims map onto users, and, in `[web_sign_in]`, how the pages sign people in
+/// through it.
 #[derive(Debug, serde::Deserialize)]
 struct SingleSignOnFile {
     /// A JWKS document (the provider's public keys), saved locally: keys are never fetched.
     jwks_file: std::path::PathBuf,
+    #[serde(default)]
+    web_sign_in: Option<permanence_web::WebSignInSettings>,
     #[serde(flatten)]
     config: permanence_auth::JwtConfig,
 }
 
-/// Reads a single sign-on settings file and the JWKS it names.
+/// What a single sign-on settings file sets up.
+#[derive(Debug)]
+pub struct SingleSignOn {
+    /// Verifies the API's bearer tokens.
+    pub verifier: JwtVerifier,
+    /// Signs people in to the pages, when the file has a `[web_sign_in]` table.
+    pub web: Option<permanence_web::SingleSignOn>,
+}
+
+/// Reads a single sign-on settings file and the JWKS it names, for the API's bearer tokens.
 pub fn load_single_sign_on(path: &std::path::Path) -> anyhow::Result<JwtVerifier> {
+    Ok(load_single_sign_on_settings(path)?.verifier)
+}
+
+/// Reads a single sign-on settings file, the JWKS it names and, with `[web_sign_in]`, the
+/// client secret file. A setting that cannot be used is an error naming it and saying why.
+pub fn load_single_sign_on_settings(path: &std::path::Path) -> anyhow::Result<SingleSignOn> {
     use anyhow::Context;
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading single sign-on settings {}", path.display()))?;
-    let file: SingleSignOnFile = toml::from_str(&text)
-        .with_context(|| format!("single sign-on settings {}", path.display()))?;
+    let what = || format!("single sign-on settings {}", path.display());
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", what()))?;
+    let file: SingleSignOnFile = toml::from_str(&text).with_context(what)?;
     let jwks = std::fs::read_to_string(&file.jwks_file)
         .with_context(|| format!("reading JWKS {}", file.jwks_file.display()))?;
-    Ok(JwtVerifier::from_jwks_json(&jwks, file.config)?)
+    let verifier = JwtVerifier::from_jwks_json(&jwks, file.config.clone()).with_context(what)?;
+    let web = match file.web_sign_in {
+        Some(settings) => Some(
+            permanence_web::SingleSignOn::configure(settings, &jwks, &file.config)
+                .with_context(what)?,
+        ),
+        None => None,
+    };
+    Ok(SingleSignOn { verifier, web })
 }
 
 /// Connects to the database, applies migrations and builds the engine.
@@ -423,7 +448,16 @@ pub struct RunningServer {
 impl RunningServer {
     /// Binds `127.0.0.1:0` and serves the engine there.
     pub async fn start(engine: Engine, options: &HttpOptions) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_on(TcpListener::bind("127.0.0.1:0").await?, engine, options).await
+    }
+
+    /// Serves the engine on a listener bound already (when the options must name the
+    /// server's own address, as single sign-on's redirect URI does).
+    pub async fn start_on(
+        listener: TcpListener,
+        engine: Engine,
+        options: &HttpOptions,
+    ) -> anyhow::Result<Self> {
         let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel();
         let app = router(engine.clone(), options);

@@ -37,15 +37,28 @@ async fn main() -> anyhow::Result<ExitCode> {
             )
             .await
             .context("opening the database")?;
-            let jwt = match &args.single_sign_on {
-                Some(path) => Some(Arc::new(permanence_server::load_single_sign_on(path)?)),
-                None => None,
+            let (jwt, web_single_sign_on) = match &args.single_sign_on {
+                Some(path) => {
+                    let loaded = permanence_server::load_single_sign_on_settings(path)?;
+                    if let Some(web) = &loaded.web {
+                        tracing::info!(
+                            authorization_endpoint = web.authorization_endpoint(),
+                            "the pages sign people in through the identity provider"
+                        );
+                    }
+                    (Some(Arc::new(loaded.verifier)), loaded.web.map(Arc::new))
+                }
+                None => (None, None),
             };
             let options = HttpOptions {
                 requests_per_minute: args.requests_per_minute,
                 jwt,
                 graphiql: args.graphiql,
                 body_limit_bytes: args.body_limit,
+                web: permanence_web::WebOptions {
+                    single_sign_on: web_single_sign_on,
+                    ..permanence_web::WebOptions::default()
+                },
                 ..HttpOptions::default()
             };
             let escalation = match args.escalation.options()? {

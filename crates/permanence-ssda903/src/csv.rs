@@ -16,9 +16,14 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
 
 /// The table as CSV text, lines ending in `\n`.
 pub fn write(table: &Table) -> String {
+    write_rows(table.kind.columns(), &table.rows)
+}
+
+/// Any header and rows as CSV text, quoted as RFC 4180 says, lines ending in `\n`.
+pub fn write_rows(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut out = String::new();
-    push_line(&mut out, table.kind.columns().iter().copied());
-    for row in &table.rows {
+    push_line(&mut out, header.iter().copied());
+    for row in rows {
         push_line(&mut out, row.iter().map(String::as_str));
     }
     out

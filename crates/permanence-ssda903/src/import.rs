@@ -19,7 +19,7 @@ pub use plan::{
     HeldPeriod, ImportedChild, ImportedPeriod, PlannedCommand, continue_period, period_key,
     plan_child,
 };
-pub use read::{ChildRows, ReturnData, read_return};
+pub use read::{ChildRows, ReturnData, read_return, read_return_leniently};
 
 use crate::table::TableKind;
 use std::fmt;
@@ -54,6 +54,9 @@ pub struct ImportError {
     pub row: usize,
     pub column: String,
     pub reason: String,
+    /// The CHILD reference of the row, when the row names one: the child the problem keeps
+    /// out (`None` for a problem with a whole file).
+    pub child: Option<String>,
 }
 
 impl fmt::Display for ImportError {

@@ -11,6 +11,7 @@ mod bulk;
 mod connection_release;
 mod entities;
 mod error;
+mod form_drafts;
 mod notifications;
 mod panel;
 mod records;
@@ -23,7 +24,7 @@ pub use error::{RunError, StoreError};
 pub use notifications::*;
 pub use panel::*;
 pub use records::*;
-pub use sign_in::{SessionRecord, SignInCandidate};
+pub use sign_in::{SessionRecord, SignInCandidate, SingleSignOnUser};
 pub use ssda903::{ImportedCaseWrite, ImportedChildCorrection, ImportedChildWrite};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -576,68 +577,49 @@ impl Store {
         after: Option<CaseId>,
         limit: u64,
     ) -> Result<Vec<CaseRecord>, StoreError> {
-        let mut query = cases::Entity::find().order_by_asc(cases::Column::Id);
+        let mut query = filtered_cases(filter).order_by_asc(cases::Column::Id);
         if let Some(after) = after {
             query = query.filter(cases::Column::Id.gt(after.0));
         }
-        if let Some(la) = &filter.local_authority {
-            query = query.filter(cases::Column::LocalAuthority.eq(la.as_str()));
-        }
-        if let Some(route) = filter.route {
-            query = query.filter(cases::Column::PrimaryRoute.eq(route.key()));
-        }
-        if let Some(step) = &filter.step {
-            query = query.filter(cases::Column::PrimaryStep.eq(step.as_str()));
-        }
-        if let Some(team) = &filter.team {
-            query = query.filter(cases::Column::Team.eq(team.as_str()));
-        }
-        if let Some(worker) = &filter.allocated_worker {
-            query = query.filter(cases::Column::AllocatedWorker.eq(worker.as_str()));
-        }
-        if let Some(las) = &filter.reach.local_authorities {
-            query = query.filter(cases::Column::LocalAuthority.is_in(las.iter().cloned()));
-        }
-        if filter.reach.narrows_cases() {
-            let mut in_reach = Query::select();
-            in_reach.column(cases::Column::Id).from(cases::Entity);
-            filter.reach.apply_to_cases(&mut in_reach);
-            query = query.filter(cases::Column::Id.in_subquery(in_reach.to_owned()));
-        }
-        if let Some(open) = filter.open {
-            query = query.filter(cases::Column::Status.eq(if open {
-                STATUS_OPEN
-            } else {
-                STATUS_CLOSED
-            }));
-        }
-        if let Some((status, as_of, due_soon_days)) = filter.drift {
-            let soon = as_of + chrono::Days::new(due_soon_days.into());
-            let mut sub = Query::select();
-            sub.column(case_deadlines::Column::CaseId)
-                .from(case_deadlines::Entity);
-            match status {
-                permanence_domain::DriftStatus::Overdue => {
-                    sub.and_where(Expr::col(case_deadlines::Column::DueOn).lt(as_of));
-                }
-                permanence_domain::DriftStatus::DueSoon => {
-                    sub.and_where(Expr::col(case_deadlines::Column::DueOn).gte(as_of))
-                        .and_where(Expr::col(case_deadlines::Column::DueOn).lte(soon));
-                }
-                permanence_domain::DriftStatus::OnTrack => {
-                    sub.and_where(Expr::col(case_deadlines::Column::DueOn).lte(soon));
-                }
-            }
-            query = if status == permanence_domain::DriftStatus::OnTrack {
-                // A closed case has no deadlines, but it is not "on track" either.
-                query
-                    .filter(cases::Column::Status.eq(STATUS_OPEN))
-                    .filter(cases::Column::Id.not_in_subquery(sub.to_owned()))
-            } else {
-                query.filter(cases::Column::Id.in_subquery(sub.to_owned()))
-            };
-        }
         let models = query
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(StoreError::from_db)?;
+        models.into_iter().map(CaseRecord::try_from).collect()
+    }
+
+    /// A page of the cases the filter admits, in a chosen order (ties by id), `offset` cases
+    /// in: for lists a person sorts, where a page number is what they need.
+    pub async fn cases_sorted(
+        &self,
+        filter: &CaseFilter,
+        order: CaseOrder,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<CaseRecord>, StoreError> {
+        use sea_orm::sea_query::{NullOrdering, Order};
+        let query = filtered_cases(filter);
+        let query = match order {
+            CaseOrder::Registered => query,
+            CaseOrder::UnallocatedFirst => query.order_by(
+                Expr::col(cases::Column::AllocatedWorker).is_null(),
+                Order::Desc,
+            ),
+            CaseOrder::LongestInCare => query.order_by_asc(cases::Column::EnteredCareOn),
+            // The soonest open deadline; cases with none last. The same SQL on both databases.
+            CaseOrder::NextDeadline => query.order_by_with_nulls(
+                Expr::cust(
+                    "(SELECT MIN(case_deadlines.due_on) FROM case_deadlines \
+                     WHERE case_deadlines.case_id = cases.id)",
+                ),
+                Order::Asc,
+                NullOrdering::Last,
+            ),
+        };
+        let models = query
+            .order_by_asc(cases::Column::Id)
+            .offset(offset)
             .limit(limit)
             .all(&self.db)
             .await
@@ -1181,4 +1163,64 @@ pub struct DriftCursor {
     pub due_on: NaiveDate,
     pub case_id: CaseId,
     pub key: String,
+}
+
+/// The cases a list filter admits (no order): the API's lists and the pages' share it.
+fn filtered_cases(filter: &CaseFilter) -> sea_orm::Select<cases::Entity> {
+    let mut query = cases::Entity::find();
+    if let Some(la) = &filter.local_authority {
+        query = query.filter(cases::Column::LocalAuthority.eq(la.as_str()));
+    }
+    if let Some(route) = filter.route {
+        query = query.filter(cases::Column::PrimaryRoute.eq(route.key()));
+    }
+    if let Some(step) = &filter.step {
+        query = query.filter(cases::Column::PrimaryStep.eq(step.as_str()));
+    }
+    if let Some(team) = &filter.team {
+        query = query.filter(cases::Column::Team.eq(team.as_str()));
+    }
+    if let Some(worker) = &filter.allocated_worker {
+        query = query.filter(cases::Column::AllocatedWorker.eq(worker.as_str()));
+    }
+    if let Some(las) = &filter.reach.local_authorities {
+        query = query.filter(cases::Column::LocalAuthority.is_in(las.iter().cloned()));
+    }
+    if filter.reach.narrows_cases() {
+        let mut in_reach = Query::select();
+        in_reach.column(cases::Column::Id).from(cases::Entity);
+        filter.reach.apply_to_cases(&mut in_reach);
+        query = query.filter(cases::Column::Id.in_subquery(in_reach.to_owned()));
+    }
+    if let Some(open) = filter.open {
+        query =
+            query.filter(cases::Column::Status.eq(if open { STATUS_OPEN } else { STATUS_CLOSED }));
+    }
+    if let Some((status, as_of, due_soon_days)) = filter.drift {
+        let soon = as_of + chrono::Days::new(due_soon_days.into());
+        let mut sub = Query::select();
+        sub.column(case_deadlines::Column::CaseId)
+            .from(case_deadlines::Entity);
+        match status {
+            permanence_domain::DriftStatus::Overdue => {
+                sub.and_where(Expr::col(case_deadlines::Column::DueOn).lt(as_of));
+            }
+            permanence_domain::DriftStatus::DueSoon => {
+                sub.and_where(Expr::col(case_deadlines::Column::DueOn).gte(as_of))
+                    .and_where(Expr::col(case_deadlines::Column::DueOn).lte(soon));
+            }
+            permanence_domain::DriftStatus::OnTrack => {
+                sub.and_where(Expr::col(case_deadlines::Column::DueOn).lte(soon));
+            }
+        }
+        query = if status == permanence_domain::DriftStatus::OnTrack {
+            // A closed case has no deadlines, but it is not "on track" either.
+            query
+                .filter(cases::Column::Status.eq(STATUS_OPEN))
+                .filter(cases::Column::Id.not_in_subquery(sub.to_owned()))
+        } else {
+            query.filter(cases::Column::Id.in_subquery(sub.to_owned()))
+        };
+    }
+    query
 }

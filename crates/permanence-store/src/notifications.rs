@@ -64,6 +64,32 @@ pub struct NotificationAudience {
 }
 
 impl NotificationAudience {
+    /// The notifications addressed to this reader, from their role: a social worker gets the
+    /// due-soon notices of the cases allocated to them; a team manager those, and the overdue
+    /// notices of their teams' cases (and due-soon notices of their cases no one is allocated
+    /// to); a leader, as head of service, the long-overdue notices of their authorities. The
+    /// API and the pages both ask this, so they show the same notifications.
+    pub fn for_principal(principal: &permanence_auth::Principal) -> Self {
+        use permanence_auth::Role;
+        let mut audience = NotificationAudience {
+            authorities: principal.local_authorities.clone(),
+            ..NotificationAudience::default()
+        };
+        match principal.role {
+            Role::SocialWorker => audience.worker = Some(principal.user_id.clone()),
+            Role::TeamManager => {
+                audience.worker = Some(principal.user_id.clone());
+                audience.manager_of_teams = principal.teams.clone();
+            }
+            Role::Leader => audience.head_of_service = true,
+            Role::PanelMember
+            | Role::PanelChair
+            | Role::AgencyDecisionMaker
+            | Role::Administrator => {}
+        }
+        audience
+    }
+
     fn condition(&self) -> Condition {
         use notifications::Column as N;
         let level = |l: EscalationLevel| N::Level.eq(l.key());

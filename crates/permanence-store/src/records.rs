@@ -150,6 +150,20 @@ pub struct CaseFilter {
     pub reach: Reach,
 }
 
+/// How a sorted list of cases is ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CaseOrder {
+    /// As they were opened.
+    #[default]
+    Registered,
+    /// Cases with no social worker first (what a team manager must act on).
+    UnallocatedFirst,
+    /// The longest in care first.
+    LongestInCare,
+    /// The soonest open deadline first; cases with none last.
+    NextDeadline,
+}
+
 /// The cases a user may see, as the access policy gives them; unset parts do not narrow.
 /// Lists apply it in the query, so that a page never holds what the user may not read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

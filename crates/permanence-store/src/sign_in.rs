@@ -1,11 +1,12 @@
-//! Signing in to the pages: passwords, sessions and failed attempts.
+//! Signing in to the pages: passwords, sessions, failed attempts, and the users that people of
+//! the council's identity provider become.
 //!
 //! The rules (hashing, expiry, how many failures are too many) are `permanence_auth`'s and the
 //! web layer's; this module keeps the rows. A session is found by the hash of its cookie's
 //! secret, in one indexed query that also brings its user.
 
 use crate::access::{to_micros, users};
-use crate::{Store, StoreError, UserRecord};
+use crate::{NewUser, Store, StoreError, UserRecord, to_json_string};
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -17,6 +18,19 @@ use uuid::Uuid;
 pub struct SignInCandidate {
     pub user: UserRecord,
     pub password_hash: Option<String>,
+}
+
+/// Who a person signing in through the council's identity provider is here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SingleSignOnUser {
+    /// Their user: made at their first sign-in, or found through its link and brought up to
+    /// date with what the identity provider says now.
+    Current(UserRecord),
+    /// Their user is disabled: they may not sign in.
+    Disabled,
+    /// A user that is not theirs (a local account, never linked to the identity provider)
+    /// already has the username they would get: they may not sign in as it.
+    UsernameTaken,
 }
 
 /// A session as stored: never its secret.
@@ -79,6 +93,26 @@ mod web_sessions {
             Relation::User.def()
         }
     }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+mod single_sign_on_users {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "single_sign_on_users")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: Uuid,
+        pub issuer: String,
+        pub subject: String,
+        pub linked_at: DateTimeUtc,
+        pub last_signed_in_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -171,6 +205,128 @@ impl Store {
             user,
             password_hash,
         }))
+    }
+
+    /// The user a person of the identity provider `issuer` signs in as, in one transaction.
+    /// `profile.username` is their subject (`sub`): the first time, a user is made from the
+    /// profile (without a password) and linked to the issuer and subject; afterwards the
+    /// linked user's name, role, teams and authorities are replaced by the profile's. Only a
+    /// linked user is ever returned: a local user with that username is `UsernameTaken`.
+    pub async fn single_sign_on_user(
+        &self,
+        issuer: &str,
+        profile: &NewUser,
+        now: DateTime<Utc>,
+    ) -> Result<SingleSignOnUser, StoreError> {
+        let now = to_micros(now);
+        let txn = self.begin_write().await?;
+        let link = single_sign_on_users::Entity::find()
+            .filter(single_sign_on_users::Column::Issuer.eq(issuer))
+            .filter(single_sign_on_users::Column::Subject.eq(profile.username.as_str()))
+            .one(&txn)
+            .await
+            .map_err(StoreError::from_db)?;
+        let outcome = match link {
+            Some(link) => {
+                let user = users::Entity::find_by_id(link.user_id)
+                    .one(&txn)
+                    .await
+                    .map_err(StoreError::from_db)?
+                    .ok_or_else(|| {
+                        StoreError::Corrupt("single sign-on link without user".into())
+                    })?;
+                let user = UserRecord::try_from(user)?;
+                if user.is_disabled_at(now) {
+                    SingleSignOnUser::Disabled
+                } else {
+                    users::Entity::update_many()
+                        .col_expr(
+                            users::Column::DisplayName,
+                            Expr::value(profile.display_name.clone()),
+                        )
+                        .col_expr(users::Column::Role, Expr::value(profile.role.key()))
+                        .col_expr(
+                            users::Column::Teams,
+                            Expr::value(to_json_string(&profile.teams)?),
+                        )
+                        .col_expr(
+                            users::Column::LocalAuthorities,
+                            Expr::value(to_json_string(&profile.local_authorities)?),
+                        )
+                        .filter(users::Column::Id.eq(user.id))
+                        .exec(&txn)
+                        .await
+                        .map_err(StoreError::from_db)?;
+                    single_sign_on_users::Entity::update_many()
+                        .col_expr(
+                            single_sign_on_users::Column::LastSignedInAt,
+                            Expr::value(now),
+                        )
+                        .filter(single_sign_on_users::Column::UserId.eq(user.id))
+                        .exec(&txn)
+                        .await
+                        .map_err(StoreError::from_db)?;
+                    SingleSignOnUser::Current(UserRecord {
+                        display_name: profile.display_name.clone(),
+                        role: profile.role,
+                        teams: profile.teams.clone(),
+                        local_authorities: profile.local_authorities.clone(),
+                        ..user
+                    })
+                }
+            }
+            None => {
+                let taken = users::Entity::find()
+                    .filter(users::Column::Username.eq(profile.username.as_str()))
+                    .one(&txn)
+                    .await
+                    .map_err(StoreError::from_db)?
+                    .is_some();
+                if taken {
+                    SingleSignOnUser::UsernameTaken
+                } else {
+                    let user = UserRecord {
+                        id: Uuid::now_v7(),
+                        username: profile.username.clone(),
+                        display_name: profile.display_name.clone(),
+                        role: profile.role,
+                        teams: profile.teams.clone(),
+                        local_authorities: profile.local_authorities.clone(),
+                        created_at: now,
+                        disabled_at: None,
+                    };
+                    users::Entity::insert(users::ActiveModel {
+                        id: Set(user.id),
+                        username: Set(user.username.clone()),
+                        display_name: Set(user.display_name.clone()),
+                        role: Set(user.role.key().to_owned()),
+                        teams: Set(to_json_string(&user.teams)?),
+                        local_authorities: Set(to_json_string(&user.local_authorities)?),
+                        created_at: Set(now),
+                        disabled_at: Set(None),
+                    })
+                    .exec_without_returning(&txn)
+                    .await
+                    .map_err(StoreError::from_db)?;
+                    single_sign_on_users::Entity::insert(single_sign_on_users::ActiveModel {
+                        user_id: Set(user.id),
+                        issuer: Set(issuer.to_owned()),
+                        subject: Set(profile.username.clone()),
+                        linked_at: Set(now),
+                        last_signed_in_at: Set(now),
+                    })
+                    .exec_without_returning(&txn)
+                    .await
+                    .map_err(StoreError::from_db)?;
+                    SingleSignOnUser::Current(user)
+                }
+            }
+        };
+        match outcome {
+            SingleSignOnUser::Current(_) => txn.commit().await.map_err(StoreError::from_db)?,
+            _ => txn.rollback().await.map_err(StoreError::from_db)?,
+        }
+        Ok(outcome)
     }
 
     /// Starts a session for a user. The caller made the secret and keeps it; only its hash is

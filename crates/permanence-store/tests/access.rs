@@ -720,3 +720,130 @@ async fn a_rewritten_last_row_is_caught_by_the_head(backend: Backend) {
     db.drop_database().await;
 }
 on_both!(a_rewritten_last_row_is_caught_by_the_head);
+
+/// A person of the identity provider becomes a user at their first sign-in, is kept up to date
+/// at the next, and is refused once disabled; a local account with their username is never
+/// reached, and another issuer's person with the same subject is someone else.
+async fn single_sign_on_makes_links_and_updates_users(backend: Backend) {
+    use permanence_store::SingleSignOnUser;
+    let db = TestDb::create(backend).await;
+    let issuer = "https://login.example.gov.uk/council";
+    let priya = NewUser {
+        username: "0f6a1c52-priya".into(),
+        display_name: "Priya Shah".into(),
+        role: Role::SocialWorker,
+        teams: vec!["north".into()],
+        local_authorities: vec!["E10000003".into()],
+    };
+    let first = match db
+        .store
+        .single_sign_on_user(issuer, &priya, instant(9, 0, 0))
+        .await
+        .expect("first sign-in")
+    {
+        SingleSignOnUser::Current(user) => user,
+        other => panic!("expected a new user, got {other:?}"),
+    };
+    assert_eq!(first.principal().user_id, "0f6a1c52-priya");
+    assert_eq!(first.role, Role::SocialWorker);
+    assert!(
+        db.store
+            .sign_in_candidate("0f6a1c52-priya")
+            .await
+            .expect("reads")
+            .expect("the user exists")
+            .password_hash
+            .is_none(),
+        "a single sign-on user has no password"
+    );
+
+    let promoted = NewUser {
+        display_name: "Priya Shah-Jones".into(),
+        role: Role::TeamManager,
+        teams: vec!["north".into(), "south".into()],
+        ..priya.clone()
+    };
+    let again = db
+        .store
+        .single_sign_on_user(issuer, &promoted, instant(10, 0, 0))
+        .await
+        .expect("second sign-in");
+    let SingleSignOnUser::Current(updated) = again else {
+        panic!("expected the same user, got {again:?}");
+    };
+    assert_eq!(
+        updated.id, first.id,
+        "the same user, found through the link"
+    );
+    assert_eq!(updated.role, Role::TeamManager);
+    let stored = db
+        .store
+        .user_by_id(first.id)
+        .await
+        .expect("reads")
+        .expect("exists");
+    assert_eq!(stored, updated, "what was returned is what is stored");
+    assert_eq!(stored.display_name, "Priya Shah-Jones");
+    assert_eq!(stored.teams, ["north", "south"]);
+
+    // A local account whose username is a subject of the identity provider stays local.
+    let local = db
+        .store
+        .create_user(&sam(), instant(9, 0, 0))
+        .await
+        .expect("local user");
+    let impostor = NewUser {
+        role: Role::Administrator,
+        ..sam()
+    };
+    assert_eq!(
+        db.store
+            .single_sign_on_user(issuer, &impostor, instant(10, 0, 0))
+            .await
+            .expect("answers"),
+        SingleSignOnUser::UsernameTaken
+    );
+    let unchanged = db
+        .store
+        .user_by_id(local.id)
+        .await
+        .expect("reads")
+        .expect("exists");
+    assert_eq!(unchanged, local, "the local account is untouched");
+    // The same subject from another issuer is another person: not Priya's user.
+    assert_eq!(
+        db.store
+            .single_sign_on_user("https://elsewhere.example", &priya, instant(10, 0, 0))
+            .await
+            .expect("answers"),
+        SingleSignOnUser::UsernameTaken
+    );
+
+    assert!(
+        db.store
+            .disable_user(first.id, instant(11, 0, 0))
+            .await
+            .expect("disables")
+    );
+    assert_eq!(
+        db.store
+            .single_sign_on_user(issuer, &priya, instant(12, 0, 0))
+            .await
+            .expect("answers"),
+        SingleSignOnUser::Disabled
+    );
+    let still = db
+        .store
+        .user_by_id(first.id)
+        .await
+        .expect("reads")
+        .expect("exists");
+    assert_eq!(
+        still.role,
+        Role::TeamManager,
+        "a refused sign-in changes nothing"
+    );
+    db.drop_database().await;
+}
+
+on_both!(single_sign_on_makes_links_and_updates_users);

@@ -17,7 +17,7 @@ pub trait AuditSink: Send + Sync + 'static {
     ) -> BoxFuture<'static, Result<(), AuditUnavailable>>;
 }
 
-/// Writes one audit row per record a page read, named by the page's path, and returns once
+/// Writes one audit row per case a page read, named by the page's path, and returns once
 /// they are durable; the page is withheld otherwise.
 pub(crate) async fn record_reads(
     state: &crate::WebState,
@@ -26,15 +26,36 @@ pub(crate) async fn record_reads(
     case_ids: impl IntoIterator<Item = permanence_domain::CaseId>,
     page: &str,
 ) -> Result<(), crate::error::PageError> {
+    let ids: Vec<String> = case_ids.into_iter().map(|id| id.to_string()).collect();
+    record(
+        state,
+        signed_in,
+        action,
+        permanence_auth::record_kind::CASE,
+        ids,
+        page,
+    )
+    .await
+}
+
+/// Writes one audit row per record (of the kind named) a page read.
+pub(crate) async fn record(
+    state: &crate::WebState,
+    signed_in: &crate::session::SignedIn,
+    action: permanence_auth::Action,
+    record_kind: &str,
+    record_ids: impl IntoIterator<Item = String>,
+    page: &str,
+) -> Result<(), crate::error::PageError> {
     let at = state.engine.now();
-    let entries: Vec<NewAuditEntry> = case_ids
+    let entries: Vec<NewAuditEntry> = record_ids
         .into_iter()
-        .map(|id| NewAuditEntry {
+        .map(|record_id| NewAuditEntry {
             at,
             actor: signed_in.principal.user_id.clone(),
             action: action.key().to_owned(),
-            record_kind: permanence_auth::record_kind::CASE.to_owned(),
-            record_id: id.to_string(),
+            record_kind: record_kind.to_owned(),
+            record_id,
             query: format!("page:{page}"),
         })
         .collect();

@@ -7,19 +7,21 @@
 //! the audit log before the page is sent; a pseudonymised reader sees references, a month of
 //! birth and no typed text.
 
+use crate::case_access;
 use crate::chrome::Chrome;
+use crate::commands::{CaseContext, CaseForm};
 use crate::error::{PageError, html};
 use crate::session::SignedIn;
 use crate::{WebState, format};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use permanence_auth::view::{self, Personal};
-use permanence_auth::{Access, Action, CaseScope, Principal, Role, Target, authorize};
-use permanence_domain::case::{CaseState, Event, PlanRole};
-use permanence_domain::{CaseId, RouteCatalog};
-use permanence_engine::store::{CaseRecord, StoredEvent};
-use uuid::Uuid;
+use permanence_auth::{Access, Action};
+use permanence_domain::RouteCatalog;
+use permanence_domain::case::{CaseState, Event, PlanRole, RoutePlan};
+use permanence_domain::route;
+use permanence_engine::store::StoredEvent;
 
 pub(crate) struct Fact {
     pub label: &'static str,
@@ -30,6 +32,18 @@ pub(crate) struct PlanView {
     pub heading: String,
     pub current_step: String,
     pub since: String,
+    /// The route's steps as a progress line.
+    pub progress: Vec<ProgressStep>,
+}
+
+/// One step of a plan's progress line.
+pub(crate) struct ProgressStep {
+    pub label: String,
+    /// "Done", "Current", "Can come next" or "To come".
+    pub status: &'static str,
+    pub tag_class: &'static str,
+    /// The date it was recorded, for steps done.
+    pub on: Option<String>,
 }
 
 pub(crate) struct DeadlineView {
@@ -56,53 +70,62 @@ struct CasePage {
     plans: Vec<PlanView>,
     deadlines: Vec<DeadlineView>,
     timeline: Vec<TimelineEntry>,
+    /// What the person may record on the case.
+    forms: Vec<FormLink>,
+    /// What was just recorded, in words ("Review recorded").
+    recorded: Option<&'static str>,
 }
 
-/// Whether the reader may read the case; a missing case is refused the same way.
-async fn readable(
-    state: &WebState,
-    principal: &Principal,
-    found: Option<&CaseRecord>,
-) -> Result<Option<Access>, PageError> {
-    let scope = match found {
-        Some(case) => Some(CaseScope {
-            local_authority: case.state.local_authority.clone(),
-            team: case.state.team.clone(),
-            allocated_worker: case.state.allocated_worker.clone(),
-            on_principals_panel_agenda: principal.role == Role::PanelMember
-                && state
-                    .engine
-                    .store()
-                    .case_on_agenda_of(case.id, &principal.user_id)
-                    .await?,
-        }),
-        None => None,
-    };
-    Ok(authorize(principal, Action::ReadCase, Target::Case(scope.as_ref())).ok())
+#[derive(serde::Deserialize)]
+pub(crate) struct CaseQuery {
+    /// The form just recorded (its slug), for the success banner.
+    recorded: Option<String>,
+}
+
+/// A form the person may use on the case: its link and its words.
+pub(crate) struct FormLink {
+    pub href: String,
+    pub title: &'static str,
 }
 
 pub(crate) async fn show(
     State(state): State<WebState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
+    Query(query): Query<CaseQuery>,
 ) -> Result<Response, PageError> {
-    let Ok(id) = Uuid::parse_str(&id).map(CaseId) else {
-        return Err(PageError::NotFound);
-    };
+    let opened = case_access::open(&state, &signed_in.principal, &id).await?;
     let store = state.engine.store();
-    let found = store.case(id).await?;
-    let Some(access) = readable(&state, &signed_in.principal, found.as_ref()).await? else {
-        return Err(PageError::NotFound);
-    };
-    let case = found.ok_or(PageError::NotFound)?;
     crate::audit::record_reads(
         &state,
         &signed_in,
         Action::ReadCase,
-        [case.id],
-        &format!("/cases/{}", case.id),
+        [opened.case.id],
+        &format!("/cases/{}", opened.case.id),
     )
     .await?;
+    let principal = &signed_in.principal;
+    let may = |action: Action| opened.may(principal, action);
+    let ctx = CaseContext {
+        state: &opened.case.state,
+        catalog: state.engine.catalog(),
+        may: &may,
+    };
+    let forms = CaseForm::ALL
+        .iter()
+        .filter(|f| f.offered(&ctx))
+        .map(|f| FormLink {
+            href: format!("/cases/{}/record/{}", opened.case.id, f.slug()),
+            title: f.title(),
+        })
+        .collect();
+    let recorded = match query.recorded.as_deref() {
+        Some("entered-care") => Some("The child is in care: their case is open"),
+        Some(slug) => CaseForm::from_slug(slug).map(CaseForm::done),
+        None => None,
+    };
+    let access = opened.access;
+    let case = opened.case;
     let child = store.child(case.child_id).await?;
     let deadlines = store
         .deadlines_of_cases(&[case.id])
@@ -142,6 +165,8 @@ pub(crate) async fn show(
             .rev()
             .map(|e| timeline_entry(e, &case.state, catalog, access))
             .collect(),
+        forms,
+        recorded,
     };
     Ok(html(&page))
 }
@@ -219,6 +244,55 @@ fn plans(state: &CaseState, catalog: &RouteCatalog) -> Vec<PlanView> {
             ),
             current_step: format::capitalised(&step_label(catalog, state, p.id, p.current_step())),
             since: format::date(p.current_step_on()),
+            progress: progress(p, catalog),
+        })
+        .collect()
+}
+
+/// The plan's steps in the route's order: those done (with their dates), the current one,
+/// those that can come next, and the later ones still to come. Optional steps the plan went
+/// past without taking (a consent case's adoption panel) are left out.
+fn progress(plan: &RoutePlan, catalog: &RouteCatalog) -> Vec<ProgressStep> {
+    let Some(definition) = catalog.get(plan.route, plan.version) else {
+        return Vec::new();
+    };
+    let current = plan.current_step();
+    let next: Vec<&str> = definition
+        .next_steps(current)
+        .iter()
+        .map(|s| s.key)
+        .collect();
+    let reached = definition
+        .steps
+        .iter()
+        .position(|s| s.key == current)
+        .unwrap_or(0);
+    definition
+        .steps
+        .iter()
+        .enumerate()
+        .filter_map(|(at, step)| {
+            let label = format::capitalised(step.label);
+            let taken = plan
+                .taken(step.key)
+                .or_else(|| (step.key == route::PLAN_ENDORSED).then_some(plan.started_on));
+            let (status, tag_class, on) = if step.key == current {
+                ("Current", "govuk-tag--blue", taken.map(format::date))
+            } else if let Some(on) = taken {
+                ("Done", "govuk-tag--green", Some(format::date(on)))
+            } else if next.contains(&step.key) {
+                ("Can come next", "govuk-tag--light-blue", None)
+            } else if at > reached {
+                ("To come", "govuk-tag--grey", None)
+            } else {
+                return None;
+            };
+            Some(ProgressStep {
+                label,
+                status,
+                tag_class,
+                on,
+            })
         })
         .collect()
 }
@@ -256,7 +330,7 @@ fn describe(event: &Event, state: &CaseState, catalog: &RouteCatalog) -> String 
     }
 }
 
-fn timeline_entry(
+pub(crate) fn timeline_entry(
     stored: &StoredEvent,
     state: &CaseState,
     catalog: &RouteCatalog,

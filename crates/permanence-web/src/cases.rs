@@ -14,14 +14,16 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use permanence_auth::view::{self, Personal};
-use permanence_auth::{Access, Action, list_scope};
-use permanence_domain::{CaseId, DriftStatus, Route};
-use permanence_engine::store::{CaseFilter, CaseRecord, Reach};
+use permanence_auth::{Access, Action, Target, authorize, list_scope};
+use permanence_domain::{DriftStatus, Route};
+use permanence_engine::store::{CaseFilter, CaseOrder, CaseRecord, Reach};
 use serde::Deserialize;
-use uuid::Uuid;
 
 /// Cases on one page.
 const PAGE_SIZE: u64 = 25;
+
+/// The last page number a link may ask for (a guard against an absurd offset).
+const MAX_PAGE: u64 = 10_000;
 
 const STATUSES: &[(&str, &str)] = &[
     ("OVERDUE", "Overdue"),
@@ -29,12 +31,24 @@ const STATUSES: &[(&str, &str)] = &[
     ("ON_TRACK", "On track"),
 ];
 
+/// The orders a person can sort the list in: the key in the link, the words, the order.
+const SORTS: &[(&str, &str, CaseOrder)] = &[
+    ("deadline", "Next deadline first", CaseOrder::NextDeadline),
+    (
+        "unallocated",
+        "Unallocated first",
+        CaseOrder::UnallocatedFirst,
+    ),
+    ("in-care", "Longest in care first", CaseOrder::LongestInCare),
+];
+
 #[derive(Deserialize, Default)]
 pub(crate) struct HomeFilter {
     team: Option<String>,
     route: Option<String>,
     status: Option<String>,
-    after: Option<String>,
+    sort: Option<String>,
+    page: Option<String>,
 }
 
 impl HomeFilter {
@@ -42,20 +56,43 @@ impl HomeFilter {
         value.map(|v| v.trim()).filter(|v| !v.is_empty())
     }
 
-    /// The filter as a query string, for the next page's link.
-    fn query_with_after(&self, after: CaseId) -> String {
+    /// The filter and order as a link to one of their pages.
+    fn link_to_page(&self, page: u64) -> String {
         let mut parts = Vec::new();
         for (key, value) in [
             ("team", &self.team),
             ("route", &self.route),
             ("status", &self.status),
+            ("sort", &self.sort),
         ] {
             if let Some(v) = Self::non_empty(value.as_ref()) {
                 parts.push(format!("{key}={}", format::query_value(v)));
             }
         }
-        parts.push(format!("after={}", after.0));
+        parts.push(format!("page={page}"));
         format!("/?{}", parts.join("&"))
+    }
+
+    /// The page asked for, from 1.
+    fn page_number(&self) -> u64 {
+        Self::non_empty(self.page.as_ref())
+            .and_then(|p| p.parse::<u64>().ok())
+            .filter(|p| (1..=MAX_PAGE).contains(p))
+            .unwrap_or(1)
+    }
+
+    /// The sort asked for, or the role's usual one: a team manager allocates, so unallocated
+    /// cases come first for them; everyone else sees what is due soonest first.
+    fn sort_key(&self, role: permanence_auth::Role) -> &'static str {
+        let asked = Self::non_empty(self.sort.as_ref());
+        SORTS.iter().find(|(key, _, _)| Some(*key) == asked).map_or(
+            if role == permanence_auth::Role::TeamManager {
+                "unallocated"
+            } else {
+                "deadline"
+            },
+            |(key, _, _)| key,
+        )
     }
 }
 
@@ -87,9 +124,16 @@ struct HomePage {
     teams: Vec<String>,
     routes: Vec<(&'static str, &'static str)>,
     statuses: &'static [(&'static str, &'static str)],
+    sorts: &'static [(&'static str, &'static str, CaseOrder)],
+    /// The sort in force (its key).
+    sort: &'static str,
     rows: Vec<CaseRow>,
+    /// Whether the person may register children (and so open cases).
+    may_register: bool,
     has_more: bool,
     next_page: Option<String>,
+    previous_page: Option<String>,
+    page_number: u64,
 }
 
 fn heading_for(role: permanence_auth::Role) -> &'static str {
@@ -109,6 +153,10 @@ pub(crate) async fn home(
     Query(filter): Query<HomeFilter>,
 ) -> Result<Response, PageError> {
     let principal = &signed_in.principal;
+    // The panel's chair and members and the agency decision maker work from its queue.
+    if crate::panel::home_is_the_panel(principal.role) {
+        return crate::panel::queue_page(&state, &signed_in, None).await;
+    }
     let mut page = HomePage {
         chrome: Chrome::new(&signed_in, "cases"),
         heading: heading_for(principal.role),
@@ -116,9 +164,17 @@ pub(crate) async fn home(
         teams: principal.teams.clone(),
         routes: Route::ALL.iter().map(|r| (r.key(), r.label())).collect(),
         statuses: STATUSES,
+        sorts: SORTS,
+        sort: filter.sort_key(principal.role),
         rows: Vec::new(),
+        may_register: principal
+            .local_authorities
+            .iter()
+            .any(|la| authorize(principal, Action::RegisterChild, Target::Authority(la)).is_ok()),
         has_more: false,
         next_page: None,
+        previous_page: None,
+        page_number: filter.page_number(),
         filter,
     };
     let Ok(scope) = list_scope(principal, Action::ListCases) else {
@@ -138,12 +194,14 @@ pub(crate) async fn home(
         reach: Reach::from(scope),
         ..CaseFilter::default()
     };
-    let after = HomeFilter::non_empty(page.filter.after.as_ref())
-        .and_then(|a| Uuid::parse_str(a).ok())
-        .map(CaseId);
+    let order = SORTS
+        .iter()
+        .find(|(key, _, _)| *key == page.sort)
+        .map_or(CaseOrder::NextDeadline, |(_, _, order)| *order);
+    let offset = (page.page_number - 1) * PAGE_SIZE;
     let mut cases = engine
         .store()
-        .cases_page(&store_filter, after, PAGE_SIZE + 1)
+        .cases_sorted(&store_filter, order, offset, PAGE_SIZE + 1)
         .await?;
     page.has_more = cases.len() as u64 > PAGE_SIZE;
     cases.truncate(PAGE_SIZE as usize);
@@ -152,14 +210,15 @@ pub(crate) async fn home(
         &state,
         &signed_in,
         Action::ListCases,
-        cases.iter().map(|c| c.id),
+        cases.iter().map(|c| c.id).collect::<Vec<_>>(),
         "/",
     )
     .await?;
     page.next_page = page
         .has_more
-        .then(|| cases.last().map(|c| page.filter.query_with_after(c.id)))
-        .flatten();
+        .then(|| page.filter.link_to_page(page.page_number + 1));
+    page.previous_page =
+        (page.page_number > 1).then(|| page.filter.link_to_page(page.page_number - 1));
     page.rows = rows(&state, &signed_in, &cases).await?;
     Ok(html(&page))
 }

@@ -2,13 +2,24 @@
 //! the CSRF token the sign-out form (and every other form) carries.
 
 use crate::session::SignedIn;
+use permanence_auth::{Action, Principal, Target, authorize, list_scope};
+
+/// One item of the service navigation.
+pub(crate) struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    /// The section it leads to, compared with [`Chrome::section`].
+    pub section: &'static str,
+}
 
 pub(crate) struct Chrome {
     pub user_name: String,
     pub role_label: &'static str,
     pub csrf_token: String,
-    /// Which item of the navigation is the current page's ("cases").
+    /// Which item of the navigation is the current page's ("cases", "panel",
+    /// "notifications").
     pub section: &'static str,
+    pub navigation: Vec<NavItem>,
 }
 
 impl Chrome {
@@ -18,6 +29,70 @@ impl Chrome {
             role_label: signed_in.principal.role.label(),
             csrf_token: signed_in.session.csrf_token.clone(),
             section,
+            navigation: navigation(&signed_in.principal),
         }
+    }
+}
+
+/// The sections the policy lets this person use: the case list (unless their home page is
+/// the panel's), the panel for those who may read its queue, and notifications for those
+/// they are addressed to.
+fn navigation(principal: &Principal) -> Vec<NavItem> {
+    let mut items = Vec::new();
+    if !crate::panel::home_is_the_panel(principal.role) {
+        items.push(NavItem {
+            href: "/",
+            label: "Cases",
+            section: "cases",
+        });
+    }
+    if list_scope(principal, Action::ReadPanelQueue).is_ok() {
+        items.push(NavItem {
+            href: "/panel",
+            label: "Panel",
+            section: "panel",
+        });
+    }
+    if authorize(principal, Action::ReadNotifications, Target::None).is_ok() {
+        items.push(NavItem {
+            href: "/notifications",
+            label: "Notifications",
+            section: "notifications",
+        });
+    }
+    items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use permanence_auth::Role;
+
+    fn labels(role: Role) -> Vec<&'static str> {
+        let principal = Principal {
+            user_id: "someone".into(),
+            name: "Someone".into(),
+            role,
+            teams: vec!["North".into()],
+            local_authorities: vec!["E10000003".into()],
+        };
+        navigation(&principal).iter().map(|i| i.label).collect()
+    }
+
+    #[test]
+    fn each_role_is_offered_the_sections_the_policy_gives_it() {
+        assert_eq!(
+            labels(Role::SocialWorker),
+            ["Cases", "Panel", "Notifications"]
+        );
+        assert_eq!(
+            labels(Role::TeamManager),
+            ["Cases", "Panel", "Notifications"]
+        );
+        assert_eq!(labels(Role::PanelChair), ["Panel"]);
+        assert_eq!(labels(Role::PanelMember), ["Panel"]);
+        assert_eq!(labels(Role::AgencyDecisionMaker), ["Panel"]);
+        assert_eq!(labels(Role::Leader), ["Cases", "Panel", "Notifications"]);
+        assert_eq!(labels(Role::Administrator), ["Cases"]);
     }
 }

@@ -65,11 +65,41 @@ pub(crate) fn query_value(value: &str) -> String {
     out
 }
 
+/// The text a `query_value` encoded (any percent-encoding, in fact); `None` when it is not
+/// well-formed or not UTF-8.
+pub(crate) fn percent_decoded(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// Where to go after signing in: only a path on this site, never another host (`//host`,
-/// `/\host` or a full URL would make the sign-in page an open redirect).
+/// `/\host` or a full URL would make the sign-in page an open redirect). Control characters
+/// are refused too: browsers drop tabs and newlines from a URL, so `/<tab>/host` is `//host`.
 pub(crate) fn local_path(next: Option<&str>) -> &str {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") => p,
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.starts_with("/\\")
+                && !p.chars().any(char::is_control) =>
+        {
+            p
+        }
         _ => "/",
     }
 }
@@ -116,6 +146,8 @@ mod tests {
             "//evil.example",
             "/\\evil.example",
             "https://evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
             "",
             "cases",
         ] {
@@ -125,8 +157,14 @@ mod tests {
     }
 
     #[test]
-    fn query_values_are_percent_encoded() {
+    fn query_values_are_percent_encoded_and_decoded() {
         assert_eq!(query_value("/cases?a=1&b=2"), "%2Fcases%3Fa%3D1%26b%3D2");
         assert_eq!(query_value("plain-text_1.0~"), "plain-text_1.0~");
+        for text in ["/cases?a=1&b=2", "Zoë's page", "", "100%"] {
+            assert_eq!(percent_decoded(&query_value(text)).as_deref(), Some(text));
+        }
+        for bad in ["%", "%4", "%zz", "%+1", "%FF"] {
+            assert_eq!(percent_decoded(bad), None, "{bad}");
+        }
     }
 }

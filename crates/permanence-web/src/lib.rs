@@ -7,21 +7,33 @@
 //! It is a second presentation of the engine, never a second set of rules: a page reads and
 //! writes through the same engine, asks the same `permanence_auth` policy, and writes the
 //! same audit rows as the GraphQL API, so a page can show or do exactly what the same
-//! person's token could. It holds no SQL and no GraphQL. Sign-in is by password (Argon2id)
-//! into a server-side session named by an HttpOnly, SameSite=Strict cookie; every form carries
-//! the session's CSRF token.
+//! person's token could. It holds no SQL and no GraphQL. Sign-in is by password (Argon2id),
+//! or through the council's identity provider (OpenID Connect, when it is set up), into a
+//! server-side session named by an HttpOnly, SameSite=Strict cookie; every form carries the
+//! session's CSRF token.
 
 mod assets;
 mod audit;
+mod case_access;
 mod case_page;
 mod cases;
+mod children;
 mod chrome;
+mod commands;
 mod error;
+mod form;
+mod form_flow;
+mod form_page;
 mod format;
 mod graphiql;
+mod notifications;
+mod panel;
+mod panel_forms;
+mod record;
 mod security;
 mod session;
 mod sign_in;
+mod single_sign_on;
 mod timing;
 
 use axum::Router;
@@ -43,9 +55,12 @@ pub struct WebOptions {
     pub always_secure_cookies: bool,
     /// Failed sign-ins allowed per account, and per address, in a window.
     pub sign_in_throttle: sign_in::Throttle,
+    /// Signing in through the council's identity provider, when it is set up.
+    pub single_sign_on: Option<Arc<SingleSignOn>>,
 }
 
 pub use sign_in::Throttle;
+pub use single_sign_on::{SettingsError, SingleSignOn, WebSignInSettings};
 
 /// What every page handler has.
 #[derive(Clone)]
@@ -57,17 +72,56 @@ pub(crate) struct WebState {
 
 /// The pages and their assets, with the security headers every answer carries.
 pub fn router(engine: Engine, audit: Arc<dyn AuditSink>, options: WebOptions) -> Router {
+    let single_sign_on = options.single_sign_on.is_some();
     let state = WebState {
         engine,
         audit,
         options: Arc::new(options),
     };
-    Router::new()
+    let mut pages = Router::new()
         .route("/", get(cases::home))
+        .route(
+            "/children/new",
+            get(children::register_form).post(children::register),
+        )
+        .route(
+            "/children/{id}/enter-care",
+            get(children::care_form).post(children::enter_care),
+        )
         .route("/cases/{id}", get(case_page::show))
+        .route(
+            "/cases/{id}/record/{form}",
+            get(record::show).post(record::submit),
+        )
+        .route("/panel", get(panel::queue))
+        .route(
+            "/panel/meetings/new",
+            get(panel_forms::schedule_form).post(panel_forms::schedule_submit),
+        )
+        .route("/panel/meetings/{id}", get(panel::meeting))
+        .route(
+            "/panel/meetings/{id}/{form}",
+            get(panel_forms::meeting_form).post(panel_forms::meeting_submit),
+        )
+        .route(
+            "/panel/items/{id}/{form}",
+            get(panel_forms::item_form).post(panel_forms::item_submit),
+        )
+        .route("/notifications", get(notifications::list))
+        .route(
+            "/notifications/{id}/acknowledge",
+            post(notifications::acknowledge),
+        )
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
-        .route("/assets/{*path}", get(assets::serve))
+        .route("/assets/{*path}", get(assets::serve));
+    // Without an identity provider these paths do not exist, as before it could be set up.
+    if single_sign_on {
+        pages = pages
+            .route("/sign-in/single-sign-on", get(single_sign_on::start))
+            .route(single_sign_on::CALLBACK_PATH, get(single_sign_on::callback));
+    }
+    pages
         .with_state(state)
         .layer(axum::middleware::from_fn(security::headers))
         .layer(axum::middleware::from_fn(timing::server_timing))

@@ -5,9 +5,12 @@
 //! and per address over a window, in the database so that every server process counts them;
 //! past the limit, sign-in is refused until the window has passed. Signing in always starts a
 //! new session (a session id fixed before sign-in is never promoted), and the sign-in form
-//! carries a CSRF token of its own, paired with a short-lived cookie.
+//! carries a CSRF token of its own, paired with a short-lived cookie. Where the council's
+//! identity provider is set up, the page also offers signing in with the council account
+//! (`single_sign_on`), which ends in the same kind of session.
 
 use crate::error::{PageError, html};
+use crate::form::{FieldError, Values};
 use crate::session::{self, PeerAddress, SESSION_COOKIE, SignedIn, cookie, is_secure, set_cookie};
 use crate::{WebState, format};
 use askama::Template;
@@ -18,10 +21,15 @@ use chrono::Duration;
 use permanence_auth::{
     csrf_matches, hash_session_secret, new_session, verify_against_nothing, verify_password,
 };
+use permanence_engine::store::SessionRecord;
 use serde::Deserialize;
 
 /// The cookie that pairs a sign-in form with the browser it was sent to.
 const SIGN_IN_CSRF_COOKIE: &str = "permanence_sign_in";
+
+/// The id of the "Sign in with your council account" button, which the error summary links
+/// to when signing in that way went wrong.
+pub(crate) const SINGLE_SIGN_ON_FIELD: &str = "single-sign-on";
 
 /// How many failed sign-ins are allowed, and over how long.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,17 +59,33 @@ struct SignInPage {
     username: String,
     signed_out: bool,
     session_ended: bool,
+    /// Whether to offer signing in with the council account.
+    single_sign_on: bool,
     errors: Vec<FieldError>,
-}
-
-/// A message for the error summary and, where it belongs to a field, beside it.
-pub(crate) struct FieldError {
-    /// The id of the field the message belongs to (the summary links to it).
-    pub field: &'static str,
-    pub message: String,
+    /// What the person had typed into a form when their session ended (`Values` as JSON),
+    /// carried through signing in to come back in the form.
+    draft: String,
 }
 
 impl SignInPage {
+    fn new(state: &WebState, next: String) -> Result<Self, PageError> {
+        Ok(Self {
+            csrf_token: fresh_csrf()?,
+            next,
+            username: String::new(),
+            signed_out: false,
+            session_ended: false,
+            single_sign_on: state.options.single_sign_on.is_some(),
+            errors: Vec::new(),
+            draft: String::new(),
+        })
+    }
+
+    /// `next`, for the council account button's link.
+    fn next_query(&self) -> String {
+        format::query_value(&self.next)
+    }
+
     fn error_for(&self, field: &str) -> Option<&str> {
         self.errors
             .iter()
@@ -87,6 +111,8 @@ pub(crate) struct SignInForm {
     csrf_token: String,
     #[serde(default)]
     next: String,
+    #[serde(default)]
+    draft: String,
 }
 
 /// The sign-in form, with a fresh CSRF token in the form and in a cookie.
@@ -122,14 +148,25 @@ pub(crate) async fn form(
         return Ok(Redirect::to(&next).into_response());
     }
     let page = SignInPage {
-        csrf_token: fresh_csrf()?,
-        next,
-        username: String::new(),
         signed_out: query.signed_out.is_some(),
         session_ended: query.ended.is_some(),
-        errors: Vec::new(),
+        ..SignInPage::new(&state, next)?
     };
     Ok(form_page(&state, &headers, page, StatusCode::OK))
+}
+
+/// The sign-in page with one error, linked to `field`.
+pub(crate) fn page_with_error(
+    state: &WebState,
+    headers: &HeaderMap,
+    next: String,
+    field: &'static str,
+    message: &str,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let mut page = SignInPage::new(state, next)?;
+    page.errors.push(FieldError::new(field, message));
+    Ok(form_page(state, headers, page, status))
 }
 
 /// The subjects failures are counted against: the account (whether or not it exists, so the
@@ -172,46 +209,36 @@ pub(crate) async fn submit(
 ) -> Result<Response, PageError> {
     let next = format::local_path(Some(&input.next)).to_owned();
     let mut page = SignInPage {
-        csrf_token: fresh_csrf()?,
-        next: next.clone(),
         username: input.username.clone(),
-        signed_out: false,
-        session_ended: false,
-        errors: Vec::new(),
+        draft: kept_draft(&input.draft),
+        ..SignInPage::new(&state, next.clone())?
     };
     let paired = cookie(&headers, SIGN_IN_CSRF_COOKIE)
         .is_some_and(|expected| csrf_matches(&input.csrf_token, expected));
     if !paired {
-        page.errors.push(FieldError {
-            field: "username",
-            message: "The sign-in form had expired. Sign in again.".into(),
-        });
+        page.errors.push(FieldError::new(
+            "username",
+            "The sign-in form had expired. Sign in again.",
+        ));
         return Ok(form_page(&state, &headers, page, StatusCode::BAD_REQUEST));
     }
     if input.username.trim().is_empty() {
-        page.errors.push(FieldError {
-            field: "username",
-            message: "Enter your username".into(),
-        });
+        page.errors
+            .push(FieldError::new("username", "Enter your username"));
     }
     if input.password.is_empty() {
-        page.errors.push(FieldError {
-            field: "password",
-            message: "Enter your password".into(),
-        });
+        page.errors
+            .push(FieldError::new("password", "Enter your password"));
     }
     if !page.errors.is_empty() {
         return Ok(form_page(&state, &headers, page, StatusCode::BAD_REQUEST));
     }
     let subjects = subjects(&input.username, &peer);
     if throttled(&state, &subjects).await? {
-        page.errors.push(FieldError {
-            field: "username",
-            message: format!(
+        page.errors.push(FieldError::new("username", format!(
                 "There have been too many failed attempts to sign in. Wait {} minutes, then try again.",
                 state.options.sign_in_throttle.window_minutes
-            ),
-        });
+            )));
         return Ok(form_page(
             &state,
             &headers,
@@ -238,18 +265,40 @@ pub(crate) async fn submit(
     };
     let Some(user) = user else {
         store.record_sign_in_failure(&subjects, now).await?;
-        page.errors.push(FieldError {
-            field: "username",
-            message: "The username or password is not right".into(),
-        });
+        page.errors.push(FieldError::new(
+            "username",
+            "The username or password is not right",
+        ));
         return Ok(form_page(&state, &headers, page, StatusCode::UNAUTHORIZED));
     };
     let window = Duration::minutes(state.options.sign_in_throttle.window_minutes);
     store
         .forget_sign_in_failures(&subjects[0], now - window)
         .await?;
-    // A session named before sign-in (another person's, or one planted) ends here.
-    if let Some(old) = cookie(&headers, SESSION_COOKIE)
+    let mut response = Redirect::to(&next).into_response();
+    let session = begin_session(&state, &headers, user.id, &mut response).await?;
+    if !page.draft.is_empty() && next != "/" {
+        let lifetime = Duration::from_std(state.options.session.absolute)
+            .unwrap_or_else(|_| Duration::hours(10));
+        store
+            .save_form_draft(session.id, &next, &page.draft, now, now - lifetime)
+            .await?;
+    }
+    Ok(response)
+}
+
+/// Starts a new session for a user who has just shown who they are, however they did:
+/// the session the request named, if any, ends (another person's, or one planted), and the
+/// response gets the new session's cookie and loses the sign-in form's.
+pub(crate) async fn begin_session(
+    state: &WebState,
+    headers: &HeaderMap,
+    user_id: uuid::Uuid,
+    response: &mut Response,
+) -> Result<SessionRecord, PageError> {
+    let store = state.engine.store();
+    let now = state.engine.now();
+    if let Some(old) = cookie(headers, SESSION_COOKIE)
         && let Some((session, _)) = store
             .session_by_secret_hash(&hash_session_secret(old))
             .await?
@@ -257,11 +306,10 @@ pub(crate) async fn submit(
         store.revoke_session(session.id, now).await?;
     }
     let fresh = new_session().map_err(|e| PageError::Internal(e.to_string()))?;
-    store
-        .create_session(user.id, &fresh.hash, &fresh.csrf_token, now)
+    let session = store
+        .create_session(user_id, &fresh.hash, &fresh.csrf_token, now)
         .await?;
-    let secure = is_secure(&state, &headers);
-    let mut response = Redirect::to(&next).into_response();
+    let secure = is_secure(state, headers);
     let cookies = response.headers_mut();
     cookies.append(
         header::SET_COOKIE,
@@ -271,7 +319,41 @@ pub(crate) async fn submit(
         header::SET_COOKIE,
         set_cookie(SIGN_IN_CSRF_COOKIE, None, secure),
     );
-    Ok(response)
+    Ok(session)
+}
+
+/// The largest draft carried through signing in: far more than any form holds, small enough
+/// that a forged one cannot fill the database.
+const DRAFT_LIMIT_BYTES: usize = 64 * 1024;
+
+/// A draft sent back with the sign-in form, if it is one (anything else is dropped).
+fn kept_draft(sent: &str) -> String {
+    if sent.is_empty()
+        || sent.len() > DRAFT_LIMIT_BYTES
+        || serde_json::from_str::<Values>(sent).is_err()
+    {
+        return String::new();
+    }
+    sent.to_owned()
+}
+
+/// The answer to a form sent after its session ended: the sign-in page, saying the session
+/// ended, carrying what was typed so that it comes back in the form once the person has
+/// signed in again. Nothing is recorded; the draft is never shown to anyone but the browser
+/// that typed it and, after sign-in, that person's new session.
+pub(crate) fn sign_in_again_keeping(
+    state: &WebState,
+    headers: &HeaderMap,
+    form_path: &str,
+    values: &Values,
+) -> Result<Response, PageError> {
+    let draft = serde_json::to_string(values).map_err(|e| PageError::Internal(e.to_string()))?;
+    let page = SignInPage {
+        session_ended: true,
+        draft: kept_draft(&draft),
+        ..SignInPage::new(state, format::local_path(Some(form_path)).to_owned())?
+    };
+    Ok(form_page(state, headers, page, StatusCode::UNAUTHORIZED))
 }
 
 #[derive(Deserialize)]

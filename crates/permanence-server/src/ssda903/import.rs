@@ -3,7 +3,9 @@
 //! The CSV files in DIR are recognised by their columns, read and checked
 //! (`permanence_ssda903::import`), turned into the commands they imply, and recorded by the
 //! engine in one transaction (`Engine::import`). Every problem is reported with its file,
-//! table, row, column and reason, and then nothing is imported. Command ids are derived from
+//! table, row, column and reason, and then nothing is imported; or, with
+//! `--skip-refused-children`, every child with a problem is left out whole (no half child) and
+//! the rest imported, the refused rows written to a CSV report. Command ids are derived from
 //! the authority, the child, the period and the fact, so that importing the same files again
 //! records nothing and next month's files add only what is new. Each imported event's note
 //! says which file and row it came from.
@@ -19,7 +21,7 @@ use permanence_engine::{Actor, Engine};
 use permanence_ssda903::TableKind;
 use permanence_ssda903::import::{
     HeldPeriod, ImportError, ImportedChild, Origin, SourceFile, continue_period, period_key,
-    plan_child, read_return,
+    plan_child,
 };
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
@@ -37,6 +39,42 @@ pub struct ImportArgs {
     /// The authority (ONS code) whose return it is.
     #[arg(long)]
     pub local_authority: String,
+    /// Import every child whose rows are all acceptable, leave out the others entirely, and
+    /// write their refused rows with the reasons to `--refused-report`. Without it, one
+    /// problem anywhere imports nothing.
+    #[arg(long)]
+    pub skip_refused_children: bool,
+    /// Where `--skip-refused-children` writes the refused rows (CSV).
+    #[arg(long, default_value = "ssda903-refused-rows.csv")]
+    pub refused_report: PathBuf,
+}
+
+/// What an import does with a child whose rows cannot be imported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefusedChildren {
+    /// Import nothing (the default: a return goes in whole or not at all).
+    RefuseAll,
+    /// Leave the child out whole and import the others.
+    LeaveOut,
+}
+
+/// What an import that left children out did.
+#[derive(Debug, Default)]
+pub struct ImportReport {
+    pub outcome: ImportOutcome,
+    /// The problems of the children left out, every one, sorted.
+    pub left_out: Vec<ImportError>,
+}
+
+impl ImportReport {
+    /// How many children were left out.
+    pub fn children_left_out(&self) -> usize {
+        self.left_out
+            .iter()
+            .filter_map(|e| e.child.as_deref())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    }
 }
 
 /// Reads every `.csv` file of `dir`, in name order.
@@ -219,7 +257,7 @@ fn header_column(error: &DomainError) -> &'static str {
     }
 }
 
-fn problem(origin: &Origin, column: &str, error: &DomainError) -> ImportError {
+fn problem(origin: &Origin, column: &str, error: &DomainError, child: &str) -> ImportError {
     let reason = match error {
         DomainError::Validation { reason, .. } => reason.clone(),
         other => other.to_string(),
@@ -230,6 +268,7 @@ fn problem(origin: &Origin, column: &str, error: &DomainError) -> ImportError {
         row: origin.row,
         column: column.to_owned(),
         reason,
+        child: Some(child.to_owned()),
     }
 }
 
@@ -247,37 +286,54 @@ impl From<anyhow::Error> for ImportProblem {
     }
 }
 
-/// Reads, checks and imports `files` for authority `la`. `progress` receives lines to show.
+/// Reads, checks and imports `files` for authority `la`, all or nothing. `progress` receives
+/// lines to show.
 pub async fn import_files(
     engine: &Engine,
     la: &str,
     files: &[SourceFile],
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<ImportOutcome, ImportProblem> {
+    import_files_with(engine, la, files, progress, RefusedChildren::RefuseAll)
+        .await
+        .map(|report| report.outcome)
+}
+
+/// Reads, checks and imports `files` for authority `la`, doing with refused children what
+/// `refused` says. A problem that names no child (a file that cannot be read, a row without
+/// CHILD) refuses the whole import either way: no one can tell which child it keeps out.
+pub async fn import_files_with(
+    engine: &Engine,
+    la: &str,
+    files: &[SourceFile],
+    progress: &(dyn Fn(&str) + Sync),
+    refused: RefusedChildren,
+) -> Result<ImportReport, ImportProblem> {
     if !permanence_domain::case::is_local_authority_code(la) {
         return Err(ImportProblem::Failed(anyhow::anyhow!(
             "--local-authority {la}: an ONS code is E followed by 8 digits"
         )));
     }
-    let data = read_return(files).map_err(ImportProblem::Refused)?;
+    let mut left_out = LeftOut::new(refused);
+    let (data, errors) = permanence_ssda903::import::read_return_leniently(files);
+    left_out.add(errors)?;
     for (file, kind) in &data.ignored {
         progress(&format!(
             "{file}: the {kind} table is not imported (the engine keeps no such data)"
         ));
     }
     progress(&format!("read {} children", data.children.len()));
-    let mut errors = Vec::new();
     let mut planned = Vec::with_capacity(data.children.len());
     for rows in &data.children {
+        if left_out.contains(&rows.reference) {
+            continue;
+        }
         match plan_child(rows, la) {
             Ok(child) => planned.push(child),
-            Err(mut e) => errors.append(&mut e),
+            Err(errors) => left_out.add(errors)?,
         }
     }
-    if !errors.is_empty() {
-        errors.sort();
-        return Err(ImportProblem::Refused(errors));
-    }
+    left_out.refuse_if_any()?;
     let continued = continue_held_periods(engine, la, &mut planned)
         .await
         .map_err(ImportProblem::Failed)?;
@@ -286,32 +342,134 @@ pub async fn import_files(
             "{continued} periods of care continue periods recorded from an earlier collection year's return"
         ));
     }
-    let children: Vec<ImportChild> = planned.iter().map(|c| to_engine(la, c)).collect();
-    match engine
-        .import(&Actor(IMPORT_ACTOR.to_owned()), children, progress)
-        .await
-    {
-        Ok(outcome) => Ok(outcome),
-        Err(ImportFailure::Engine(e)) => Err(ImportProblem::Failed(e.into())),
-        Err(ImportFailure::Refused(refusals)) => {
-            let mut errors: Vec<ImportError> = refusals
-                .iter()
-                .map(|r| {
-                    let child = &planned[r.child];
-                    match (r.period, r.command) {
-                        (None, _) => problem(&child.origin, header_column(&r.error), &r.error),
-                        (Some(p), None) => problem(&child.periods[p].origin, "DECOM", &r.error),
-                        (Some(p), Some(n)) => {
-                            let c = &child.periods[p].commands[n];
-                            problem(&c.origin, c.column, &r.error)
+    loop {
+        if left_out.count() > 0 {
+            progress(&format!(
+                "{} children left out for problems in their rows",
+                left_out.count()
+            ));
+        }
+        let children: Vec<ImportChild> = planned.iter().map(|c| to_engine(la, c)).collect();
+        match engine
+            .import(&Actor(IMPORT_ACTOR.to_owned()), children, progress)
+            .await
+        {
+            Ok(outcome) => {
+                return Ok(ImportReport {
+                    outcome,
+                    left_out: left_out.into_errors(),
+                });
+            }
+            Err(ImportFailure::Engine(e)) => return Err(ImportProblem::Failed(e.into())),
+            Err(ImportFailure::Refused(refusals)) => {
+                let errors: Vec<ImportError> = refusals
+                    .iter()
+                    .map(|r| {
+                        let child = &planned[r.child];
+                        let reference = &child.child.reference;
+                        match (r.period, r.command) {
+                            (None, _) => {
+                                problem(&child.origin, header_column(&r.error), &r.error, reference)
+                            }
+                            (Some(p), None) => {
+                                problem(&child.periods[p].origin, "DECOM", &r.error, reference)
+                            }
+                            (Some(p), Some(n)) => {
+                                let c = &child.periods[p].commands[n];
+                                problem(&c.origin, c.column, &r.error, reference)
+                            }
                         }
-                    }
-                })
-                .collect();
-            errors.sort();
-            Err(ImportProblem::Refused(errors))
+                    })
+                    .collect();
+                left_out.add(errors)?;
+                left_out.refuse_if_any()?;
+                // Decided again without them: each child's commands are decided on their own
+                // cases, so the others' decisions do not change.
+                planned.retain(|c| !left_out.contains(&c.child.reference));
+            }
         }
     }
+}
+
+/// The problems found so far, and the children they keep out.
+struct LeftOut {
+    mode: RefusedChildren,
+    errors: Vec<ImportError>,
+    children: std::collections::HashSet<String>,
+}
+
+impl LeftOut {
+    fn new(mode: RefusedChildren) -> Self {
+        Self {
+            mode,
+            errors: Vec::new(),
+            children: std::collections::HashSet::new(),
+        }
+    }
+
+    /// Notes problems; refuses the import at once for one that names no child.
+    fn add(&mut self, errors: Vec<ImportError>) -> Result<(), ImportProblem> {
+        if self.mode == RefusedChildren::LeaveOut && errors.iter().any(|e| e.child.is_none()) {
+            let mut whole: Vec<ImportError> = errors;
+            whole.sort();
+            return Err(ImportProblem::Refused(whole));
+        }
+        for error in errors {
+            if let Some(child) = &error.child {
+                self.children.insert(child.clone());
+            }
+            self.errors.push(error);
+        }
+        Ok(())
+    }
+
+    /// All or nothing: any problem refuses the import, with every problem found.
+    fn refuse_if_any(&mut self) -> Result<(), ImportProblem> {
+        if self.mode == RefusedChildren::RefuseAll && !self.errors.is_empty() {
+            let mut errors = std::mem::take(&mut self.errors);
+            errors.sort();
+            return Err(ImportProblem::Refused(errors));
+        }
+        Ok(())
+    }
+
+    fn contains(&self, reference: &str) -> bool {
+        self.children.contains(reference)
+    }
+
+    fn count(&self) -> usize {
+        self.children.len()
+    }
+
+    fn into_errors(mut self) -> Vec<ImportError> {
+        self.errors.sort();
+        self.errors
+    }
+}
+
+/// Writes the refused rows, one per problem: the child, where and why. The values of the
+/// rows are not repeated (they are children's details); the file and row lead to them.
+pub fn write_refused_report(path: &Path, errors: &[ImportError]) -> anyhow::Result<()> {
+    let mut rows = Vec::with_capacity(errors.len());
+    for e in errors {
+        rows.push(vec![
+            e.child.clone().unwrap_or_default(),
+            e.file.clone(),
+            e.table.map_or("", TableKind::name).to_owned(),
+            e.row.to_string(),
+            e.column.clone(),
+            e.reason.clone(),
+        ]);
+    }
+    let text = permanence_ssda903::csv::write_rows(
+        &["CHILD", "file", "table", "row", "column", "reason"],
+        &rows,
+    );
+    // Written beside and then renamed: a report is never half there.
+    let partial = path.with_extension("csv.partial");
+    std::fs::write(&partial, text).with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
 }
 
 /// `permanence ssda903 import`: progress and problems on standard error.
@@ -338,8 +496,23 @@ pub async fn run(engine: &Engine, args: &ImportArgs) -> anyhow::Result<()> {
             started.elapsed().as_secs_f64()
         )
     };
-    match import_files(engine, &args.local_authority, &files, &progress).await {
-        Ok(outcome) => {
+    let refused = if args.skip_refused_children {
+        RefusedChildren::LeaveOut
+    } else {
+        RefusedChildren::RefuseAll
+    };
+    match import_files_with(engine, &args.local_authority, &files, &progress, refused).await {
+        Ok(report) => {
+            if args.skip_refused_children {
+                write_refused_report(&args.refused_report, &report.left_out)?;
+                eprintln!(
+                    "ssda903 import: {} children left out ({} problems in their rows): see {}",
+                    report.children_left_out(),
+                    report.left_out.len(),
+                    args.refused_report.display()
+                );
+            }
+            let outcome = report.outcome;
             eprintln!(
                 "ssda903 import: {} children registered, {} corrected (SEX, ETHNIC, UPN, MOTHER, MC_DOB), {} periods of care opened, {} added to, {} commands recorded ({} events), {} already recorded, in {:.1} s",
                 outcome.children_registered,

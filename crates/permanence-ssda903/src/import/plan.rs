@@ -69,6 +69,7 @@ fn error(origin: &Origin, column: &str, reason: impl Into<String>) -> ImportErro
         row: origin.row,
         column: column.to_owned(),
         reason: reason.into(),
+        child: None,
     }
 }
 
@@ -156,6 +157,9 @@ pub fn plan_child(
             periods,
         })
     } else {
+        for e in &mut errors {
+            e.child = Some(rows.reference.clone());
+        }
         Err(errors)
     }
 }

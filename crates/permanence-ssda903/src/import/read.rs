@@ -103,12 +103,14 @@ impl Cells<'_> {
     }
 
     fn error(&mut self, column: &str, reason: impl Into<String>) {
+        let child = self.get("CHILD").map(str::to_owned);
         self.errors.push(ImportError {
             file: self.file.to_owned(),
             table: Some(self.kind),
             row: self.line,
             column: column.to_owned(),
             reason: reason.into(),
+            child,
         });
     }
 
@@ -221,6 +223,18 @@ enum Rows {
 /// Reads the return's files. All or nothing: any problem anywhere answers with every
 /// problem found, and no data.
 pub fn read_return(files: &[SourceFile]) -> Result<ReturnData, Vec<ImportError>> {
+    let (data, errors) = read_return_leniently(files);
+    if errors.is_empty() {
+        Ok(data)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Reads a return keeping what reads well: the children, and every problem (sorted). A row
+/// with a problem is not among its child's rows, so a child named by a problem must be left
+/// out whole, never imported from the rows that remain.
+pub fn read_return_leniently(files: &[SourceFile]) -> (ReturnData, Vec<ImportError>) {
     let mut errors = Vec::new();
     let mut seen: BTreeMap<TableKind, String> = BTreeMap::new();
     let mut ignored = Vec::new();
@@ -235,6 +249,7 @@ pub fn read_return(files: &[SourceFile]) -> Result<ReturnData, Vec<ImportError>>
                     row: 0,
                     column: "*".into(),
                     reason: err.to_string(),
+                    child: None,
                 });
                 continue;
             }
@@ -249,6 +264,7 @@ pub fn read_return(files: &[SourceFile]) -> Result<ReturnData, Vec<ImportError>>
                 row: 1,
                 column: "*".into(),
                 reason: "its columns are not those of any SSDA903 table".into(),
+                child: None,
             });
             continue;
         };
@@ -259,6 +275,7 @@ pub fn read_return(files: &[SourceFile]) -> Result<ReturnData, Vec<ImportError>>
                 row: 1,
                 column: "*".into(),
                 reason: format!("a second {kind} table (the first is {first})"),
+                child: None,
             });
             continue;
         }
@@ -292,12 +309,8 @@ pub fn read_return(files: &[SourceFile]) -> Result<ReturnData, Vec<ImportError>>
         tables.push((file.name.clone(), kind, read));
     }
     let children = assemble(tables, &mut errors);
-    if errors.is_empty() {
-        Ok(ReturnData { children, ignored })
-    } else {
-        errors.sort();
-        Err(errors)
-    }
+    errors.sort();
+    (ReturnData { children, ignored }, errors)
 }
 
 fn read_rows<T>(
@@ -317,6 +330,11 @@ fn read_rows<T>(
                 row: *line,
                 column: "*".into(),
                 reason: format!("has {} values for {} columns", values.len(), at.len()),
+                child: at
+                    .get("CHILD")
+                    .and_then(|i| values.get(*i))
+                    .map(|v| v.trim().to_owned())
+                    .filter(|v| !v.is_empty()),
             });
             continue;
         }
@@ -560,6 +578,7 @@ fn assemble(
                             row: child.origin.row,
                             column: "CHILD".into(),
                             reason: "a second Header row for this child".into(),
+                            child: Some(child.reference.clone()),
                         });
                     } else {
                         children.insert(child.reference.clone(), child);
@@ -571,7 +590,7 @@ fn assemble(
     }
     let has_header = children.len();
     for (file, kind, rows) in rest {
-        let dangling = |errors: &mut Vec<ImportError>, origin: &Origin| {
+        let dangling = |errors: &mut Vec<ImportError>, origin: &Origin, child: &str| {
             errors.push(ImportError {
                 file: file.clone(),
                 table: Some(kind),
@@ -582,6 +601,7 @@ fn assemble(
                 } else {
                     "no Header row has this CHILD".into()
                 },
+                child: Some(child.to_owned()),
             });
         };
         match rows {
@@ -590,7 +610,7 @@ fn assemble(
                 for (child, row) in rows {
                     match children.get_mut(&child) {
                         Some(c) => c.episodes.push(row),
-                        None => dangling(errors, &row.origin),
+                        None => dangling(errors, &row.origin, &child),
                     }
                 }
             }
@@ -598,7 +618,7 @@ fn assemble(
                 for (child, row) in rows {
                     match children.get_mut(&child) {
                         Some(c) => c.reviews.push(row),
-                        None => dangling(errors, &row.origin),
+                        None => dangling(errors, &row.origin, &child),
                     }
                 }
             }
@@ -611,9 +631,10 @@ fn assemble(
                             row: row.origin.row,
                             column: "CHILD".into(),
                             reason: "a second AD1 row for this child".into(),
+                            child: Some(child.clone()),
                         }),
                         Some(c) => c.adoption = Some(row),
-                        None => dangling(errors, &row.origin),
+                        None => dangling(errors, &row.origin, &child),
                     }
                 }
             }
@@ -621,7 +642,7 @@ fn assemble(
                 for (child, row) in rows {
                     match children.get_mut(&child) {
                         Some(c) => c.decisions.push(row),
-                        None => dangling(errors, &row.origin),
+                        None => dangling(errors, &row.origin, &child),
                     }
                 }
             }
@@ -640,6 +661,7 @@ fn assemble(
                     row: pair[1].origin.row,
                     column: "DECOM".into(),
                     reason: "a second episode of this child begins on this date".into(),
+                    child: Some(child.reference.clone()),
                 });
             }
         }

@@ -1,0 +1,602 @@
+//! The permanence panel's pages: the queue (`/panel`, and the home page of the panel's chair,
+//! members and the agency decision maker) and a meeting with its agenda
+//! (`/panel/meetings/{id}`).
+//!
+//! The queue is the API's `panelQueue`: cases waiting for panel (the longest wait first) with
+//! their documents, the agendas still to be heard or recorded, and the recommendations
+//! waiting for the agency decision. A meeting is the API's `panelMeeting`: anyone who may
+//! list the meetings of its authority opens it, and a meeting of another authority reads
+//! exactly as one that does not exist. On both, a case is listed only when the person may
+//! read it, and every case listed is in the audit log before the page is sent. The forms are
+//! in `panel_forms`.
+
+use crate::chrome::Chrome;
+use crate::error::{PageError, html};
+use crate::panel_forms::PanelForm;
+use crate::session::SignedIn;
+use crate::{WebState, case_access, format};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use permanence_auth::view::{self, Personal};
+use permanence_auth::{Access, Action, Principal, Role, Target, authorize, list_scope};
+use permanence_domain::CaseId;
+use permanence_domain::ids::PanelMeetingId;
+use permanence_domain::panel::{PanelItemStatus, PanelKind, PanelMeetingStatus, PanelPurpose};
+use permanence_engine::panel::DocumentChecklist;
+use permanence_engine::store::{CaseRecord, ChildRecord, PanelItemRecord, PanelMeetingRecord};
+use serde::Deserialize;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// How many cases waiting, agendas and recommendations awaiting decision the queue shows.
+const QUEUE_PAGE: u64 = 50;
+
+/// Whether this role's home page is the panel's queue rather than the case list: the panel's
+/// chair and members and the agency decision maker work from the queue.
+pub(crate) fn home_is_the_panel(role: Role) -> bool {
+    matches!(
+        role,
+        Role::PanelChair | Role::PanelMember | Role::AgencyDecisionMaker
+    )
+}
+
+/// The child a row is about: their reference (a link to the case), and their name unless
+/// the reader sees pseudonymised records.
+pub(crate) struct ChildCell {
+    pub case_id: String,
+    pub reference: String,
+    pub name: Option<String>,
+}
+
+impl ChildCell {
+    pub fn new(case: &CaseRecord, child: Option<&ChildRecord>, access: Access) -> Self {
+        Self {
+            case_id: case.id.to_string(),
+            reference: child.map_or_else(String::new, |c| c.reference.clone()),
+            name: view::personal(access, Personal::Name, child.and_then(|c| c.name.clone())),
+        }
+    }
+}
+
+pub(crate) struct WaitingRow {
+    pub child: ChildCell,
+    pub purpose: String,
+    pub step: String,
+    pub since: String,
+    pub days: String,
+    pub documents: String,
+    pub all_ready: bool,
+    pub return_by: Option<String>,
+    pub panel_optional: bool,
+}
+
+pub(crate) struct MeetingRow {
+    /// The meeting's page, for those who may open it.
+    pub href: Option<String>,
+    pub sits_on: String,
+    pub kind: &'static str,
+    pub status: &'static str,
+    pub tag_class: &'static str,
+    /// The cases on its agenda the reader may see, in agenda order.
+    pub cases: Vec<ChildCell>,
+}
+
+pub(crate) struct AwaitingRow {
+    pub child: ChildCell,
+    pub purpose: String,
+    pub recommended_on: String,
+    pub elapsed: String,
+    pub due_on: String,
+    pub overdue: bool,
+    pub meeting_href: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "panel.html")]
+struct QueuePage {
+    chrome: Chrome,
+    authorities: Vec<String>,
+    authority: String,
+    today: String,
+    may_schedule: bool,
+    waiting: Vec<WaitingRow>,
+    waiting_cut: bool,
+    meetings: Vec<MeetingRow>,
+    awaiting: Vec<AwaitingRow>,
+    awaiting_cut: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct QueueQuery {
+    authority: Option<String>,
+}
+
+pub(crate) async fn queue(
+    State(state): State<WebState>,
+    signed_in: SignedIn,
+    Query(query): Query<QueueQuery>,
+) -> Result<Response, PageError> {
+    queue_page(&state, &signed_in, query.authority.as_deref()).await
+}
+
+/// The queue, for `/panel` and for the home page of those who work from it.
+pub(crate) async fn queue_page(
+    state: &WebState,
+    signed_in: &SignedIn,
+    asked_authority: Option<&str>,
+) -> Result<Response, PageError> {
+    let principal = &signed_in.principal;
+    // The API's panelQueue: a role that may not read the queue gets nothing of it.
+    list_scope(principal, Action::ReadPanelQueue).map_err(|_| PageError::NotFound)?;
+    let authority = asked_authority
+        .filter(|la| principal.serves(la))
+        .or_else(|| principal.local_authorities.first().map(String::as_str))
+        .ok_or(PageError::NotFound)?
+        .to_owned();
+    let engine = &state.engine;
+    let today = engine.today();
+    let queue = engine
+        .panel_queue(&authority, today, QUEUE_PAGE)
+        .await
+        .map_err(engine_error)?;
+    let may_open_meetings = may_in_authority(principal, Action::ListPanelMeetings, &authority);
+
+    let mut case_ids: Vec<CaseId> = queue
+        .agendas
+        .iter()
+        .flat_map(|a| a.items.iter().map(|i| i.item.case_id))
+        .chain(queue.awaiting_decision.iter().map(|a| a.item.case_id))
+        .collect();
+    case_ids.sort();
+    case_ids.dedup();
+    let mut cases = engine.store().cases_by_ids(&case_ids).await?;
+    for entry in &queue.waiting {
+        cases.insert(entry.case.id, entry.case.clone());
+    }
+    let readable = readable_cases(state, principal, cases).await?;
+    let children = children_of(state, readable.values()).await?;
+    let access = Access::for_role(principal.role);
+    let cell = |case_id: CaseId| {
+        readable
+            .get(&case_id)
+            .map(|case| ChildCell::new(case, children.get(&case.child_id), access))
+    };
+
+    let waiting_cut = queue.waiting.len() as u64 >= QUEUE_PAGE;
+    let waiting: Vec<WaitingRow> = queue
+        .waiting
+        .iter()
+        .filter_map(|q| {
+            let child = cell(q.case.id)?;
+            let step = q
+                .case
+                .state
+                .primary_plan()
+                .and_then(|p| engine.catalog().get(p.route, p.version))
+                .map_or(q.step.as_str(), |d| d.label_of(&q.step));
+            Some(WaitingRow {
+                child,
+                purpose: purpose_label(q.purpose),
+                step: format::capitalised(step),
+                since: format::date(q.waiting_since),
+                days: format::days(q.days_waited),
+                documents: documents_summary(&q.documents),
+                all_ready: q.documents.all_ready(),
+                return_by: q.return_by.map(format::date),
+                panel_optional: q.panel_optional,
+            })
+        })
+        .collect();
+    let meetings = queue
+        .agendas
+        .iter()
+        .map(|agenda| {
+            let (status, tag_class) = meeting_status(agenda.meeting.status);
+            MeetingRow {
+                href: may_open_meetings.then(|| meeting_path(agenda.meeting.id)),
+                sits_on: format::date(agenda.meeting.sits_on),
+                kind: kind_label(agenda.meeting.kind),
+                status,
+                tag_class,
+                cases: agenda
+                    .items
+                    .iter()
+                    .filter_map(|i| cell(i.item.case_id))
+                    .collect(),
+            }
+        })
+        .collect();
+    let awaiting_cut = queue.awaiting_decision.len() as u64 >= QUEUE_PAGE;
+    let awaiting = queue
+        .awaiting_decision
+        .iter()
+        .filter_map(|a| {
+            Some(AwaitingRow {
+                child: cell(a.item.case_id)?,
+                purpose: purpose_label(a.item.purpose),
+                recommended_on: format::date(a.recommended_on),
+                elapsed: format!(
+                    "{} of {} working days",
+                    a.working_days_elapsed, a.working_days_allowed
+                ),
+                due_on: format::date(a.decision_due_on),
+                overdue: a.overdue,
+                meeting_href: may_open_meetings.then(|| meeting_path(a.item.meeting_id)),
+            })
+        })
+        .collect();
+
+    // Every case the page names is in the audit log before the page leaves.
+    crate::audit::record_reads(
+        state,
+        signed_in,
+        Action::ReadPanelQueue,
+        readable.keys().copied(),
+        "/panel",
+    )
+    .await?;
+    let page = QueuePage {
+        chrome: Chrome::new(signed_in, "panel"),
+        authorities: principal.local_authorities.clone(),
+        authority: authority.clone(),
+        today: format::date(today),
+        may_schedule: may_in_authority(principal, Action::SchedulePanelMeeting, &authority),
+        waiting,
+        waiting_cut,
+        meetings,
+        awaiting,
+        awaiting_cut,
+    };
+    Ok(html(&page))
+}
+
+/// One item of an agenda, as the meeting page shows it.
+pub(crate) struct ItemView {
+    pub position: i32,
+    pub child: ChildCell,
+    pub purpose: String,
+    pub status: String,
+    pub tag_class: &'static str,
+    pub heard_on: Option<String>,
+    /// Why the panel deferred it (free text: not for pseudonymised readers).
+    pub deferral_reason: Option<String>,
+    pub return_by: Option<String>,
+    pub documents: Vec<(String, bool)>,
+    pub documents_summary: String,
+    /// The documents still missing for an item not yet heard: the page warns of them.
+    pub missing: Vec<String>,
+    pub forms: Vec<FormLink>,
+}
+
+/// A form the person may use: its link and its words.
+pub(crate) struct FormLink {
+    pub href: String,
+    pub title: String,
+}
+
+#[derive(Template)]
+#[template(path = "panel_meeting.html")]
+struct MeetingPage {
+    chrome: Chrome,
+    heading: String,
+    facts: Vec<(&'static str, String)>,
+    members: Vec<String>,
+    items: Vec<ItemView>,
+    forms: Vec<FormLink>,
+    done: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct MeetingQuery {
+    /// The form just sent (its slug), for the success banner.
+    done: Option<String>,
+}
+
+pub(crate) async fn meeting(
+    State(state): State<WebState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    Query(query): Query<MeetingQuery>,
+) -> Result<Response, PageError> {
+    let principal = &signed_in.principal;
+    let meeting = open_meeting(&state, principal, &id, Action::ListPanelMeetings).await?;
+    let engine = &state.engine;
+    let agenda = engine
+        .panel_agenda(meeting.id)
+        .await
+        .map_err(engine_error)?;
+    let members = engine
+        .store()
+        .panel_members_of_meetings(&[meeting.id])
+        .await?
+        .remove(&meeting.id)
+        .unwrap_or_default();
+    let case_ids: Vec<CaseId> = agenda.items.iter().map(|i| i.item.case_id).collect();
+    let cases = engine.store().cases_by_ids(&case_ids).await?;
+    let readable = readable_cases(&state, principal, cases).await?;
+    let children = children_of(&state, readable.values()).await?;
+    let access = Access::for_role(principal.role);
+    let mut items = Vec::new();
+    for entry in &agenda.items {
+        let Some(case) = readable.get(&entry.item.case_id) else {
+            continue;
+        };
+        let mut forms = Vec::new();
+        for form in PanelForm::ITEM_FORMS {
+            if form
+                .offered_on_item(&state, principal, &entry.item, case)
+                .await?
+            {
+                forms.push(FormLink {
+                    href: form.path(&entry.item.id.0.to_string()),
+                    title: form.title().to_owned(),
+                });
+            }
+        }
+        items.push(item_view(
+            &entry.item,
+            case,
+            children.get(&case.child_id),
+            &entry.documents,
+            access,
+            forms,
+        ));
+    }
+    let forms = PanelForm::MEETING_FORMS
+        .iter()
+        .copied()
+        .filter(|form| form.offered_on_meeting(principal, &meeting))
+        .map(|form| FormLink {
+            href: form.path(&meeting.id.0.to_string()),
+            title: form.title().to_owned(),
+        })
+        .collect();
+    let path = meeting_path(meeting.id);
+    crate::audit::record_reads(
+        &state,
+        &signed_in,
+        Action::ReadCase,
+        readable.keys().copied(),
+        &path,
+    )
+    .await?;
+    let page = MeetingPage {
+        chrome: Chrome::new(&signed_in, "panel"),
+        heading: meeting_heading(&meeting),
+        facts: meeting_facts(&meeting, access),
+        members,
+        items,
+        forms,
+        done: query
+            .done
+            .as_deref()
+            .and_then(PanelForm::from_slug)
+            .map(PanelForm::done),
+    };
+    Ok(html(&page))
+}
+
+fn item_view(
+    item: &PanelItemRecord,
+    case: &CaseRecord,
+    child: Option<&ChildRecord>,
+    documents: &DocumentChecklist,
+    access: Access,
+    forms: Vec<FormLink>,
+) -> ItemView {
+    let (status, tag_class) = item_status(item);
+    ItemView {
+        position: item.position,
+        child: ChildCell::new(case, child, access),
+        purpose: purpose_label(item.purpose),
+        status,
+        tag_class,
+        heard_on: item.recommendation_on.map(format::date),
+        deferral_reason: view::personal(access, Personal::FreeText, item.deferral_reason.clone()),
+        return_by: item.return_by.map(format::date),
+        documents: documents
+            .documents
+            .iter()
+            .map(|d| (document_label(d.document), d.ready))
+            .collect(),
+        documents_summary: documents_summary(documents),
+        missing: if item.status == PanelItemStatus::Scheduled {
+            missing_documents(documents)
+        } else {
+            Vec::new()
+        },
+        forms,
+    }
+}
+
+/// The meeting with this id (as typed in the path), if the person may do `action` in its
+/// authority; a meeting of another authority is "page not found", as a missing one is.
+pub(crate) async fn open_meeting(
+    state: &WebState,
+    principal: &Principal,
+    id: &str,
+    action: Action,
+) -> Result<PanelMeetingRecord, PageError> {
+    let Ok(id) = Uuid::parse_str(id).map(PanelMeetingId) else {
+        return Err(PageError::NotFound);
+    };
+    let meeting = state
+        .engine
+        .store()
+        .panel_meeting(id)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    if !may_in_authority(principal, action, &meeting.local_authority) {
+        return Err(PageError::NotFound);
+    }
+    Ok(meeting)
+}
+
+pub(crate) fn may_in_authority(principal: &Principal, action: Action, authority: &str) -> bool {
+    authorize(principal, action, Target::Authority(authority)).is_ok()
+}
+
+/// The cases the person may read, of those given.
+async fn readable_cases(
+    state: &WebState,
+    principal: &Principal,
+    cases: HashMap<CaseId, CaseRecord>,
+) -> Result<HashMap<CaseId, CaseRecord>, PageError> {
+    let mut readable = HashMap::with_capacity(cases.len());
+    for (id, case) in cases {
+        if case_access::may(state, principal, &case, Action::ReadCase).await? {
+            readable.insert(id, case);
+        }
+    }
+    Ok(readable)
+}
+
+pub(crate) async fn children_of(
+    state: &WebState,
+    cases: impl Iterator<Item = &CaseRecord>,
+) -> Result<HashMap<permanence_domain::ChildId, ChildRecord>, PageError> {
+    let ids: Vec<_> = cases.map(|c| c.child_id).collect();
+    Ok(state.engine.store().children_by_ids(&ids).await?)
+}
+
+pub(crate) fn meeting_path(id: PanelMeetingId) -> String {
+    format!("/panel/meetings/{}", id.0)
+}
+
+/// "Panel on 3 September 2026".
+pub(crate) fn meeting_heading(meeting: &PanelMeetingRecord) -> String {
+    format!("Panel on {}", format::date(meeting.sits_on))
+}
+
+pub(crate) fn meeting_facts(
+    meeting: &PanelMeetingRecord,
+    access: Access,
+) -> Vec<(&'static str, String)> {
+    let mut facts = vec![
+        ("Panel", kind_label(meeting.kind).to_owned()),
+        ("Sits on", format::date(meeting.sits_on)),
+        ("Status", meeting_status(meeting.status).0.to_owned()),
+        ("Chair", meeting.chair.clone()),
+    ];
+    if let Some(notes) = view::personal(access, Personal::FreeText, meeting.quorum_notes.clone()) {
+        facts.push(("Quorum notes", notes));
+    }
+    facts
+}
+
+/// Maps what the engine refuses on a page that only reads.
+pub(crate) fn engine_error(e: permanence_engine::EngineError) -> PageError {
+    match e {
+        permanence_engine::EngineError::NotFound(_) => PageError::NotFound,
+        other => PageError::Internal(other.to_string()),
+    }
+}
+
+pub(crate) fn purpose_label(purpose: PanelPurpose) -> String {
+    format::capitalised(purpose.label())
+}
+
+pub(crate) fn kind_label(kind: PanelKind) -> &'static str {
+    match kind {
+        PanelKind::Combined => "Combined panel",
+        PanelKind::Adoption => "Adoption panel",
+        PanelKind::Permanence => "Permanence panel",
+        PanelKind::Fostering => "Fostering panel",
+    }
+}
+
+fn meeting_status(status: PanelMeetingStatus) -> (&'static str, &'static str) {
+    match status {
+        PanelMeetingStatus::Planned => ("Planned", "govuk-tag--blue"),
+        PanelMeetingStatus::Held => ("Held", "govuk-tag--green"),
+        PanelMeetingStatus::Cancelled => ("Cancelled", "govuk-tag--grey"),
+    }
+}
+
+pub(crate) fn item_status(item: &PanelItemRecord) -> (String, &'static str) {
+    match item.status {
+        PanelItemStatus::Scheduled => ("To be heard".into(), "govuk-tag--blue"),
+        PanelItemStatus::Recommended => (
+            "Recommended: waiting for the agency decision".into(),
+            "govuk-tag--yellow",
+        ),
+        PanelItemStatus::NotRecommended => ("Not recommended".into(), "govuk-tag--grey"),
+        PanelItemStatus::Deferred => ("Deferred".into(), "govuk-tag--orange"),
+        PanelItemStatus::Decided => match item.decision_agrees {
+            Some(false) => (
+                "Decided: the agency decision maker did not agree".into(),
+                "govuk-tag--grey",
+            ),
+            _ => (
+                "Decided: the agency decision maker agreed".into(),
+                "govuk-tag--green",
+            ),
+        },
+        PanelItemStatus::Withdrawn => ("Withdrawn".into(), "govuk-tag--grey"),
+    }
+}
+
+/// What a document the panel needs is called.
+pub(crate) fn document_label(key: &str) -> String {
+    known_document(key).map_or_else(
+        || format::capitalised(&key.replace('_', " ")),
+        str::to_owned,
+    )
+}
+
+fn known_document(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "child_permanence_report" => "Child's permanence report",
+        "medical_report" => "Medical report",
+        "legal_advice" => "Legal advice",
+        "adoption_placement_report" => "Adoption placement report",
+        "prospective_adopter_report" => "Prospective adopter's report",
+        "adoption_support_plan" => "Adoption support plan",
+        "long_term_match_report" => "Long-term match report",
+        "carer_assessment" => "Carer's assessment",
+        "support_plan" => "Support plan",
+        "special_guardianship_report" => "Special guardianship report",
+        "parenting_assessment" => "Parenting assessment",
+        "reunification_plan" => "Reunification plan",
+        _ => return None,
+    })
+}
+
+/// "2 of 3 received".
+pub(crate) fn documents_summary(documents: &DocumentChecklist) -> String {
+    format!("{} of {} received", documents.ready, documents.required)
+}
+
+pub(crate) fn missing_documents(documents: &DocumentChecklist) -> Vec<String> {
+    documents
+        .documents
+        .iter()
+        .filter(|d| !d.ready)
+        .map(|d| document_label(d.document))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_document_a_purpose_needs_has_a_name() {
+        for purpose in PanelPurpose::ALL {
+            for document in purpose.documents() {
+                assert!(known_document(document).is_some(), "{document}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_panel_is_home_to_those_who_work_from_its_queue() {
+        assert!(home_is_the_panel(Role::PanelChair));
+        assert!(home_is_the_panel(Role::PanelMember));
+        assert!(home_is_the_panel(Role::AgencyDecisionMaker));
+        assert!(!home_is_the_panel(Role::SocialWorker));
+        assert!(!home_is_the_panel(Role::TeamManager));
+        assert!(!home_is_the_panel(Role::Leader));
+    }
+}
