@@ -346,6 +346,19 @@ async fn case_allocated_to(
         .to_owned())
 }
 
+/// The case as the store holds it now.
+async fn stored_case(
+    server: &TestServer,
+    case_id: &str,
+) -> anyhow::Result<permanence_engine::store::CaseRecord> {
+    server
+        .engine()
+        .store()
+        .case(permanence_domain::CaseId(case_id.parse()?))
+        .await?
+        .context("case")
+}
+
 async fn get_page(
     server: &TestServer,
     client: &reqwest::Client,
@@ -393,12 +406,7 @@ async fn forms_on_a_case_are_refused_without_their_token_journey(
             .await?;
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     }
-    let case = server
-        .engine()
-        .store()
-        .case(permanence_domain::CaseId(case_id.parse()?))
-        .await?
-        .context("case")?;
+    let case = stored_case(server, &case_id).await?;
     assert!(
         case.state.reviews.is_empty(),
         "a refused form recorded nothing"
@@ -423,12 +431,7 @@ async fn forms_on_a_case_are_refused_without_their_token_journey(
             .await?;
         assert_eq!(sent.status(), StatusCode::SEE_OTHER);
     }
-    let case = server
-        .engine()
-        .store()
-        .case(permanence_domain::CaseId(case_id.parse()?))
-        .await?
-        .context("case")?;
+    let case = stored_case(server, &case_id).await?;
     assert_eq!(
         case.state.reviews.len(),
         1,

@@ -10,6 +10,7 @@ use crate::error::{PageError, html};
 use crate::form::{Choice, Control, Field, FieldError, FormView, Values, take};
 use crate::form_flow::{self, Received, engine_refusal};
 use crate::form_page::FormPage;
+use crate::placement_fields;
 use crate::session::SignedIn;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -18,10 +19,7 @@ use permanence_auth::view::{self, Personal};
 use permanence_auth::{Access, Action, Principal, Target, authorize};
 use permanence_domain::ChildId;
 use permanence_domain::child::{ChildFacts, ETHNICITY_CODES, NewChild};
-use permanence_domain::codes::{
-    CategoryOfNeed, LegalStatus, PlacementProvider, PlacementType, Sex,
-};
-use permanence_domain::return_facts::PlacementDetails;
+use permanence_domain::codes::{LegalStatus, PlacementType, Sex};
 use permanence_engine::store::ChildRecord;
 use permanence_engine::{Actor, CommandMeta, EnterCare};
 use uuid::Uuid;
@@ -256,7 +254,7 @@ fn care_fields() -> Vec<Field> {
     let select = |name, label: &str, choices| {
         Field::new(name, label.to_owned(), Control::Select { choices })
     };
-    vec![
+    let mut fields = vec![
         Field::date("entered_care_on", "Date the child entered care"),
         select(
             "legal_status",
@@ -272,53 +270,16 @@ fn care_fields() -> Vec<Field> {
                 PlacementType::label,
             ),
         ),
-        select(
-            "provider",
-            "Placement provider (optional)",
-            Choice::codes(
-                PlacementProvider::ALL,
-                PlacementProvider::code,
-                PlacementProvider::label,
-            ),
-        ),
-        text(
-            "carer",
-            "Carer's reference (optional)",
-            "govuk-input--width-10",
-        )
-        .hint("The reference of the carer, not their name"),
         text("team", "Team", "govuk-input--width-20"),
         text(
             "allocated_worker",
             "Social worker's username (optional)",
             "govuk-input--width-20",
         ),
-        select(
-            "category_of_need",
-            "Category of need (optional)",
-            Choice::codes(
-                CategoryOfNeed::ALL,
-                CategoryOfNeed::code,
-                CategoryOfNeed::label,
-            ),
-        ),
-        text(
-            "home_postcode",
-            "Postcode of the home the child lived in (optional)",
-            "govuk-input--width-10",
-        ),
-        text(
-            "placement_postcode",
-            "Postcode of the placement (optional)",
-            "govuk-input--width-10",
-        ),
-        text(
-            "urn",
-            "Ofsted URN of the provider (optional)",
-            "govuk-input--width-10",
-        ),
-        Field::note(),
-    ]
+    ];
+    fields.extend(placement_fields::fields());
+    fields.push(Field::note());
+    fields
 }
 
 fn care_path(child: &ChildRecord) -> String {
@@ -426,16 +387,9 @@ pub(crate) async fn enter_care(
             PlacementType::parse,
         ),
     );
-    let provider = take(
-        &mut errors,
-        values.optional_choice("provider", PlacementProvider::parse),
-    );
-    let need = take(
-        &mut errors,
-        values.optional_choice("category_of_need", CategoryOfNeed::parse),
-    );
-    let (Some(entered_care_on), Some(legal_status), Some(placement), Some(provider), Some(need)) =
-        (entered_care_on, legal_status, placement, provider, need)
+    let sent = placement_fields::read(&values, &mut errors);
+    let (Some(entered_care_on), Some(legal_status), Some(placement), Some(sent)) =
+        (entered_care_on, legal_status, placement, sent)
     else {
         return Ok(refused(&care_page(
             &signed_in, &child, access, values, errors,
@@ -446,18 +400,11 @@ pub(crate) async fn enter_care(
         entered_care_on,
         legal_status,
         placement,
-        provider,
-        carer: values.text("carer"),
+        provider: sent.provider,
+        carer: sent.carer,
         team: values.text("team"),
         allocated_worker: values.text("allocated_worker"),
-        details: PlacementDetails {
-            home_postcode: values.text("home_postcode"),
-            placement_postcode: values.text("placement_postcode"),
-            urn: values.text("urn"),
-            need,
-            previous_placement_ended: None,
-            reason_new_episode: None,
-        },
+        details: sent.details,
     };
     let meta = CommandMeta {
         actor: Actor(signed_in.principal.user_id.clone()),

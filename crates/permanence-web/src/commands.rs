@@ -7,11 +7,12 @@
 //! (the steps that can come next on each plan, the reasons in the national return's list).
 
 use crate::form::{Choice, Control, Field, FieldError, Values, take};
+use crate::placement_fields;
 use permanence_auth::{Action, StepRecorder};
 use permanence_domain::case::{CaseState, Command, FinalOrder, LegalStep, PlanRole};
 use permanence_domain::codes::{
-    CategoryOfNeed, LegalStatus, PlacementChangeReason, PlacementProvider, PlacementType,
-    ReasonCeased, ReversalReason, ReviewParticipation,
+    LegalStatus, PlacementChangeReason, PlacementType, ReasonCeased, ReversalReason,
+    ReviewParticipation,
 };
 use permanence_domain::return_facts::PlacementDetails;
 use permanence_domain::route::Role as StepRole;
@@ -357,44 +358,28 @@ impl CaseForm {
                     &mut errors,
                     values.optional_choice("placement", PlacementType::parse),
                 );
-                let provider = take(
-                    &mut errors,
-                    values.optional_choice("provider", PlacementProvider::parse),
-                );
-                let need = take(
-                    &mut errors,
-                    values.optional_choice("category_of_need", CategoryOfNeed::parse),
-                );
                 let ended = take(
                     &mut errors,
                     values.optional_choice("placement_change_reason", PlacementChangeReason::parse),
                 );
-                match (on, legal_status, placement, provider, need, ended) {
-                    (
-                        Some(on),
-                        Some(legal_status),
-                        Some(placement),
-                        Some(provider),
-                        Some(need),
-                        Some(ended),
-                    ) => Some((
-                        Command::RecordEpisode {
-                            on,
-                            legal_status,
-                            placement,
-                            provider,
-                            carer: values.text("carer"),
-                            details: PlacementDetails {
-                                home_postcode: values.text("home_postcode"),
-                                placement_postcode: values.text("placement_postcode"),
-                                urn: values.text("urn"),
-                                need,
-                                previous_placement_ended: ended,
-                                reason_new_episode: None,
+                let sent = placement_fields::read(values, &mut errors);
+                match (on, legal_status, placement, ended, sent) {
+                    (Some(on), Some(legal_status), Some(placement), Some(ended), Some(sent)) => {
+                        Some((
+                            Command::RecordEpisode {
+                                on,
+                                legal_status,
+                                placement,
+                                provider: sent.provider,
+                                carer: sent.carer,
+                                details: PlacementDetails {
+                                    previous_placement_ended: ended,
+                                    ..sent.details
+                                },
                             },
-                        },
-                        self.action(),
-                    )),
+                            self.action(),
+                        ))
+                    }
                     _ => None,
                 }
             }
@@ -493,7 +478,7 @@ fn placement_change_fields() -> Vec<Field> {
     let select = |name, label: &str, choices| {
         Field::new(name, label.to_owned(), Control::Select { choices })
     };
-    vec![
+    let mut fields = vec![
         Field::date("on", "Date of the change"),
         select(
             "placement",
@@ -511,23 +496,6 @@ fn placement_change_fields() -> Vec<Field> {
             Choice::codes(LegalStatus::ALL, LegalStatus::code, LegalStatus::label),
         ),
         select(
-            "provider",
-            "Placement provider (optional)",
-            Choice::codes(
-                PlacementProvider::ALL,
-                PlacementProvider::code,
-                PlacementProvider::label,
-            ),
-        ),
-        Field::new(
-            "carer",
-            "Carer's reference (optional)",
-            Control::Text {
-                width: "govuk-input--width-10",
-            },
-        )
-        .hint("The reference of the carer, not their name"),
-        select(
             "placement_change_reason",
             "Why the previous placement ended (optional)",
             Choice::codes(
@@ -536,37 +504,9 @@ fn placement_change_fields() -> Vec<Field> {
                 PlacementChangeReason::label,
             ),
         ),
-        Field::new(
-            "placement_postcode",
-            "Postcode of the placement (optional)",
-            Control::Text {
-                width: "govuk-input--width-10",
-            },
-        ),
-        Field::new(
-            "home_postcode",
-            "Postcode of the home the child lived in (optional)",
-            Control::Text {
-                width: "govuk-input--width-10",
-            },
-        ),
-        Field::new(
-            "urn",
-            "Ofsted URN of the provider (optional)",
-            Control::Text {
-                width: "govuk-input--width-10",
-            },
-        ),
-        select(
-            "category_of_need",
-            "Category of need (optional)",
-            Choice::codes(
-                CategoryOfNeed::ALL,
-                CategoryOfNeed::code,
-                CategoryOfNeed::label,
-            ),
-        ),
-    ]
+    ];
+    fields.extend(placement_fields::fields());
+    fields
 }
 
 /// The legal track's steps, as the form offers them.

@@ -29,6 +29,7 @@ mod graphiql;
 mod notifications;
 mod panel;
 mod panel_forms;
+mod placement_fields;
 mod record;
 mod security;
 mod session;
