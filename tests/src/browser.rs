@@ -184,6 +184,34 @@ impl Browser {
         Ok(())
     }
 
+    /// Clicks what sends a form or follows a link, and waits (up to ten seconds) until the
+    /// next document has loaded. A click returns as soon as it is dispatched; when the answer
+    /// comes back at the same path (a form with a problem), waiting for the path alone would
+    /// read the old page. The old document is marked, and the wait ends when a document
+    /// without the mark is complete.
+    pub async fn click_and_load(&self, css: &str) -> anyhow::Result<()> {
+        self.client
+            .execute("window.permanenceOldDocument = true;", vec![])
+            .await?;
+        self.click(css).await?;
+        for _ in 0..100 {
+            // While the browser is between documents a script can fail to run: not yet.
+            let loaded = self
+                .client
+                .execute(
+                    "return window.permanenceOldDocument === undefined \
+                     && document.readyState === 'complete';",
+                    vec![],
+                )
+                .await;
+            if matches!(loaded, Ok(Value::Bool(true))) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("no new page loaded after clicking {css}")
+    }
+
     /// Presses keys on whatever has the focus, as a person at the keyboard would.
     pub async fn keys(&self, keys: &str) -> anyhow::Result<()> {
         let active = self.client.active_element().await?;

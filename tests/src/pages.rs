@@ -11,7 +11,9 @@ use reqwest::header::{COOKIE, SET_COOKIE};
 pub async fn sign_in(browser: &Browser, username: &str, password: &str) -> anyhow::Result<()> {
     browser.fill("#username", username).await?;
     browser.fill("#password", password).await?;
-    browser.click("form[action='/sign-in'] button").await
+    browser
+        .click_and_load("form[action='/sign-in'] button")
+        .await
 }
 
 /// An HTTP client that shows redirects instead of following them.

@@ -71,7 +71,7 @@ async fn sign_in_see_cases_and_sign_out_journey(server: &TestServer) -> anyhow::
     browser.screenshot("home").await?;
 
     // The case page: the child, the plan, the deadlines and what happened, in words.
-    browser.click("#cases a").await?;
+    browser.click_and_load("#cases a").await?;
     browser.wait_for_path("/cases/").await?;
     assert_eq!(browser.text("h1").await?, "WEB1");
     assert!(browser.text("#timeline").await?.contains("Entered care"));
@@ -91,7 +91,9 @@ async fn sign_in_see_cases_and_sign_out_journey(server: &TestServer) -> anyhow::
     browser.screenshot("not-found").await?;
     browser.goto("/").await?;
 
-    browser.click("form[action='/sign-out'] button").await?;
+    browser
+        .click_and_load("form[action='/sign-out'] button")
+        .await?;
     assert_eq!(
         browser.wait_for_path("/sign-in").await?,
         "/sign-in?signed_out=1"

@@ -29,7 +29,9 @@ async fn check_page(browser: &Browser, what: &str) -> anyhow::Result<()> {
 }
 
 async fn submit(browser: &Browser) -> anyhow::Result<()> {
-    browser.click("main form button[type='submit']").await
+    browser
+        .click_and_load("main form button[type='submit']")
+        .await
 }
 
 /// Opens one of the case page's "Record" links by its words.
@@ -304,7 +306,9 @@ async fn casework_journey(server: &TestServer) -> anyhow::Result<()> {
     assert_eq!(browser.value("#note").await?, "");
 
     browser.goto("/").await?;
-    browser.click("form[action='/sign-out'] button").await?;
+    browser
+        .click_and_load("form[action='/sign-out'] button")
+        .await?;
     browser.wait_for_path("/sign-in").await?;
     browser.close().await
 }

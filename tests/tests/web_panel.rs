@@ -58,7 +58,7 @@ async fn check_page(browser: &Browser, what: &str, screenshot: &str) -> anyhow::
 
 async fn submit(browser: &Browser) -> anyhow::Result<()> {
     browser
-        .click("main form[method='post'] button[type='submit']")
+        .click_and_load("main form[method='post'] button[type='submit']")
         .await
 }
 
@@ -240,7 +240,9 @@ async fn a_panel_hears_a_case_and_the_decision_maker_decides_journey(
     assert!(browser.text("#meeting").await?.contains("Held"));
     // The chair records no decision.
     assert!(!browser.exists("#agenda a[href$='/decision']").await?);
-    browser.click("form[action='/sign-out'] button").await?;
+    browser
+        .click_and_load("form[action='/sign-out'] button")
+        .await?;
     browser.wait_for_path("/sign-in").await?;
 
     // The agency decision maker decides from the queue's list of recommendations.
@@ -539,7 +541,7 @@ async fn a_social_worker_acknowledges_a_notification_journey(
     assert!(unacknowledged >= 2, "{list}");
     check_page(&browser, "the notifications page", "notifications").await?;
 
-    browser.click("#notifications form button").await?;
+    browser.click_and_load("#notifications form button").await?;
     assert_eq!(
         browser
             .wait_for_path("/notifications?acknowledged=1")

@@ -810,7 +810,9 @@ async fn the_council_account_button_signs_a_person_in_journey(
     browser.screenshot("home-after-single-sign-on").await?;
 
     // Signing out ends the session here (the provider's own session is the provider's).
-    browser.click("form[action='/sign-out'] button").await?;
+    browser
+        .click_and_load("form[action='/sign-out'] button")
+        .await?;
     wait_for_exactly(&browser, "/sign-in?signed_out=1").await?;
     browser.goto("/").await?;
     assert!(browser.path().await?.starts_with("/sign-in"));
