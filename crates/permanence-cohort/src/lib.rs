@@ -171,6 +171,7 @@ pub fn command_name(command: &Command) -> &'static str {
         Command::RecordPanelOutcome { .. } => "RecordPanelOutcome",
         Command::RecordAgencyDecision { .. } => "RecordAgencyDecision",
         Command::RecordAdopters { .. } => "RecordAdopters",
+        Command::RecordImportedHistory { .. } => "RecordImportedHistory",
     }
 }
 

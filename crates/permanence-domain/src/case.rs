@@ -10,6 +10,7 @@ use crate::codes::{
     LegalStatus, PlacementProvider, PlacementType, ReasonCeased, ReversalReason,
     ReviewParticipation,
 };
+use crate::history::{DataQualityKind, DataQualityNote, ImportedHistory, LiveRules};
 use crate::ids::{CaseId, ChildId};
 use crate::panel::{PanelOutcome, PanelOutcomeEntry, PanelPurpose};
 use crate::return_facts::{Adopters, PlacementDetails};
@@ -229,6 +230,12 @@ pub struct CaseState {
     /// Who adopts the child, once the match is decided (SSDA903 AD1).
     #[serde(default)]
     pub adopters: Option<Adopters>,
+    /// Facts of recorded history that the rules of live work would have refused.
+    #[serde(default)]
+    pub data_quality: Vec<DataQualityNote>,
+    /// What the return that brought this period in held, when an import did.
+    #[serde(default)]
+    pub imported: Option<ImportedHistory>,
 }
 
 impl CaseState {
@@ -268,15 +275,20 @@ impl CaseState {
     /// its earlier facts (a decision to place for adoption in an earlier year) may be dated
     /// before its first known episode.
     pub fn care_known_from(&self) -> NaiveDate {
-        let part_way = self
-            .episodes
-            .first()
-            .is_some_and(|e| e.details.reason_new_episode.is_some());
-        if part_way {
+        if self.began_before_its_history() {
             self.child_birth_date
         } else {
             self.entered_care_on
         }
+    }
+
+    /// Whether the period began before the first episode the engine holds: an import of a
+    /// return that begins part-way through it (its first episode followed others). Its real
+    /// start is not known, so neither is anything measured from it.
+    pub fn began_before_its_history(&self) -> bool {
+        self.episodes
+            .first()
+            .is_some_and(|e| e.details.reason_new_episode.is_some())
     }
 
     pub fn current_episode(&self) -> Option<&Episode> {
@@ -368,6 +380,12 @@ pub enum Event {
         on: NaiveDate,
         /// Whether this step completes the route.
         achieves_permanence: bool,
+        /// Where the step goes among the plan's steps, when it is recorded history that the
+        /// route had already passed (a placement order made after the match): it takes its
+        /// place in the route's order and the plan stays at the step it had reached. Absent,
+        /// the step is the plan's new current step.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        position: Option<u32>,
     },
     AdoptionDecisionReversed {
         plan_id: u32,
@@ -402,6 +420,15 @@ pub enum Event {
         on: NaiveDate,
         adopters: Adopters,
     },
+    /// A fact of recorded history broke a rule of live work: it was recorded, with this note.
+    DataQualityNoted {
+        note: DataQualityNote,
+    },
+    /// The period of care was brought in by an import of a return holding this.
+    HistoryImported {
+        on: NaiveDate,
+        history: ImportedHistory,
+    },
 }
 
 impl Event {
@@ -424,7 +451,9 @@ impl Event {
             | Event::CaseClosed { on, .. }
             | Event::PanelOutcomeRecorded { on, .. }
             | Event::AgencyDecisionRecorded { on, .. }
-            | Event::AdoptersRecorded { on, .. } => *on,
+            | Event::AdoptersRecorded { on, .. }
+            | Event::HistoryImported { on, .. } => *on,
+            Event::DataQualityNoted { note } => note.on,
         }
     }
 
@@ -446,6 +475,8 @@ impl Event {
             Event::PanelOutcomeRecorded { .. } => "PanelOutcomeRecorded",
             Event::AgencyDecisionRecorded { .. } => "AgencyDecisionRecorded",
             Event::AdoptersRecorded { .. } => "AdoptersRecorded",
+            Event::DataQualityNoted { .. } => "DataQualityNoted",
+            Event::HistoryImported { .. } => "HistoryImported",
         }
     }
 }
@@ -537,6 +568,11 @@ pub enum Command {
         on: NaiveDate,
         adopters: Adopters,
     },
+    /// An import says what its return held for the period (only an import records it).
+    RecordImportedHistory {
+        on: NaiveDate,
+        history: ImportedHistory,
+    },
 }
 
 impl Command {
@@ -558,6 +594,7 @@ impl Command {
             Command::RecordPanelOutcome { .. } => "recordPanelRecommendation",
             Command::RecordAgencyDecision { .. } => "recordAgencyDecision",
             Command::RecordAdopters { .. } => "recordAdopters",
+            Command::RecordImportedHistory { .. } => "importHistory",
         }
     }
 
@@ -577,7 +614,8 @@ impl Command {
             | Command::CloseCase { on, .. }
             | Command::RecordPanelOutcome { on, .. }
             | Command::RecordAgencyDecision { on, .. }
-            | Command::RecordAdopters { on, .. } => *on,
+            | Command::RecordAdopters { on, .. }
+            | Command::RecordImportedHistory { on, .. } => *on,
         }
     }
 }
@@ -586,6 +624,17 @@ type Decision = Result<Vec<Event>, DomainError>;
 
 /// Checks a command against the case and the rules; answers with the events to record.
 pub fn decide(state: Option<&CaseState>, command: &Command, ctx: &DecisionContext<'_>) -> Decision {
+    decide_with(state, command, ctx, &mut LiveRules::live())
+}
+
+/// `decide`, with the rules of live work applied as `rules` says: refusing (new work) or
+/// noting (recorded history, `crate::history::decide_recorded`).
+pub(crate) fn decide_with(
+    state: Option<&CaseState>,
+    command: &Command,
+    ctx: &DecisionContext<'_>,
+    rules: &mut LiveRules,
+) -> Decision {
     let Some(case) = state else {
         return match command {
             Command::OpenCase(open) => decide_open(open, ctx),
@@ -667,7 +716,9 @@ pub fn decide(state: Option<&CaseState>, command: &Command, ctx: &DecisionContex
             };
             Ok(vec![Event::HealthAssessmentRecorded { on: *on, kind }])
         }
-        Command::SetRoutePlan { route, role, on } => decide_set_plan(case, *route, *role, *on, ctx),
+        Command::SetRoutePlan { route, role, on } => {
+            decide_set_plan(case, *route, *role, *on, ctx, rules)
+        }
         Command::EndParallelPlan { on } => {
             check_date(case, *on, ctx, "occurredOn")?;
             let plan = case
@@ -688,7 +739,9 @@ pub fn decide(state: Option<&CaseState>, command: &Command, ctx: &DecisionContex
                 reason: PlanEndReason::ParallelEnded,
             }])
         }
-        Command::RecordRouteStep { route, step, on } => decide_step(case, *route, step, *on, ctx),
+        Command::RecordRouteStep { route, step, on } => {
+            decide_step(case, *route, step, *on, ctx, rules)
+        }
         Command::ReverseAdoptionDecision { on, reason } => {
             check_date(case, *on, ctx, "occurredOn")?;
             let plan = case
@@ -707,11 +760,15 @@ pub fn decide(state: Option<&CaseState>, command: &Command, ctx: &DecisionContex
                 )
             })?;
             check_not_before(*on, decided_on, "occurredOn", "the decision it reverses")?;
-            check_not_before(
+            rules.check(
                 *on,
-                plan.last_date(),
-                "occurredOn",
-                "the adoption plan's latest step",
+                DataQualityKind::DatedBeforeEarlierFact,
+                check_not_before(
+                    *on,
+                    plan.last_date(),
+                    "occurredOn",
+                    "the adoption plan's latest step",
+                ),
             )?;
             Ok(vec![
                 Event::AdoptionDecisionReversed {
@@ -727,7 +784,7 @@ pub fn decide(state: Option<&CaseState>, command: &Command, ctx: &DecisionContex
             ])
         }
         Command::RecordLegalStep { on, step } => decide_legal(case, *on, *step, ctx),
-        Command::CloseCase { on, reason } => decide_close(case, *on, *reason, ctx),
+        Command::CloseCase { on, reason } => decide_close(case, *on, *reason, ctx, rules),
         Command::RecordPanelOutcome {
             purpose,
             outcome,
@@ -751,6 +808,22 @@ pub fn decide(state: Option<&CaseState>, command: &Command, ctx: &DecisionContex
             Ok(vec![Event::AdoptersRecorded {
                 on: *on,
                 adopters: *adopters,
+            }])
+        }
+        Command::RecordImportedHistory { on, history } => {
+            if !rules.is_history() {
+                return Err(DomainError::not_allowed(
+                    "only an import records what its return held",
+                ));
+            }
+            if case.imported.is_some() {
+                return Err(DomainError::not_allowed(
+                    "the period's imported history is recorded already",
+                ));
+            }
+            Ok(vec![Event::HistoryImported {
+                on: *on,
+                history: *history,
             }])
         }
     }
@@ -784,6 +857,7 @@ fn decide_panel_outcome(
         purpose.recommendation_step(),
         on,
         ctx,
+        &mut LiveRules::live(),
     )?;
     if let Some(previous) = case.latest_panel_outcome(plan, purpose) {
         check_not_before(on, previous.on, "occurredOn", "the previous panel outcome")?;
@@ -828,7 +902,14 @@ fn decide_agency_decision(
     };
     if agrees {
         let mut events = vec![recorded];
-        events.extend(decide_step(case, purpose.route(), decision, on, ctx)?);
+        events.extend(decide_step(
+            case,
+            purpose.route(),
+            decision,
+            on,
+            ctx,
+            &mut LiveRules::live(),
+        )?);
         Ok(events)
     } else {
         check_not_before(
@@ -1031,6 +1112,7 @@ fn decide_set_plan(
     role: PlanRole,
     on: NaiveDate,
     ctx: &DecisionContext<'_>,
+    rules: &mut LiveRules,
 ) -> Decision {
     check_date(case, on, ctx, "occurredOn")?;
     let next_id = u32::try_from(case.plans.len())
@@ -1071,14 +1153,24 @@ fn decide_set_plan(
                         route.label()
                     )));
                 }
-                if primary.has_open_adoption_decision() {
-                    return Err(open_adoption_decision());
-                }
-                check_not_before(
+                rules.check(
                     on,
-                    primary.last_date(),
-                    "occurredOn",
-                    "the current plan's latest step",
+                    DataQualityKind::AdoptionDecisionLeftOpen,
+                    if primary.has_open_adoption_decision() {
+                        Err(open_adoption_decision())
+                    } else {
+                        Ok(())
+                    },
+                )?;
+                rules.check(
+                    on,
+                    DataQualityKind::DatedBeforeEarlierFact,
+                    check_not_before(
+                        on,
+                        primary.last_date(),
+                        "occurredOn",
+                        "the current plan's latest step",
+                    ),
                 )?;
                 events.push(Event::RoutePlanEnded {
                     plan_id: primary.id,
@@ -1140,6 +1232,7 @@ fn decide_step(
     step: &str,
     on: NaiveDate,
     ctx: &DecisionContext<'_>,
+    rules: &mut LiveRules,
 ) -> Decision {
     check_date(case, on, ctx, "occurredOn")?;
     let plan = case.active_plan(route).ok_or_else(|| {
@@ -1173,48 +1266,103 @@ fn decide_step(
         )));
     }
     let current = plan.current_step();
-    if !target.after.contains(&current) {
-        return Err(DomainError::not_allowed(format!(
-            "the {} needs {} first; the case is at the {}",
-            target.label,
-            either(def, target.after),
-            def.label_of(current)
-        )));
-    }
-    if !target.requires_any.is_empty()
-        && !target.requires_any.iter().any(|k| plan.taken(k).is_some())
-    {
-        return Err(DomainError::not_allowed(format!(
-            "the {} needs {} first",
-            target.label,
-            either(def, target.requires_any)
-        )));
-    }
-    if on < plan.last_date() {
-        return Err(DomainError::validation(
-            "occurredOn",
-            format!(
-                "the {} cannot be dated before the {}",
+    // Recorded history the route had already passed goes behind the current step, in the
+    // route's order; new work is always the next step.
+    let position = if rules.is_history() {
+        position_in_route(plan, def, target.key)
+    } else {
+        None
+    };
+    let fail_unless = |ok: bool, error: DomainError| if ok { Ok(()) } else { Err(error) };
+    rules.check(
+        on,
+        DataQualityKind::StepOutOfOrder,
+        fail_unless(
+            target.after.contains(&current) || position.is_some(),
+            DomainError::not_allowed(format!(
+                "the {} needs {} first; the case is at the {}",
+                target.label,
+                either(def, target.after),
+                def.label_of(current)
+            )),
+        ),
+    )?;
+    if position.is_some() {
+        rules.check(
+            on,
+            DataQualityKind::StepOutOfOrder,
+            Err(DomainError::not_allowed(format!(
+                "the {} is recorded after the {}, which follows it on the route",
                 target.label,
                 def.label_of(current)
+            ))),
+        )?;
+    }
+    rules.check(
+        on,
+        DataQualityKind::PrerequisiteMissing,
+        fail_unless(
+            target.requires_any.is_empty()
+                || target.requires_any.iter().any(|k| plan.taken(k).is_some()),
+            DomainError::not_allowed(format!(
+                "the {} needs {} first",
+                target.label,
+                either(def, target.requires_any)
+            )),
+        ),
+    )?;
+    if position.is_none() {
+        rules.check(
+            on,
+            DataQualityKind::DatedBeforeEarlierFact,
+            fail_unless(
+                on >= plan.last_date(),
+                DomainError::validation(
+                    "occurredOn",
+                    format!(
+                        "the {} cannot be dated before the {}",
+                        target.label,
+                        def.label_of(current)
+                    ),
+                ),
             ),
-        ));
+        )?;
     }
     if target.key == "adoption_application"
         && let Some(placed_on) = plan.taken("placed_for_adoption")
-        && on < ADOPTION_APPLICATION_RESIDENCE.after(placed_on)
     {
-        return Err(DomainError::validation(
-            "occurredOn",
-            "the adoption application cannot be made before the child has lived with the adopters for 10 weeks",
-        ));
+        rules.check(
+            on,
+            DataQualityKind::ShortResidence,
+            fail_unless(
+                on >= ADOPTION_APPLICATION_RESIDENCE.after(placed_on),
+                DomainError::validation(
+                    "occurredOn",
+                    "the adoption application cannot be made before the child has lived with the adopters for 10 weeks",
+                ),
+            ),
+        )?;
     }
     Ok(vec![Event::RouteStepRecorded {
         plan_id: plan.id,
         step: target.key.to_owned(),
         on,
-        achieves_permanence: target.is_final,
+        achieves_permanence: target.is_final && position.is_none(),
+        position,
     }])
+}
+
+/// Where a step goes among a plan's steps when the plan has already taken a step that
+/// follows it in the route's order: before the first such step. `None` when it comes after
+/// every step taken.
+fn position_in_route(plan: &RoutePlan, def: &RouteDefinition, step: &str) -> Option<u32> {
+    let order = |key: &str| def.steps.iter().position(|s| s.key == key);
+    let target = order(step)?;
+    let at = plan
+        .steps
+        .iter()
+        .position(|taken| order(&taken.step).is_some_and(|o| o > target))?;
+    u32::try_from(at).ok()
 }
 
 fn decide_legal(
@@ -1359,6 +1507,7 @@ fn decide_close(
     on: NaiveDate,
     reason: ReasonCeased,
     ctx: &DecisionContext<'_>,
+    rules: &mut LiveRules,
 ) -> Decision {
     check_date(case, on, ctx, "occurredOn")?;
     if let Some(episode) = case.current_episode() {
@@ -1368,7 +1517,11 @@ fn decide_close(
         let latest = plan
             .ended
             .map_or(plan.last_date(), |end| end.on.max(plan.last_date()));
-        check_not_before(on, latest, "occurredOn", "the latest step of a route plan")?;
+        rules.check(
+            on,
+            DataQualityKind::DatedBeforeEarlierFact,
+            check_not_before(on, latest, "occurredOn", "the latest step of a route plan"),
+        )?;
     }
     if let Some(last) = case.reviews.last() {
         check_not_before(on, *last, "occurredOn", "the latest review")?;
@@ -1392,24 +1545,33 @@ fn decide_close(
             )))
         }
     };
-    if reason.is_adoption() {
-        needs(Route::Adoption, "adoption_order", "adoption order")?;
+    let order_held = if reason.is_adoption() {
+        needs(Route::Adoption, "adoption_order", "adoption order")
     } else if reason.is_special_guardianship() {
         needs(
             Route::SpecialGuardianship,
             "sgo_granted",
             "special guardianship order",
-        )?;
+        )
     } else if reason == ReasonCeased::E41 {
         needs(
             Route::ChildArrangementsOrder,
             "cao_granted",
             "child arrangements order",
-        )?;
-    }
-    if !reason.is_adoption() && case.plans.iter().any(RoutePlan::has_open_adoption_decision) {
-        return Err(open_adoption_decision());
-    }
+        )
+    } else {
+        Ok(())
+    };
+    rules.check(on, DataQualityKind::LeftCareWithoutOrder, order_held)?;
+    rules.check(
+        on,
+        DataQualityKind::AdoptionDecisionLeftOpen,
+        if !reason.is_adoption() && case.plans.iter().any(RoutePlan::has_open_adoption_decision) {
+            Err(open_adoption_decision())
+        } else {
+            Ok(())
+        },
+    )?;
     let mut events: Vec<Event> = case
         .plans
         .iter()
@@ -1530,6 +1692,8 @@ pub fn evolve(state: Option<CaseState>, event: &Event) -> Option<CaseState> {
             panel: vec![],
             review_participation: BTreeMap::new(),
             adopters: None,
+            data_quality: vec![],
+            imported: None,
         });
     }
     let mut case = state?;
@@ -1610,12 +1774,17 @@ pub fn evolve(state: Option<CaseState>, event: &Event) -> Option<CaseState> {
             step,
             on,
             achieves_permanence,
+            position,
         } => {
             if let Some(plan) = case.plan_mut(*plan_id) {
-                plan.steps.push(TakenStep {
+                let taken = TakenStep {
                     step: step.clone(),
                     on: *on,
-                });
+                };
+                match position.and_then(|p| usize::try_from(p).ok()) {
+                    Some(at) if at < plan.steps.len() => plan.steps.insert(at, taken),
+                    _ => plan.steps.push(taken),
+                }
                 plan.achieved |= *achieves_permanence;
             }
         }
@@ -1649,6 +1818,8 @@ pub fn evolve(state: Option<CaseState>, event: &Event) -> Option<CaseState> {
             decision: None,
         }),
         Event::AdoptersRecorded { adopters, .. } => case.adopters = Some(*adopters),
+        Event::DataQualityNoted { note } => case.data_quality.push(note.clone()),
+        Event::HistoryImported { history, .. } => case.imported = Some(*history),
         Event::AgencyDecisionRecorded {
             purpose,
             agrees,

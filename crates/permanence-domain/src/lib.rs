@@ -13,6 +13,7 @@ pub mod codes;
 pub mod deadlines;
 pub mod error;
 pub mod escalation;
+pub mod history;
 pub mod ids;
 pub mod measures;
 pub mod panel;

@@ -242,6 +242,7 @@ mod routes {
                     step: (*step).to_owned(),
                     on: *on,
                     achieves_permanence: last,
+                    position: None,
                 }]
             );
             let plan = case.state().primary_plan().expect("plan");

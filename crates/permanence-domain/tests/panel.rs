@@ -105,6 +105,7 @@ mod recommendation {
                     step: "panel_recommendation".to_owned(),
                     on: d(2025, 4, 2),
                     achieves_permanence: false,
+                    position: None,
                 },
             ]
         );
@@ -386,6 +387,7 @@ mod agency_decision {
                     step: "match_decision".to_owned(),
                     on: d(2025, 6, 5),
                     achieves_permanence: false,
+                    position: None,
                 },
             ]
         );

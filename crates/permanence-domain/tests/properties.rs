@@ -603,6 +603,7 @@ fn check_event_against(before: &CaseState, event: &Event) -> Result<(), TestCase
         step,
         on,
         achieves_permanence,
+        position,
     } = event
     else {
         return Ok(());
@@ -628,6 +629,8 @@ fn check_event_against(before: &CaseState, event: &Event) -> Result<(), TestCase
         target.requires_any
     );
     prop_assert_eq!(*achieves_permanence, target.is_final);
+    // Live work is always the plan's next step: only recorded history goes behind it.
+    prop_assert_eq!(*position, None);
     prop_assert!(plan.taken(step).is_none(), "{} twice", step);
     prop_assert!(*on >= plan.started_on);
     prop_assert!(plan.steps.last().is_none_or(|last| *on >= last.on));
@@ -1094,7 +1097,8 @@ fn set_date(command: &mut Command, date: NaiveDate) {
         | Command::CloseCase { on, .. }
         | Command::RecordPanelOutcome { on, .. }
         | Command::RecordAgencyDecision { on, .. }
-        | Command::RecordAdopters { on, .. } => *on = date,
+        | Command::RecordAdopters { on, .. }
+        | Command::RecordImportedHistory { on, .. } => *on = date,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Importing histories recorded elsewhere (an authority's national return): every command
-//! is decided by the domain as if a social worker had entered it, then the whole import is
-//! written in one transaction.
+//! is decided by the domain as recorded history (`decide_recorded`: what cannot be true is
+//! refused, and a fact that only breaks a rule of live work is recorded with a data-quality
+//! note), then the whole import is written in one transaction.
 //!
 //! All or nothing: the commands of every child are decided first, on the state each case
 //! has in the store (or none); a refusal anywhere answers with every refusal and writes
@@ -10,14 +11,15 @@
 use crate::{Actor, Engine, EngineError};
 use permanence_domain::case::{DecisionContext, OpenCase};
 use permanence_domain::child::NewChild;
+use permanence_domain::history::{DataQualityKind, decide_recorded};
 use permanence_domain::{
-    CaseId, CaseState, ChildId, Command, DomainError, decide, derive_deadlines, evolve,
+    CaseId, CaseState, ChildId, Command, DomainError, Event, derive_deadlines, evolve,
 };
 use permanence_store::{
     CaseRecord, ChildRecord, ImportedCaseWrite, ImportedChildCorrection, ImportedChildWrite,
     NewEvent,
 };
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
 /// A command to import: its id, and the note its events carry (where it came from, when
@@ -76,6 +78,8 @@ pub struct ImportOutcome {
     pub events_recorded: usize,
     /// Commands already processed by an earlier import.
     pub commands_skipped: usize,
+    /// Facts recorded although the rules of live work would have refused them, by kind.
+    pub data_quality_notes: BTreeMap<DataQualityKind, usize>,
 }
 
 /// A case as the dry run leaves it, with what it adds.
@@ -274,7 +278,7 @@ impl Engine {
                         outcome.commands_skipped += 1;
                         continue;
                     }
-                    match decide(state.as_ref(), command, &ctx) {
+                    match decide_recorded(state.as_ref(), command, &ctx, planned.note.as_deref()) {
                         Ok(events) => {
                             state = events.iter().fold(state, evolve);
                             commands.push((
@@ -325,6 +329,13 @@ impl Engine {
                 outcome.cases_changed += 1;
             }
             outcome.commands_recorded += d.write.commands.len();
+            for (_, events) in &d.write.commands {
+                for new in events {
+                    if let Event::DataQualityNoted { note } = &new.event {
+                        *outcome.data_quality_notes.entry(note.kind).or_default() += 1;
+                    }
+                }
+            }
             outcome.events_recorded += d.write.commands.iter().map(|(_, e)| e.len()).sum::<usize>();
         }
         progress(&format!(

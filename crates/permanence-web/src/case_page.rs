@@ -327,6 +327,10 @@ fn describe(event: &Event, state: &CaseState, catalog: &RouteCatalog) -> String 
             "Agency decision maker did not agree with the panel".into()
         }
         Event::AdoptersRecorded { .. } => "Adopters recorded".into(),
+        Event::DataQualityNoted { note } => {
+            format!("Data-quality note: {}", note.kind.label())
+        }
+        Event::HistoryImported { .. } => "History imported from the national return".into(),
     }
 }
 

@@ -13,6 +13,7 @@
 use anyhow::Context;
 use clap::Args;
 use permanence_domain::case::{Command, OpenCase};
+use permanence_domain::history::ImportedHistory;
 use permanence_domain::{CaseId, ChildId, DomainError};
 use permanence_engine::import::{
     ImportChild, ImportCommand, ImportFailure, ImportOutcome, ImportPeriod,
@@ -214,6 +215,17 @@ fn to_engine(la: &str, planned: &ImportedChild) -> ImportChild {
                 allocated_worker: None,
                 details: period.details.clone(),
             };
+            // What the return held for the period comes first: the deadlines of every
+            // later fact are derived knowing it. A later year's return adds nothing here
+            // (the id is the period's), so the earliest return's word stands.
+            let history = ImportCommand {
+                command_id: stable_id(&[la, reference, &period.key, "history"]),
+                command: Command::RecordImportedHistory {
+                    on: period.entered_care_on,
+                    history: period.history,
+                },
+                note: Some(period.origin.note()),
+            };
             ImportPeriod {
                 case_id,
                 open: ImportCommand {
@@ -221,14 +233,12 @@ fn to_engine(la: &str, planned: &ImportedChild) -> ImportChild {
                     command: Command::OpenCase(open),
                     note: Some(period.origin.note()),
                 },
-                commands: period
-                    .commands
-                    .iter()
-                    .map(|c| ImportCommand {
+                commands: std::iter::once(history)
+                    .chain(period.commands.iter().map(|c| ImportCommand {
                         command_id: stable_id(&[la, reference, &period.key, &c.key]),
                         command: c.command.clone(),
                         note: Some(c.origin.note()),
-                    })
+                    }))
                     .collect(),
             }
         })
@@ -323,12 +333,17 @@ pub async fn import_files_with(
         ));
     }
     progress(&format!("read {} children", data.children.len()));
+    let history = ImportedHistory {
+        reviews_in_return: data.tables.contains(&TableKind::Reviews),
+        // The national return has no dates of health assessments.
+        health_assessments_in_return: false,
+    };
     let mut planned = Vec::with_capacity(data.children.len());
     for rows in &data.children {
         if left_out.contains(&rows.reference) {
             continue;
         }
-        match plan_child(rows, la) {
+        match plan_child(rows, la, history) {
             Ok(child) => planned.push(child),
             Err(errors) => left_out.add(errors)?,
         }
@@ -374,8 +389,12 @@ pub async fn import_files_with(
                             (Some(p), None) => {
                                 problem(&child.periods[p].origin, "DECOM", &r.error, reference)
                             }
+                            // The first command of a period is what its return held.
+                            (Some(p), Some(0)) => {
+                                problem(&child.periods[p].origin, "*", &r.error, reference)
+                            }
                             (Some(p), Some(n)) => {
-                                let c = &child.periods[p].commands[n];
+                                let c = &child.periods[p].commands[n - 1];
                                 problem(&c.origin, c.column, &r.error, reference)
                             }
                         }
@@ -524,6 +543,18 @@ pub async fn run(engine: &Engine, args: &ImportArgs) -> anyhow::Result<()> {
                 outcome.commands_skipped,
                 started.elapsed().as_secs_f64()
             );
+            let notes: usize = outcome.data_quality_notes.values().sum();
+            if notes > 0 {
+                let by_kind: Vec<String> = outcome
+                    .data_quality_notes
+                    .iter()
+                    .map(|(kind, n)| format!("{n} {}", kind.label()))
+                    .collect();
+                eprintln!(
+                    "ssda903 import: {notes} data-quality notes on the cases (facts the rules of live work would have refused, recorded as the return has them): {}",
+                    by_kind.join(", ")
+                );
+            }
             Ok(())
         }
         Err(ImportProblem::Refused(errors)) => {

@@ -369,6 +369,7 @@ fn adoption_plan(history: History, decided: NaiveDate) -> History {
             step: "shobpa_decision".into(),
             on: decided,
             achieves_permanence: false,
+            position: None,
         })
 }
 
@@ -409,6 +410,7 @@ fn an_adoption_in_the_year_has_its_ad1_row() {
             step: "match_decision".into(),
             on: d(2025, 8, 20),
             achieves_permanence: false,
+            position: None,
         })
         .then(|_| Event::AdoptersRecorded {
             on: d(2025, 8, 20),
@@ -422,6 +424,7 @@ fn an_adoption_in_the_year_has_its_ad1_row() {
             step: "adoption_order".into(),
             on: d(2026, 2, 1),
             achieves_permanence: true,
+            position: None,
         })
         .then(|_| Event::CaseClosed {
             on: d(2026, 2, 1),

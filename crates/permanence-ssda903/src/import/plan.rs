@@ -9,6 +9,7 @@ use permanence_domain::child::{ChildFacts, NewChild};
 use permanence_domain::codes::{
     LegalStatus, PlacementProvider, PlacementType, ReasonCeased, ReasonNewEpisode,
 };
+use permanence_domain::history::ImportedHistory;
 use permanence_domain::return_facts::PlacementDetails;
 use permanence_domain::route::Route;
 use permanence_domain::timescales::ADOPTION_APPLICATION_RESIDENCE;
@@ -35,6 +36,8 @@ pub struct ImportedPeriod {
     pub provider: Option<PlacementProvider>,
     pub carer: Option<String>,
     pub details: PlacementDetails,
+    /// What the return held for the period besides its episodes.
+    pub history: ImportedHistory,
     pub commands: Vec<PlannedCommand>,
 }
 
@@ -87,10 +90,12 @@ pub fn period_key(first_day: NaiveDate) -> String {
     format!("period:{first_day}")
 }
 
-/// Plans one child's history for the authority `local_authority`.
+/// Plans one child's history for the authority `local_authority`, from a return that held
+/// `history` besides episodes.
 pub fn plan_child(
     rows: &ChildRows,
     local_authority: &str,
+    history: ImportedHistory,
 ) -> Result<ImportedChild, Vec<ImportError>> {
     let mut errors = Vec::new();
     let child = NewChild {
@@ -109,7 +114,7 @@ pub fn plan_child(
     let groups = split_periods(&rows.episodes, &mut errors);
     let mut periods = Vec::with_capacity(groups.len());
     for group in &groups {
-        periods.push(plan_period(rows, group));
+        periods.push(plan_period(rows, group, history));
     }
     for review in &rows.reviews {
         let home = periods.iter_mut().zip(&groups).find(|(_, group)| {
@@ -289,7 +294,11 @@ fn details(episode: &EpisodeRow) -> PlacementDetails {
     }
 }
 
-fn plan_period(rows: &ChildRows, group: &[&EpisodeRow]) -> ImportedPeriod {
+fn plan_period(
+    rows: &ChildRows,
+    group: &[&EpisodeRow],
+    history: ImportedHistory,
+) -> ImportedPeriod {
     let first = group[0];
     let mut commands = Vec::new();
     let mut carer = 1;
@@ -408,6 +417,7 @@ fn plan_period(rows: &ChildRows, group: &[&EpisodeRow]) -> ImportedPeriod {
             reason_new_episode: (first.rne != ReasonNewEpisode::S).then_some(first.rne),
             ..details(first)
         },
+        history,
         commands,
     }
 }
@@ -723,7 +733,7 @@ mod tests {
             },
         ];
         let data = read_return(&files)?;
-        plan_child(&data.children[0], "E10000003")
+        plan_child(&data.children[0], "E10000003", ImportedHistory::default())
     }
 
     fn carers(period: &ImportedPeriod) -> Vec<String> {

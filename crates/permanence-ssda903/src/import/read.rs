@@ -81,6 +81,8 @@ pub struct ChildRows {
 pub struct ReturnData {
     pub children: Vec<ChildRows>,
     pub ignored: Vec<(String, TableKind)>,
+    /// The tables the files held, read or ignored.
+    pub tables: std::collections::BTreeSet<TableKind>,
 }
 
 /// One row's values by column, collecting problems as they are found.
@@ -310,7 +312,15 @@ pub fn read_return_leniently(files: &[SourceFile]) -> (ReturnData, Vec<ImportErr
     }
     let children = assemble(tables, &mut errors);
     errors.sort();
-    (ReturnData { children, ignored }, errors)
+    let tables = seen.into_keys().collect();
+    (
+        ReturnData {
+            children,
+            ignored,
+            tables,
+        },
+        errors,
+    )
 }
 
 fn read_rows<T>(
