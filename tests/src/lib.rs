@@ -25,6 +25,7 @@ pub mod browser;
 pub mod identity_provider;
 pub mod pages;
 pub mod schema_walk;
+pub mod ssda903;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {

@@ -5,43 +5,13 @@
 use anyhow::Context;
 use permanence_cohort::CohortConfig;
 use permanence_e2e::serde_json::{Value, json};
+use permanence_e2e::ssda903::{TempDir, export_to, imported, quiet};
 use permanence_e2e::{SET_ROUTE_PLAN, TestServer, on_both_backends, record_steps};
-use permanence_engine::import::ImportOutcome;
-use permanence_server::config::DatabaseArgs;
 use permanence_server::demo::{DemoOptions, record_cohort};
 use permanence_server::ssda903::import::{ImportProblem, import_files, read_dir};
-use permanence_server::ssda903::{ExportArgs, export};
 use permanence_ssda903::import::SourceFile;
-use std::path::PathBuf;
 
 const PLACEMENT_CHANGE: &str = "mutation($i: RecordPlacementChangeInput!) { recordPlacementChange(input: $i) { case { version } } }";
-
-/// A directory of its own under the system's temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        Self(std::env::temp_dir().join(format!("ssda903-e2e-{}", uuid::Uuid::now_v7())))
-    }
-
-    fn read(&self, file: &str) -> anyhow::Result<String> {
-        std::fs::read_to_string(self.0.join(file)).with_context(|| format!("reading {file}"))
-    }
-
-    /// Every file of the directory, by name, with its text.
-    fn files(&self) -> anyhow::Result<Vec<(String, String)>> {
-        Ok(read_dir(&self.0)?
-            .into_iter()
-            .map(|f| (f.name, f.text))
-            .collect())
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 async fn placement_change(server: &TestServer, input: Value) -> anyhow::Result<()> {
     server.ok(PLACEMENT_CHANGE, json!({ "i": input })).await?;
@@ -164,19 +134,6 @@ async fn record_an_adoption(server: &TestServer) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn export_to(server: &TestServer, dir: &TempDir, year: i32) -> anyhow::Result<()> {
-    let args = ExportArgs {
-        database: DatabaseArgs {
-            database_url: String::new(),
-        },
-        dir: dir.0.clone(),
-        year,
-        local_authority: Some("E10000003".into()),
-    };
-    export(server.engine(), &args).await?;
-    Ok(())
-}
-
 async fn steps_recorded_through_the_api_are_exported(server: &TestServer) -> anyhow::Result<()> {
     record_an_adoption(server).await?;
     let dir = TempDir::new();
@@ -222,18 +179,6 @@ on_both_backends!(
     export_of_recorded_steps,
     steps_recorded_through_the_api_are_exported
 );
-
-fn quiet(_: &str) {}
-
-/// Imports `files` for the authority, every refusal in the error.
-async fn imported(
-    engine: &permanence_engine::Engine,
-    files: &[SourceFile],
-) -> anyhow::Result<ImportOutcome> {
-    import_files(engine, "E10000003", files, &quiet)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))
-}
 
 /// Records a generated cohort through the engine, refusing nothing.
 async fn recorded_cohort(

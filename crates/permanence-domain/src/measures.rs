@@ -544,29 +544,43 @@ impl<'a> Observation<'a> {
 
 /// Every dated observation of one case, whatever the window.
 fn observe<'a>(case: &'a CaseState, emit: &mut impl FnMut(Observation<'a>)) {
+    // A period imported part-way began on a day no file held: what is measured from entering
+    // care (A1, A10, the time to each permanence) is left out rather than measured from the
+    // first day the return happened to hold.
+    let start_known = !case.began_before_its_history();
     let entered = case.entered_care_on;
     if let Some(adopted) = adopted_on(case) {
-        emit(Observation::days(
-            adopted,
-            Kind::Adoption,
-            days_between(entered, adopted),
-        ));
-        if let Some(moved_in) = moved_in_on(case) {
+        if start_known {
             emit(Observation::days(
                 adopted,
-                Kind::A1,
-                days_between(entered, moved_in),
+                Kind::Adoption,
+                days_between(entered, adopted),
             ));
-            if let Some(a10) = moved_in_with_adopters_on(case) {
+        }
+        if let Some(moved_in) = moved_in_on(case) {
+            if start_known {
+                emit(Observation::days(
+                    adopted,
+                    Kind::A1,
+                    days_between(entered, moved_in),
+                ));
+            }
+            if start_known && let Some(a10) = moved_in_with_adopters_on(case) {
                 emit(Observation::days(
                     adopted,
                     Kind::A10,
                     days_between(entered, a10),
                 ));
             }
+            // In a period imported part-way, an order the first held placement already had
+            // was made on a day no file holds: A2 cannot be measured from it.
+            let order_known = |order: NaiveDate| {
+                start_known || case.episodes.first().is_none_or(|e| order > e.starts_on)
+            };
             if moved_in < adopted
                 && let (Some(order), Some(matched)) =
                     (placement_order_on(case), match_decision_on(case))
+                && order_known(order)
             {
                 emit(Observation::days(
                     adopted,
@@ -576,7 +590,9 @@ fn observe<'a>(case: &'a CaseState, emit: &mut impl FnMut(Observation<'a>)) {
             }
         }
     }
-    observe_routes(case, emit);
+    if start_known {
+        observe_routes(case, emit);
+    }
     for plan in &case.plans {
         observe_plan(plan, emit);
     }

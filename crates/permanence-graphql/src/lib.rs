@@ -5,6 +5,7 @@
 //! row. It has no HTTP (that is the server's): the actor arrives in the request's data.
 
 mod alias_limit;
+mod data_quality;
 mod document_walk;
 mod error;
 pub mod guard;

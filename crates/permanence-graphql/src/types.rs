@@ -382,6 +382,17 @@ impl CaseNode {
             .map(|d| DeadlineNode::new(d, as_of, soon))
             .collect())
     }
+    /// Facts of imported history that the rules of live work would have refused, recorded
+    /// as the return has them.
+    async fn data_quality_notes(&self) -> Vec<crate::data_quality::DataQualityNoteNode> {
+        self.0.state.data_quality.iter().map(Into::into).collect()
+    }
+    /// The period began before the first placement the engine holds (an imported return
+    /// began part-way through it): its real start, and what is measured from it, are not
+    /// known.
+    async fn began_before_its_history(&self) -> bool {
+        self.0.state.began_before_its_history()
+    }
     /// Everything recorded on the case, in order.
     async fn timeline(&self, ctx: &Context<'_>) -> Result<Vec<TimelineEventNode>> {
         let found = loaders(ctx)?

@@ -54,6 +54,14 @@ pub(crate) struct DeadlineView {
     pub basis: String,
 }
 
+/// A fact of imported history recorded against a rule of live work, as the page says it.
+pub(crate) struct DataQualityView {
+    pub on: String,
+    pub kind: String,
+    pub reason: String,
+    pub source: Option<String>,
+}
+
 pub(crate) struct TimelineEntry {
     pub what: String,
     pub on: String,
@@ -69,6 +77,11 @@ struct CasePage {
     facts: Vec<Fact>,
     plans: Vec<PlanView>,
     deadlines: Vec<DeadlineView>,
+    /// Facts of imported history that live work could not have recorded: a worker checks
+    /// them against the file.
+    data_quality: Vec<DataQualityView>,
+    /// The period began before the first placement the engine holds.
+    began_before_its_history: bool,
     timeline: Vec<TimelineEntry>,
     /// What the person may record on the case.
     forms: Vec<FormLink>,
@@ -160,6 +173,18 @@ pub(crate) async fn show(
                 }
             })
             .collect(),
+        data_quality: case
+            .state
+            .data_quality
+            .iter()
+            .map(|note| DataQualityView {
+                on: format::date(note.on),
+                kind: format::capitalised(note.kind.label()),
+                reason: format::capitalised(&note.reason),
+                source: note.source.clone(),
+            })
+            .collect(),
+        began_before_its_history: case.state.began_before_its_history(),
         timeline: events
             .iter()
             .rev()

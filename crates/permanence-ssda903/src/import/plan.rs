@@ -535,10 +535,17 @@ fn plan_adoption(
             &order.origin,
             "LS",
         ));
+        // Family finding had begun by the match: a child matched before the order was made
+        // (which A2 counts as 0 days) was being linked with adopters before it.
+        let matched_first = rows
+            .adoption
+            .as_ref()
+            .and_then(|a| a.matched_on)
+            .filter(|m| decision.ceased.is_none() && *m >= decided && *m < on);
         out.push(step_command(
             Route::Adoption,
             "family_finding",
-            on,
+            matched_first.unwrap_or(on),
             &order.origin,
             "LS",
         ));
