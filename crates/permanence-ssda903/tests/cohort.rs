@@ -6,51 +6,13 @@
 //! seed and year), to run the national validator over many cohorts without a database:
 //! `python .ci/ssda903/validate.py DIR/seed-1/2026 --year 2026 --previous DIR/seed-1/2025`.
 
+mod common;
+
 use chrono::NaiveDate;
-use permanence_cohort::{ChildScript, CohortConfig};
-use permanence_domain::case::{CaseState, Command, DecisionContext};
-use permanence_domain::{CaseId, ChildId, RouteCatalog, decide, evolve};
+use common::cohort;
 use permanence_ssda903::csv::parse_date;
-use permanence_ssda903::{CollectionYear, ReturnChild, TableKind, build_return};
+use permanence_ssda903::{CollectionYear, TableKind, build_return};
 use std::collections::BTreeSet;
-use uuid::Uuid;
-
-fn apply(script: &ChildScript, ctx: &DecisionContext<'_>, child_no: u128) -> Vec<CaseState> {
-    let child_id = ChildId(Uuid::from_u128(child_no << 8));
-    let mut states = Vec::new();
-    for (p, period) in script.periods.iter().enumerate() {
-        let case_id = CaseId(Uuid::from_u128((child_no << 8) | (p as u128 + 1)));
-        let open = Command::OpenCase(period.enter.open_case(&script.child, case_id, child_id));
-        let mut state: Option<CaseState> = None;
-        for command in std::iter::once(&open).chain(&period.commands) {
-            let events = decide(state.as_ref(), command, ctx)
-                .unwrap_or_else(|e| panic!("{}: {e}", script.child.reference));
-            state = events.iter().fold(state, evolve);
-        }
-        states.push(state.expect("a state"));
-    }
-    states
-}
-
-fn cohort(seed: u64, children: usize, today: NaiveDate) -> Vec<ReturnChild> {
-    let catalog = RouteCatalog::standard().expect("routes");
-    let ctx = DecisionContext {
-        today,
-        catalog: &catalog,
-    };
-    permanence_cohort::generate(&CohortConfig::new(children, seed, today))
-        .iter()
-        .enumerate()
-        .map(|(n, script)| ReturnChild {
-            reference: script.child.reference.clone(),
-            birth_date: script.child.birth_date,
-            sex: script.child.sex,
-            ethnicity: script.child.ethnicity.clone(),
-            facts: script.child.facts.clone(),
-            periods: apply(script, &ctx, n as u128),
-        })
-        .collect()
-}
 
 #[test]
 fn a_generated_cohort_exports_well_formed_returns() {
