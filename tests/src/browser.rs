@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -42,6 +43,9 @@ impl Browser {
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            // Its own process group, with the browsers it starts: a failed test ends them all
+            // (`end_driver`), where killing the driver alone would leave Chromium running.
+            .process_group(0)
             .spawn()
             .map_err(|e| {
                 anyhow::anyhow!(
@@ -291,19 +295,30 @@ impl Browser {
 
     pub async fn close(mut self) -> anyhow::Result<()> {
         let closed = self.client.clone().close().await;
+        self.end_driver();
+        closed?;
+        Ok(())
+    }
+
+    /// Ends the driver's process group (the driver and every browser it started) and
+    /// removes the profile.
+    fn end_driver(&mut self) {
+        if let Ok(None) = self.driver.try_wait() {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
-        closed?;
-        Ok(())
     }
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // A failed test must not leave a driver (and its browser) running, or its profile.
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
+        // A failed test must not leave a driver, its browsers or its profile behind.
+        self.end_driver();
     }
 }
