@@ -108,6 +108,20 @@ async fn panel_session(server: &TestServer) -> anyhow::Result<()> {
         vec![long_term.clone(), adoption.clone(), guardianship.clone()],
         "{queue}"
     );
+    // Every case the queue listed was read, and the audit log says so.
+    for case in &waiting {
+        let reads = server
+            .engine()
+            .store()
+            .audit_of_record(permanence_auth::record_kind::CASE, case, 100)
+            .await?;
+        assert!(
+            reads
+                .iter()
+                .any(|r| r.entry.query == "panelQueue" && r.entry.actor == "tm.tester"),
+            "{reads:?}"
+        );
+    }
 
     // A decision cannot be recorded where the route needs a recommendation first.
     let (code, message, _) = server
@@ -150,6 +164,16 @@ async fn panel_session(server: &TestServer) -> anyhow::Result<()> {
     let queue = server.ok(QUEUE, json!({ "asOf": "2026-08-20" })).await?;
     assert_eq!(queue["panelQueue"]["waitingTotal"], json!(0), "{queue}");
     let agenda = ids_in(&queue["panelQueue"]["agendas"][0]["items"], "/item/id");
+    // A case reached through an agenda item is audited as read too.
+    let through_items = server
+        .engine()
+        .store()
+        .audit_of_record(permanence_auth::record_kind::CASE, &guardianship, 100)
+        .await?
+        .iter()
+        .filter(|r| r.entry.query == "panelQueue")
+        .count();
+    assert!(through_items >= 2, "listed waiting, then on the agenda");
     assert_eq!(
         agenda,
         vec![

@@ -148,6 +148,12 @@ impl PanelItemNode {
                 reason: permanence_auth::DenialReason::OutOfScope,
             }));
         }
+        guard::audit(
+            ctx,
+            Action::ReadCase,
+            guard::CASE_RECORD,
+            case.id.to_string(),
+        );
         Ok(CaseNode(case))
     }
     async fn purpose(&self) -> PanelPurpose {
@@ -383,10 +389,17 @@ pub(crate) async fn panel_queue(
         .panel_queue(&local_authority, as_of, first)
         .await
         .api()?;
-    // Cases the user may not read are left out of the waiting list.
+    // Cases the user may not read are left out of the waiting list; those listed are read
+    // (their step, their wait, their documents) and go in the audit log.
     let mut readable = Vec::with_capacity(queue.waiting.len());
     for entry in std::mem::take(&mut queue.waiting) {
         if guard::may_read_case(ctx, &entry.case).await? {
+            guard::audit(
+                ctx,
+                Action::ReadCase,
+                guard::CASE_RECORD,
+                entry.case.id.to_string(),
+            );
             readable.push(entry);
         }
     }
