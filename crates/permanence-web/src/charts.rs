@@ -173,7 +173,7 @@ fn draw_trend(
         .x_label_formatter(&|v| match v {
             SegmentValue::CenterOf(i) => usize::try_from(*i)
                 .ok()
-                .filter(|i| i % every == 0)
+                .filter(|i| i.is_multiple_of(every))
                 .and_then(|i| labels.get(i))
                 .map_or_else(String::new, |l| (*l).to_owned()),
             _ => String::new(),

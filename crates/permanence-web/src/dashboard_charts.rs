@@ -198,10 +198,10 @@ fn quarter_short(q: Window) -> String {
 /// the days of a part of one at either end of the window ("3 Nov to 31 Dec 2025").
 pub(crate) fn quarter_long(q: Window) -> String {
     let whole = q.from.day() == 1
-        && q.from.month0() % 3 == 0
+        && q.from.month0().is_multiple_of(3)
         && q.to
             .succ_opt()
-            .is_some_and(|next| next.day() == 1 && next.month0() % 3 == 0)
+            .is_some_and(|next| next.day() == 1 && next.month0().is_multiple_of(3))
         && q.to.month() == quarter_end_month(q.from);
     if whole {
         format!("{} to {}", q.from.format("%b"), q.to.format("%b %Y"))
