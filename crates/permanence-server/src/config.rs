@@ -81,6 +81,10 @@ pub struct ServeArgs {
     /// provider are accepted beside the tokens this server issues (see the README).
     #[arg(long, env = "PERMANENCE_SINGLE_SIGN_ON")]
     pub single_sign_on: Option<PathBuf>,
+    /// A CSV file of the published figures the dashboard compares its tiles with
+    /// (`measure,what,period,value,unit,source`), instead of the England figures built in.
+    #[arg(long, env = "PERMANENCE_NATIONAL_REFERENCE")]
+    pub national_reference: Option<PathBuf>,
     #[command(flatten)]
     pub escalation: EscalationArgs,
 }
@@ -307,6 +311,20 @@ mod tests {
         assert_eq!(args.concurrency, None);
         assert_eq!(args.batch, None);
         assert!(Cli::try_parse_from(["permanence", "demo-data", "--children", "0"]).is_err());
+        let serve = Cli::try_parse_from([
+            "permanence",
+            "serve",
+            "--national-reference",
+            "/etc/permanence/reference.csv",
+        ])
+        .expect("parses serve");
+        let CommandKind::Serve(serve) = serve.command else {
+            panic!("expected serve");
+        };
+        assert_eq!(
+            serve.national_reference.as_deref(),
+            Some(std::path::Path::new("/etc/permanence/reference.csv"))
+        );
         let batched = Cli::try_parse_from(["permanence", "demo-data", "--batch", "500"])
             .expect("parses --batch");
         let CommandKind::DemoData(args) = batched.command else {

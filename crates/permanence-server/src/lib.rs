@@ -123,6 +123,18 @@ pub fn load_single_sign_on_settings(path: &std::path::Path) -> anyhow::Result<Si
     Ok(SingleSignOn { verifier, web })
 }
 
+/// Reads a council's file of national reference figures for the dashboard. A file that
+/// cannot be used stops the start-up with the file, the line and the reason: a wrong figure
+/// on a leader's screen would be worse than a server that does not start.
+pub fn load_national_reference(
+    path: &std::path::Path,
+) -> anyhow::Result<permanence_web::NationalReference> {
+    use anyhow::Context;
+    let what = || format!("national reference figures {}", path.display());
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", what()))?;
+    permanence_web::NationalReference::parse(&text).with_context(what)
+}
+
 /// Connects to the database, applies migrations and builds the engine.
 pub async fn open_engine(
     database_url: &str,
@@ -484,6 +496,51 @@ impl RunningServer {
         if let Some(task) = self.task.take() {
             task.await??;
         }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    #[test]
+    fn a_council_reference_file_is_read_or_refused_with_its_line() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let good = dir.path().join("good.csv");
+        std::fs::write(
+            &good,
+            "measure,what,period,value,unit,source\nA1,Statistical neighbours,2023-24,402,days,LAIT\n",
+        )?;
+        let reference = load_national_reference(&good)?;
+        assert_eq!(reference.first_for("A1").map(|f| f.value), Some(402.0));
+
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(
+            &bad,
+            "measure,what,period,value,unit,source\nA1,ok,2023-24,402,days,LAIT\nA2,ok,2023-24,soon,days,LAIT\n",
+        )?;
+        let refused = format!(
+            "{:#}",
+            load_national_reference(&bad).err().context("refused")?
+        );
+        assert!(refused.contains("bad.csv"), "{refused}");
+        assert!(
+            refused.contains("line 3: the value must be a number"),
+            "{refused}"
+        );
+
+        let missing = format!(
+            "{:#}",
+            load_national_reference(&dir.path().join("none.csv"))
+                .err()
+                .context("refused")?
+        );
+        assert!(
+            missing.contains("reading national reference figures"),
+            "{missing}"
+        );
         Ok(())
     }
 }

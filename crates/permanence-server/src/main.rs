@@ -50,6 +50,10 @@ async fn main() -> anyhow::Result<ExitCode> {
                 }
                 None => (None, None),
             };
+            let national_reference = match &args.national_reference {
+                Some(path) => Arc::new(permanence_server::load_national_reference(path)?),
+                None => Arc::default(),
+            };
             let options = HttpOptions {
                 requests_per_minute: args.requests_per_minute,
                 jwt,
@@ -57,6 +61,7 @@ async fn main() -> anyhow::Result<ExitCode> {
                 body_limit_bytes: args.body_limit,
                 web: permanence_web::WebOptions {
                     single_sign_on: web_single_sign_on,
+                    national_reference,
                     ..permanence_web::WebOptions::default()
                 },
                 ..HttpOptions::default()

@@ -16,7 +16,7 @@ pub(crate) struct Chrome {
     pub user_name: String,
     pub role_label: &'static str,
     pub csrf_token: String,
-    /// Which item of the navigation is the current page's ("cases", "panel",
+    /// Which item of the navigation is the current page's ("cases", "dashboard", "panel",
     /// "notifications").
     pub section: &'static str,
     pub navigation: Vec<NavItem>,
@@ -35,8 +35,8 @@ impl Chrome {
 }
 
 /// The sections the policy lets this person use: the case list (unless their home page is
-/// the panel's), the panel for those who may read its queue, and notifications for those
-/// they are addressed to.
+/// the panel's), the dashboard for those who may read timeliness, the panel for those who
+/// may read its queue, and notifications for those they are addressed to.
 fn navigation(principal: &Principal) -> Vec<NavItem> {
     let mut items = Vec::new();
     if !crate::panel::home_is_the_panel(principal.role) {
@@ -44,6 +44,13 @@ fn navigation(principal: &Principal) -> Vec<NavItem> {
             href: "/",
             label: "Cases",
             section: "cases",
+        });
+    }
+    if crate::dashboard_data::authorities(principal).is_ok() {
+        items.push(NavItem {
+            href: "/dashboard",
+            label: "Dashboard",
+            section: "dashboard",
         });
     }
     if list_scope(principal, Action::ReadPanelQueue).is_ok() {
@@ -87,12 +94,15 @@ mod tests {
         );
         assert_eq!(
             labels(Role::TeamManager),
-            ["Cases", "Panel", "Notifications"]
+            ["Cases", "Dashboard", "Panel", "Notifications"]
         );
         assert_eq!(labels(Role::PanelChair), ["Panel"]);
         assert_eq!(labels(Role::PanelMember), ["Panel"]);
-        assert_eq!(labels(Role::AgencyDecisionMaker), ["Panel"]);
-        assert_eq!(labels(Role::Leader), ["Cases", "Panel", "Notifications"]);
+        assert_eq!(labels(Role::AgencyDecisionMaker), ["Dashboard", "Panel"]);
+        assert_eq!(
+            labels(Role::Leader),
+            ["Cases", "Dashboard", "Panel", "Notifications"]
+        );
         assert_eq!(labels(Role::Administrator), ["Cases"]);
     }
 }

@@ -17,6 +17,27 @@ pub(crate) fn days(n: i64) -> String {
     }
 }
 
+/// A figure as a page shows it: whole numbers without a decimal point ("258"), others to one
+/// place ("143.5"), thousands separated ("1,204").
+pub(crate) fn number(value: f64) -> String {
+    let tenths = (value * 10.0).round() as i64;
+    let (whole, tenth) = (tenths / 10, (tenths % 10).abs());
+    let sign = if tenths < 0 { "-" } else { "" };
+    let digits = whole.unsigned_abs().to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    if tenth == 0 {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped}.{tenth}")
+    }
+}
+
 /// A deadline's standing in words and the GOV.UK tag colour that goes with it: "Overdue by 3
 /// days" (red), "Due today" or "Due in 5 days" (yellow), "On track" (green).
 pub(crate) fn deadline_status(
@@ -115,6 +136,17 @@ mod tests {
         assert_eq!(days(1), "1 day");
         assert_eq!(days(0), "0 days");
         assert_eq!(days(12), "12 days");
+    }
+
+    #[test]
+    fn figures_read_whole_or_to_one_place_with_thousands_separated() {
+        assert_eq!(number(258.0), "258");
+        assert_eq!(number(143.5), "143.5");
+        assert_eq!(number(1204.0), "1,204");
+        assert_eq!(number(1234567.25), "1,234,567.3");
+        assert_eq!(number(0.0), "0");
+        assert_eq!(number(-42.5), "-42.5");
+        assert_eq!(number(-0.04), "0");
     }
 
     #[test]

@@ -17,20 +17,29 @@ mod audit;
 mod case_access;
 mod case_page;
 mod cases;
+mod charts;
 mod children;
 mod chrome;
 mod commands;
+mod dashboard;
+mod dashboard_charts;
+mod dashboard_data;
+mod dashboard_tiles;
 mod error;
+mod figures;
 mod form;
 mod form_flow;
 mod form_page;
 mod format;
 mod graphiql;
+mod measure_cases;
 mod notifications;
 mod panel;
 mod panel_forms;
 mod placement_fields;
 mod record;
+mod reference_figures;
+mod report_window;
 mod security;
 mod session;
 mod sign_in;
@@ -46,6 +55,7 @@ use std::sync::Arc;
 pub use audit::{AuditSink, AuditUnavailable};
 pub use error::page_not_found;
 pub use graphiql::graphiql_page;
+pub use reference_figures::{NationalReference, ReferenceError, ReferenceFigure};
 
 /// How the pages behave.
 #[derive(Clone, Debug, Default)]
@@ -58,6 +68,9 @@ pub struct WebOptions {
     pub sign_in_throttle: sign_in::Throttle,
     /// Signing in through the council's identity provider, when it is set up.
     pub single_sign_on: Option<Arc<SingleSignOn>>,
+    /// The published figures the dashboard's tiles are compared with (the compiled-in file
+    /// unless the council gives its own).
+    pub national_reference: Arc<NationalReference>,
 }
 
 pub use sign_in::Throttle;
@@ -94,6 +107,8 @@ pub fn router(engine: Engine, audit: Arc<dyn AuditSink>, options: WebOptions) ->
             "/cases/{id}/record/{form}",
             get(record::show).post(record::submit),
         )
+        .route("/dashboard", get(dashboard::show))
+        .route("/dashboard/cases", get(measure_cases::list))
         .route("/panel", get(panel::queue))
         .route(
             "/panel/meetings/new",
