@@ -234,7 +234,7 @@ async fn expected(
     for (case_id, deadlines) in store.deadlines_of_cases(cases).await? {
         for deadline in deadlines {
             for day in days {
-                for level in settings.levels_reached(deadline.due_on, *day) {
+                for level in settings.levels_reached_by(&deadline, *day) {
                     out.insert((case_id, deadline.key.clone(), deadline.due_on, level));
                 }
             }

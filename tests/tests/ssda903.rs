@@ -460,6 +460,292 @@ async fn next_month_adds_what_is_new(server: &TestServer) -> anyhow::Result<()> 
 
 on_both_backends!(next_month, next_month_adds_what_is_new);
 
+const CASE_DEADLINES: &str =
+    "query($id: UUID!) { case(id: $id) { deadlines { key status dueOn daysOverdue } } }";
+const DRIFT: &str = "query($status: DriftStatus, $overdueOnly: Boolean! = false) {
+    drift(status: $status, overdueOnly: $overdueOnly, first: 100) {
+        nodes { case { id } deadline { key status dueOn } } } }";
+const CASES_IN: &str = "query($status: DriftStatus!) { cases(filter: { driftStatus: $status }, first: 100) { nodes { id } } }";
+
+/// (case id, deadline key, status, due date) of each drift item `status` asks for.
+async fn drift_items(
+    server: &TestServer,
+    status: Value,
+) -> anyhow::Result<Vec<(String, String, String, Value)>> {
+    let data = server.ok(DRIFT, json!({ "status": status })).await?;
+    let nodes = data
+        .pointer("/drift/nodes")
+        .and_then(Value::as_array)
+        .context("drift nodes")?;
+    Ok(nodes
+        .iter()
+        .map(|n| {
+            let text = |p: &str| {
+                n.pointer(p)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            (
+                text("/case/id"),
+                text("/deadline/key"),
+                text("/deadline/status"),
+                n.pointer("/deadline/dueOn").cloned().unwrap_or(Value::Null),
+            )
+        })
+        .collect())
+}
+
+/// The ids of the cases listed with a deadline in `status`.
+async fn cases_in(server: &TestServer, status: &str) -> anyhow::Result<Vec<String>> {
+    let data = server.ok(CASES_IN, json!({ "status": status })).await?;
+    Ok(data
+        .pointer("/cases/nodes")
+        .and_then(Value::as_array)
+        .context("cases")?
+        .iter()
+        .filter_map(|n| n.get("id").and_then(Value::as_str).map(str::to_owned))
+        .collect())
+}
+
+/// A case's deadlines by key: (status, due date, days overdue).
+async fn case_deadlines(
+    server: &TestServer,
+    case: &str,
+) -> anyhow::Result<std::collections::BTreeMap<String, (String, Value, i64)>> {
+    let data = server.ok(CASE_DEADLINES, json!({ "id": case })).await?;
+    Ok(data
+        .pointer("/case/deadlines")
+        .and_then(Value::as_array)
+        .context("deadlines")?
+        .iter()
+        .map(|d| {
+            (
+                d["key"].as_str().unwrap_or("").to_owned(),
+                (
+                    d["status"].as_str().unwrap_or("").to_owned(),
+                    d["dueOn"].clone(),
+                    d["daysOverdue"].as_i64().unwrap_or(-1),
+                ),
+            )
+        })
+        .collect())
+}
+
+/// A return with no Reviews table (and, as every national return, no dated health
+/// assessments) brings in K1, who entered care on 1 May 2025, and K2, whose period began
+/// before the return's first episode of it. On 2 November 2026 a live case would have its
+/// first review and initial health assessment overdue by more than a year; the imported
+/// ones are "not known from the return": not on the drift board, not counted as overdue,
+/// not escalated, sorted after what is known, and listed when asked for by that status.
+/// Once a worker records a health assessment (K1) or a review (K2), that chain is known.
+async fn imported_care_planning_is_not_known_from_the_return(
+    server: &TestServer,
+) -> anyhow::Result<()> {
+    let files = [
+        file(
+            "header.csv",
+            &format!("{HEADER}K2,F,03/04/2016,WBRI,UN4,0,\n"),
+        ),
+        file(
+            "episodes.csv",
+            &format!(
+                "{EPISODES}K1,01/05/2025,S,C1,N1,U6,PR1,,,,PE13 2HH,CB7 9BR,SC100001\n\
+                 K2,01/03/2025,P,C2,N1,U6,PR1,,,,PE13 2HH,CB7 9BR,SC100001\n"
+            ),
+        ),
+    ];
+    imported(server.engine(), &files).await?;
+    let store = server.engine().store();
+    let mut imported_ids = std::collections::BTreeMap::new();
+    for (case, child) in store.cases_with_children(Some("E10000003")).await? {
+        imported_ids.insert(child.reference, case.id.to_string());
+    }
+    let (k1, k2) = (imported_ids["K1"].clone(), imported_ids["K2"].clone());
+    // A live child, in care since 1 October 2026: the first review was due on 29 October.
+    let live = permanence_e2e::child_in_care(server, "L1", "2019-05-01", "2026-10-01").await?;
+
+    // The drift board: the live case's overdue items, nothing of the imported ones.
+    let board = drift_items(server, Value::Null).await?;
+    assert!(
+        board
+            .iter()
+            .any(|(case, key, status, _)| *case == live && key == "review" && status == "OVERDUE"),
+        "{board:?}"
+    );
+    assert!(
+        board.iter().all(|(case, ..)| *case == live),
+        "only the live case drifts: {board:?}"
+    );
+    for status in ["OVERDUE", "DUE_SOON"] {
+        let listed = drift_items(server, json!(status)).await?;
+        assert!(listed.iter().all(|(case, ..)| *case == live), "{listed:?}");
+        let cases = cases_in(server, status).await?;
+        assert!(
+            !cases.contains(&k1) && !cases.contains(&k2),
+            "{status}: {cases:?}"
+        );
+    }
+    assert_eq!(cases_in(server, "OVERDUE").await?, vec![live.clone()]);
+
+    // Asked for by their own status: the care-planning chains of both imported periods.
+    let not_known = drift_items(server, json!("NOT_KNOWN_FROM_RETURN")).await?;
+    let mut listed: Vec<(String, String)> = not_known
+        .iter()
+        .map(|(case, key, status, due)| {
+            assert_eq!(status, "NOT_KNOWN_FROM_RETURN");
+            assert_eq!(*due, Value::Null, "no due date is shown");
+            (case.clone(), key.clone())
+        })
+        .collect();
+    listed.sort();
+    let mut expected: Vec<(String, String)> = [&k1, &k2]
+        .into_iter()
+        .flat_map(|case| {
+            ["health_assessment", "permanence_plan", "review"]
+                .map(|key| (case.clone(), key.to_owned()))
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(listed, expected);
+    let mut with_unknowns = cases_in(server, "NOT_KNOWN_FROM_RETURN").await?;
+    with_unknowns.sort();
+    let mut both = vec![k1.clone(), k2.clone()];
+    both.sort();
+    assert_eq!(with_unknowns, both);
+    let (code, _, field) = server
+        .error(DRIFT, json!({ "status": "DUE_SOON", "overdueOnly": true }))
+        .await?;
+    assert_eq!(
+        (code.as_str(), field.as_deref()),
+        ("VALIDATION", Some("status"))
+    );
+
+    // The case's own deadlines say so too.
+    let deadlines = case_deadlines(server, &k1).await?;
+    for key in ["review", "health_assessment", "permanence_plan"] {
+        assert_eq!(
+            deadlines.get(key),
+            Some(&("NOT_KNOWN_FROM_RETURN".to_owned(), Value::Null, 0)),
+            "{key}: {deadlines:?}"
+        );
+    }
+
+    // Sorted by the next deadline, the live case comes first: the imported ones have no
+    // deadline the engine knows.
+    use permanence_engine::store::{CaseFilter, CaseOrder};
+    let open = CaseFilter {
+        open: Some(true),
+        ..CaseFilter::default()
+    };
+    let sorted = store
+        .cases_sorted(&open, CaseOrder::NextDeadline, 0, 10)
+        .await?;
+    assert_eq!(
+        sorted.iter().map(|c| c.id.to_string()).collect::<Vec<_>>()[0],
+        live
+    );
+
+    // Escalation tells the team manager about the live case's review, and no one about the
+    // imported periods.
+    let counts = server.engine().escalate(None).await?;
+    assert!(counts.overdue > 0, "{counts:?}");
+    let notices = store.notifications_after(0, 1_000).await?;
+    assert!(notices.iter().any(|n| n.case_id.to_string() == live));
+    assert!(
+        notices
+            .iter()
+            .all(|n| n.case_id.to_string() != k1 && n.case_id.to_string() != k2),
+        "{notices:?}"
+    );
+
+    // The pages: a grey "Not known from the return", never "Overdue"; sorted by the next
+    // deadline, the imported children come after the live one; the home page's filter
+    // asks for them by that status.
+    permanence_e2e::give_password(server.engine(), permanence_auth::Role::TeamManager).await?;
+    let client = permanence_e2e::pages::no_redirects()?;
+    let (session, _) = permanence_e2e::pages::http_sign_in(server, &client, "tm.tester").await?;
+    let page = |path: String| {
+        let (client, session) = (client.clone(), session.clone());
+        async move {
+            anyhow::Ok(
+                client
+                    .get(server.server.url(&path))
+                    .header(reqwest::header::COOKIE, session)
+                    .send()
+                    .await?
+                    .text()
+                    .await?,
+            )
+        }
+    };
+    let case_page = page(format!("/cases/{k1}")).await?;
+    assert!(
+        case_page.contains("govuk-tag--grey\">Not known from the return<"),
+        "{case_page}"
+    );
+    assert!(!case_page.contains("Overdue"), "{case_page}");
+    let home = page("/?sort=deadline".to_owned()).await?;
+    let at = |reference: &str| home.find(&format!(">{reference}<"));
+    assert!(
+        at("L1").is_some() && at("K1").is_some() && at("K2").is_some(),
+        "{home}"
+    );
+    assert!(at("L1") < at("K1") && at("L1") < at("K2"), "{home}");
+    assert!(home.contains("Not known from the return"), "{home}");
+    let overdue = page("/?status=OVERDUE".to_owned()).await?;
+    assert!(overdue.contains(">L1<") && !overdue.contains(">K1<") && !overdue.contains(">K2<"));
+    let unknown = page("/?status=NOT_KNOWN_FROM_RETURN".to_owned()).await?;
+    assert!(unknown.contains(">K1<") && unknown.contains(">K2<") && !unknown.contains(">L1<"));
+
+    // A worker records K1's health assessment (15 October 2026; K1 is 11): the next is due
+    // a year later. The review chain is still not known.
+    server
+        .ok(
+            "mutation($i: RecordDatedInput!) { recordHealthAssessment(input: $i) { case { id } } }",
+            json!({ "i": { "caseId": k1, "occurredOn": "2026-10-15" } }),
+        )
+        .await?;
+    let deadlines = case_deadlines(server, &k1).await?;
+    assert_eq!(
+        deadlines.get("health_assessment"),
+        Some(&("ON_TRACK".to_owned(), json!("2027-10-15"), 0))
+    );
+    assert_eq!(
+        deadlines.get("review").map(|d| d.0.as_str()),
+        Some("NOT_KNOWN_FROM_RETURN")
+    );
+    // And K2's review of 1 June 2026: the period began before the return, so this is not
+    // its first review; the next is due within 6 months (1 December), not 3 (overdue since
+    // 1 September).
+    server
+        .ok(
+            "mutation($i: RecordDatedInput!) { recordReview(input: $i) { case { id } } }",
+            json!({ "i": { "caseId": k2, "occurredOn": "2026-06-01" } }),
+        )
+        .await?;
+    let deadlines = case_deadlines(server, &k2).await?;
+    assert_eq!(
+        deadlines.get("review"),
+        Some(&("ON_TRACK".to_owned(), json!("2026-12-01"), 0))
+    );
+    let not_known = drift_items(server, json!("NOT_KNOWN_FROM_RETURN")).await?;
+    assert!(
+        !not_known.iter().any(
+            |(case, key, ..)| (*case == k1 && key == "health_assessment")
+                || (*case == k2 && key == "review")
+        ),
+        "{not_known:?}"
+    );
+    assert_eq!(not_known.len(), 4, "{not_known:?}");
+    Ok(())
+}
+
+on_both_backends!(
+    not_known_from_the_return,
+    imported_care_planning_is_not_known_from_the_return
+);
+
 /// A later return corrects a child's Header facts (here the UPN and the ethnicity), but not
 /// the date of birth the periods of care held are dated from: that is refused whole.
 async fn a_later_return_corrects_the_header(server: &TestServer) -> anyhow::Result<()> {

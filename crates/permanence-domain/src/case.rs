@@ -291,6 +291,29 @@ impl CaseState {
             .is_some_and(|e| e.details.reason_new_episode.is_some())
     }
 
+    /// Whether the reviews the engine holds are every review of the period from its start,
+    /// so that the first one held is the period's first. A live case's are. An imported
+    /// period's are only when its return had a Reviews table and the period began inside the
+    /// return's history: a period imported part-way had reviews before the return, and
+    /// without the table no review before the import is held, so a later review recorded
+    /// by a worker is not known to be the first either.
+    pub fn holds_reviews_from_start(&self) -> bool {
+        !self.began_before_its_history()
+            && self
+                .imported
+                .is_none_or(|history| history.reviews_in_return)
+    }
+
+    /// Whether the health assessments the engine holds are every one of the period from
+    /// its start, as [`CaseState::holds_reviews_from_start`] for reviews. The national
+    /// return dates no health assessments, so an imported period's never are.
+    pub fn holds_health_assessments_from_start(&self) -> bool {
+        !self.began_before_its_history()
+            && self
+                .imported
+                .is_none_or(|history| history.health_assessments_in_return)
+    }
+
     pub fn current_episode(&self) -> Option<&Episode> {
         self.episodes.last()
     }

@@ -3,6 +3,12 @@
 //! Deadlines are recomputed from the whole state after every command rather than scheduled
 //! as timers, so they are always consistent with the history, and drift (a comparison of
 //! `due_on` with a date) is right on any day without a background job.
+//!
+//! Deadlines only come from facts the engine holds. A period of care brought in by an
+//! import holds what its return carried: a care-planning chain the return did not carry (no
+//! Reviews table, no dated health assessments, a period that began before the return's
+//! history) has a deadline *not known from the return* until a worker records its next
+//! link. Such a deadline is never overdue or due soon (`DriftStatus::NotKnownFromReturn`).
 
 use crate::case::{CaseState, RoutePlan};
 use crate::panel::{PanelOutcome, PanelPurpose};
@@ -42,12 +48,41 @@ pub struct Deadline {
     pub reference: String,
     /// Follows a panel recommendation or decision (the follow-through inspections check).
     pub after_panel: bool,
+    /// The engine holds no fact the due date follows from: an imported period whose return
+    /// did not carry the chain (see the module's documentation). `due_on` is then only where
+    /// the chain would fall due had it started on `started_on`: no due date, and nothing
+    /// shows or counts it as one. Defaulted so that deadlines stored before it still read.
+    #[serde(default)]
+    pub not_known_from_return: bool,
+}
+
+impl Deadline {
+    /// The due date, when the engine holds the facts it follows from.
+    pub fn known_due_on(&self) -> Option<NaiveDate> {
+        (!self.not_known_from_return).then_some(self.due_on)
+    }
+
+    /// How the deadline stands on `as_of`: a deadline not known from the return is neither
+    /// overdue nor due soon, whatever the day.
+    pub fn drift(&self, as_of: NaiveDate, due_soon_days: u32) -> Drift {
+        if self.not_known_from_return {
+            Drift::not_known_from_return()
+        } else {
+            drift(self.due_on, as_of, due_soon_days)
+        }
+    }
+
+    fn not_known_from_return(mut self) -> Self {
+        self.not_known_from_return = true;
+        self
+    }
 }
 
 /// The rule of the deadline a panel deferral sets: back to panel by the date the panel gave.
 pub const RETURN_TO_PANEL: &str = "return_to_panel";
 
-/// Open deadlines of a case. A closed case has none.
+/// Open deadlines of a case, soonest first, those not known from the return last. A closed
+/// case has none.
 pub fn derive_deadlines(
     case: &CaseState,
     catalog: &RouteCatalog,
@@ -65,7 +100,14 @@ pub fn derive_deadlines(
             return_to_panel(case, plan, def, &mut out);
         }
     }
-    out.sort_by(|a, b| a.due_on.cmp(&b.due_on).then_with(|| a.key.cmp(&b.key)));
+    // Soonest first; those not known from the return, which have no due date, last.
+    out.sort_by(|a, b| {
+        (a.not_known_from_return, a.due_on, &a.key).cmp(&(
+            b.not_known_from_return,
+            b.due_on,
+            &b.key,
+        ))
+    });
     out
 }
 
@@ -90,10 +132,12 @@ fn spine(
         basis,
         reference: reference.to_owned(),
         after_panel: false,
+        not_known_from_return: false,
     }
 }
 
-/// The date the second review falls due (held, or due if not yet held), when it can be known.
+/// The date the second review falls due (held, or due if not yet held). Only meaningful
+/// when the case holds its reviews from the period's start.
 fn second_review_due(case: &CaseState) -> NaiveDate {
     match case.reviews.as_slice() {
         [] => timescales::SECOND_REVIEW.after(timescales::FIRST_REVIEW.after(case.entered_care_on)),
@@ -104,8 +148,9 @@ fn second_review_due(case: &CaseState) -> NaiveDate {
 
 fn care_planning(case: &CaseState, settings: &Timescales, out: &mut Vec<Deadline>) {
     const REVIEW_REF: &str = "CPPCR 2010 reg 33";
-    let review = match case.reviews.as_slice() {
-        [] => spine(
+    let from_start = case.holds_reviews_from_start();
+    let review = match (case.reviews.as_slice(), from_start) {
+        ([], true) => spine(
             "review",
             "first statutory review",
             case.entered_care_on,
@@ -113,7 +158,19 @@ fn care_planning(case: &CaseState, settings: &Timescales, out: &mut Vec<Deadline
             Basis::Law,
             REVIEW_REF,
         ),
-        [first] => spine(
+        // An imported period with no review held, whose return either had no Reviews table
+        // or began after the period did: its last review (if any) is not held, so when the
+        // next is due is not known. The interval stated is the longest the law allows.
+        ([], false) => spine(
+            "review",
+            "statutory review",
+            case.entered_care_on,
+            timescales::LATER_REVIEW,
+            Basis::Law,
+            REVIEW_REF,
+        )
+        .not_known_from_return(),
+        ([first], true) => spine(
             "review",
             "second statutory review",
             *first,
@@ -121,7 +178,12 @@ fn care_planning(case: &CaseState, settings: &Timescales, out: &mut Vec<Deadline
             Basis::Law,
             REVIEW_REF,
         ),
-        [.., last] => spine(
+        // Later reviews: within 6 months of the previous one. So too after a single review
+        // held that is not known to be the period's first (the period began before the
+        // return's history, or the return held none of its reviews): the next is not a
+        // second review within 3 months, but one within 6, the interval that follows any
+        // review but the first.
+        ([.., last], _) => spine(
             "review",
             "statutory review",
             *last,
@@ -146,11 +208,22 @@ fn care_planning(case: &CaseState, settings: &Timescales, out: &mut Vec<Deadline
         // the period is stated in days so that it agrees with the due date.
         d.due_on = due_on.max(case.entered_care_on);
         d.period = Period::Days(u32::try_from((d.due_on - d.started_on).num_days()).unwrap_or(0));
+        // An imported period with no plan recorded: not known from the return, whether or
+        // not the engine holds the second review's date. Without the period's reviews from
+        // its start, that date is not known (the second review held is not the period's
+        // second). With them, it is, but the national return carries no plan for
+        // permanence (only an adoption decision or an order, which the import records as a
+        // plan), so whether a plan was made by that review is no fact the engine holds:
+        // showing every imported child without one as overdue is what the import must not
+        // do. Recording the plan, with the day it was made, ends the deadline.
+        if case.imported.is_some() {
+            d = d.not_known_from_return();
+        }
         out.push(d);
     }
 
     let health = match case.health_assessments.last() {
-        None => spine(
+        None if case.holds_health_assessments_from_start() => spine(
             "health_assessment",
             "initial health assessment before the first review",
             case.entered_care_on,
@@ -158,23 +231,35 @@ fn care_planning(case: &CaseState, settings: &Timescales, out: &mut Vec<Deadline
             Basis::Law,
             "CPPCR 2010 reg 7 and statutory guidance",
         ),
-        Some(last) => {
-            let months = if age_in_years(case.child_birth_date, last.on) < 5 {
-                settings.health_review_months_under_five
-            } else {
-                settings.health_review_months_from_five
-            };
-            spine(
-                "health_assessment",
-                "review health assessment",
-                last.on,
-                Period::Months(months),
-                Basis::Guidance,
-                "statutory guidance: 6-monthly under five, yearly from five",
-            )
+        // An imported period whose return dated no health assessments (the national return
+        // never does): the last assessment is not held, so the next one's date is not known
+        // until a worker records one.
+        None => {
+            let mut d = health_review(case, settings, case.entered_care_on);
+            d.label = "health assessment".to_owned();
+            d.not_known_from_return()
         }
+        Some(last) => health_review(case, settings, last.on),
     };
     out.push(health);
+}
+
+/// The review health assessment due after one held on `last`: 6-monthly under five, yearly
+/// from five (the child's age on the day of the last one).
+fn health_review(case: &CaseState, settings: &Timescales, last: NaiveDate) -> Deadline {
+    let months = if age_in_years(case.child_birth_date, last) < 5 {
+        settings.health_review_months_under_five
+    } else {
+        settings.health_review_months_from_five
+    };
+    spine(
+        "health_assessment",
+        "review health assessment",
+        last,
+        Period::Months(months),
+        Basis::Guidance,
+        "statutory guidance: 6-monthly under five, yearly from five",
+    )
 }
 
 /// Whole years of age on a date.
@@ -266,6 +351,7 @@ fn route_deadlines(
             basis: rule.basis,
             reference: rule.reference.to_owned(),
             after_panel: rule.after_panel,
+            not_known_from_return: false,
         });
     }
 }
@@ -318,6 +404,7 @@ fn return_to_panel(
             basis: Basis::LocalSetting,
             reference: "the date the panel set when it deferred".to_owned(),
             after_panel: true,
+            not_known_from_return: false,
         });
     }
 }
@@ -328,6 +415,9 @@ pub enum DriftStatus {
     OnTrack,
     DueSoon,
     Overdue,
+    /// The engine holds no fact the due date follows from (an imported period whose return
+    /// did not carry the chain): never overdue or due soon.
+    NotKnownFromReturn,
 }
 
 /// A deadline's standing on a date, with the figures a worker acts on.
@@ -342,7 +432,20 @@ pub struct Drift {
     pub days_until_due: i64,
 }
 
-/// The drift of a deadline due on `due_on`, seen on `as_of`.
+impl Drift {
+    /// The standing of a deadline not known from the return: no days either way.
+    pub fn not_known_from_return() -> Self {
+        Drift {
+            status: DriftStatus::NotKnownFromReturn,
+            days_overdue: 0,
+            working_days_overdue: 0,
+            days_until_due: 0,
+        }
+    }
+}
+
+/// The drift of a deadline due on `due_on`, seen on `as_of` (a known due date: see
+/// [`Deadline::drift`]).
 pub fn drift(due_on: NaiveDate, as_of: NaiveDate, due_soon_days: u32) -> Drift {
     let days = (as_of - due_on).num_days();
     if days > 0 {

@@ -3,7 +3,8 @@
 //! A deadline that nears its due date is the allocated worker's to act on; once it has passed,
 //! their team manager is told; once it has been overdue for long, the head of service. Each
 //! tier is told once per deadline (the store guarantees that). The thresholds are an
-//! authority's settings, read with the timescales.
+//! authority's settings, read with the timescales. A deadline not known from the return (see
+//! `crate::deadlines`) has no due date, so it reaches no level and no one is told.
 
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -126,6 +127,19 @@ impl EscalationSettings {
                 .then(|| days_before(today, self.head_of_service_days_overdue))
                 .flatten(),
         }
+    }
+
+    /// The levels `deadline` has reached on `today`: none for a deadline not known from the
+    /// return, which has no due date to reach them by (the store's selection leaves those
+    /// out too).
+    pub fn levels_reached_by(
+        &self,
+        deadline: &crate::Deadline,
+        today: NaiveDate,
+    ) -> Vec<EscalationLevel> {
+        deadline
+            .known_due_on()
+            .map_or_else(Vec::new, |due_on| self.levels_reached(due_on, today))
     }
 
     /// The levels a deadline due on `due_on` has reached on `today`. A deadline first seen

@@ -257,10 +257,13 @@ pub struct TimelinessReport {
     /// The six panel follow-throughs, always in the same order, empty or not.
     pub panel_follow_through: Vec<FollowThrough>,
     /// Reviews held in the window on or before their due date; days are held minus due
-    /// (0 or less is on time). One entry per review.
+    /// (0 or less is on time). One entry per review whose due date the engine holds: not the
+    /// first review held in an imported period that began before the return's history or
+    /// whose return had no Reviews table.
     pub reviews_on_time: Share,
     /// Cases whose second review was held in the window and whose first plan for
-    /// permanence was recorded on or before it; days are plan minus second review.
+    /// permanence was recorded on or before it; days are plan minus second review. Periods
+    /// of care brought in by an import are not counted (the return carries no plans).
     pub permanence_plan_by_second_review: Share,
     /// Care proceedings concluded in the window within 26 weeks (182 days) of issue,
     /// extensions not counted; days are from issue to the final hearing.
@@ -671,11 +674,21 @@ fn observe_plan<'a>(plan: &'a RoutePlan, emit: &mut impl FnMut(Observation<'a>))
 fn observe_care_planning<'a>(case: &'a CaseState, emit: &mut impl FnMut(Observation<'a>)) {
     // The first review is due 20 working days after entering care, the second 3 months
     // after the first was held, and each later one 6 months after the previous one held.
+    // When the case does not hold the period's reviews from its start (an imported period
+    // that began before the return's history, or whose return had no Reviews table), the
+    // first review held is not the period's first: its due date follows from a review the
+    // engine does not hold, so it is neither late nor on time, and each one after it is a
+    // later review. Nor is the second review held the period's second.
+    let from_start = case.holds_reviews_from_start();
     let mut previous = case.entered_care_on;
     for (i, &held) in case.reviews.iter().enumerate() {
-        let period = match i {
-            0 => FIRST_REVIEW,
-            1 => SECOND_REVIEW,
+        let period = match (i, from_start) {
+            (0, true) => FIRST_REVIEW,
+            (0, false) => {
+                previous = held;
+                continue;
+            }
+            (1, true) => SECOND_REVIEW,
             _ => LATER_REVIEW,
         };
         let due = period.after(previous);
@@ -687,7 +700,13 @@ fn observe_care_planning<'a>(case: &'a CaseState, emit: &mut impl FnMut(Observat
         });
         previous = held;
     }
-    if let Some(&second) = case.reviews.get(1) {
+    // Nor is the plan by the second review measured for an imported period: the national
+    // return carries no plan for permanence, and a plan the import records is dated by the
+    // decision or order that implied it, not by the day the plan was made.
+    if from_start
+        && case.imported.is_none()
+        && let Some(&second) = case.reviews.get(1)
+    {
         let plan = case.permanence_plan_on();
         emit(Observation {
             on: second,

@@ -678,3 +678,211 @@ mod consistency {
         );
     }
 }
+
+/// Deadlines only come from facts the engine holds: a period of care brought in by an import
+/// holds what its return carried, and a care-planning chain the return did not carry is
+/// "not known from the return" (never overdue) until a worker records its next link.
+mod imported_periods {
+    use super::*;
+    use permanence_domain::codes::ReasonNewEpisode;
+    use permanence_domain::deadlines::Drift;
+    use permanence_domain::history::ImportedHistory;
+
+    /// The day the child entered care (a Monday): a live case's first review would be due
+    /// on 16 January 2025, long before `today()`.
+    fn entered() -> NaiveDate {
+        d(2024, 12, 16)
+    }
+
+    /// Given a period of care an import brought in from a return with (or without) a
+    /// Reviews table and no dated health assessments; `part_way`: the return's first
+    /// episode of the period followed others, so the period began before its history.
+    fn imported(part_way: bool, reviews_in_return: bool) -> Case {
+        let mut open = common::open_case(entered());
+        if part_way {
+            open.details.reason_new_episode = Some(ReasonNewEpisode::L);
+        }
+        let mut case = Case::empty(today());
+        case.recorded(Command::OpenCase(open))
+            .recorded(Command::RecordImportedHistory {
+                on: entered(),
+                history: ImportedHistory {
+                    reviews_in_return,
+                    health_assessments_in_return: false,
+                },
+            });
+        case
+    }
+
+    fn standing_on(case: &Case, key: &str, on: NaiveDate) -> DriftStatus {
+        due(case, key).drift(on, 7).status
+    }
+
+    fn standing(case: &Case, key: &str) -> DriftStatus {
+        standing_on(case, key, today())
+    }
+
+    fn not_known(case: &Case, key: &str) -> bool {
+        let deadline = due(case, key);
+        deadline.not_known_from_return && deadline.known_due_on().is_none()
+    }
+
+    #[test]
+    fn without_a_reviews_table_the_care_planning_deadlines_are_not_known() {
+        let case = imported(false, false);
+        for key in ["review", "health_assessment", "permanence_plan"] {
+            assert!(not_known(&case, key), "{key}");
+            // Never overdue or due soon, whatever the day.
+            for on in [entered(), d(2025, 1, 17), today(), d(2030, 1, 1)] {
+                assert_eq!(standing_on(&case, key, on), DriftStatus::NotKnownFromReturn);
+            }
+            assert_eq!(
+                due(&case, key).drift(today(), 7),
+                Drift::not_known_from_return()
+            );
+        }
+        let review = due(&case, "review");
+        assert_eq!(review.label, "statutory review");
+        assert_eq!(review.started_on, entered());
+        assert_eq!(due(&case, "health_assessment").label, "health assessment");
+    }
+
+    #[test]
+    fn with_a_reviews_table_and_no_review_of_the_period_the_first_review_is_due_as_usual() {
+        // The return had the table and no review of this period in it: that is a fact.
+        let case = imported(false, true);
+        let first = due(&case, "review");
+        assert!(!first.not_known_from_return);
+        assert_eq!(first.label, "first statutory review");
+        assert_eq!(first.known_due_on(), Some(d(2025, 1, 16)));
+        assert_eq!(standing(&case, "review"), DriftStatus::Overdue);
+        // The return dates no health assessments.
+        assert!(not_known(&case, "health_assessment"));
+    }
+
+    #[test]
+    fn a_review_the_return_holds_starts_the_chain_as_usual() {
+        let mut case = imported(false, true);
+        case.recorded(review(d(2025, 1, 10)));
+        let second = due(&case, "review");
+        assert!(!second.not_known_from_return);
+        assert_eq!(second.label, "second statutory review");
+        assert_eq!(second.period, Period::Months(3));
+        assert_eq!(second.known_due_on(), Some(d(2025, 4, 10)));
+        assert_eq!(standing(&case, "review"), DriftStatus::Overdue);
+    }
+
+    #[test]
+    fn a_part_way_period_with_no_review_held_has_its_next_review_not_known() {
+        // The period's reviews before the return are not held, table or not.
+        assert!(not_known(&imported(true, true), "review"));
+        assert!(not_known(&imported(true, false), "review"));
+        assert!(not_known(&imported(true, true), "health_assessment"));
+    }
+
+    #[test]
+    fn in_a_part_way_period_the_first_review_held_is_not_the_first_review() {
+        // The review on 10 January 2025 followed others before the return: the next one is
+        // due within 6 months of it (a later review), not within 3 (a second review).
+        let mut case = imported(true, true);
+        case.recorded(review(d(2025, 1, 10)));
+        let next = due(&case, "review");
+        assert!(!next.not_known_from_return);
+        assert_eq!(next.label, "statutory review");
+        assert_eq!(next.period, Period::Months(6));
+        assert_eq!(next.started_on, d(2025, 1, 10));
+        assert_eq!(next.known_due_on(), Some(d(2025, 7, 10)));
+        // On 11 April 2025 a second review would have been a day overdue; this one is not.
+        assert_eq!(
+            standing_on(&case, "review", d(2025, 4, 11)),
+            DriftStatus::OnTrack
+        );
+        assert_eq!(
+            standing_on(&case, "review", d(2025, 7, 11)),
+            DriftStatus::Overdue
+        );
+        case.recorded(review(d(2025, 6, 1)));
+        assert_eq!(due(&case, "review").known_due_on(), Some(d(2025, 12, 1)));
+    }
+
+    #[test]
+    fn a_review_recorded_after_the_import_starts_the_chain() {
+        // No Reviews table: a worker records the review held on 1 June 2026. Whether it
+        // was the period's first is not known, so the next is due within 6 months.
+        let mut case = imported(false, false);
+        case.given(review(d(2026, 6, 1)));
+        let next = due(&case, "review");
+        assert!(!next.not_known_from_return);
+        assert_eq!(next.known_due_on(), Some(d(2026, 12, 1)));
+        assert_eq!(standing(&case, "review"), DriftStatus::OnTrack);
+        assert_eq!(
+            standing_on(&case, "review", d(2026, 12, 2)),
+            DriftStatus::Overdue
+        );
+        // The health assessments' chain is still not known.
+        assert!(not_known(&case, "health_assessment"));
+    }
+
+    #[test]
+    fn a_health_assessment_recorded_after_the_import_starts_its_chain() {
+        // Born 14 March 2020: six on 1 May 2026, so the next one is due a year later.
+        let mut case = imported(false, true);
+        case.given(Command::RecordHealthAssessment { on: d(2026, 5, 1) });
+        let next = due(&case, "health_assessment");
+        assert!(!next.not_known_from_return);
+        assert_eq!(next.label, "review health assessment");
+        assert_eq!(next.known_due_on(), Some(d(2027, 5, 1)));
+        assert_eq!(standing(&case, "health_assessment"), DriftStatus::OnTrack);
+    }
+
+    #[test]
+    fn the_permanence_plan_of_an_imported_period_is_not_known_until_one_is_recorded() {
+        // Even with the period's reviews from its start (the second review's date is known),
+        // the return carries no plan: whether one was made by then is not known.
+        let mut case = imported(false, true);
+        case.recorded(review(d(2025, 1, 10)))
+            .recorded(review(d(2025, 4, 1)));
+        assert!(not_known(&case, "permanence_plan"));
+        assert!(not_known(&imported(true, true), "permanence_plan"));
+        case.plan(Route::LongTermFostering, d(2026, 6, 1));
+        assert!(!has(&case, "permanence_plan"));
+    }
+
+    #[test]
+    fn known_deadlines_come_first_and_a_live_case_is_unchanged() {
+        let mut case = imported(false, false);
+        case.given(legal(LegalStep::ProceedingsIssued, d(2025, 1, 6)));
+        let all = deadlines(&case);
+        let first_not_known = all
+            .iter()
+            .position(|x| x.not_known_from_return)
+            .expect("some are not known");
+        assert_eq!(
+            keys(&all[..first_not_known]),
+            vec!["case_management_hearing", "care_proceedings"]
+        );
+        assert!(
+            all[first_not_known..]
+                .iter()
+                .all(|x| x.not_known_from_return)
+        );
+
+        let live = Case::opened(entered(), today());
+        assert!(deadlines(&live).iter().all(|x| !x.not_known_from_return));
+        assert_eq!(standing(&live, "review"), DriftStatus::Overdue);
+        assert_eq!(standing(&live, "health_assessment"), DriftStatus::Overdue);
+    }
+
+    #[test]
+    fn a_deadline_stored_before_the_flag_existed_reads_as_known() {
+        let live = Case::opened(entered(), today());
+        let mut json = serde_json::to_value(due(&live, "review")).expect("serialises");
+        json.as_object_mut()
+            .expect("an object")
+            .remove("not_known_from_return")
+            .expect("the flag is written");
+        let read: Deadline = serde_json::from_value(json).expect("reads");
+        assert!(!read.not_known_from_return);
+        assert_eq!(read, due(&live, "review"));
+    }
+}

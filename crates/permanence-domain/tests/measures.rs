@@ -1249,6 +1249,70 @@ mod care_planning {
         );
     }
 
+    /// A period an import brought in, opened on Monday 16 December 2024 (`part_way`: the
+    /// return's first episode of it followed others), from a return with or without a
+    /// Reviews table.
+    fn imported(case_no: u128, part_way: bool, reviews_in_return: bool) -> Case {
+        let mut open = open_case(d(2024, 12, 16));
+        open.case_id = CaseId(Uuid::from_u128(case_no));
+        open.child_id = ChildId(Uuid::from_u128(case_no));
+        open.child_birth_date = d(2020, 1, 1);
+        if part_way {
+            open.details.reason_new_episode = Some(permanence_domain::codes::ReasonNewEpisode::L);
+        }
+        let mut case = Case::empty(today());
+        case.recorded(Command::OpenCase(open))
+            .recorded(Command::RecordImportedHistory {
+                on: d(2024, 12, 16),
+                history: permanence_domain::history::ImportedHistory {
+                    reviews_in_return,
+                    health_assessments_in_return: false,
+                },
+            });
+        case
+    }
+
+    #[test]
+    fn an_imported_period_counts_only_the_reviews_whose_due_date_it_holds() {
+        let who = |r: &str| child(r, d(2020, 1, 1), Sex::Male);
+        // I001 began before the return's history: its first review held (10 Jan 2025)
+        // followed others the engine does not hold, so it is neither late nor on time; the
+        // next is due 6 months after it (10 Jul 2025), not 3.
+        let mut c = imported(4001, true, true);
+        c.recorded(review(d(2025, 1, 10)))
+            .recorded(review(d(2025, 7, 1))) // due 10 Jul: 9 days early
+            .recorded(review(d(2026, 2, 1))); // due 1 Jan 2026: 31 days late
+        let mut cohort = vec![fixture(&c, who("I001"))];
+        // I002 began inside the return's history, which had the Reviews table: as live,
+        // the first review is due 16 Jan and the second 3 months after the first.
+        let mut c = imported(4002, false, true);
+        c.recorded(review(d(2025, 1, 16))) // on time (0)
+            .recorded(review(d(2025, 4, 17))); // due 16 Apr: 1 day late
+        cohort.push(fixture(&c, who("I002")));
+        // I003's return had no Reviews table: the review a worker recorded (1 Mar 2025) is
+        // not known to be the first; the next is due 6 months after it.
+        let mut c = imported(4003, false, false);
+        c.given(review(d(2025, 3, 1))).given(review(d(2025, 8, 1))); // due 1 Sep: 31 days early
+        cohort.push(fixture(&c, who("I003")));
+
+        let report = timeliness_report(&views(&cohort), d(2025, 1, 1), d(2026, 12, 31));
+        assert_eq!(
+            listed_share(&report.reviews_on_time),
+            vec![
+                ("I001", Some(-9), true),
+                ("I001", Some(31), false),
+                ("I002", Some(0), true),
+                ("I002", Some(1), false),
+                ("I003", Some(-31), true),
+            ]
+        );
+        // The return carries no plans: no imported period is measured for one.
+        assert_eq!(
+            share_of(&report.permanence_plan_by_second_review),
+            (0, 0, None)
+        );
+    }
+
     #[test]
     fn care_proceedings_within_26_weeks_and_their_mean_length() {
         let cohort = cohort();

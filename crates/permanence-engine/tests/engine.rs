@@ -137,7 +137,7 @@ fn drift_filter(as_of: chrono::NaiveDate) -> DriftFilter {
         team: None,
         local_authority: None,
         after_panel_only: false,
-        overdue_only: false,
+        status: None,
         reach: Default::default(),
     }
 }
@@ -807,7 +807,7 @@ both_backends!(
         assert_eq!(rows[0].case_id, case_id);
         assert_eq!(rows[0].deadline.due_on, due_on);
         let overdue = DriftFilter {
-            overdue_only: true,
+            status: Some(DriftStatus::Overdue),
             after_panel_only: true,
             ..long_term.clone()
         };

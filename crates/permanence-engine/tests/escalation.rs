@@ -43,7 +43,7 @@ async fn expected_notices(
     for (case_id, list) in deadlines {
         for deadline in list {
             for day in days {
-                for level in settings.levels_reached(deadline.due_on, *day) {
+                for level in settings.levels_reached_by(&deadline, *day) {
                     expected.insert((case_id, deadline.key.clone(), deadline.due_on, level));
                 }
             }

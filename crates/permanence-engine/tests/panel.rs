@@ -205,7 +205,7 @@ fn after_panel_drift(as_of: NaiveDate) -> DriftFilter {
         team: None,
         local_authority: Some(LA.to_owned()),
         after_panel_only: true,
-        overdue_only: false,
+        status: None,
         reach: Default::default(),
     }
 }
@@ -1001,7 +1001,7 @@ both_backends!(
 
         // 56 days after the panel of 2 March 2026 is 27 April; on 30 June it is 64 days overdue.
         let overdue_only = DriftFilter {
-            overdue_only: true,
+            status: Some(DriftStatus::Overdue),
             ..after_panel_drift(d(2026, 6, 30))
         };
         let rows = engine

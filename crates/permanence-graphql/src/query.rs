@@ -27,7 +27,8 @@ pub struct CaseFilterInput {
     pub step: Option<String>,
     pub team: Option<String>,
     pub allocated_worker: Option<String>,
-    /// Only cases with a deadline in this status (on `asOf`, default today).
+    /// Only cases with a deadline in this status (on `asOf`, default today); `ON_TRACK`: open
+    /// cases with no deadline the engine knows overdue or due soon.
     pub drift_status: Option<DriftStatus>,
     pub as_of: Option<Date>,
     /// Only open (true) or closed (false) cases.
@@ -182,7 +183,10 @@ impl Query {
         }))
     }
 
-    /// Open deadlines overdue or due soon on `asOf` (default today), most overdue first.
+    /// Open deadlines overdue or due soon on `asOf` (default today), most overdue first; with
+    /// `status`, only those in that status (`NOT_KNOWN_FROM_RETURN`: the deadlines of
+    /// imported periods that the engine cannot date, which are never overdue or due soon).
+    /// `overdueOnly` is `status: OVERDUE`.
     #[allow(clippy::too_many_arguments)]
     async fn drift(
         &self,
@@ -193,11 +197,22 @@ impl Query {
         local_authority: Option<String>,
         #[graphql(default)] after_panel_only: bool,
         #[graphql(default)] overdue_only: bool,
+        status: Option<DriftStatus>,
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, DriftItemNode, EmptyFields, EmptyFields>> {
         let engine = engine(ctx)?;
         let limit = page_size(first)?;
+        let status = match (overdue_only, status) {
+            (false, status) => status,
+            (true, None | Some(DriftStatus::Overdue)) => Some(DriftStatus::Overdue),
+            (true, Some(_)) => {
+                return Err(validation(
+                    "status",
+                    "overdueOnly asks for OVERDUE: leave one of them out",
+                ));
+            }
+        };
         let cursor = after.as_deref().map(decode_drift_cursor).transpose()?;
         let as_of = as_of.map_or_else(|| engine.today(), |d| d.0);
         let due_soon_days = engine.timescales().due_soon_days;
@@ -208,7 +223,7 @@ impl Query {
             team,
             local_authority: guard::authority_filter(local_authority)?,
             after_panel_only,
-            overdue_only,
+            status: status.map(Into::into),
             reach: guard::reach(ctx, Action::ReadDrift)?,
         };
         let rows = engine

@@ -81,6 +81,11 @@ pub enum DriftStatus {
     OnTrack,
     DueSoon,
     Overdue,
+    /// The engine holds no fact the due date follows from: a period of care brought in by
+    /// an import whose return did not carry the chain (no Reviews table, no dated health
+    /// assessments, or a period that began before the return's history), until a worker
+    /// records its next link. Never overdue or due soon.
+    NotKnownFromReturn,
 }
 
 impl From<deadlines::DriftStatus> for DriftStatus {
@@ -89,6 +94,7 @@ impl From<deadlines::DriftStatus> for DriftStatus {
             deadlines::DriftStatus::OnTrack => Self::OnTrack,
             deadlines::DriftStatus::DueSoon => Self::DueSoon,
             deadlines::DriftStatus::Overdue => Self::Overdue,
+            deadlines::DriftStatus::NotKnownFromReturn => Self::NotKnownFromReturn,
         }
     }
 }
@@ -99,6 +105,7 @@ impl From<DriftStatus> for deadlines::DriftStatus {
             DriftStatus::OnTrack => Self::OnTrack,
             DriftStatus::DueSoon => Self::DueSoon,
             DriftStatus::Overdue => Self::Overdue,
+            DriftStatus::NotKnownFromReturn => Self::NotKnownFromReturn,
         }
     }
 }
@@ -660,7 +667,7 @@ pub struct DeadlineNode {
 
 impl DeadlineNode {
     pub fn new(deadline: Deadline, as_of: NaiveDate, due_soon_days: u32) -> Self {
-        let drift = deadlines::drift(deadline.due_on, as_of, due_soon_days);
+        let drift = deadline.drift(as_of, due_soon_days);
         Self {
             deadline,
             as_of,
@@ -689,12 +696,14 @@ impl DeadlineNode {
     async fn route(&self) -> Option<RouteKind> {
         self.deadline.route.map(Into::into)
     }
-    /// The date of the event that started the clock (for a panel deadline, the panel date).
+    /// The date of the event that started the clock (for a panel deadline, the panel date;
+    /// for one not known from the return, the period's first day the engine holds).
     async fn started_on(&self) -> Date {
         self.deadline.started_on.into()
     }
-    async fn due_on(&self) -> Date {
-        self.deadline.due_on.into()
+    /// Null when the deadline is not known from the return (status `NOT_KNOWN_FROM_RETURN`).
+    async fn due_on(&self) -> Option<Date> {
+        self.deadline.known_due_on().map(Into::into)
     }
     /// The timescale in words ("7 working days").
     async fn timescale(&self) -> String {

@@ -105,6 +105,8 @@ pub mod case_deadlines {
         pub after_panel: bool,
         pub local_authority: String,
         pub team: Option<String>,
+        /// Not known from the return: never overdue or due soon (see the domain's deadlines).
+        pub not_known_from_return: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

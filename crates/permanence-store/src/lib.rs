@@ -607,11 +607,14 @@ impl Store {
                 Order::Desc,
             ),
             CaseOrder::LongestInCare => query.order_by_asc(cases::Column::EnteredCareOn),
-            // The soonest open deadline; cases with none last. The same SQL on both databases.
+            // The soonest open deadline the engine knows; cases with none last (a deadline
+            // not known from the return has no due date to come first by). The same SQL on
+            // both databases.
             CaseOrder::NextDeadline => query.order_by_with_nulls(
                 Expr::cust(
                     "(SELECT MIN(case_deadlines.due_on) FROM case_deadlines \
-                     WHERE case_deadlines.case_id = cases.id)",
+                     WHERE case_deadlines.case_id = cases.id \
+                     AND case_deadlines.not_known_from_return = FALSE)",
                 ),
                 Order::Asc,
                 NullOrdering::Last,
@@ -658,7 +661,8 @@ impl Store {
         Ok(out)
     }
 
-    /// The open deadlines of many cases, soonest first.
+    /// The open deadlines of many cases, soonest first, those not known from the return
+    /// last (the order `derive_deadlines` gives).
     pub async fn deadlines_of_cases(
         &self,
         ids: &[CaseId],
@@ -667,6 +671,7 @@ impl Store {
         for chunk in ids.chunks(IN_LIST_CHUNK) {
             let models = case_deadlines::Entity::find()
                 .filter(case_deadlines::Column::CaseId.is_in(chunk.iter().map(|id| id.0)))
+                .order_by_asc(case_deadlines::Column::NotKnownFromReturn)
                 .order_by_asc(case_deadlines::Column::DueOn)
                 .order_by_asc(case_deadlines::Column::DeadlineKey)
                 .all(&self.db)
@@ -682,16 +687,20 @@ impl Store {
         Ok(out)
     }
 
-    /// Open deadlines overdue or due soon on `as_of`, most overdue first, after the cursor.
+    /// Open deadlines overdue or due soon on `as_of` (or in the filter's status), most
+    /// overdue first, after the cursor.
     pub async fn drift_page(
         &self,
         filter: &DriftFilter,
         after: Option<&DriftCursor>,
         limit: u64,
     ) -> Result<Vec<DriftRow>, StoreError> {
-        let soon = filter.as_of + chrono::Days::new(filter.due_soon_days.into());
         let mut query = case_deadlines::Entity::find()
-            .filter(case_deadlines::Column::DueOn.lte(soon))
+            .filter(drift_condition(
+                filter.status,
+                filter.as_of,
+                filter.due_soon_days,
+            ))
             .order_by_asc(case_deadlines::Column::DueOn)
             .order_by_asc(case_deadlines::Column::CaseId)
             .order_by_asc(case_deadlines::Column::DeadlineKey);
@@ -715,9 +724,6 @@ impl Store {
         }
         if filter.after_panel_only {
             query = query.filter(case_deadlines::Column::AfterPanel.eq(true));
-        }
-        if filter.overdue_only {
-            query = query.filter(case_deadlines::Column::DueOn.lt(filter.as_of));
         }
         if let Some(cursor) = after {
             // Keyset pagination on (due_on, case_id, key).
@@ -1131,6 +1137,7 @@ fn deadline_row(
         after_panel: Set(d.after_panel),
         local_authority: Set(state.local_authority.clone()),
         team: Set(state.team.clone()),
+        not_known_from_return: Set(d.not_known_from_return),
     })
 }
 
@@ -1154,6 +1161,7 @@ fn deadline_from_row(m: case_deadlines::Model) -> Result<Deadline, StoreError> {
         basis: from_json_string(&m.basis, "deadline basis")?,
         reference: m.reference,
         after_panel: m.after_panel,
+        not_known_from_return: m.not_known_from_return,
     })
 }
 
@@ -1197,30 +1205,44 @@ fn filtered_cases(filter: &CaseFilter) -> sea_orm::Select<cases::Entity> {
             query.filter(cases::Column::Status.eq(if open { STATUS_OPEN } else { STATUS_CLOSED }));
     }
     if let Some((status, as_of, due_soon_days)) = filter.drift {
-        let soon = as_of + chrono::Days::new(due_soon_days.into());
+        use permanence_domain::DriftStatus;
         let mut sub = Query::select();
         sub.column(case_deadlines::Column::CaseId)
             .from(case_deadlines::Entity);
-        match status {
-            permanence_domain::DriftStatus::Overdue => {
-                sub.and_where(Expr::col(case_deadlines::Column::DueOn).lt(as_of));
-            }
-            permanence_domain::DriftStatus::DueSoon => {
-                sub.and_where(Expr::col(case_deadlines::Column::DueOn).gte(as_of))
-                    .and_where(Expr::col(case_deadlines::Column::DueOn).lte(soon));
-            }
-            permanence_domain::DriftStatus::OnTrack => {
-                sub.and_where(Expr::col(case_deadlines::Column::DueOn).lte(soon));
-            }
-        }
-        query = if status == permanence_domain::DriftStatus::OnTrack {
-            // A closed case has no deadlines, but it is not "on track" either.
+        query = if status == DriftStatus::OnTrack {
+            // On track: nothing the engine knows is overdue or due soon. A closed case has no
+            // deadlines, but it is not "on track" either.
+            sub.cond_where(drift_condition(None, as_of, due_soon_days));
             query
                 .filter(cases::Column::Status.eq(STATUS_OPEN))
                 .filter(cases::Column::Id.not_in_subquery(sub.to_owned()))
         } else {
+            sub.cond_where(drift_condition(Some(status), as_of, due_soon_days));
             query.filter(cases::Column::Id.in_subquery(sub.to_owned()))
         };
     }
     query
+}
+
+/// The deadlines in a drift status on `as_of` (without one: overdue or due soon), as SQL on
+/// `case_deadlines`: the domain's `Deadline::drift`, over the stored due dates. A deadline
+/// not known from the return is in no status but its own.
+fn drift_condition(
+    status: Option<permanence_domain::DriftStatus>,
+    as_of: NaiveDate,
+    due_soon_days: u32,
+) -> sea_orm::Condition {
+    use case_deadlines::Column as D;
+    use permanence_domain::DriftStatus;
+    let soon = as_of + chrono::Days::new(due_soon_days.into());
+    let known = sea_orm::Condition::all().add(D::NotKnownFromReturn.eq(false));
+    match status {
+        None => known.add(D::DueOn.lte(soon)),
+        Some(DriftStatus::Overdue) => known.add(D::DueOn.lt(as_of)),
+        Some(DriftStatus::DueSoon) => known.add(D::DueOn.gte(as_of)).add(D::DueOn.lte(soon)),
+        Some(DriftStatus::OnTrack) => known.add(D::DueOn.gt(soon)),
+        Some(DriftStatus::NotKnownFromReturn) => {
+            sea_orm::Condition::all().add(D::NotKnownFromReturn.eq(true))
+        }
+    }
 }

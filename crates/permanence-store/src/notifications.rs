@@ -327,6 +327,8 @@ impl Store {
                 Expr::col((cases::Entity, cases::Column::Id)).equals(d(D::CaseId)),
             )
             .and_where(Expr::col(d(D::DueOn)).lte(to))
+            // A deadline not known from the return has no due date to reach a level by.
+            .and_where(Expr::col(d(D::NotKnownFromReturn)).eq(false))
             .and_where(Expr::exists(already).not())
             .order_by(d(D::DueOn), sea_orm::Order::Asc)
             .order_by(d(D::CaseId), sea_orm::Order::Asc)

@@ -144,7 +144,8 @@ pub struct CaseFilter {
     pub team: Option<String>,
     pub allocated_worker: Option<String>,
     pub open: Option<bool>,
-    /// Cases with a deadline in this drift status on a date, with the due-soon window in days.
+    /// Cases with a deadline in this drift status on a date, with the due-soon window in days
+    /// (on track: open cases with no known deadline overdue or due soon).
     pub drift: Option<(DriftStatus, NaiveDate, u32)>,
     /// The cases the requesting user may see.
     pub reach: Reach,
@@ -160,7 +161,8 @@ pub enum CaseOrder {
     UnallocatedFirst,
     /// The longest in care first.
     LongestInCare,
-    /// The soonest open deadline first; cases with none last.
+    /// The soonest open deadline first; cases with none (or only deadlines not known from
+    /// the return) last.
     NextDeadline,
 }
 
@@ -205,7 +207,9 @@ pub struct DriftFilter {
     pub team: Option<String>,
     pub local_authority: Option<String>,
     pub after_panel_only: bool,
-    pub overdue_only: bool,
+    /// Only deadlines in this status on `as_of`; without one, those overdue or due soon.
+    /// Deadlines not known from the return are listed only when asked for by their status.
+    pub status: Option<DriftStatus>,
     /// The cases the requesting user may see.
     pub reach: Reach,
 }

@@ -21,9 +21,11 @@ use uuid::Uuid;
 /// sent through the API.
 const IMPORT_COMMAND_KIND: &str = "ssda903Import";
 
-/// Rows per multi-row INSERT: well under SQLite's bound-parameter limit (the widest table
-/// written here has 11 columns).
+/// Rows per multi-row INSERT on SQLite: well under its limit of 32,766 bound parameters for
+/// tables of up to 11 columns.
 const INSERT_CHUNK: usize = 2_000;
+/// The same for `case_deadlines`, of 16 columns: 24,000 parameters.
+const DEADLINES_INSERT_CHUNK: usize = 1_500;
 
 /// Rows gathered before they are inserted: enough for a few statements on each backend,
 /// few enough that an import of 100,000 children does not hold all its rows twice.
@@ -335,7 +337,7 @@ async fn flush(
     let processed = std::mem::take(processed);
     insert_rows::<processed_commands::Entity, _>(txn, backend, processed, INSERT_CHUNK).await?;
     let deadlines = std::mem::take(deadlines);
-    insert_rows::<case_deadlines::Entity, _>(txn, backend, deadlines, INSERT_CHUNK).await
+    insert_rows::<case_deadlines::Entity, _>(txn, backend, deadlines, DEADLINES_INSERT_CHUNK).await
 }
 
 fn child_row(

@@ -163,10 +163,10 @@ pub(crate) async fn show(
         deadlines: deadlines
             .iter()
             .map(|d| {
-                let (status, tag_class) = format::deadline_status(d.due_on, today, due_soon_days);
+                let (status, tag_class) = format::deadline_status(d.drift(today, due_soon_days));
                 DeadlineView {
                     label: format::capitalised(&d.label),
-                    due_on: format::date(d.due_on),
+                    due_on: format::due_date(d).unwrap_or_else(|| "Not known".to_owned()),
                     status,
                     tag_class,
                     basis: d.reference.clone(),

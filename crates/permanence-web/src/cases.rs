@@ -29,6 +29,7 @@ const STATUSES: &[(&str, &str)] = &[
     ("OVERDUE", "Overdue"),
     ("DUE_SOON", "Due soon"),
     ("ON_TRACK", "On track"),
+    ("NOT_KNOWN_FROM_RETURN", "Not known from the return"),
 ];
 
 /// The orders a person can sort the list in: the key in the link, the words, the order.
@@ -98,7 +99,8 @@ impl HomeFilter {
 
 pub(crate) struct DeadlineCell {
     pub label: String,
-    pub due_on: String,
+    /// None when not known from the return.
+    pub due_on: Option<String>,
     pub status: String,
     pub tag_class: &'static str,
 }
@@ -228,6 +230,7 @@ fn drift_status(key: &str) -> Option<DriftStatus> {
         "OVERDUE" => Some(DriftStatus::Overdue),
         "DUE_SOON" => Some(DriftStatus::DueSoon),
         "ON_TRACK" => Some(DriftStatus::OnTrack),
+        "NOT_KNOWN_FROM_RETURN" => Some(DriftStatus::NotKnownFromReturn),
         _ => None,
     }
 }
@@ -278,10 +281,10 @@ async fn rows(
                 step,
                 deadline: next.map(|d| {
                     let (status, tag_class) =
-                        format::deadline_status(d.due_on, today, due_soon_days);
+                        format::deadline_status(d.drift(today, due_soon_days));
                     DeadlineCell {
                         label: format::capitalised(&d.label),
-                        due_on: format::date(d.due_on),
+                        due_on: format::due_date(&d),
                         status,
                         tag_class,
                     }

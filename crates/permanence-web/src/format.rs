@@ -2,6 +2,9 @@
 //! overdue").
 
 use chrono::NaiveDate;
+use permanence_domain::Deadline;
+use permanence_domain::DriftStatus;
+use permanence_domain::deadlines::Drift;
 
 /// "1 March 2023".
 pub(crate) fn date(d: NaiveDate) -> String {
@@ -39,14 +42,9 @@ pub(crate) fn number(value: f64) -> String {
 }
 
 /// A deadline's standing in words and the GOV.UK tag colour that goes with it: "Overdue by 3
-/// days" (red), "Due today" or "Due in 5 days" (yellow), "On track" (green).
-pub(crate) fn deadline_status(
-    due_on: NaiveDate,
-    today: NaiveDate,
-    due_soon_days: u32,
-) -> (String, &'static str) {
-    use permanence_domain::DriftStatus;
-    let standing = permanence_domain::deadlines::drift(due_on, today, due_soon_days);
+/// days" (red), "Due today" or "Due in 5 days" (yellow), "On track" (green), "Not known from
+/// the return" (grey: an imported period's deadline the engine cannot date, never overdue).
+pub(crate) fn deadline_status(standing: Drift) -> (String, &'static str) {
     match standing.status {
         DriftStatus::Overdue => (
             format!("Overdue by {}", days(standing.days_overdue)),
@@ -60,7 +58,15 @@ pub(crate) fn deadline_status(
             "govuk-tag--yellow",
         ),
         DriftStatus::OnTrack => ("On track".to_owned(), "govuk-tag--green"),
+        DriftStatus::NotKnownFromReturn => {
+            ("Not known from the return".to_owned(), "govuk-tag--grey")
+        }
     }
+}
+
+/// A deadline's due date, when the engine knows it ("1 March 2023").
+pub(crate) fn due_date(deadline: &Deadline) -> Option<String> {
+    deadline.known_due_on().map(date)
 }
 
 /// The text with its first letter in capitals ("placement order" → "Placement order").
@@ -151,23 +157,28 @@ mod tests {
 
     #[test]
     fn a_deadline_reads_as_its_standing() {
+        use permanence_domain::deadlines::drift;
         let today = NaiveDate::from_ymd_opt(2026, 11, 2).expect("date");
         let on = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
         assert_eq!(
-            deadline_status(on(2026, 10, 30), today, 7),
+            deadline_status(drift(on(2026, 10, 30), today, 7)),
             ("Overdue by 3 days".to_owned(), "govuk-tag--red")
         );
         assert_eq!(
-            deadline_status(today, today, 7),
+            deadline_status(drift(today, today, 7)),
             ("Due today".to_owned(), "govuk-tag--yellow")
         );
         assert_eq!(
-            deadline_status(on(2026, 11, 3), today, 7),
+            deadline_status(drift(on(2026, 11, 3), today, 7)),
             ("Due in 1 day".to_owned(), "govuk-tag--yellow")
         );
         assert_eq!(
-            deadline_status(on(2026, 11, 20), today, 7),
+            deadline_status(drift(on(2026, 11, 20), today, 7)),
             ("On track".to_owned(), "govuk-tag--green")
+        );
+        assert_eq!(
+            deadline_status(Drift::not_known_from_return()),
+            ("Not known from the return".to_owned(), "govuk-tag--grey")
         );
     }
 

@@ -6,7 +6,6 @@
 
 use super::report::InProcess;
 use anyhow::Context;
-use permanence_domain::deadlines::drift;
 use permanence_domain::{CaseId, Timescales, derive_deadlines, replay};
 use permanence_engine::store::CaseFilter;
 use permanence_engine::{Engine, SystemClock};
@@ -47,7 +46,7 @@ async fn drift_all(engine: &Engine) -> anyhow::Result<InProcess> {
         for case in &page {
             let derived = derive_deadlines(&case.state, engine.catalog(), timescales);
             for d in &derived {
-                black_box(drift(d.due_on, today, timescales.due_soon_days));
+                black_box(d.drift(today, timescales.due_soon_days));
             }
             deadlines += derived.len();
             if stored.remove(&case.id).unwrap_or_default() != derived {

@@ -102,6 +102,24 @@ impl Case {
         self
     }
 
+    /// A precondition of recorded history (an import's fact): decided by
+    /// `decide_recorded`, which must accept it.
+    pub fn recorded(&mut self, command: Command) -> &mut Self {
+        let shown = format!("{command:?}");
+        let events = permanence_domain::history::decide_recorded(
+            self.state.as_ref(),
+            &command,
+            &self.ctx(),
+            Some("imported from a test"),
+        )
+        .unwrap_or_else(|e| panic!("recorded {shown} was refused: {e:?}"));
+        for event in &events {
+            self.state = evolve(self.state.take(), event);
+        }
+        self.events.extend(events);
+        self
+    }
+
     pub fn plan(&mut self, route: Route, on: NaiveDate) -> &mut Self {
         self.given(set_plan(route, PlanRole::Primary, on))
     }
