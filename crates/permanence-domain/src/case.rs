@@ -1290,8 +1290,9 @@ fn decide_step(
     }
     let current = plan.current_step();
     // Recorded history the route had already passed goes behind the current step, in the
-    // route's order; new work is always the next step.
-    let position = if rules.is_history() {
+    // route's order; new work, and history that may follow the current step, is always the
+    // next step.
+    let position = if rules.is_history() && !target.after.contains(&current) {
         position_in_route(plan, def, target.key)
     } else {
         None

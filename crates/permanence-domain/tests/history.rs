@@ -100,6 +100,24 @@ fn a_match_before_the_placement_order_is_recorded_with_a_note_and_the_order_goes
 }
 
 #[test]
+fn a_step_that_may_follow_the_current_one_is_the_next_even_when_the_table_lists_it_earlier() {
+    // Family finding, then the placement order: both orders are routes the table allows.
+    let mut case = decided();
+    for (step, on) in [
+        ("family_finding", d(2025, 7, 1)),
+        ("placement_order", d(2025, 7, 20)),
+    ] {
+        let events = recorded(&mut case, record_step(Route::Adoption, step, on)).expect("recorded");
+        assert!(matches!(
+            &events[..],
+            [Event::RouteStepRecorded { position: None, .. }]
+        ));
+    }
+    assert_eq!(case.state().plans[0].current_step(), "placement_order");
+    assert!(case.state().data_quality.is_empty());
+}
+
+#[test]
 fn history_that_keeps_the_rules_has_no_note() {
     let mut case = decided();
     let events = recorded(
