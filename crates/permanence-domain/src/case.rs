@@ -912,7 +912,7 @@ fn decide_agency_decision(
     // non-consent case); a decision on a recommendation needs the recommendation itself.
     if plan.current_step() != recommendation {
         return Err(DomainError::not_allowed(format!(
-            "the {} needs the {} first; the case is at the {}",
+            "the {} needs the {} first; the case is at: {}",
             def.label_of(decision),
             def.label_of(recommendation),
             def.label_of(plan.current_step())
@@ -1304,7 +1304,7 @@ fn decide_step(
         fail_unless(
             target.after.contains(&current) || position.is_some(),
             DomainError::not_allowed(format!(
-                "the {} needs {} first; the case is at the {}",
+                "the {} needs {} first; the case is at: {}",
                 target.label,
                 either(def, target.after),
                 def.label_of(current)

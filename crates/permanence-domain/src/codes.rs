@@ -155,9 +155,9 @@ code_enum!(
     E48 => "E48": "special guardianship order made to carers, other than former foster carers, other than relatives or friends",
     E4A => "E4A": "returned home to live with parents or other person with parental responsibility as part of the care planning process",
     E4B => "E4B": "returned home to live with parents or other person with parental responsibility not as part of the care planning process",
-    E5 => "E5": "moved into independent living arrangement and no longer looked after",
-    E6 => "E6": "transferred to residential care funded by adult social care",
-    E7 => "E7": "sentenced to custody",
+    E5 => "E5": "moved into independent living with formalised advice or support (a hostel, a foyer, staying close) and no longer looked after",
+    E6 => "E6": "moved into independent living without formalised advice or support (a bedsit, their own flat, with friends) and no longer looked after",
+    E7 => "E7": "transferred to residential care funded by adult social care",
     E8 => "E8": "period of being looked after ended for any other reason",
     E9 => "E9": "sentenced to custody",
 });

@@ -309,7 +309,7 @@ fn legal(case: &CaseState, settings: &Timescales, out: &mut Vec<Deadline>) {
             "care_proceedings",
             "care proceedings concluded within 26 weeks and any extensions",
             p.issued_on,
-            Period::Weeks(26 + extended),
+            Period::WeeksBeginningWith(26 + extended),
             Basis::Law,
             "Children Act 1989 s32",
         ));

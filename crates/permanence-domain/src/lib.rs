@@ -20,6 +20,7 @@ pub mod panel;
 pub mod return_facts;
 pub mod route;
 pub mod timescales;
+pub mod words;
 
 pub use case::{CaseState, Command, Event, decide, evolve, replay};
 pub use deadlines::{Deadline, DriftStatus, derive_deadlines};

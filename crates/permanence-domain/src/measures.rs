@@ -24,8 +24,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-/// The A3 threshold: moved in within 14 months of entering care, taken as 426 days.
-pub const A3_THRESHOLD_DAYS: i64 = 426;
+/// The A3 threshold: moved in less than 14 months (calendar months, strictly less) after
+/// entering care.
+pub const A3_THRESHOLD: Period = Period::Months(14);
 
 /// The facts of the child that the breakdowns need, from the child's record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -245,7 +246,7 @@ pub struct TimelinessReport {
     pub a10: Measure,
     /// A2: days from the placement order to the match decision, never below 0.
     pub a2: Measure,
-    /// A3: A1's children who moved in within 426 days (days are A1's).
+    /// A3: A1's children who moved in less than 14 months after entering care (days are A1's).
     pub a3: Share,
     /// A5: decisions that the child should be placed for adoption reversed in the window.
     pub a5_reversals: usize,
@@ -511,6 +512,8 @@ const FOLLOW_THROUGHS: [(&str, Route, &str, &str); 6] = [
 enum Kind<'a> {
     Adoption,
     A1,
+    /// A1's child, met when they moved in less than 14 months after entering care.
+    A3,
     A10,
     A2,
     Reversal,
@@ -567,6 +570,10 @@ fn observe<'a>(case: &'a CaseState, emit: &mut impl FnMut(Observation<'a>)) {
                     Kind::A1,
                     days_between(entered, moved_in),
                 ));
+                emit(Observation {
+                    met: moved_in < A3_THRESHOLD.after(entered),
+                    ..Observation::days(adopted, Kind::A3, days_between(entered, moved_in))
+                });
             }
             if start_known && let Some(a10) = moved_in_with_adopters_on(case) {
                 emit(Observation::days(
@@ -732,6 +739,7 @@ fn observe_care_planning<'a>(case: &'a CaseState, emit: &mut impl FnMut(Observat
 struct Accumulator<'a> {
     adoptions: Vec<CaseValue>,
     a1: Vec<CaseValue>,
+    a3: Vec<ShareCase>,
     a10: Vec<CaseValue>,
     a2: Vec<CaseValue>,
     reversals: Vec<CaseValue>,
@@ -762,6 +770,7 @@ impl<'a> Accumulator<'a> {
         match o.kind {
             Kind::Adoption => self.adoptions.push(value()),
             Kind::A1 => self.a1.push(value()),
+            Kind::A3 => self.a3.push(share()),
             Kind::A10 => self.a10.push(value()),
             Kind::A2 => self.a2.push(value()),
             Kind::Reversal => self.reversals.push(value()),
@@ -786,17 +795,7 @@ impl<'a> Accumulator<'a> {
     }
 
     fn finish(self, from: NaiveDate, to: NaiveDate, waiting: ChildrenWaiting) -> TimelinessReport {
-        let a3 = Share::from_cases(
-            self.a1
-                .iter()
-                .map(|c| ShareCase {
-                    case_id: c.case_id,
-                    child_reference: c.child_reference.clone(),
-                    days: Some(c.days),
-                    met: c.days <= A3_THRESHOLD_DAYS,
-                })
-                .collect(),
-        );
+        let a3 = Share::from_cases(self.a3);
         let mut steps: Vec<_> = self.steps.into_iter().collect();
         steps.sort_by(|((ra, fa, ta), _), ((rb, fb, tb), _)| {
             (ra, step_rank(*ra, fa), step_rank(*ra, ta), fa, ta).cmp(&(

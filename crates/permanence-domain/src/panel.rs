@@ -96,7 +96,7 @@ impl PanelPurpose {
 
     pub fn label(self) -> &'static str {
         match self {
-            PanelPurpose::ShobpaConsent => "should be placed for adoption (consent case)",
+            PanelPurpose::ShobpaConsent => "decision to place for adoption (consent case)",
             PanelPurpose::AdoptionMatch => "adoption match",
             PanelPurpose::LongTermFosterMatch => "long-term foster match",
             PanelPurpose::SpecialGuardianshipPlan => "special guardianship plan",

@@ -15,6 +15,10 @@ pub enum Period {
     Days(u32),
     Weeks(u32),
     Months(u32),
+    /// Weeks counted from and including the start: the law's "a period of 26 weeks
+    /// beginning with the day on which the application was issued" ends on the day before
+    /// the same weekday 26 weeks on (issue + 181 days).
+    WeeksBeginningWith(u32),
 }
 
 impl Period {
@@ -30,6 +34,9 @@ impl Period {
             Period::Weeks(n) => start
                 .checked_add_days(Days::new(u64::from(n) * 7))
                 .unwrap_or(far_future),
+            Period::WeeksBeginningWith(n) => start
+                .checked_add_days(Days::new((u64::from(n) * 7).saturating_sub(1)))
+                .unwrap_or(far_future),
             Period::Months(n) => start
                 .checked_add_months(Months::new(n))
                 .unwrap_or(far_future),
@@ -43,6 +50,9 @@ impl Period {
             Period::Days(n) => (n, "day"),
             Period::Weeks(n) => (n, "week"),
             Period::Months(n) => (n, "month"),
+            Period::WeeksBeginningWith(n) => {
+                return format!("{} beginning with that day", Period::Weeks(n).describe());
+            }
         };
         if n == 1 {
             format!("1 {unit}")
@@ -66,8 +76,9 @@ pub const FIRST_REVIEW: Period = Period::WorkingDays(20);
 pub const SECOND_REVIEW: Period = Period::Months(3);
 /// Later reviews: within 6 months of the previous one (CPPCR reg 33).
 pub const LATER_REVIEW: Period = Period::Months(6);
-/// Care proceedings must finish within 26 weeks of issue (CA 1989 s32).
-pub const PROCEEDINGS: Period = Period::Weeks(26);
+/// Care proceedings must finish within 26 weeks beginning with the day of issue (CA 1989
+/// s32(1)(a)(ii)).
+pub const PROCEEDINGS: Period = Period::WeeksBeginningWith(26);
 /// No extension of care proceedings may exceed 8 weeks (CA 1989 s32(8)).
 pub const MAX_EXTENSION_WEEKS: u32 = 8;
 /// Adopters may not apply before the child has lived with them for 10 weeks (ACA 2002 s42).
@@ -253,6 +264,15 @@ mod tests {
             date(2024, 2, 29)
         );
         assert_eq!(Period::Weeks(26).after(date(2024, 1, 1)), date(2024, 7, 1));
+        // 26 weeks beginning with 1 January end on 30 June: 182 days counting the first.
+        assert_eq!(
+            Period::WeeksBeginningWith(26).after(date(2024, 1, 1)),
+            date(2024, 6, 30)
+        );
+        assert_eq!(
+            Period::WeeksBeginningWith(26).describe(),
+            "26 weeks beginning with that day"
+        );
         assert_eq!(Period::WorkingDays(7).describe(), "7 working days");
     }
 }

@@ -442,8 +442,9 @@ mod legal_deadlines {
         );
         let proceedings = due(&case, "care_proceedings");
         assert_eq!(proceedings.started_on, d(2024, 2, 1));
-        assert_eq!(proceedings.due_on, d(2024, 8, 1));
-        assert_eq!(proceedings.period, Period::Weeks(26));
+        // 26 weeks beginning with the day of issue: 1 February to 31 July.
+        assert_eq!(proceedings.due_on, d(2024, 7, 31));
+        assert_eq!(proceedings.period, Period::WeeksBeginningWith(26));
         assert_eq!(proceedings.basis, Basis::Law);
         assert_eq!(due(&case, "case_management_hearing").due_on, d(2024, 2, 19));
 
@@ -455,13 +456,13 @@ mod legal_deadlines {
             d(2024, 7, 25),
         ));
         let extended = due(&case, "care_proceedings");
-        assert_eq!(extended.due_on, d(2024, 9, 26));
-        assert_eq!(extended.period, Period::Weeks(34));
+        assert_eq!(extended.due_on, d(2024, 9, 25));
+        assert_eq!(extended.period, Period::WeeksBeginningWith(34));
         case.given(legal(
             LegalStep::ExtensionGranted { weeks: 1 },
             d(2024, 9, 20),
         ));
-        assert_eq!(due(&case, "care_proceedings").due_on, d(2024, 10, 3));
+        assert_eq!(due(&case, "care_proceedings").due_on, d(2024, 10, 2));
 
         case.given(legal(
             LegalStep::FinalHearingHeld {
@@ -513,7 +514,7 @@ mod closing_and_settings {
         assert_eq!(decision.period, Period::WorkingDays(10));
         assert_eq!(find(&all, "case_management_hearing").due_on, d(2024, 2, 13));
         // The law's timescales are not settings.
-        assert_eq!(find(&all, "care_proceedings").due_on, d(2024, 8, 1));
+        assert_eq!(find(&all, "care_proceedings").due_on, d(2024, 7, 31));
         assert_eq!(
             find(&all, "review").due_on,
             due(&case, "review").due_on,

@@ -577,7 +577,7 @@ mod refusals {
         )));
         assert_eq!(
             message,
-            "the match decision needs the matching panel recommendation first; the case is at the family finding"
+            "the match decision needs the matching panel recommendation first; the case is at: family finding"
         );
     }
 
@@ -638,7 +638,7 @@ mod refusals {
         )));
         assert_eq!(
             message,
-            "the placement for adoption needs the match decision first; the case is at the adoption plan endorsed"
+            "the placement for adoption needs the match decision first; the case is at: adoption plan endorsed"
         );
         let message = not_allowed(case.when(&record_step(
             Route::Adoption,

@@ -462,11 +462,12 @@ mod adoption_scorecard {
     }
 
     #[test]
-    fn a3_is_the_share_of_a1_within_426_days() {
+    fn a3_is_the_share_of_a1_less_than_14_months() {
         let report = cohort_report();
-        // Within: C001 266, C004 159, C005 154, C006 426 (the boundary counts);
-        // over: C002 442, C003 518. 4 / 6 = 66.67% -> 66.7.
-        assert_eq!(share_of(&report.a3), (4, 6, Some(66.7)));
+        // Less than 14 months: C001 266 days, C004 159, C005 154. Not: C002 442, C003 518,
+        // and C006, who moved in on 1 Aug 2023, 14 months to the day after entering care on
+        // 1 Jun 2022 (426 days): "less than" leaves the boundary out. 3 / 6 = 50%.
+        assert_eq!(share_of(&report.a3), (3, 6, Some(50.0)));
         let over: Vec<&str> = report
             .a3
             .cases
@@ -474,7 +475,7 @@ mod adoption_scorecard {
             .filter(|c| !c.met)
             .map(|c| &*c.child_reference)
             .collect();
-        assert_eq!(over, vec!["C002", "C003"]);
+        assert_eq!(over, vec!["C002", "C003", "C006"]);
     }
 
     #[test]
@@ -1160,7 +1161,8 @@ mod care_planning {
         out.push(fixture(&c, who("R003")));
 
         // Care proceedings. P001: issued Mon 8 Jan 2024, an 8-week extension, final hearing
-        // 8 Jul 2024 = 182 days = 26 weeks exactly: within. P002: issued 5 Feb 2024, final
+        // Fri 5 Jul 2024 = 179 days: within the 26 weeks beginning with the day of issue,
+        // which end on Sun 7 Jul (8 Jul would be a day late). P002: issued 5 Feb 2024, final
         // hearing 4 Sep 2024 = 24 + 31 + 30 + 31 + 30 + 31 + 31 + 4 = 212 days: not within,
         // even with its extension (the 26-week standard does not move).
         let mut c = open(3004, 34, d(2020, 1, 1), d(2023, 12, 1));
@@ -1170,7 +1172,7 @@ mod care_planning {
                 LegalStep::ExtensionGranted { weeks: 8 },
             ))
             .given(legal(
-                d(2024, 7, 8),
+                d(2024, 7, 5),
                 LegalStep::FinalHearingHeld {
                     order: FinalOrder::CareOrder,
                 },
@@ -1316,7 +1318,7 @@ mod care_planning {
     #[test]
     fn care_proceedings_within_26_weeks_and_their_mean_length() {
         let cohort = cohort();
-        // Neither final hearing (8 Jul, 4 Sep 2024) is in 2025.
+        // Neither final hearing (5 Jul, 4 Sep 2024) is in 2025.
         let report = timeliness_report(&views(&cohort), d(2025, 1, 1), d(2025, 12, 31));
         assert_eq!(share_of(&report.proceedings_within_26_weeks), (0, 0, None));
         assert_eq!(report.proceedings_mean_weeks, None);
@@ -1324,13 +1326,13 @@ mod care_planning {
         let report = timeliness_report(&views(&cohort), from(), to());
         assert_eq!(
             listed_share(&report.proceedings_within_26_weeks),
-            vec![("P001", Some(182), true), ("P002", Some(212), false)]
+            vec![("P001", Some(179), true), ("P002", Some(212), false)]
         );
         assert_eq!(
             share_of(&report.proceedings_within_26_weeks),
             (1, 2, Some(50.0))
         );
-        // Mean (182 + 212) / 2 = 197 days = 28.14 weeks -> 28.1.
-        assert_eq!(report.proceedings_mean_weeks, Some(28.1));
+        // Mean (179 + 212) / 2 = 195.5 days = 27.93 weeks -> 27.9.
+        assert_eq!(report.proceedings_mean_weeks, Some(27.9));
     }
 }

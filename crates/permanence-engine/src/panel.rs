@@ -24,6 +24,7 @@ use permanence_domain::panel::{
 };
 use permanence_domain::route::StepKind;
 use permanence_domain::timescales::Period;
+use permanence_domain::words::with_article;
 use permanence_domain::{CaseId, CaseState, Command, DomainError, Route};
 use permanence_store::{
     ADD_AGENDA_ITEM_KIND, AwaitingDecisionCursor, CaseRecord, NewPanelItem, NewPanelMeeting,
@@ -410,9 +411,12 @@ impl Engine {
             return Err(invalid(
                 "purpose",
                 format!(
-                    "a {} panel does not hear a {}: choose a meeting of a panel that does",
-                    meeting.kind.key().to_ascii_lowercase(),
-                    purpose.label()
+                    "{} does not hear {}: choose a meeting of a panel that does",
+                    with_article(&format!(
+                        "{} panel",
+                        meeting.kind.key().to_ascii_lowercase()
+                    )),
+                    with_article(purpose.label())
                 ),
             ));
         }
@@ -429,9 +433,9 @@ impl Engine {
         let route = purpose.route();
         if case.state.active_plan(route).is_none() {
             return Err(not_allowed(&format!(
-                "the case has no active {} plan: a {} goes to panel on that route",
+                "the case has no active {} plan: {} goes to panel on that route",
                 route.label(),
-                purpose.label()
+                with_article(purpose.label())
             )));
         }
         let items = self
@@ -479,8 +483,8 @@ impl Engine {
             return Err(invalid(
                 "document",
                 format!(
-                    "a {} needs these documents: {}",
-                    purpose.label(),
+                    "{} needs these documents: {}",
+                    with_article(purpose.label()),
                     purpose.documents().join(", ")
                 ),
             ));

@@ -209,7 +209,7 @@ impl ReportNode {
     async fn a10(&self) -> MeasureNode {
         MeasureNode(self.0.a10.clone())
     }
-    /// A3: percentage of A1's children who moved in within 14 months (426 days).
+    /// A3: percentage of A1's children who moved in less than 14 months after entering care.
     async fn a3_percent(&self) -> Option<f64> {
         self.0.a3.percent
     }

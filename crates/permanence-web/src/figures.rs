@@ -91,7 +91,7 @@ impl Figure {
                 "As A1, but for children adopted by their foster carers, to the day they moved in with them as foster carers."
             }
             Figure::A3 => {
-                "Children adopted in the period who moved in with their adoptive family less than 14 months (426 days) after entering care."
+                "Children adopted in the period who moved in with their adoptive family less than 14 months after entering care."
             }
             Figure::Waiting => {
                 "Children with a decision that they should be placed for adoption, not yet placed, on the last day of the period."
