@@ -137,6 +137,7 @@ fn drift_filter(as_of: chrono::NaiveDate) -> DriftFilter {
         team: None,
         local_authority: None,
         after_panel_only: false,
+        step: None,
         status: None,
         reach: Default::default(),
     }

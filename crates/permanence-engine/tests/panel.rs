@@ -205,6 +205,7 @@ fn after_panel_drift(as_of: NaiveDate) -> DriftFilter {
         team: None,
         local_authority: Some(LA.to_owned()),
         after_panel_only: true,
+        step: None,
         status: None,
         reach: Default::default(),
     }

@@ -223,6 +223,7 @@ impl Query {
             team,
             local_authority: guard::authority_filter(local_authority)?,
             after_panel_only,
+            step: None,
             status: status.map(Into::into),
             reach: guard::reach(ctx, Action::ReadDrift)?,
         };

@@ -695,36 +695,7 @@ impl Store {
         after: Option<&DriftCursor>,
         limit: u64,
     ) -> Result<Vec<DriftRow>, StoreError> {
-        let mut query = case_deadlines::Entity::find()
-            .filter(drift_condition(
-                filter.status,
-                filter.as_of,
-                filter.due_soon_days,
-            ))
-            .order_by_asc(case_deadlines::Column::DueOn)
-            .order_by_asc(case_deadlines::Column::CaseId)
-            .order_by_asc(case_deadlines::Column::DeadlineKey);
-        if let Some(route) = filter.route {
-            query = query.filter(case_deadlines::Column::Route.eq(route.key()));
-        }
-        if let Some(team) = &filter.team {
-            query = query.filter(case_deadlines::Column::Team.eq(team.as_str()));
-        }
-        if let Some(la) = &filter.local_authority {
-            query = query.filter(case_deadlines::Column::LocalAuthority.eq(la.as_str()));
-        }
-        if let Some(las) = &filter.reach.local_authorities {
-            query = query.filter(case_deadlines::Column::LocalAuthority.is_in(las.iter().cloned()));
-        }
-        if filter.reach.narrows_cases() {
-            let mut in_reach = Query::select();
-            in_reach.column(cases::Column::Id).from(cases::Entity);
-            filter.reach.apply_to_cases(&mut in_reach);
-            query = query.filter(case_deadlines::Column::CaseId.in_subquery(in_reach.to_owned()));
-        }
-        if filter.after_panel_only {
-            query = query.filter(case_deadlines::Column::AfterPanel.eq(true));
-        }
+        let mut query = drift_in_order(filter);
         if let Some(cursor) = after {
             // Keyset pagination on (due_on, case_id, key).
             let due = case_deadlines::Column::DueOn;
@@ -751,16 +722,53 @@ impl Store {
             .all(&self.db)
             .await
             .map_err(StoreError::from_db)?;
-        models
-            .into_iter()
-            .map(|m| {
-                let case_id = CaseId(m.case_id);
-                Ok(DriftRow {
-                    case_id,
-                    deadline: deadline_from_row(m)?,
-                })
-            })
-            .collect()
+        models.into_iter().map(drift_row).collect()
+    }
+
+    /// The same rows as `drift_page`, in the same order, by position: the pages' numbered
+    /// pages (`offset` rows skipped).
+    pub async fn drift_rows(
+        &self,
+        filter: &DriftFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<DriftRow>, StoreError> {
+        let models = drift_in_order(filter)
+            .offset(offset)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(StoreError::from_db)?;
+        models.into_iter().map(drift_row).collect()
+    }
+
+    /// How many rows `drift_page` lists for the filter, over all its pages.
+    pub async fn drift_count(&self, filter: &DriftFilter) -> Result<u64, StoreError> {
+        use sea_orm::PaginatorTrait;
+        drifting(filter)
+            .count(&self.db)
+            .await
+            .map_err(StoreError::from_db)
+    }
+
+    /// The teams of the open cases in reach, in alphabetical order: what a list of cases can
+    /// be narrowed to.
+    pub async fn teams_in_reach(&self, reach: &Reach) -> Result<Vec<String>, StoreError> {
+        let open_in_reach = CaseFilter {
+            open: Some(true),
+            reach: reach.clone(),
+            ..CaseFilter::default()
+        };
+        filtered_cases(&open_in_reach)
+            .select_only()
+            .column(cases::Column::Team)
+            .distinct()
+            .filter(cases::Column::Team.is_not_null())
+            .order_by_asc(cases::Column::Team)
+            .into_tuple::<String>()
+            .all(&self.db)
+            .await
+            .map_err(StoreError::from_db)
     }
 
     /// Every case with its child, for reports over the whole service (or one authority),
@@ -1171,6 +1179,63 @@ pub struct DriftCursor {
     pub due_on: NaiveDate,
     pub case_id: CaseId,
     pub key: String,
+}
+
+/// The deadlines a drift filter admits (no order): the API's `drift` and the drift board
+/// share it.
+fn drifting(filter: &DriftFilter) -> sea_orm::Select<case_deadlines::Entity> {
+    let mut query = case_deadlines::Entity::find().filter(drift_condition(
+        filter.status,
+        filter.as_of,
+        filter.due_soon_days,
+    ));
+    if let Some(route) = filter.route {
+        query = query.filter(case_deadlines::Column::Route.eq(route.key()));
+    }
+    if let Some(team) = &filter.team {
+        query = query.filter(case_deadlines::Column::Team.eq(team.as_str()));
+    }
+    if let Some(la) = &filter.local_authority {
+        query = query.filter(case_deadlines::Column::LocalAuthority.eq(la.as_str()));
+    }
+    if let Some(las) = &filter.reach.local_authorities {
+        query = query.filter(case_deadlines::Column::LocalAuthority.is_in(las.iter().cloned()));
+    }
+    if filter.reach.narrows_cases() {
+        let mut in_reach = Query::select();
+        in_reach.column(cases::Column::Id).from(cases::Entity);
+        filter.reach.apply_to_cases(&mut in_reach);
+        query = query.filter(case_deadlines::Column::CaseId.in_subquery(in_reach.to_owned()));
+    }
+    if let Some((route, step)) = &filter.step {
+        let mut at_step = Query::select();
+        at_step
+            .column(cases::Column::Id)
+            .from(cases::Entity)
+            .and_where(Expr::col(cases::Column::PrimaryRoute).eq(route.key()))
+            .and_where(Expr::col(cases::Column::PrimaryStep).eq(step.as_str()));
+        query = query.filter(case_deadlines::Column::CaseId.in_subquery(at_step.to_owned()));
+    }
+    if filter.after_panel_only {
+        query = query.filter(case_deadlines::Column::AfterPanel.eq(true));
+    }
+    query
+}
+
+/// Drifting deadlines, most overdue first: by due date, then case and key (a total order,
+/// which both the cursor and the numbered pages rely on).
+fn drift_in_order(filter: &DriftFilter) -> sea_orm::Select<case_deadlines::Entity> {
+    drifting(filter)
+        .order_by_asc(case_deadlines::Column::DueOn)
+        .order_by_asc(case_deadlines::Column::CaseId)
+        .order_by_asc(case_deadlines::Column::DeadlineKey)
+}
+
+fn drift_row(m: case_deadlines::Model) -> Result<DriftRow, StoreError> {
+    Ok(DriftRow {
+        case_id: CaseId(m.case_id),
+        deadline: deadline_from_row(m)?,
+    })
 }
 
 /// The cases a list filter admits (no order): the API's lists and the pages' share it.

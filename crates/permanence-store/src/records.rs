@@ -207,6 +207,9 @@ pub struct DriftFilter {
     pub team: Option<String>,
     pub local_authority: Option<String>,
     pub after_panel_only: bool,
+    /// Only the deadlines of cases whose primary plan is on this route and stands at this
+    /// step (the case's stage now, as `cases.primary_step` holds it).
+    pub step: Option<(Route, String)>,
     /// Only deadlines in this status on `as_of`; without one, those overdue or due soon.
     /// Deadlines not known from the return are listed only when asked for by their status.
     pub status: Option<DriftStatus>,

@@ -360,6 +360,188 @@ fn draw_bars(
     Ok(())
 }
 
+/// The stages of one route, in the route's order: a bar a stage, its length the cases at
+/// the stage, the part of them past their deadline drawn first in the reference colour.
+/// Small multiples share `top`, so that their bars compare.
+pub(crate) struct Stages<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    /// What the bars count, with the unit ("Cases at the stage now").
+    pub value_label: &'a str,
+    /// Each stage's name, its cases, and how many of them are past their deadline.
+    pub stages: &'a [(String, usize, usize)],
+    /// The largest count the bars of every chart of the set reach.
+    pub top: usize,
+}
+
+const STAGES_WIDTH: u32 = 720;
+
+/// The stages as horizontal bars, top to bottom in the route's order (never sorted: the
+/// order is the route's), each with its figures written at its end.
+pub(crate) fn stages_svg(stages: &Stages<'_>) -> Result<String, ChartError> {
+    let n = stages.stages.len().max(1);
+    let height = 110 + LEGEND_HEIGHT + BAR_ROW * n as u32;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (STAGES_WIDTH, height)).into_drawing_area();
+        draw_stages(&root, stages)?;
+        root.present().map_err(drawing)?;
+    }
+    Ok(accessible(svg, stages.id, stages.title))
+}
+
+fn draw_stages(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    stages: &Stages<'_>,
+) -> Result<(), ChartError> {
+    area.fill(&WHITE).map_err(drawing)?;
+    let body = area
+        .titled(
+            stages.title,
+            (FONT, TITLE_SIZE).into_font().color(&TEXT_COLOUR),
+        )
+        .map_err(drawing)?;
+    let (legend, plot) = body.split_vertically(LEGEND_HEIGHT);
+    draw_box_legend(
+        &legend,
+        &[
+            ("Within the deadline", FIGURE_COLOUR),
+            ("Past the deadline", REFERENCE_COLOUR),
+        ],
+    )?;
+    let n = stages.stages.len().max(1);
+    // Room at the end of the longest bar for its figures.
+    let top = i32::try_from(stages.top.max(1)).unwrap_or(i32::MAX / 2);
+    let end = top.saturating_mul(2).max(top + 2);
+    let longest_label = stages
+        .stages
+        .iter()
+        .map(|(l, _, _)| l.chars().count())
+        .max()
+        .unwrap_or(4);
+    let label_width = (longest_label as u32 * CHARACTER_WIDTH.unsigned_abs() + 16).clamp(60, 300);
+    let mut chart = ChartBuilder::on(&plot)
+        .margin(12)
+        .margin_top(4)
+        .x_label_area_size(44)
+        .y_label_area_size(label_width)
+        .build_cartesian_2d(0..end, segments(n))
+        .map_err(drawing)?;
+    let row = |rank: usize| (n - 1 - rank) as i32;
+    let names: Vec<&str> = stages.stages.iter().map(|(l, _, _)| l.as_str()).collect();
+    // Whole cases only: at most ten ticks, never a fraction.
+    let ticks = usize::try_from(end).unwrap_or(10).min(10) + 1;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .light_line_style(WHITE)
+        .bold_line_style(GRID_COLOUR)
+        .axis_style(TEXT_COLOUR)
+        .y_labels(n)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => usize::try_from(n as i32 - 1 - *i)
+                .ok()
+                .and_then(|rank| names.get(rank))
+                .map_or_else(String::new, |l| (*l).to_owned()),
+            _ => String::new(),
+        })
+        .x_labels(ticks)
+        .x_label_formatter(&|v| {
+            if *v <= top {
+                v.to_string()
+            } else {
+                String::new()
+            }
+        })
+        .x_desc(stages.value_label)
+        .label_style((FONT, LABEL_SIZE).into_font().color(&TEXT_COLOUR))
+        .axis_desc_style((FONT, AXIS_SIZE).into_font().color(&TEXT_COLOUR))
+        .draw()
+        .map_err(drawing)?;
+    let count = |v: usize| i32::try_from(v).unwrap_or(i32::MAX / 2);
+    let bar = |rank: usize, from: i32, to: i32, colour: RGBColor| {
+        let mut bar = Rectangle::new(
+            [
+                (from, SegmentValue::Exact(row(rank))),
+                (to, SegmentValue::Exact(row(rank) + 1)),
+            ],
+            colour.filled(),
+        );
+        bar.set_margin(5, 5, 0, 0);
+        bar
+    };
+    chart
+        .draw_series(
+            stages
+                .stages
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, _, past))| *past > 0)
+                .map(|(rank, (_, _, past))| bar(rank, 0, count(*past), REFERENCE_COLOUR)),
+        )
+        .map_err(drawing)?;
+    chart
+        .draw_series(
+            stages
+                .stages
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, cases, past))| cases > past)
+                .map(|(rank, (_, cases, past))| {
+                    bar(rank, count(*past), count(*cases), FIGURE_COLOUR)
+                }),
+        )
+        .map_err(drawing)?;
+    let figure_style = (FONT, LABEL_SIZE)
+        .into_font()
+        .color(&TEXT_COLOUR)
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    chart
+        .draw_series(
+            stages
+                .stages
+                .iter()
+                .enumerate()
+                .map(|(rank, (_, cases, past))| {
+                    let words = match past {
+                        0 => format!(" {cases}"),
+                        _ => format!(" {cases}: {past} past the deadline"),
+                    };
+                    Text::new(
+                        words,
+                        (count(*cases), SegmentValue::CenterOf(row(rank))),
+                        figure_style.clone(),
+                    )
+                }),
+        )
+        .map_err(drawing)?;
+    Ok(())
+}
+
+/// A legend on one line: a filled square of each colour and its words.
+fn draw_box_legend(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    entries: &[(&str, RGBColor)],
+) -> Result<(), ChartError> {
+    let style = (FONT, LABEL_SIZE)
+        .into_font()
+        .color(&TEXT_COLOUR)
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    let y = LEGEND_HEIGHT as i32 / 2;
+    let mut x = 76;
+    for (words, colour) in entries {
+        area.draw(&Rectangle::new(
+            [(x, y - 8), (x + 16, y + 8)],
+            colour.filled(),
+        ))
+        .map_err(drawing)?;
+        area.draw(&Text::new(words.to_string(), (x + 24, y), style.clone()))
+            .map_err(drawing)?;
+        x += 24 + CHARACTER_WIDTH * words.chars().count() as i32 + 24;
+    }
+    Ok(())
+}
+
 /// One segment of a discrete axis per period or group. The library's integer range includes
 /// its end, so `0..n - 1` has `n` segments; a single one is drawn as the first of two.
 fn segments(

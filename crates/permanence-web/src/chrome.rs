@@ -16,8 +16,8 @@ pub(crate) struct Chrome {
     pub user_name: String,
     pub role_label: &'static str,
     pub csrf_token: String,
-    /// Which item of the navigation is the current page's ("cases", "dashboard", "panel",
-    /// "notifications").
+    /// Which item of the navigation is the current page's ("cases", "dashboard", "drift",
+    /// "panel", "notifications").
     pub section: &'static str,
     pub navigation: Vec<NavItem>,
 }
@@ -35,8 +35,9 @@ impl Chrome {
 }
 
 /// The sections the policy lets this person use: the case list (unless their home page is
-/// the panel's), the dashboard for those who may read timeliness, the panel for those who
-/// may read its queue, and notifications for those they are addressed to.
+/// the panel's), the dashboard and the drift board for those who may read timeliness, the
+/// panel for those who may read its queue, and notifications for those they are addressed
+/// to.
 fn navigation(principal: &Principal) -> Vec<NavItem> {
     let mut items = Vec::new();
     if !crate::panel::home_is_the_panel(principal.role) {
@@ -51,6 +52,13 @@ fn navigation(principal: &Principal) -> Vec<NavItem> {
             href: "/dashboard",
             label: "Dashboard",
             section: "dashboard",
+        });
+    }
+    if crate::drift_board::reach(principal).is_ok() {
+        items.push(NavItem {
+            href: "/drift",
+            label: "Drift",
+            section: "drift",
         });
     }
     if list_scope(principal, Action::ReadPanelQueue).is_ok() {
@@ -94,14 +102,17 @@ mod tests {
         );
         assert_eq!(
             labels(Role::TeamManager),
-            ["Cases", "Dashboard", "Panel", "Notifications"]
+            ["Cases", "Dashboard", "Drift", "Panel", "Notifications"]
         );
         assert_eq!(labels(Role::PanelChair), ["Panel"]);
         assert_eq!(labels(Role::PanelMember), ["Panel"]);
-        assert_eq!(labels(Role::AgencyDecisionMaker), ["Dashboard", "Panel"]);
+        assert_eq!(
+            labels(Role::AgencyDecisionMaker),
+            ["Dashboard", "Drift", "Panel"]
+        );
         assert_eq!(
             labels(Role::Leader),
-            ["Cases", "Dashboard", "Panel", "Notifications"]
+            ["Cases", "Dashboard", "Drift", "Panel", "Notifications"]
         );
         assert_eq!(labels(Role::Administrator), ["Cases"]);
     }

@@ -12,6 +12,7 @@
 //! server-side session named by an HttpOnly, SameSite=Strict cookie; every form carries the
 //! session's CSRF token.
 
+mod after_panel;
 mod assets;
 mod audit;
 mod case_access;
@@ -25,6 +26,7 @@ mod dashboard;
 mod dashboard_charts;
 mod dashboard_data;
 mod dashboard_tiles;
+mod drift_board;
 mod error;
 mod figures;
 mod form;
@@ -123,6 +125,9 @@ pub fn router(engine: Engine, audit: Arc<dyn AuditSink>, options: WebOptions) ->
             "/panel/items/{id}/{form}",
             get(panel_forms::item_form).post(panel_forms::item_submit),
         )
+        .route("/drift", get(drift_board::show))
+        .route("/dashboard/after-panel", get(after_panel::show))
+        .route("/dashboard/after-panel/cases", get(after_panel::cases))
         .route("/notifications", get(notifications::list))
         .route(
             "/notifications/{id}/acknowledge",
