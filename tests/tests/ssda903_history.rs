@@ -37,6 +37,7 @@ const CASES: &str = "{ cases(first: 50) { nodes {
     enteredCareOn
     beganBeforeItsHistory
     dataQualityNotes { on kind reason source }
+    timeline { kind label }
 } } }";
 
 const MEASURES: &str = "query($from: Date!, $to: Date!) { timeliness(from: $from, to: $to) {
@@ -126,6 +127,23 @@ async fn real_history_goes_in_as_it_happened(server: &TestServer) -> anyhow::Res
             json!(child == "PARTWAY"),
             "{child}"
         );
+        // The timeline says what happened in words: which step, placement and order.
+        if child == "MATCHFIRST" {
+            let labels: Vec<&str> = case["timeline"]
+                .as_array()
+                .context("timeline")?
+                .iter()
+                .filter_map(|e| e["label"].as_str())
+                .collect();
+            for said in [
+                "Entered care: foster placement with other foster carer, not long-term or fostering for adoption (U6), legal status full care order (C2)",
+                "Placement order",
+                "Data-quality note: step out of the route's order",
+                "Left care: adopted, application for an adoption order unopposed (E11)",
+            ] {
+                assert!(labels.contains(&said), "{said:?} in {labels:?}");
+            }
+        }
     }
 
     // Worked out by hand from the files (DOMAIN.md §4), adoptions in 2025-26:

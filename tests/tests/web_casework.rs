@@ -297,7 +297,7 @@ async fn casework_journey(server: &TestServer) -> anyhow::Result<()> {
         browser
             .text("#timeline")
             .await?
-            .contains("Health assessment")
+            .contains("Initial health assessment")
     );
     // The kept form was taken back once: opening the form again starts empty.
     browser

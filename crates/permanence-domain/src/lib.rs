@@ -19,6 +19,7 @@ pub mod measures;
 pub mod panel;
 pub mod return_facts;
 pub mod route;
+pub mod timeline;
 pub mod timescales;
 pub mod words;
 

@@ -38,8 +38,8 @@ pub struct CasePayload {
 impl From<CaseOutcome> for CasePayload {
     fn from(o: CaseOutcome) -> Self {
         Self {
+            recorded: TimelineEventNode::all_of(&o.case.state, o.recorded),
             case: CaseNode(o.case),
-            recorded: o.recorded.into_iter().map(TimelineEventNode).collect(),
             duplicate: o.duplicate,
         }
     }

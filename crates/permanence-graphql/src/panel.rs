@@ -536,8 +536,8 @@ impl From<PanelItemOutcome> for PanelOutcomePayload {
         Self {
             item: PanelItemNode(o.item),
             meeting: PanelMeetingNode(o.meeting),
+            recorded: TimelineEventNode::all_of(&o.case.state, o.recorded),
             case: CaseNode(o.case),
-            recorded: o.recorded.into_iter().map(TimelineEventNode).collect(),
             duplicate: o.duplicate,
         }
     }

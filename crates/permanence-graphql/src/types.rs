@@ -408,7 +408,7 @@ impl CaseNode {
             .await
             .map_err(internal)?
             .unwrap_or_default();
-        Ok(found.into_iter().map(TimelineEventNode).collect())
+        Ok(TimelineEventNode::all_of(&self.0.state, found))
     }
 }
 
@@ -746,49 +746,77 @@ fn describe_period(period: Period) -> String {
 }
 
 /// A recorded event with its envelope.
-pub struct TimelineEventNode(pub StoredEvent);
+/// One event of a case, with the case as it stands (which names its steps and plans).
+pub struct TimelineEventNode {
+    pub stored: StoredEvent,
+    pub case: std::sync::Arc<case::CaseState>,
+}
+
+impl TimelineEventNode {
+    /// The events of `case`, each with the case.
+    pub fn all_of(case: &case::CaseState, events: Vec<StoredEvent>) -> Vec<Self> {
+        let case = std::sync::Arc::new(case.clone());
+        events
+            .into_iter()
+            .map(|stored| Self {
+                stored,
+                case: case.clone(),
+            })
+            .collect()
+    }
+}
 
 #[Object(name = "TimelineEvent")]
 impl TimelineEventNode {
     async fn id(&self) -> Uuid {
-        self.0.id
+        self.stored.id
     }
     /// Gap-free per case, from 1.
     async fn sequence(&self) -> i64 {
-        self.0.sequence
+        self.stored.sequence
     }
     /// The event's name (RouteStepRecorded, ReviewHeld, ...).
     async fn kind(&self) -> &'static str {
-        self.0.event.kind()
+        self.stored.event.kind()
+    }
+    /// What happened, in words: which step, which placement, which order ("Placement
+    /// order", "Left care: adopted, application for an adoption order unopposed (E11)").
+    /// Never free text or a carer's reference.
+    async fn label(&self, ctx: &Context<'_>) -> Result<String> {
+        Ok(permanence_domain::timeline::describe(
+            &self.stored.event,
+            &self.case,
+            engine(ctx)?.catalog(),
+        ))
     }
     /// The date it happened in the world.
     async fn occurred_on(&self) -> Date {
-        self.0.occurred_on.into()
+        self.stored.occurred_on.into()
     }
     /// When it was entered.
     async fn recorded_at(&self) -> DateTime<Utc> {
-        self.0.recorded_at
+        self.stored.recorded_at
     }
     /// Who entered it.
     async fn actor(&self) -> &str {
-        &self.0.actor
+        &self.stored.actor
     }
     async fn command_id(&self) -> Uuid {
-        self.0.command_id
+        self.stored.command_id
     }
     /// Free text: not shown to leaders.
     async fn note(&self, ctx: &Context<'_>) -> Option<&str> {
         view::personal(
             crate::guard::access(ctx),
             Personal::FreeText,
-            self.0.note.as_deref(),
+            self.stored.note.as_deref(),
         )
     }
     /// The event's fields. Leaders see only the fields each kind of event allows them
     /// (codes and dates; the month of birth, never the date; no postcodes, carers or
     /// free text).
     async fn data(&self, ctx: &Context<'_>) -> Result<Json<serde_json::Value>> {
-        let data = serde_json::to_value(&self.0.event).map_err(internal)?;
+        let data = serde_json::to_value(&self.stored.event).map_err(internal)?;
         Ok(Json(view::event_data(crate::guard::access(ctx), data)))
     }
 }

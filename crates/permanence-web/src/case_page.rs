@@ -19,8 +19,9 @@ use axum::response::Response;
 use permanence_auth::view::{self, Personal};
 use permanence_auth::{Access, Action};
 use permanence_domain::RouteCatalog;
-use permanence_domain::case::{CaseState, Event, PlanRole, RoutePlan};
+use permanence_domain::case::{CaseState, PlanRole, RoutePlan};
 use permanence_domain::route;
+use permanence_domain::timeline::step_label;
 use permanence_engine::store::StoredEvent;
 
 pub(crate) struct Fact {
@@ -244,15 +245,6 @@ fn facts(
     out
 }
 
-fn step_label(catalog: &RouteCatalog, state: &CaseState, plan_id: u32, step: &str) -> String {
-    state
-        .plans
-        .iter()
-        .find(|p| p.id == plan_id)
-        .and_then(|p| catalog.get(p.route, p.version))
-        .map_or_else(|| step.replace('_', " "), |d| d.label_of(step).to_owned())
-}
-
 fn plans(state: &CaseState, catalog: &RouteCatalog) -> Vec<PlanView> {
     state
         .plans
@@ -322,43 +314,6 @@ fn progress(plan: &RoutePlan, catalog: &RouteCatalog) -> Vec<ProgressStep> {
         .collect()
 }
 
-/// What an event means, in the words a social worker uses.
-fn describe(event: &Event, state: &CaseState, catalog: &RouteCatalog) -> String {
-    match event {
-        Event::CaseOpened { .. } => "Entered care".into(),
-        Event::CaseAllocated { .. } => "Case allocated".into(),
-        Event::EpisodeStarted { .. } => "Placement or legal status changed".into(),
-        Event::ReviewHeld { .. } => "Review held".into(),
-        Event::HealthAssessmentRecorded { .. } => "Health assessment".into(),
-        Event::RoutePlanStarted { route, role, .. } => match role {
-            PlanRole::Primary => format!("Plan for permanence: {}", route.label()),
-            PlanRole::Parallel => format!("Parallel plan: {}", route.label()),
-        },
-        Event::RoutePlanPromoted { .. } => "Parallel plan became the primary plan".into(),
-        Event::RoutePlanEnded { .. } => "Plan ended".into(),
-        Event::RouteStepRecorded { plan_id, step, .. } => {
-            format::capitalised(&step_label(catalog, state, *plan_id, step))
-        }
-        Event::AdoptionDecisionReversed { .. } => {
-            "Decision that the child should be placed for adoption reversed".into()
-        }
-        Event::LegalStepRecorded { .. } => "Legal step".into(),
-        Event::CaseClosed { .. } => "Left care".into(),
-        Event::PanelOutcomeRecorded { .. } => "Panel outcome".into(),
-        Event::AgencyDecisionRecorded { agrees: true, .. } => {
-            "Agency decision maker agreed with the panel".into()
-        }
-        Event::AgencyDecisionRecorded { agrees: false, .. } => {
-            "Agency decision maker did not agree with the panel".into()
-        }
-        Event::AdoptersRecorded { .. } => "Adopters recorded".into(),
-        Event::DataQualityNoted { note } => {
-            format!("Data-quality note: {}", note.kind.label())
-        }
-        Event::HistoryImported { .. } => "History imported from the national return".into(),
-    }
-}
-
 pub(crate) fn timeline_entry(
     stored: &StoredEvent,
     state: &CaseState,
@@ -366,7 +321,7 @@ pub(crate) fn timeline_entry(
     access: Access,
 ) -> TimelineEntry {
     TimelineEntry {
-        what: describe(&stored.event, state, catalog),
+        what: permanence_domain::timeline::describe(&stored.event, state, catalog),
         on: format::date(stored.occurred_on),
         recorded_by: stored.actor.clone(),
         note: view::personal(access, Personal::FreeText, stored.note.clone()),
