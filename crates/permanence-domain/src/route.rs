@@ -311,6 +311,18 @@ fn standard_definitions() -> Vec<RouteDefinition> {
         reference: "statutory guidance on adoption: decision within 7 working days of the panel",
         after_panel: true,
     };
+    // The 7 working days are adoption's statutory guidance only; other routes' decisions
+    // after panel keep the same setting by local practice, and say so.
+    let local_decision_rule = |key, starts_at, met_by, label| DeadlineRule {
+        key,
+        label,
+        starts_at,
+        met_by,
+        setting: Setting::AdmDecision,
+        basis: Basis::LocalSetting,
+        reference: "local practice: decision within the working days set for adoption's agency decision maker",
+        after_panel: true,
+    };
     vec![
         RouteDefinition {
             route: Route::Adoption,
@@ -395,7 +407,7 @@ fn standard_definitions() -> Vec<RouteDefinition> {
                     reference: "local setting",
                     after_panel: false,
                 },
-                adm_rule(
+                local_decision_rule(
                     "adm_special_guardianship_decision",
                     "panel_recommendation",
                     &["adm_decision"],
@@ -415,7 +427,7 @@ fn standard_definitions() -> Vec<RouteDefinition> {
                 step!("returned_home", "return home completed", Other, SocialWorker, after ["placed_with_parents"], final true; "leaves care E4A, E4B or E13; order discharged"),
             ],
             deadline_rules: vec![
-                adm_rule(
+                local_decision_rule(
                     "adm_return_home_decision",
                     "panel_recommendation",
                     &["return_home_approved"],
@@ -444,7 +456,7 @@ fn standard_definitions() -> Vec<RouteDefinition> {
                 step!("match_confirmed", "long-term match confirmation", Placement, SocialWorker, after ["match_approved"], final true; "CPPCR reg 22B conditions met; placement U1 or U4"),
             ],
             deadline_rules: vec![
-                adm_rule(
+                local_decision_rule(
                     "adm_long_term_match_approval",
                     "panel_recommendation",
                     &["match_approved"],
@@ -521,6 +533,26 @@ mod tests {
     fn route_keys_round_trip() {
         for route in Route::ALL {
             assert_eq!(Route::from_key(route.key()), Some(*route));
+        }
+    }
+
+    #[test]
+    fn only_adoption_calls_the_decision_after_panel_statutory_guidance() {
+        let catalog = RouteCatalog::standard().expect("routes");
+        for def in catalog.all() {
+            for rule in def
+                .deadline_rules
+                .iter()
+                .filter(|r| r.setting == Setting::AdmDecision)
+            {
+                if def.route == Route::Adoption {
+                    assert_eq!(rule.basis, Basis::Guidance, "{}", rule.key);
+                    assert!(rule.reference.starts_with("statutory guidance on adoption"));
+                } else {
+                    assert_eq!(rule.basis, Basis::LocalSetting, "{}", rule.key);
+                    assert!(rule.reference.starts_with("local practice"), "{}", rule.key);
+                }
+            }
         }
     }
 }
