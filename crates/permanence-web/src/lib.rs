@@ -24,6 +24,8 @@ mod commands;
 mod dashboard;
 mod dashboard_charts;
 mod dashboard_data;
+mod dashboard_download;
+mod dashboard_tables;
 mod dashboard_tiles;
 mod error;
 mod figures;
@@ -108,6 +110,8 @@ pub fn router(engine: Engine, audit: Arc<dyn AuditSink>, options: WebOptions) ->
             get(record::show).post(record::submit),
         )
         .route("/dashboard", get(dashboard::show))
+        .route("/dashboard.csv", get(dashboard_download::csv))
+        .route("/dashboard.xlsx", get(dashboard_download::xlsx))
         .route("/dashboard/cases", get(measure_cases::list))
         .route("/panel", get(panel::queue))
         .route(
