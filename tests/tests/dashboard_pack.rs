@@ -815,8 +815,9 @@ on_both_backends!(
 );
 
 /// The dashboard's `Server-Timing` (read by the benchmark): the whole first, as every page
-/// gives it, then the steps it took: reading the cases, working out the figures, and making
-/// the page or the file, which the whole includes.
+/// gives it, then the steps it took: reading the cases, working out the figures (of the
+/// periods, the quarters, the breakdowns), and making the page or the file, which the whole
+/// includes.
 fn assert_steps(response: &reqwest::Response, made: &str) -> anyhow::Result<()> {
     let timing = header(response, "server-timing".parse()?);
     let metrics: Vec<(&str, f64)> = timing
@@ -828,7 +829,10 @@ fn assert_steps(response: &reqwest::Response, made: &str) -> anyhow::Result<()> 
         .collect::<anyhow::Result<_>>()
         .with_context(|| timing.clone())?;
     let names: Vec<&str> = metrics.iter().map(|(n, _)| *n).collect();
-    ensure!(names == ["app", "cases", "figures", made], "{timing}");
+    ensure!(
+        names == ["app", "cases", "periods", "quarters", "breakdowns", made],
+        "{timing}"
+    );
     let steps: f64 = metrics[1..].iter().map(|(_, ms)| ms).sum();
     ensure!(
         metrics[0].1 + 0.01 >= steps,

@@ -91,19 +91,23 @@ pub(crate) struct Answer {
 
 /// How long the steps of an answer took, in milliseconds, sent beside the whole in
 /// `Server-Timing` (`timing.rs`): reading the cases (only those changed since the last report
-/// are read again) and working out the figures from them; then the page or the file.
+/// are read again); working out the figures of the period and the one before, of the
+/// quarters, and of the breakdowns; then the page or the file.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Timing {
     pub cases: f64,
-    pub figures: f64,
+    pub figures: dashboard_data::Took,
 }
 
 impl Timing {
-    /// `cases;dur=0.412, figures;dur=31.870, page;dur=4.210`, `made` naming the last step.
+    /// `cases;dur=0.412, periods;dur=…, quarters;dur=…, breakdowns;dur=…, page;dur=4.210`,
+    /// `made` naming the last step.
     pub fn header(self, made: &str, made_millis: f64) -> Option<HeaderValue> {
+        let f = self.figures;
         HeaderValue::from_str(&format!(
-            "cases;dur={:.3}, figures;dur={:.3}, {made};dur={made_millis:.3}",
-            self.cases, self.figures
+            "cases;dur={:.3}, periods;dur={:.3}, quarters;dur={:.3}, breakdowns;dur={:.3}, \
+             {made};dur={made_millis:.3}",
+            self.cases, f.periods, f.quarters, f.breakdowns
         ))
         .ok()
     }
@@ -184,11 +188,10 @@ pub(crate) async fn answer(
     let started = Instant::now();
     let data = dashboard_data::report_data(state, &authorities).await?;
     let cases = millis_since(started);
-    let started = Instant::now();
     let figures = dashboard_data::figures(&data, window, breakdown_figure).await?;
     let timing = Timing {
         cases,
-        figures: millis_since(started),
+        figures: figures.took,
     };
     Ok(Answer {
         page,

@@ -3,7 +3,8 @@
 //! rows written, the page rendered), without the network or the client. Browsers show it in
 //! their developer tools, and the benchmark (`permanence-bench suite --only PAGES`) reads it.
 //! It tells no more than a client's own clock does. A page may name its own steps in the same
-//! header (the dashboard: `cases;dur=…, figures;dur=…, page;dur=…`); they follow the whole.
+//! header (the dashboard: `cases;dur=…, periods;dur=…, quarters;dur=…, breakdowns;dur=…,
+//! page;dur=…`); they follow the whole.
 
 use axum::extract::Request;
 use axum::http::HeaderValue;

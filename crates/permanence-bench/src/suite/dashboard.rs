@@ -13,9 +13,9 @@
 //!   `/dashboard.xlsx`, the same figures as a workbook, likewise.
 //!
 //! Server time is the `Server-Timing: app;dur=…` of each answer, as for PAGES; the dashboard
-//! names its steps in the same header (`cases`: the cases read, or found unchanged;
-//! `figures`: the engine's measures worked out for the period, the period before, each
-//! quarter and each breakdown; `page` or `file`: the charts and the page, or the file), and
+//! names its steps in the same header (`cases`: the cases read, or found unchanged; the
+//! engine's measures worked out for the `periods` (the period and the one before), the
+//! `quarters` and the `breakdowns`; `page` or `file`: the charts and the page, or the file), and
 //! their spread is reported beside the whole, to show where the time goes. Every answer
 //! must be 200 and the dashboard (its heading, or a workbook's `PK`), or it counts as failed.
 

@@ -188,7 +188,7 @@ pub struct PageRun {
     pub failures: Vec<String>,
     pub load_average: String,
     /// The steps a page names in its `Server-Timing` beside the whole (the dashboard's
-    /// `cases`, `figures`, `page`), in the order named; none for the other pages.
+    /// `cases`, `periods`, `quarters`, `breakdowns`, `page`), in the order named; none for the other pages.
     pub steps: Vec<(String, Spread)>,
 }
 

@@ -328,7 +328,7 @@ impl Results {
                 s,
                 "\nThe dashboard, signed in as a leader of the authority, the last 12 months \
                  (server: `Server-Timing`'s whole, ms; then the median of each step it names: \
-                 `cases` read or found unchanged, `figures` worked out, `page` or `file` made):\n"
+                 `cases` read or found unchanged; the figures of the `periods` (the period and the one before), the `quarters` and the `breakdowns` worked out; the `page` or the `file` made):\n"
             );
             let _ = writeln!(
                 s,
