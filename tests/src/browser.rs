@@ -283,6 +283,37 @@ impl Browser {
         Ok(())
     }
 
+    /// Renders the page as for `media` ("print", or "" for the screen again) through
+    /// Chromium's DevTools protocol (`Emulation.setEmulatedMedia`, which ChromeDriver passes
+    /// on): a test can then read the print stylesheet's computed styles.
+    pub async fn emulate_media(&self, media: &str) -> anyhow::Result<()> {
+        self.client
+            .issue_cmd(DevTools {
+                command: "Emulation.setEmulatedMedia",
+                params: json!({ "media": media }),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Prints the page to PDF (WebDriver's Print Page, A4 portrait, backgrounds off as a
+    /// browser prints by default) and saves it beside the screenshots, to look at.
+    pub async fn print_pdf(&self, name: &str) -> anyhow::Result<(PathBuf, Vec<u8>)> {
+        let pdf = self
+            .client
+            .print(
+                fantoccini::wd::PrintConfiguration::builder()
+                    .build()
+                    .map_err(|e| anyhow::anyhow!("a print configuration: {e}"))?,
+            )
+            .await?;
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{name}.pdf"));
+        std::fs::write(&path, &pdf)?;
+        Ok((path, pdf))
+    }
+
     /// Saves a screenshot under the target directory (never in the repository), to look at.
     pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
         let png = self.client.screenshot().await?;
@@ -320,5 +351,33 @@ impl Drop for Browser {
     fn drop(&mut self) {
         // A failed test must not leave a driver, its browsers or its profile behind.
         self.end_driver();
+    }
+}
+
+/// A command of Chromium's DevTools protocol, sent through ChromeDriver's
+/// `/session/{id}/goog/cdp/execute`.
+#[derive(Debug)]
+struct DevTools {
+    command: &'static str,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for DevTools {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({ "cmd": self.command, "params": self.params }).to_string()),
+        )
     }
 }

@@ -22,6 +22,7 @@ use std::sync::Arc;
 pub use serde_json;
 
 pub mod browser;
+pub mod dashboard_cohort;
 pub mod identity_provider;
 pub mod pages;
 pub mod schema_walk;

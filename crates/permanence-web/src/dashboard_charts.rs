@@ -154,7 +154,7 @@ fn breakdown(figure: Figure, b: &Breakdown, window: Window) -> Result<ChartSecti
     })
 }
 
-fn first_column(key: &str) -> &'static str {
+pub(crate) fn first_column(key: &str) -> &'static str {
     match key {
         "team" => "Team",
         "route" => "Route",

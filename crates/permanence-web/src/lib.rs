@@ -25,6 +25,8 @@ mod commands;
 mod dashboard;
 mod dashboard_charts;
 mod dashboard_data;
+mod dashboard_download;
+mod dashboard_tables;
 mod dashboard_tiles;
 mod drift_board;
 mod error;
@@ -110,6 +112,8 @@ pub fn router(engine: Engine, audit: Arc<dyn AuditSink>, options: WebOptions) ->
             get(record::show).post(record::submit),
         )
         .route("/dashboard", get(dashboard::show))
+        .route("/dashboard.csv", get(dashboard_download::csv))
+        .route("/dashboard.xlsx", get(dashboard_download::xlsx))
         .route("/dashboard/cases", get(measure_cases::list))
         .route("/panel", get(panel::queue))
         .route(

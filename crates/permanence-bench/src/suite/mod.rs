@@ -11,6 +11,8 @@
 //! - MIX: 90% reads, 10% writes at 50 connections;
 //! - PAGES: the server time of the pages (a caseload home, a team's home, a long case) for
 //!   a signed-in person, at 1 and 16 connections (`pages.rs`);
+//! - DASHBOARD: the leaders' dashboard's server time, its first request after a start and
+//!   once warm, and its workbook (`dashboard.rs`);
 //! - in process, with the server stopped: drift recomputed over every open case, and every
 //!   projection rebuilt from its events and compared with the stored one;
 //! - on PostgreSQL, with `--postgraphile DIR`: the same reads through PostGraphile v4 over
@@ -21,6 +23,7 @@
 //! the in-process scenarios) off the server's runtime. The figures go to `--out` as
 //! `results.json` and `results.md`.
 
+mod dashboard;
 mod dataset;
 mod inprocess;
 mod pages;
@@ -87,12 +90,16 @@ pub struct SuiteArgs {
     /// A folder holding `node_modules/.bin/postgraphile` (PostgreSQL only): compare with it.
     #[arg(long)]
     postgraphile: Option<PathBuf>,
-    /// Only these scenarios (Q1,Q2,Q3,Q4,Q5,M1,MIX,PAGES,INPROC) [default: all].
+    /// Only these scenarios (Q1,Q2,Q3,Q4,Q5,M1,MIX,PAGES,DASHBOARD,INPROC) [default: all].
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Connections the PAGES scenario asks for each page over, one run each.
     #[arg(long, value_delimiter = ',', default_value = "1,16")]
     page_connections: Vec<u32>,
+    /// Times the DASHBOARD scenario starts the server afresh to measure the dashboard's
+    /// first request (its reports holding no case yet).
+    #[arg(long, default_value_t = 5)]
+    cold_starts: u32,
     /// Valid route steps M1 needs: when the cohort has fewer, cases are opened for it.
     #[arg(long, default_value_t = 8_000)]
     min_writes: usize,
@@ -131,7 +138,7 @@ pub async fn run(args: &SuiteArgs) -> anyhow::Result<()> {
         .copied()
         .filter(|s| args.wants(s))
         .collect();
-    // PAGES and INPROC need no wrk.
+    // PAGES, DASHBOARD and INPROC need no wrk.
     if !reads.is_empty() || args.wants("M1") || args.wants("MIX") {
         wrk::check_installed()?;
     }
@@ -195,6 +202,20 @@ pub async fn run(args: &SuiteArgs) -> anyhow::Result<()> {
         .await?;
         server.stop().await?;
         results.push_pages(targets, runs);
+    }
+
+    if args.wants("DASHBOARD") {
+        let runs = dashboard::run(
+            &server_bin,
+            &work.url,
+            &args.out,
+            args.cold_starts,
+            &args.page_connections,
+            args.warmup,
+            args.duration,
+        )
+        .await?;
+        results.push_dashboard(runs);
     }
 
     if args.wants("M1") {

@@ -28,9 +28,9 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 /// The password the page scenario's users sign in with (a benchmark database only).
-const PASSWORD: &str = "a benchmark pass phrase";
+pub(super) const PASSWORD: &str = "a benchmark pass phrase";
 /// Requests one run sends at most, whatever its duration.
-const MAX_REQUESTS: usize = 200_000;
+pub(super) const MAX_REQUESTS: usize = 200_000;
 
 /// Who and what the scenario reads, chosen from the database.
 #[derive(Clone, Debug)]
@@ -146,7 +146,7 @@ pub struct Spread {
 
 impl Spread {
     /// Nearest-rank percentiles.
-    fn of(mut millis: Vec<f64>) -> Self {
+    pub(super) fn of(mut millis: Vec<f64>) -> Self {
         if millis.is_empty() {
             return Self::default();
         }
@@ -187,6 +187,9 @@ pub struct PageRun {
     /// The first failures' statuses and beginnings, to see why.
     pub failures: Vec<String>,
     pub load_average: String,
+    /// The steps a page names in its `Server-Timing` beside the whole (the dashboard's
+    /// `cases`, `periods`, `quarters`, `breakdowns`, `page`), in the order named; none for the other pages.
+    pub steps: Vec<(String, Spread)>,
 }
 
 impl PageRun {
@@ -206,13 +209,14 @@ impl PageRun {
             "server_cpu_ms_per_answer": self.server_cpu_ms,
             "client_cpu_ms_per_answer": self.client_cpu_ms,
             "failures": self.failures, "load_average": self.load_average,
+            "server_steps": self.steps.iter().map(|(name, spread)| json!({ "step": name, "server": spread.json() })).collect::<Vec<_>>(),
         })
     }
 }
 
 /// A signed-in person: the session cookie to send.
 #[derive(Clone, Debug)]
-struct Session {
+pub(super) struct Session {
     cookie: String,
 }
 
@@ -231,7 +235,7 @@ fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
 
 /// Signs in as a browser does: the form (its CSRF token, and the cookie that pairs the form
 /// with this client), then the form sent back with the username and password.
-async fn sign_in(base: &str, username: &str) -> anyhow::Result<Session> {
+pub(super) async fn sign_in(base: &str, username: &str) -> anyhow::Result<Session> {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
@@ -268,11 +272,11 @@ async fn sign_in(base: &str, username: &str) -> anyhow::Result<Session> {
 
 /// A page to ask for, and the text that shows it is that page.
 #[derive(Clone, Debug)]
-struct Page {
-    name: String,
-    path: String,
-    session: Session,
-    shows: String,
+pub(super) struct Page {
+    pub name: String,
+    pub path: String,
+    pub session: Session,
+    pub shows: String,
 }
 
 /// The answers of one connection.
@@ -283,17 +287,20 @@ struct Tally {
     server: Vec<f64>,
     client: Vec<f64>,
     failures: Vec<String>,
+    /// Each step the answers named, in the order first named.
+    steps: Vec<(String, Vec<f64>)>,
 }
 
-fn server_millis(response: &reqwest::Response) -> Option<f64> {
-    response
-        .headers()
-        .get("server-timing")?
-        .to_str()
-        .ok()?
-        .strip_prefix("app;dur=")?
-        .parse()
-        .ok()
+/// `Server-Timing: app;dur=12.3, cases;dur=0.4, …`: the whole (`app`, first) and the steps
+/// named after it.
+fn server_timing(response: &reqwest::Response) -> Option<(f64, Vec<(String, f64)>)> {
+    let header = response.headers().get("server-timing")?.to_str().ok()?;
+    let mut metrics = header.split(',').filter_map(|metric| {
+        let (name, duration) = metric.trim().split_once(";dur=")?;
+        Some((name.to_owned(), duration.parse::<f64>().ok()?))
+    });
+    let (name, whole) = metrics.next()?;
+    (name == "app").then(|| (whole, metrics.collect()))
 }
 
 /// One connection asking for the page, one request after another, until `until`.
@@ -320,7 +327,7 @@ async fn connection(
         let (status, server, body) = match response {
             Ok(r) => {
                 let status = r.status();
-                let server = server_millis(&r);
+                let server = server_timing(&r);
                 (status.as_u16(), server, r.text().await.unwrap_or_default())
             }
             Err(e) => (0, None, e.to_string()),
@@ -329,8 +336,14 @@ async fn connection(
         tally.answers += 1;
         if status == 200 && body.contains(&page.shows) {
             tally.client.push(client_ms);
-            if let Some(ms) = server {
+            if let Some((ms, steps)) = server {
                 tally.server.push(ms);
+                for (name, ms) in steps {
+                    match tally.steps.iter_mut().find(|(n, _)| *n == name) {
+                        Some((_, all)) => all.push(ms),
+                        None => tally.steps.push((name, vec![ms])),
+                    }
+                }
             }
         } else {
             tally.failed += 1;
@@ -357,7 +370,7 @@ fn cpu_seconds(pid: &str) -> Option<f64> {
 
 /// The page at `connections` for `seconds`, or until each connection has had `limit`
 /// answers.
-async fn measure(
+pub(super) async fn measure(
     base: &str,
     server_pid: &str,
     page: &Page,
@@ -380,6 +393,12 @@ async fn measure(
         all.server.extend(t.server);
         all.client.extend(t.client);
         all.failures.extend(t.failures);
+        for (name, ms) in t.steps {
+            match all.steps.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, every)) => every.extend(ms),
+                None => all.steps.push((name, ms)),
+            }
+        }
     }
     let seconds = started.elapsed().as_secs_f64();
     all.failures.truncate(3);
@@ -401,6 +420,11 @@ async fn measure(
         client_cpu_ms,
         failures: all.failures,
         load_average: super::wrk::load_average(),
+        steps: all
+            .steps
+            .into_iter()
+            .map(|(name, ms)| (name, Spread::of(ms)))
+            .collect(),
     })
 }
 

@@ -111,6 +111,7 @@ pub struct Results {
     inprocess: Vec<InProcess>,
     page_targets: Option<Targets>,
     pages: Vec<PageRun>,
+    dashboard: Vec<PageRun>,
 }
 
 impl Results {
@@ -131,6 +132,7 @@ impl Results {
             inprocess: Vec::new(),
             page_targets: None,
             pages: Vec::new(),
+            dashboard: Vec::new(),
         }
     }
 
@@ -167,6 +169,10 @@ impl Results {
         self.pages.extend(runs);
     }
 
+    pub fn push_dashboard(&mut self, runs: Vec<PageRun>) {
+        self.dashboard.extend(runs);
+    }
+
     pub fn finish(&mut self, machine: Machine) {
         self.machine_after = Some(machine);
     }
@@ -189,6 +195,7 @@ impl Results {
             })).collect::<Vec<_>>(),
             "pages": self.pages.iter().map(PageRun::json).collect::<Vec<_>>(),
             "page_targets": self.page_targets.as_ref().map(Targets::json),
+            "dashboard": self.dashboard.iter().map(PageRun::json).collect::<Vec<_>>(),
         })
     }
 
@@ -311,6 +318,45 @@ impl Results {
                     r.server_cpu_ms,
                     r.client_cpu_ms,
                     r.answers,
+                    r.failed,
+                    r.load_average
+                );
+            }
+        }
+        if !self.dashboard.is_empty() {
+            let _ = writeln!(
+                s,
+                "\nThe dashboard, signed in as a leader of the authority, the last 12 months \
+                 (server: `Server-Timing`'s whole, ms; then the median of each step it names: \
+                 `cases` read or found unchanged; the figures of the `periods` (the period and the one before), the `quarters` and the `breakdowns` worked out; the `page` or the `file` made):\n"
+            );
+            let _ = writeln!(
+                s,
+                "| what | connections | answers | per second | server p50 | server p95 | server p99 | server max | steps, p50 ms | server CPU ms/answer | failed | load avg |"
+            );
+            let _ = writeln!(
+                s,
+                "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|"
+            );
+            for r in &self.dashboard {
+                let steps: Vec<String> = r
+                    .steps
+                    .iter()
+                    .map(|(name, spread)| format!("{name} {:.1}", spread.p50))
+                    .collect();
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {:.1} | {} | {} |",
+                    r.page,
+                    r.connections,
+                    r.answers,
+                    r.per_second(),
+                    r.server.p50,
+                    r.server.p95,
+                    r.server.p99,
+                    r.server.max,
+                    steps.join(", "),
+                    r.server_cpu_ms,
                     r.failed,
                     r.load_average
                 );
