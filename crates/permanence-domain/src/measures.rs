@@ -374,7 +374,9 @@ pub fn moved_in_on(case: &CaseState) -> Option<NaiveDate> {
 /// A5 ("with current foster carer"), or has the same carer reference as the episode before
 /// it. The clock then stops at the start of the earliest of the consecutive episodes,
 /// ending just before the adoptive placement, with that carer reference (the previous
-/// episode's reference: for A3 and A5 that episode's carers are, by the code, the adopters).
+/// episode's reference: for A3 and A5 that episode's carers are, by the code, the adopters);
+/// with no carer reference recorded, the consecutive episodes with the same placement type
+/// and provider.
 pub fn moved_in_with_adopters_on(case: &CaseState) -> Option<NaiveDate> {
     let a1 = moved_in_on(case)?;
     let episodes = &case.episodes;
@@ -395,10 +397,17 @@ pub fn moved_in_with_adopters_on(case: &CaseState) -> Option<NaiveDate> {
         return Some(a1);
     }
     let mut first = k - 1;
-    if before.carer.is_some() {
-        while first > 0 && episodes[first - 1].carer == before.carer {
-            first -= 1;
+    // The same carers, as far back as the record can tell: the same carer reference, or,
+    // where none was recorded, the same placement type with the same provider (a change of
+    // legal status alone starts a new episode with the same carers).
+    let same_carers = |e: &crate::case::Episode| match &before.carer {
+        Some(_) => e.carer == before.carer,
+        None => {
+            e.carer.is_none() && e.placement == before.placement && e.provider == before.provider
         }
+    };
+    while first > 0 && same_carers(&episodes[first - 1]) {
+        first -= 1;
     }
     Some(episodes[first].starts_on.min(a1))
 }

@@ -414,6 +414,41 @@ mod adoption_scorecard {
     }
 
     #[test]
+    fn a10_without_carer_references_walks_back_over_the_same_placement_and_provider() {
+        // No carer reference anywhere: the child entered care in U6 on 2 Jan 2023, moved to
+        // fostering-for-adoption carers (U5) on 1 Mar, whose placement became E1 on 1 Jun
+        // (a new episode, the same carers), and was placed for adoption with them (A5) on
+        // 2 Oct. The clock stops on 1 Mar, not on 1 Jun.
+        let mut open = open_case(d(2023, 1, 2));
+        open.case_id = CaseId(Uuid::from_u128(902));
+        open.child_id = ChildId(Uuid::from_u128(10));
+        open.child_birth_date = d(2022, 1, 1);
+        open.carer = None;
+        let mut c = Case::empty(today());
+        c.given(Command::OpenCase(open))
+            .given(placement(d(2023, 3, 1), PlacementType::U5, None))
+            .plan(A, d(2023, 4, 3))
+            .step(A, "shobpa_decision", d(2023, 5, 2))
+            .given(legal_status(d(2023, 6, 1), LegalStatus::E1))
+            .step(A, "placement_order", d(2023, 6, 1))
+            .step(A, "family_finding", d(2023, 7, 4))
+            .step(A, "matching_panel_recommendation", d(2023, 9, 4))
+            .step(A, "match_decision", d(2023, 9, 11))
+            .given(placement(d(2023, 10, 2), PlacementType::A5, None))
+            .step(A, "placed_for_adoption", d(2023, 10, 2))
+            .step(A, "adoption_application", d(2023, 12, 11))
+            .step(A, "adoption_order", d(2024, 6, 3))
+            .given(close(d(2024, 6, 3), ReasonCeased::E11));
+        assert!(c.state().episodes.iter().all(|e| e.carer.is_none()));
+        let cases = [fixture(&c, child("C010", d(2022, 1, 1), Sex::Male))];
+        let report = timeliness_report(&views(&cases), from(), to());
+        // A1: 2 Jan 2023 -> 2 Oct 2023 = 273; A10: 2 Jan -> 1 Mar 2023 = 29 + 28 = 58 (one
+        // episode back, 1 Jun, would be 150).
+        assert_eq!(listed(&report.a1.cases), vec![("C010", 273)]);
+        assert_eq!(listed(&report.a10.cases), vec![("C010", 58)]);
+    }
+
+    #[test]
     fn a2_is_days_from_the_placement_order_to_the_match_never_below_zero() {
         let report = cohort_report();
         // C001: order 1 Jun 2022 -> match 20 Sep 2022 = 29 + 31 + 31 + 20 = 111
