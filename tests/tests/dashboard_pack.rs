@@ -333,7 +333,7 @@ fn figures_of_sheet(
     );
     let median = column(headers, "Median days");
     let counted = column(headers, "Children").or_else(|| column(headers, "Reviews"));
-    let met = column(headers, "On time").or_else(|| column(headers, "Within 14 months"));
+    let met = column(headers, "On time").or_else(|| column(headers, "In less than 14 months"));
     let at = |row: &[Data], col: Option<usize>| match col {
         Some(c) => number(&row[c]),
         None => Ok(None),
@@ -541,7 +541,11 @@ fn read_workbook(bytes: &[u8], view: &View) -> anyhow::Result<(Vec<Figure>, Stri
             };
             let value_headings: Vec<&str> = match view.breakdown {
                 "a1" => vec!["Mean days", "Median days", "Children"],
-                "a3" => vec!["Percent within 14 months", "Within 14 months", "Children"],
+                "a3" => vec![
+                    "Percent in less than 14 months",
+                    "In less than 14 months",
+                    "Children",
+                ],
                 _ => vec!["Children waiting"],
             };
             let mut expected = vec![heading, "From", "To"];

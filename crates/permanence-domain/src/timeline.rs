@@ -11,6 +11,7 @@ use crate::case::PlanRole;
 use crate::case::{CaseState, Event, FinalOrder, HealthAssessmentKind, LegalStep, PlanEndReason};
 use crate::panel::PanelOutcome;
 use crate::route::RouteCatalog;
+use crate::words::capitalised;
 
 /// The step's label on the plan it was taken on, as the route version the plan runs on names
 /// it (the key with spaces when the plan or its route version is unknown).
@@ -30,14 +31,6 @@ fn plan_route(state: &CaseState, plan_id: u32) -> &'static str {
         .iter()
         .find(|p| p.id == plan_id)
         .map_or("the plan", |p| p.route.label())
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 fn final_order(order: FinalOrder) -> &'static str {

@@ -15,6 +15,15 @@ pub fn with_article(noun: &str) -> String {
     }
 }
 
+/// `text` with its first letter a capital: the start of a sentence.
+pub fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_article;

@@ -389,14 +389,8 @@ pub(crate) async fn cases(
         Some("yes") => true,
         Some(_) => return Err(PageError::NotFound),
     };
-    let page_number = match query.page.as_deref() {
-        None => 1,
-        Some(p) => p
-            .parse::<usize>()
-            .ok()
-            .filter(|p| *p >= 1)
-            .ok_or(PageError::NotFound)?,
-    };
+    let page_number =
+        crate::paging::page_number(query.page.as_deref()).ok_or(PageError::NotFound)?;
     let mut here: Vec<AtStage> = cases_at_stages(&state, &authorities)
         .await?
         .into_iter()
@@ -412,15 +406,7 @@ pub(crate) async fn cases(
             .cmp(&a.days)
             .then_with(|| a.reference.cmp(&b.reference))
     });
-    let pages = here.len().div_ceil(PAGE_SIZE).max(1);
-    if page_number > pages {
-        return Err(PageError::NotFound);
-    }
-    let shown: Vec<AtStage> = here
-        .into_iter()
-        .skip((page_number - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
-        .collect();
+    let (shown, pages) = crate::paging::one_page(here, page_number, PAGE_SIZE)?;
     let mut listed: Vec<CaseId> = shown.iter().map(|c| c.case_id).collect();
     listed.sort_unstable_by_key(|id| id.0);
     crate::audit::record_reads(
@@ -433,6 +419,7 @@ pub(crate) async fn cases(
     .await?;
     let catalog = state.engine.catalog();
     let link = |page: usize| format!("{}&page={page}", cases_href(route, stage, past_only));
+    let (previous_page, next_page) = crate::paging::neighbours(page_number, pages, link);
     let page = CasesPage {
         chrome: Chrome::new(&signed_in, "dashboard"),
         route: format::capitalised(route.label()),
@@ -447,8 +434,8 @@ pub(crate) async fn cases(
         drift_href: crate::drift_board::link_to_stage(route, stage, past_only.then_some("OVERDUE")),
         page_number,
         pages,
-        previous_page: (page_number > 1).then(|| link(page_number - 1)),
-        next_page: (page_number < pages).then(|| link(page_number + 1)),
+        previous_page,
+        next_page,
     };
     Ok(html(&page))
 }

@@ -116,30 +116,48 @@ pub(crate) struct Bars<'a> {
     pub bars: &'a [(String, f64)],
 }
 
-/// The trend as an inline SVG.
-pub(crate) fn trend_svg(trend: &Trend<'_>) -> Result<String, ChartError> {
+/// The area every chart is drawn on.
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+/// Draws a chart of `size` on a white ground with `draw`, as an inline SVG named by its
+/// title for assistive technology.
+fn render(
+    size: (u32, u32),
+    id: &str,
+    title: &str,
+    draw: impl FnOnce(&Area<'_>) -> Result<(), ChartError>,
+) -> Result<String, ChartError> {
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, TREND_SIZE).into_drawing_area();
-        draw_trend(&root, trend)?;
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(drawing)?;
+        draw(&root)?;
         root.present().map_err(drawing)?;
     }
-    Ok(accessible(svg, trend.id, trend.title))
+    Ok(accessible(svg, id, title))
 }
 
-fn draw_trend(
-    area: &DrawingArea<SVGBackend<'_>, Shift>,
-    trend: &Trend<'_>,
-) -> Result<(), ChartError> {
-    area.fill(&WHITE).map_err(drawing)?;
-    // The title, then the legend on a line of its own, so that it never hides a mark.
+/// The title at the top, then a line for the legend of its own (so that it never hides a
+/// mark): answers the legend's line and the plot below it.
+fn titled_with_legend<'a>(
+    area: &Area<'a>,
+    title: &str,
+) -> Result<(Area<'a>, Area<'a>), ChartError> {
     let body = area
-        .titled(
-            trend.title,
-            (FONT, TITLE_SIZE).into_font().color(&TEXT_COLOUR),
-        )
+        .titled(title, (FONT, TITLE_SIZE).into_font().color(&TEXT_COLOUR))
         .map_err(drawing)?;
-    let (legend, plot) = body.split_vertically(LEGEND_HEIGHT);
+    Ok(body.split_vertically(LEGEND_HEIGHT))
+}
+
+/// The trend as an inline SVG.
+pub(crate) fn trend_svg(trend: &Trend<'_>) -> Result<String, ChartError> {
+    render(TREND_SIZE, trend.id, trend.title, |area| {
+        draw_trend(area, trend)
+    })
+}
+
+fn draw_trend(area: &Area<'_>, trend: &Trend<'_>) -> Result<(), ChartError> {
+    let (legend, plot) = titled_with_legend(area, trend.title)?;
     let mut entries = vec![(trend.y_label.to_owned(), false)];
     if let Some((what, value)) = &trend.reference {
         entries.push((format!("{what}: {}", trend.scale.figure(*value)), true));
@@ -225,10 +243,7 @@ fn draw_trend(
 }
 
 /// A legend on one line: a sample of each line (dashed for a reference) and its words.
-fn draw_legend(
-    area: &DrawingArea<SVGBackend<'_>, Shift>,
-    entries: &[(String, bool)],
-) -> Result<(), ChartError> {
+fn draw_legend(area: &Area<'_>, entries: &[(String, bool)]) -> Result<(), ChartError> {
     let style = (FONT, LABEL_SIZE)
         .into_font()
         .color(&TEXT_COLOUR)
@@ -264,21 +279,16 @@ pub(crate) fn bars_svg(bars: &Bars<'_>) -> Result<String, ChartError> {
     sorted.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let n = sorted.len().max(1);
     let height = 110 + BAR_ROW * n as u32;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (BAR_WIDTH, height)).into_drawing_area();
-        draw_bars(&root, bars, &sorted)?;
-        root.present().map_err(drawing)?;
-    }
-    Ok(accessible(svg, bars.id, bars.title))
+    render((BAR_WIDTH, height), bars.id, bars.title, |area| {
+        draw_bars(area, bars, &sorted)
+    })
 }
 
 fn draw_bars(
-    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    area: &Area<'_>,
     bars: &Bars<'_>,
     sorted: &[&(String, f64)],
 ) -> Result<(), ChartError> {
-    area.fill(&WHITE).map_err(drawing)?;
     let n = sorted.len().max(1);
     let largest = sorted.iter().map(|(_, v)| *v).fold(0.0_f64, f64::max);
     // Room for the figure written at the end of the longest bar.
@@ -381,27 +391,13 @@ const STAGES_WIDTH: u32 = 720;
 pub(crate) fn stages_svg(stages: &Stages<'_>) -> Result<String, ChartError> {
     let n = stages.stages.len().max(1);
     let height = 110 + LEGEND_HEIGHT + BAR_ROW * n as u32;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (STAGES_WIDTH, height)).into_drawing_area();
-        draw_stages(&root, stages)?;
-        root.present().map_err(drawing)?;
-    }
-    Ok(accessible(svg, stages.id, stages.title))
+    render((STAGES_WIDTH, height), stages.id, stages.title, |area| {
+        draw_stages(area, stages)
+    })
 }
 
-fn draw_stages(
-    area: &DrawingArea<SVGBackend<'_>, Shift>,
-    stages: &Stages<'_>,
-) -> Result<(), ChartError> {
-    area.fill(&WHITE).map_err(drawing)?;
-    let body = area
-        .titled(
-            stages.title,
-            (FONT, TITLE_SIZE).into_font().color(&TEXT_COLOUR),
-        )
-        .map_err(drawing)?;
-    let (legend, plot) = body.split_vertically(LEGEND_HEIGHT);
+fn draw_stages(area: &Area<'_>, stages: &Stages<'_>) -> Result<(), ChartError> {
+    let (legend, plot) = titled_with_legend(area, stages.title)?;
     draw_box_legend(
         &legend,
         &[
@@ -519,10 +515,7 @@ fn draw_stages(
 }
 
 /// A legend on one line: a filled square of each colour and its words.
-fn draw_box_legend(
-    area: &DrawingArea<SVGBackend<'_>, Shift>,
-    entries: &[(&str, RGBColor)],
-) -> Result<(), ChartError> {
+fn draw_box_legend(area: &Area<'_>, entries: &[(&str, RGBColor)]) -> Result<(), ChartError> {
     let style = (FONT, LABEL_SIZE)
         .into_font()
         .color(&TEXT_COLOUR)

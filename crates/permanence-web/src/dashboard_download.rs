@@ -545,7 +545,7 @@ fn value_cells(figure: Figure, v: Values) -> Vec<Cell> {
 
 fn met_heading(figure: Figure) -> &'static str {
     match figure {
-        Figure::A3 => "Within 14 months",
+        Figure::A3 => "In less than 14 months",
         _ => "On time",
     }
 }

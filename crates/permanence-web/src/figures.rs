@@ -72,7 +72,7 @@ impl Figure {
             Figure::A1 => "A1: entering care to moving in",
             Figure::A2 => "A2: placement order to match",
             Figure::A10 => "A10: entering care to moving in, foster carers' start",
-            Figure::A3 => "A3: moved in within 14 months",
+            Figure::A3 => "A3: moved in less than 14 months after entering care",
             Figure::Waiting => "Children waiting for adoption",
             Figure::Reviews => "Reviews on time",
         }
@@ -128,7 +128,7 @@ impl Figure {
     pub fn axis(self) -> &'static str {
         match self {
             Figure::A1 | Figure::A2 | Figure::A10 => "Mean days",
-            Figure::A3 => "Percent within 14 months",
+            Figure::A3 => "Percent in less than 14 months",
             Figure::Waiting => "Children waiting",
             Figure::Reviews => "Percent on time",
         }

@@ -70,13 +70,7 @@ pub(crate) fn due_date(deadline: &Deadline) -> Option<String> {
 }
 
 /// The text with its first letter in capitals ("placement order" → "Placement order").
-pub(crate) fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
+pub(crate) use permanence_domain::words::capitalised;
 
 /// A value made safe to put in a link's query string (percent-encoding everything but
 /// unreserved characters).

@@ -38,6 +38,7 @@ mod format;
 mod graphiql;
 mod measure_cases;
 mod notifications;
+mod paging;
 mod panel;
 mod panel_forms;
 mod placement_fields;

@@ -143,10 +143,7 @@ fn asked(query: &CasesQuery, today: chrono::NaiveDate) -> Option<Asked> {
         (None, None) => None,
         _ => return None,
     };
-    let page = match query.page.as_deref() {
-        None => 1,
-        Some(p) => p.parse::<usize>().ok().filter(|p| *p >= 1)?,
-    };
+    let page = crate::paging::page_number(query.page.as_deref())?;
     Some(Asked {
         figure,
         window,
@@ -196,15 +193,7 @@ pub(crate) async fn list(
             .cmp(&a.days)
             .then_with(|| a.reference.cmp(&b.reference))
     });
-    let pages = behind.len().div_ceil(PAGE_SIZE).max(1);
-    if asked.page > pages {
-        return Err(PageError::NotFound);
-    }
-    let shown: Vec<CaseBehind> = behind
-        .into_iter()
-        .skip((asked.page - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
-        .collect();
+    let (shown, pages) = crate::paging::one_page(behind, asked.page, PAGE_SIZE)?;
     let mut listed: Vec<CaseId> = shown.iter().map(|c| c.case_id).collect();
     listed.sort_unstable_by_key(|id| id.0);
     listed.dedup();
@@ -232,6 +221,7 @@ pub(crate) async fn list(
         }
         format!("{href}&page={page}")
     };
+    let (previous_page, next_page) = crate::paging::neighbours(asked.page, pages, link);
     let page = CasesPage {
         chrome: Chrome::new(&signed_in, "dashboard"),
         heading: figure.name(),
@@ -249,8 +239,8 @@ pub(crate) async fn list(
         is_share: figure.kind() == figures::Kind::Share,
         rows,
         back: format!("/dashboard?{}", window.query()),
-        previous_page: (asked.page > 1).then(|| link(asked.page - 1)),
-        next_page: (asked.page < pages).then(|| link(asked.page + 1)),
+        previous_page,
+        next_page,
         page_number: asked.page,
         pages,
     };
