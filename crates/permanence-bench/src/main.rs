@@ -526,15 +526,21 @@ struct ChangingCase {
 impl ChangingCase {
     async fn find(engine: &Engine, authorities: &[String]) -> anyhow::Result<Self> {
         let data = engine.report_data_in(authorities).await?;
-        let views = data.views();
-        let open = views
+        let open = data
+            .views()
             .iter()
-            .find(|v| v.case.closed.is_none())
+            .find(|v| v.facts.closed_on.is_none())
+            .map(|v| v.facts.case_id)
             .context("the cohort has no open case to change")?;
+        let case = engine
+            .store()
+            .case(open)
+            .await?
+            .context("the open case is not in the store")?;
         Ok(Self {
-            id: open.case.id,
-            team: open.case.team.clone(),
-            allocated_worker: open.case.allocated_worker.clone(),
+            id: case.id,
+            team: case.state.team.clone(),
+            allocated_worker: case.state.allocated_worker.clone(),
         })
     }
 

@@ -13,16 +13,21 @@
 //! and routed to the report (or the group, or the quarter) whose window holds their date.
 //! Only the distributions sort.
 
-use crate::case::{CaseState, PlanEndReason, PlanRole, RoutePlan};
+use crate::case::{CaseState, PlanEndReason, PlanRole};
 use crate::codes::{LegalStatus, PlacementType, Sex};
 use crate::deadlines::age_in_years;
 use crate::ids::CaseId;
-use crate::route::{PLAN_ENDORSED, Route, RouteCatalog};
-use crate::timescales::{FIRST_REVIEW, LATER_REVIEW, PROCEEDINGS, Period, SECOND_REVIEW};
+use crate::route::{Route, RouteCatalog};
+use crate::timescales::Period;
 use chrono::{Datelike, Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
+
+mod facts;
+
+pub use facts::{CaseFacts, FACTS_FORMAT};
+use facts::{Kind, Observation};
 
 /// The A3 threshold: moved in less than 14 months (calendar months, strictly less) after
 /// entering care.
@@ -42,10 +47,10 @@ pub struct ChildFacts {
     pub reference: Arc<str>,
 }
 
-/// One period of care with the facts of its child.
+/// One period of care, as the measures read it, with the facts of its child.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CaseView<'a> {
-    pub case: &'a CaseState,
+    pub facts: &'a CaseFacts,
     pub child: &'a ChildFacts,
 }
 
@@ -334,24 +339,17 @@ pub fn route_at_end(case: &CaseState) -> Option<Route> {
 }
 
 /// The value of a case for a breakdown.
-pub fn group_of(view: &CaseView<'_>, by: GroupBy) -> String {
+pub fn group_of<'a>(view: &CaseView<'a>, by: GroupBy) -> &'a str {
     match by {
-        GroupBy::LocalAuthority => view.child.local_authority.clone(),
-        GroupBy::Team => view
-            .case
-            .team
-            .clone()
-            .unwrap_or_else(|| NO_GROUP.to_owned()),
-        GroupBy::Route => route_at_end(view.case)
-            .map_or(NO_GROUP, Route::label)
-            .to_owned(),
-        GroupBy::Sex => view.child.sex.label().to_owned(),
+        GroupBy::LocalAuthority => &view.child.local_authority,
+        GroupBy::Team => view.facts.team.as_deref().unwrap_or(NO_GROUP),
+        GroupBy::Route => view.facts.route_at_end.map_or(NO_GROUP, Route::label),
+        GroupBy::Sex => view.child.sex.label(),
         GroupBy::AgeBandAtEntry => age_band(age_in_years(
             view.child.birth_date,
-            view.case.entered_care_on,
-        ))
-        .to_owned(),
-        GroupBy::Ethnicity => view.child.ethnicity.clone(),
+            view.facts.entered_care_on,
+        )),
+        GroupBy::Ethnicity => &view.child.ethnicity,
     }
 }
 
@@ -516,236 +514,9 @@ const FOLLOW_THROUGHS: [(&str, Route, &str, &str); 6] = [
     ),
 ];
 
-/// What a dated observation counts towards.
-#[derive(Clone, Copy, Debug)]
-enum Kind<'a> {
-    Adoption,
-    A1,
-    /// A1's child, met when they moved in less than 14 months after entering care.
-    A3,
-    A10,
-    A2,
-    Reversal,
-    SpecialGuardianshipOrder,
-    ReturnHome,
-    ChildArrangementsOrder,
-    LongTermFosterMatch,
-    Step(Route, &'a str, &'a str),
-    Panel(usize),
-    Review,
-    PlanBySecondReview,
-    Proceedings,
-}
-
-/// One fact of a case, dated by the date that selects it for a window.
-#[derive(Clone, Copy, Debug)]
-struct Observation<'a> {
-    on: NaiveDate,
-    kind: Kind<'a>,
-    days: Option<i64>,
-    met: bool,
-}
-
-impl<'a> Observation<'a> {
-    fn days(on: NaiveDate, kind: Kind<'a>, days: i64) -> Self {
-        Observation {
-            on,
-            kind,
-            days: Some(days),
-            met: false,
-        }
-    }
-}
-
-/// Every dated observation of one case, whatever the window.
-fn observe<'a>(case: &'a CaseState, emit: &mut impl FnMut(Observation<'a>)) {
-    // A period imported part-way began on a day no file held: what is measured from entering
-    // care (A1, A10, the time to each permanence) is left out rather than measured from the
-    // first day the return happened to hold.
-    let start_known = !case.began_before_its_history();
-    let entered = case.entered_care_on;
-    if let Some(adopted) = adopted_on(case) {
-        if start_known {
-            emit(Observation::days(
-                adopted,
-                Kind::Adoption,
-                days_between(entered, adopted),
-            ));
-        }
-        if let Some(moved_in) = moved_in_on(case) {
-            if start_known {
-                emit(Observation::days(
-                    adopted,
-                    Kind::A1,
-                    days_between(entered, moved_in),
-                ));
-                emit(Observation {
-                    met: moved_in < A3_THRESHOLD.after(entered),
-                    ..Observation::days(adopted, Kind::A3, days_between(entered, moved_in))
-                });
-            }
-            if start_known && let Some(a10) = moved_in_with_adopters_on(case) {
-                emit(Observation::days(
-                    adopted,
-                    Kind::A10,
-                    days_between(entered, a10),
-                ));
-            }
-            // In a period imported part-way, an order the first held placement already had
-            // was made on a day no file holds: A2 cannot be measured from it.
-            let order_known = |order: NaiveDate| {
-                start_known || case.episodes.first().is_none_or(|e| order > e.starts_on)
-            };
-            if moved_in < adopted
-                && let (Some(order), Some(matched)) =
-                    (placement_order_on(case), match_decision_on(case))
-                && order_known(order)
-            {
-                emit(Observation::days(
-                    adopted,
-                    Kind::A2,
-                    days_between(order, matched).max(0),
-                ));
-            }
-        }
-    }
-    if start_known {
-        observe_routes(case, emit);
-    }
-    for plan in &case.plans {
-        observe_plan(plan, emit);
-    }
-    observe_care_planning(case, emit);
-}
-
-fn observe_routes<'a>(case: &'a CaseState, emit: &mut impl FnMut(Observation<'a>)) {
-    let entered = case.entered_care_on;
-    let mut to = |on: Option<NaiveDate>, kind: Kind<'a>| {
-        if let Some(on) = on {
-            emit(Observation::days(on, kind, days_between(entered, on)));
-        }
-    };
-    to(
-        earliest_step(case, Route::SpecialGuardianship, "sgo_granted"),
-        Kind::SpecialGuardianshipOrder,
-    );
-    let placed_home = case
-        .plans
-        .iter()
-        .filter(|p| {
-            p.route == Route::Reunification
-                && p.ended
-                    .is_none_or(|end| end.reason == PlanEndReason::CaseClosed)
-        })
-        .filter_map(|p| p.taken("placed_with_parents"))
-        .min();
-    let left_home = case
-        .closed
-        .filter(|c| c.reason.is_return_home())
-        .map(|c| c.on);
-    to(placed_home.or(left_home), Kind::ReturnHome);
-    to(
-        earliest_step(case, Route::ChildArrangementsOrder, "cao_granted"),
-        Kind::ChildArrangementsOrder,
-    );
-    to(
-        earliest_step(case, Route::LongTermFostering, "match_confirmed"),
-        Kind::LongTermFosterMatch,
-    );
-}
-
-fn observe_plan<'a>(plan: &'a RoutePlan, emit: &mut impl FnMut(Observation<'a>)) {
-    let mut previous: (&'a str, NaiveDate) = (PLAN_ENDORSED, plan.started_on);
-    for step in &plan.steps {
-        emit(Observation::days(
-            step.on,
-            Kind::Step(plan.route, previous.0, step.step.as_str()),
-            days_between(previous.1, step.on),
-        ));
-        previous = (step.step.as_str(), step.on);
-    }
-    for (i, (_, route, panel, next)) in FOLLOW_THROUGHS.iter().enumerate() {
-        if plan.route == *route
-            && let (Some(from), Some(to)) = (plan.taken(panel), plan.taken(next))
-        {
-            emit(Observation::days(
-                to,
-                Kind::Panel(i),
-                days_between(from, to),
-            ));
-        }
-    }
-    if plan.route == Route::Adoption
-        && let Some(reversal) = plan.reversal
-    {
-        let decided = plan.taken("shobpa_decision").unwrap_or(plan.started_on);
-        emit(Observation::days(
-            reversal.on,
-            Kind::Reversal,
-            days_between(decided, reversal.on),
-        ));
-    }
-}
-
-fn observe_care_planning<'a>(case: &'a CaseState, emit: &mut impl FnMut(Observation<'a>)) {
-    // The first review is due 20 working days after entering care, the second 3 months
-    // after the first was held, and each later one 6 months after the previous one held.
-    // When the case does not hold the period's reviews from its start (an imported period
-    // that began before the return's history, or whose return had no Reviews table), the
-    // first review held is not the period's first: its due date follows from a review the
-    // engine does not hold, so it is neither late nor on time, and each one after it is a
-    // later review. Nor is the second review held the period's second.
-    let from_start = case.holds_reviews_from_start();
-    let mut previous = case.entered_care_on;
-    for (i, &held) in case.reviews.iter().enumerate() {
-        let period = match (i, from_start) {
-            (0, true) => FIRST_REVIEW,
-            (0, false) => {
-                previous = held;
-                continue;
-            }
-            (1, true) => SECOND_REVIEW,
-            _ => LATER_REVIEW,
-        };
-        let due = period.after(previous);
-        emit(Observation {
-            on: held,
-            kind: Kind::Review,
-            days: Some(days_between(due, held)),
-            met: held <= due,
-        });
-        previous = held;
-    }
-    // Nor is the plan by the second review measured for an imported period: the national
-    // return carries no plan for permanence, and a plan the import records is dated by the
-    // decision or order that implied it, not by the day the plan was made.
-    if from_start
-        && case.imported.is_none()
-        && let Some(&second) = case.reviews.get(1)
-    {
-        let plan = case.permanence_plan_on();
-        emit(Observation {
-            on: second,
-            kind: Kind::PlanBySecondReview,
-            days: plan.map(|p| days_between(second, p)),
-            met: plan.is_some_and(|p| p <= second),
-        });
-    }
-    if let Some(p) = &case.legal.proceedings
-        && let Some((concluded, _)) = p.concluded
-    {
-        emit(Observation {
-            on: concluded,
-            kind: Kind::Proceedings,
-            days: Some(days_between(p.issued_on, concluded)),
-            met: concluded <= PROCEEDINGS.after(p.issued_on),
-        });
-    }
-}
-
 /// Collects the observations that fall in one report's window.
 #[derive(Default)]
-struct Accumulator<'a> {
+struct Accumulator {
     adoptions: Vec<CaseValue>,
     a1: Vec<CaseValue>,
     a3: Vec<ShareCase>,
@@ -756,22 +527,22 @@ struct Accumulator<'a> {
     home: Vec<CaseValue>,
     cao: Vec<CaseValue>,
     ltf: Vec<CaseValue>,
-    steps: HashMap<(Route, &'a str, &'a str), Vec<CaseValue>>,
+    steps: HashMap<(Route, &'static str, &'static str), Vec<CaseValue>>,
     panel: [Vec<CaseValue>; FOLLOW_THROUGHS.len()],
     reviews: Vec<ShareCase>,
     plan_by_second_review: Vec<ShareCase>,
     proceedings: Vec<ShareCase>,
 }
 
-impl<'a> Accumulator<'a> {
-    fn add(&mut self, view: &CaseView<'_>, o: Observation<'a>) {
+impl Accumulator {
+    fn add(&mut self, view: &CaseView<'_>, o: &Observation) {
         let value = || CaseValue {
-            case_id: view.case.id,
+            case_id: view.facts.case_id,
             child_reference: view.child.reference.clone(),
             days: o.days.unwrap_or(0),
         };
         let share = || ShareCase {
-            case_id: view.case.id,
+            case_id: view.facts.case_id,
             child_reference: view.child.reference.clone(),
             days: o.days,
             met: o.met,
@@ -789,7 +560,7 @@ impl<'a> Accumulator<'a> {
             Kind::LongTermFosterMatch => self.ltf.push(value()),
             Kind::Step(route, from, to) => self
                 .steps
-                .entry((route, from, to))
+                .entry((route, from.0, to.0))
                 .or_default()
                 .push(value()),
             Kind::Panel(i) => {
@@ -899,11 +670,9 @@ pub fn timeliness_report(
     let mut acc = Accumulator::default();
     let mut waiting = WaitingAcc::default();
     for view in cases {
-        observe(view.case, &mut |o| {
-            if in_window(o.on, from, to) {
-                acc.add(view, o);
-            }
-        });
+        for o in view.facts.observations_in(from, to) {
+            acc.add(view, o);
+        }
         waiting.add(view, to);
     }
     acc.finish(from, to, waiting.finish(to))
@@ -917,27 +686,21 @@ pub fn grouped_report(
     to: NaiveDate,
     group_by: GroupBy,
 ) -> Vec<GroupReport> {
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut groups: Vec<(String, Accumulator<'_>, WaitingAcc)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut groups: Vec<(&str, Accumulator, WaitingAcc)> = Vec::new();
     let mut all = Accumulator::default();
     let mut all_waiting = WaitingAcc::default();
     for view in cases {
         let name = group_of(view, group_by);
-        let i = match index.get(&name) {
-            Some(&i) => i,
-            None => {
-                groups.push((name.clone(), Accumulator::default(), WaitingAcc::default()));
-                index.insert(name, groups.len() - 1);
-                groups.len() - 1
-            }
-        };
-        let (_, acc, waiting) = &mut groups[i];
-        observe(view.case, &mut |o| {
-            if in_window(o.on, from, to) {
-                all.add(view, o);
-                acc.add(view, o);
-            }
+        let i = *index.entry(name).or_insert_with(|| {
+            groups.push((name, Accumulator::default(), WaitingAcc::default()));
+            groups.len() - 1
         });
+        let (_, acc, waiting) = &mut groups[i];
+        for o in view.facts.observations_in(from, to) {
+            all.add(view, o);
+            acc.add(view, o);
+        }
         all_waiting.add(view, to);
         waiting.add(view, to);
     }
@@ -956,7 +719,7 @@ pub fn grouped_report(
     });
     out.extend(groups.into_iter().map(|(group, acc, waiting)| GroupReport {
         report: acc.finish(from, to, waiting.finish(to)),
-        group,
+        group: group.to_owned(),
     }));
     out
 }
@@ -1013,17 +776,16 @@ pub fn quarterly_report(
         return vec![];
     };
     let base = quarter_index(first);
-    let mut accs: Vec<Accumulator<'_>> = periods.iter().map(|_| Accumulator::default()).collect();
+    let mut accs: Vec<Accumulator> = periods.iter().map(|_| Accumulator::default()).collect();
     let mut waiting: Vec<WaitingAcc> = periods.iter().map(|_| WaitingAcc::default()).collect();
     for view in cases {
-        observe(view.case, &mut |o| {
-            if in_window(o.on, from, to)
-                && let Ok(i) = usize::try_from(quarter_index(o.on) - base)
+        for o in view.facts.observations_in(from, to) {
+            if let Ok(i) = usize::try_from(quarter_index(o.on) - base)
                 && let Some(acc) = accs.get_mut(i)
             {
                 acc.add(view, o);
             }
-        });
+        }
         for (w, (_, end)) in waiting.iter_mut().zip(&periods) {
             w.add(view, *end);
         }
@@ -1069,26 +831,24 @@ struct WaitingAcc {
 
 impl WaitingAcc {
     fn add(&mut self, view: &CaseView<'_>, on: NaiveDate) {
-        let case = view.case;
-        let open = case.entered_care_on <= on && case.closed.is_none_or(|c| c.on > on);
-        if !open || moved_in_on(case).is_some_and(|m| m <= on) {
+        let case = view.facts;
+        let facts = &case.waiting;
+        let open = case.entered_care_on <= on && case.closed_on.is_none_or(|c| c > on);
+        if !open || facts.moved_in.is_some_and(|m| m <= on) {
             return;
         }
         let value = |since: NaiveDate| CaseValue {
-            case_id: case.id,
+            case_id: case.case_id,
             child_reference: view.child.reference.clone(),
             days: days_between(since, on),
         };
         let mut standing: Option<NaiveDate> = None;
         let mut reversed = false;
-        for plan in case.plans.iter().filter(|p| p.route == Route::Adoption) {
-            let Some(decided) = plan.taken("shobpa_decision").filter(|d| *d <= on) else {
-                continue;
-            };
-            if plan.reversal.is_some_and(|r| r.on <= on) {
+        for decision in facts.decisions.iter().filter(|d| d.decided <= on) {
+            if decision.reversed.is_some_and(|r| r <= on) {
                 reversed = true;
             } else {
-                standing = min_opt(standing, Some(decided));
+                standing = min_opt(standing, Some(decision.decided));
             }
         }
         if let Some(decided) = standing {
@@ -1097,7 +857,7 @@ impl WaitingAcc {
         if standing.is_none() && reversed {
             return;
         }
-        let Some(order) = placement_order_on(case).filter(|o| *o <= on) else {
+        let Some(order) = facts.placement_order.filter(|o| *o <= on) else {
             return;
         };
         self.with_order.push(value(order));

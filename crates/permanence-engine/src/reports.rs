@@ -15,7 +15,7 @@
 use crate::{Engine, EngineError};
 use chrono::NaiveDate;
 use permanence_domain::measures::{
-    self, CaseView, ChildFacts, ChildrenWaiting, GroupBy, GroupReport, PeriodReport,
+    self, CaseFacts, CaseView, ChildFacts, ChildrenWaiting, GroupBy, GroupReport, PeriodReport,
 };
 use permanence_domain::{CaseId, DomainError};
 use permanence_store::{CaseRecord, CasesFingerprint, ChildRecord};
@@ -23,11 +23,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
-/// A case as reports keep it: its record, and its child's facts as the measures read them
-/// (built once, when the case is read, not for every report).
+/// A case as reports keep it: what the measures read of it and of its child, at a version
+/// of the case (worked out once, when the case is read, not for every report).
 #[derive(Debug)]
 struct CaseAndChild {
-    case: CaseRecord,
+    version: i64,
+    facts: CaseFacts,
     child: ChildFacts,
 }
 
@@ -36,7 +37,8 @@ type ReportRow = Arc<CaseAndChild>;
 impl CaseAndChild {
     fn new((case, child): (CaseRecord, ChildRecord)) -> Self {
         Self {
-            case,
+            version: case.version,
+            facts: CaseFacts::of(&case.state),
             child: ChildFacts {
                 birth_date: child.birth_date,
                 sex: child.sex,
@@ -91,7 +93,7 @@ impl ReportData {
         self.rows
             .iter()
             .map(|row| CaseView {
-                case: &row.case.state,
+                facts: &row.facts,
                 child: &row.child,
             })
             .collect()
@@ -172,31 +174,56 @@ impl Engine {
         })
     }
 
-    /// Reads again the authority's cases whose version moved, and the new ones.
+    /// Reads again the authority's cases whose version moved, and the new ones: their report
+    /// facts as the store keeps them (all of the authority's in one pass on a first read),
+    /// and from their state where the store has none at the version (a case last written by
+    /// a server that kept none, or of another format).
     async fn refresh(&self, la: &str, kept: &mut AuthorityCases) -> Result<(), EngineError> {
-        let versions = self
-            .store()
+        let store = self.store();
+        let versions = store
             .case_versions(la)
             .await
             .map_err(EngineError::from_store)?;
-        let stale: Vec<CaseId> = versions
+        let stale: HashMap<CaseId, i64> = versions
             .iter()
-            .filter(|(id, version)| {
-                kept.by_id
-                    .get(id)
-                    .is_none_or(|row| row.case.version != *version)
-            })
-            .map(|(id, _)| *id)
+            .filter(|(id, version)| kept.by_id.get(id).is_none_or(|row| row.version != *version))
+            .map(|(id, version)| (*id, *version))
             .collect();
         if !stale.is_empty() {
-            let fresh = self
-                .store()
-                .cases_with_children_by_ids(&stale)
-                .await
-                .map_err(EngineError::from_store)?;
-            for row in fresh {
-                let row = CaseAndChild::new(row);
-                kept.by_id.insert(row.case.id, Arc::new(row));
+            let read = if kept.by_id.is_empty() {
+                store.report_facts(la).await
+            } else {
+                let ids: Vec<CaseId> = stale.keys().copied().collect();
+                store.report_facts_by_ids(&ids).await
+            }
+            .map_err(EngineError::from_store)?;
+            let mut from_state: std::collections::HashSet<CaseId> = stale.keys().copied().collect();
+            for row in read {
+                let id = row.facts.case_id;
+                // Facts at an older version than the case's were written by a server that
+                // did not keep them up to date: not read.
+                if stale.get(&id).is_some_and(|listed| row.version >= *listed) {
+                    from_state.remove(&id);
+                    kept.by_id.insert(
+                        id,
+                        Arc::new(CaseAndChild {
+                            version: row.version,
+                            facts: row.facts,
+                            child: row.child,
+                        }),
+                    );
+                }
+            }
+            if !from_state.is_empty() {
+                let ids: Vec<CaseId> = from_state.into_iter().collect();
+                let fresh = store
+                    .cases_with_children_by_ids(&ids)
+                    .await
+                    .map_err(EngineError::from_store)?;
+                for row in fresh {
+                    let row = CaseAndChild::new(row);
+                    kept.by_id.insert(row.facts.case_id, Arc::new(row));
+                }
             }
         }
         if kept.by_id.len() > versions.len() {

@@ -25,10 +25,17 @@ async fn reviews_seen(engine: &Engine, case_id: CaseId) -> Option<usize> {
         .report_data_in(&[LA.to_owned()])
         .await
         .expect("report data");
-    data.views()
-        .iter()
-        .find(|v| v.case.id == case_id)
-        .map(|v| v.case.reviews.len())
+    data.views().iter().find(|v| v.facts.case_id == case_id)?;
+    let year = data.report(d(2026, 1, 1), d(2026, 12, 31), None);
+    Some(
+        year[0]
+            .report
+            .reviews_on_time
+            .cases
+            .iter()
+            .filter(|c| c.case_id == case_id)
+            .count(),
+    )
 }
 
 both_backends!(
@@ -62,7 +69,7 @@ both_backends!(
             "a new case is read"
         );
         let data = engine.report_data_in(&[LA.to_owned()]).await.expect("data");
-        let ids: Vec<CaseId> = data.views().iter().map(|v| v.case.id).collect();
+        let ids: Vec<CaseId> = data.views().iter().map(|v| v.facts.case_id).collect();
         let mut sorted = ids.clone();
         sorted.sort();
         assert_eq!(ids, sorted, "in case order, as a fresh read gives");

@@ -283,3 +283,25 @@ pub mod panel_members {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod case_report_facts {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "case_report_facts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub case_id: Uuid,
+        pub local_authority: String,
+        pub child_id: Uuid,
+        pub version: i64,
+        pub format: i32,
+        /// `CaseFacts`, encoded by `report_facts::encode`.
+        pub facts: Vec<u8>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -15,6 +15,7 @@ mod form_drafts;
 mod notifications;
 mod panel;
 mod records;
+mod report_facts;
 mod sign_in;
 mod sqlite_url;
 mod ssda903;
@@ -24,6 +25,7 @@ pub use error::{RunError, StoreError};
 pub use notifications::*;
 pub use panel::*;
 pub use records::*;
+pub use report_facts::ReportFacts;
 pub use sign_in::{SessionRecord, SignInCandidate, SingleSignOnUser};
 pub use ssda903::{ImportedCaseWrite, ImportedChildCorrection, ImportedChildWrite};
 
@@ -144,7 +146,8 @@ impl Store {
         Migrator::up(&self.db, None)
             .await
             .map_err(StoreError::from_db)?;
-        self.backfill_primary_step_on().await
+        self.backfill_primary_step_on().await?;
+        self.fill_report_facts().await.map(|_| ())
     }
 
     /// Whether the database answers.
@@ -442,6 +445,8 @@ impl Store {
         }
         let new_version = version + i64::try_from(changes.events.len()).unwrap_or(i64::MAX);
         let row = case_row(&changes.state, new_version, now).map_err(RunError::Store)?;
+        let facts =
+            report_facts::facts_row(&changes.state, new_version).map_err(RunError::Store)?;
         if current.is_some() {
             // The version check makes a lost update impossible even without the row lock.
             let updated = cases::Entity::update_many()
@@ -500,6 +505,9 @@ impl Store {
         replace_deadlines(&txn, &changes.state, &changes.deadlines)
             .await
             .map_err(RunError::Store)?;
+        report_facts::write_facts(&txn, vec![facts])
+            .await
+            .map_err(store_err)?;
         if let Some(change) = &changes.panel_item
             && let Err(err) = panel::apply_item_change(&txn, change, now).await
         {
@@ -815,6 +823,46 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// The open cases of these authorities whose primary plan stands at one of these steps
+    /// of its route, with their children, in case id order.
+    pub async fn open_cases_at_steps(
+        &self,
+        local_authorities: &[String],
+        steps: &[(permanence_domain::Route, &str)],
+    ) -> Result<Vec<(CaseRecord, ChildRecord)>, StoreError> {
+        let mut at_a_step = sea_orm::Condition::any();
+        for (route, step) in steps {
+            at_a_step = at_a_step.add(
+                sea_orm::Condition::all()
+                    .add(cases::Column::PrimaryRoute.eq(route.key()))
+                    .add(cases::Column::PrimaryStep.eq(*step)),
+            );
+        }
+        let cases = cases::Entity::find()
+            .filter(cases::Column::LocalAuthority.is_in(local_authorities.iter().cloned()))
+            .filter(cases::Column::Status.eq(STATUS_OPEN))
+            .filter(at_a_step)
+            .order_by_asc(cases::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(StoreError::from_db)?
+            .into_iter()
+            .map(CaseRecord::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        let child_ids: Vec<ChildId> = cases.iter().map(|c| c.child_id).collect();
+        let children = self.children_by_ids(&child_ids).await?;
+        cases
+            .into_iter()
+            .map(|case| {
+                let child = children
+                    .get(&case.child_id)
+                    .cloned()
+                    .ok_or_else(|| StoreError::Corrupt("case without child".into()))?;
+                Ok((case, child))
+            })
+            .collect()
     }
 
     /// How many cases an authority has, and the sum of their versions: one aggregate that

@@ -211,6 +211,7 @@ impl Store {
         let mut events = Vec::new();
         let mut processed = Vec::new();
         let mut deadlines = Vec::new();
+        let mut facts = Vec::new();
         for (done, case) in written_cases.iter().enumerate() {
             let added: i64 = case
                 .commands
@@ -219,6 +220,7 @@ impl Store {
                 .sum();
             let version = case.previous_version + added;
             let row = case_row(&case.state, version, now)?;
+            facts.push(crate::report_facts::facts_row(&case.state, version)?);
             if case.previous_version == 0 {
                 new_cases.push(row);
                 new_cases_written += 1;
@@ -268,6 +270,9 @@ impl Store {
                     &mut deadlines,
                 )
                 .await?;
+                crate::report_facts::write_facts(txn, std::mem::take(&mut facts))
+                    .await
+                    .map_err(err)?;
                 progress(done + 1);
             }
         }
@@ -280,6 +285,9 @@ impl Store {
             &mut deadlines,
         )
         .await?;
+        crate::report_facts::write_facts(txn, facts)
+            .await
+            .map_err(err)?;
         progress(written_cases.len());
         Ok(new_cases_written)
     }

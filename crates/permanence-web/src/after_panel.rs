@@ -167,18 +167,26 @@ async fn cases_at_stages(
     state: &WebState,
     authorities: &[String],
 ) -> Result<Vec<AtStage>, PageError> {
-    let data = dashboard_data::report_data(state, authorities).await?;
+    // Only the open cases whose plan stands at a stage after panel are read whole.
+    let steps: Vec<(Route, &str)> = CHAINS
+        .iter()
+        .flat_map(|c| c.stages.iter().map(|s| (c.route, *s)))
+        .collect();
+    let cases = state
+        .engine
+        .store()
+        .open_cases_at_steps(authorities, &steps)
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?;
     let today = state.engine.today();
-    let catalog = state.engine.catalog().clone();
-    let timescales = state.engine.timescales().clone();
-    data.compute(move |data| {
-        data.views()
-            .into_iter()
-            .filter_map(|v| AtStage::of(v.case, &v.child.reference, today, &catalog, &timescales))
-            .collect()
-    })
-    .await
-    .map_err(|e| PageError::Internal(e.to_string()))
+    let catalog = state.engine.catalog();
+    let timescales = state.engine.timescales();
+    Ok(cases
+        .iter()
+        .filter_map(|(case, child)| {
+            AtStage::of(&case.state, &child.reference, today, catalog, timescales)
+        })
+        .collect())
 }
 
 /// One stage's figures, as a row of its route's table.

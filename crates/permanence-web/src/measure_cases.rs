@@ -69,8 +69,7 @@ struct CasesPage {
     pages: usize,
 }
 
-/// What a case of the list shows beside its figure, read from the case as the report holds
-/// it.
+/// What a case of the list shows beside its figure, read from the case.
 struct Facts {
     scope: CaseScope,
     team: Option<String>,
@@ -161,7 +160,7 @@ pub(crate) async fn list(
     let asked = asked(&query, state.engine.today()).ok_or(PageError::NotFound)?;
     let data = dashboard_data::report_data(&state, &authorities).await?;
     let (figure, window, group) = (asked.figure, asked.window, asked.group.clone());
-    let (summary, mut behind, facts) = data
+    let (summary, mut behind) = data
         .compute(move |data| {
             let report = match &group {
                 Some((_, by, name)) => data
@@ -173,15 +172,7 @@ pub(crate) async fn list(
             }?;
             let behind = figure.cases(&report);
             let values = crate::dashboard_data::Snapshot::of(&report).get(figure);
-            let wanted: std::collections::HashSet<CaseId> =
-                behind.iter().map(|c| c.case_id).collect();
-            let facts: HashMap<CaseId, Facts> = data
-                .views()
-                .into_iter()
-                .filter(|v| wanted.contains(&v.case.id))
-                .map(|v| (v.case.id, Facts::of(v.case)))
-                .collect();
-            Some((values, behind, facts))
+            Some((values, behind))
         })
         .await
         .map_err(|e| PageError::Internal(e.to_string()))?
@@ -201,10 +192,20 @@ pub(crate) async fn list(
         &state,
         &signed_in,
         figure.action(),
-        listed,
+        listed.clone(),
         "/dashboard/cases",
     )
     .await?;
+    // Only the page's cases are read whole, for their stage and who may open them.
+    let facts: HashMap<CaseId, Facts> = state
+        .engine
+        .store()
+        .cases_by_ids(&listed)
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?
+        .into_iter()
+        .map(|(id, case)| (id, Facts::of(&case.state)))
+        .collect();
     let catalog = state.engine.catalog();
     let rows = shown
         .iter()

@@ -1,0 +1,443 @@
+//! What the measures read of one period of care, worked out once from its state.
+//!
+//! A report is a pass over every case's dated observations (each step's date, the days
+//! between, whether a review was on time). Working those out from a case's state is most of
+//! a report's cost, and they change only when the case does. So they are worked out once per
+//! version of a case, into [`CaseFacts`], and every report, whatever its window or breakdown,
+//! reads them: the engine keeps them in memory between reports, and the store keeps them
+//! beside each case (written with the case, in the same transaction), so that a server's
+//! first report reads these instead of decoding every case's whole state.
+//!
+//! Stored facts are a projection: [`FACTS_FORMAT`] names their shape and the rules that made
+//! them. Change either (a field here, or what an observation means) and bump it: stored facts
+//! of another format are worked out again from the case's state, never read.
+
+use super::{
+    A3_THRESHOLD, FOLLOW_THROUGHS, adopted_on, days_between, earliest_step, in_window,
+    match_decision_on, moved_in_on, moved_in_with_adopters_on, placement_order_on, route_at_end,
+};
+use crate::case::{CaseState, PlanEndReason, RoutePlan};
+use crate::ids::CaseId;
+use crate::route::{PLAN_ENDORSED, Route};
+use crate::timescales::{FIRST_REVIEW, LATER_REVIEW, PROCEEDINGS, SECOND_REVIEW};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// The shape of [`CaseFacts`] and the rules that made them, as stored. See the module's
+/// documentation: bump it with any change to what `CaseFacts::of` works out.
+pub const FACTS_FORMAT: i32 = 1;
+
+/// Everything the measures read of one period of care.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseFacts {
+    pub case_id: CaseId,
+    pub team: Option<String>,
+    #[serde(with = "day")]
+    pub entered_care_on: NaiveDate,
+    /// The day the period of care ended, if it has.
+    #[serde(with = "optional_day")]
+    pub closed_on: Option<NaiveDate>,
+    /// See [`route_at_end`].
+    pub route_at_end: Option<Route>,
+    /// Every dated observation of the case, whatever the window.
+    pub(super) observations: Vec<Observation>,
+    pub(super) waiting: WaitingFacts,
+}
+
+impl CaseFacts {
+    /// The observations dated in `[from, to]`.
+    pub(super) fn observations_in(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> impl Iterator<Item = &Observation> {
+        self.observations
+            .iter()
+            .filter(move |o| in_window(o.on, from, to))
+    }
+
+    /// The facts of a case as its state stands.
+    pub fn of(case: &CaseState) -> Self {
+        let mut observations = Vec::new();
+        observe(case, &mut |o| observations.push(o));
+        CaseFacts {
+            case_id: case.id,
+            team: case.team.clone(),
+            entered_care_on: case.entered_care_on,
+            closed_on: case.closed.map(|c| c.on),
+            route_at_end: route_at_end(case),
+            observations,
+            waiting: WaitingFacts::of(case),
+        }
+    }
+}
+
+/// The dates the children-waiting count reads (see `children_waiting`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct WaitingFacts {
+    /// See [`moved_in_on`].
+    #[serde(with = "optional_day")]
+    pub moved_in: Option<NaiveDate>,
+    /// See [`placement_order_on`].
+    #[serde(with = "optional_day")]
+    pub placement_order: Option<NaiveDate>,
+    /// Each adoption plan's decision that the child should be placed for adoption, with the
+    /// day it was reversed, if it was.
+    pub decisions: Vec<Decision>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Decision {
+    #[serde(with = "day")]
+    pub decided: NaiveDate,
+    #[serde(with = "optional_day")]
+    pub reversed: Option<NaiveDate>,
+}
+
+impl WaitingFacts {
+    fn of(case: &CaseState) -> Self {
+        WaitingFacts {
+            moved_in: moved_in_on(case),
+            placement_order: placement_order_on(case),
+            decisions: case
+                .plans
+                .iter()
+                .filter(|p| p.route == Route::Adoption)
+                .filter_map(|p| {
+                    Some(Decision {
+                        decided: p.taken("shobpa_decision")?,
+                        reversed: p.reversal.map(|r| r.on),
+                    })
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) enum Kind {
+    Adoption,
+    A1,
+    /// A1's child, met when they moved in less than 14 months after entering care.
+    A3,
+    A10,
+    A2,
+    Reversal,
+    SpecialGuardianshipOrder,
+    ReturnHome,
+    ChildArrangementsOrder,
+    LongTermFosterMatch,
+    /// Days between two steps of a plan: the route, the step before and the step taken.
+    Step(Route, StepName, StepName),
+    Panel(usize),
+    Review,
+    PlanBySecondReview,
+    Proceedings,
+}
+
+/// One fact of a case, dated by the date that selects it for a window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Observation {
+    #[serde(with = "day")]
+    pub on: NaiveDate,
+    pub kind: Kind,
+    pub days: Option<i64>,
+    pub met: bool,
+}
+
+impl Observation {
+    fn days(on: NaiveDate, kind: Kind, days: i64) -> Self {
+        Observation {
+            on,
+            kind,
+            days: Some(days),
+            met: false,
+        }
+    }
+}
+
+/// Every dated observation of one case, whatever the window.
+fn observe(case: &CaseState, emit: &mut impl FnMut(Observation)) {
+    // A period imported part-way began on a day no file held: what is measured from entering
+    // care (A1, A10, the time to each permanence) is left out rather than measured from the
+    // first day the return happened to hold.
+    let start_known = !case.began_before_its_history();
+    let entered = case.entered_care_on;
+    if let Some(adopted) = adopted_on(case) {
+        if start_known {
+            emit(Observation::days(
+                adopted,
+                Kind::Adoption,
+                days_between(entered, adopted),
+            ));
+        }
+        if let Some(moved_in) = moved_in_on(case) {
+            if start_known {
+                emit(Observation::days(
+                    adopted,
+                    Kind::A1,
+                    days_between(entered, moved_in),
+                ));
+                emit(Observation {
+                    met: moved_in < A3_THRESHOLD.after(entered),
+                    ..Observation::days(adopted, Kind::A3, days_between(entered, moved_in))
+                });
+            }
+            if start_known && let Some(a10) = moved_in_with_adopters_on(case) {
+                emit(Observation::days(
+                    adopted,
+                    Kind::A10,
+                    days_between(entered, a10),
+                ));
+            }
+            // In a period imported part-way, an order the first held placement already had
+            // was made on a day no file holds: A2 cannot be measured from it.
+            let order_known = |order: NaiveDate| {
+                start_known || case.episodes.first().is_none_or(|e| order > e.starts_on)
+            };
+            if moved_in < adopted
+                && let (Some(order), Some(matched)) =
+                    (placement_order_on(case), match_decision_on(case))
+                && order_known(order)
+            {
+                emit(Observation::days(
+                    adopted,
+                    Kind::A2,
+                    days_between(order, matched).max(0),
+                ));
+            }
+        }
+    }
+    if start_known {
+        observe_routes(case, emit);
+    }
+    for plan in &case.plans {
+        observe_plan(plan, emit);
+    }
+    observe_care_planning(case, emit);
+}
+
+fn observe_routes(case: &CaseState, emit: &mut impl FnMut(Observation)) {
+    let entered = case.entered_care_on;
+    let mut to = |on: Option<NaiveDate>, kind: Kind| {
+        if let Some(on) = on {
+            emit(Observation::days(on, kind, days_between(entered, on)));
+        }
+    };
+    to(
+        earliest_step(case, Route::SpecialGuardianship, "sgo_granted"),
+        Kind::SpecialGuardianshipOrder,
+    );
+    let placed_home = case
+        .plans
+        .iter()
+        .filter(|p| {
+            p.route == Route::Reunification
+                && p.ended
+                    .is_none_or(|end| end.reason == PlanEndReason::CaseClosed)
+        })
+        .filter_map(|p| p.taken("placed_with_parents"))
+        .min();
+    let left_home = case
+        .closed
+        .filter(|c| c.reason.is_return_home())
+        .map(|c| c.on);
+    to(placed_home.or(left_home), Kind::ReturnHome);
+    to(
+        earliest_step(case, Route::ChildArrangementsOrder, "cao_granted"),
+        Kind::ChildArrangementsOrder,
+    );
+    to(
+        earliest_step(case, Route::LongTermFostering, "match_confirmed"),
+        Kind::LongTermFosterMatch,
+    );
+}
+
+fn observe_plan(plan: &RoutePlan, emit: &mut impl FnMut(Observation)) {
+    let mut previous: (&'static str, NaiveDate) = (PLAN_ENDORSED, plan.started_on);
+    for step in &plan.steps {
+        emit(Observation::days(
+            step.on,
+            Kind::Step(
+                plan.route,
+                StepName(previous.0),
+                step_name::intern(&step.step),
+            ),
+            days_between(previous.1, step.on),
+        ));
+        previous = (step_name::intern(&step.step).0, step.on);
+    }
+    for (i, (_, route, panel, next)) in FOLLOW_THROUGHS.iter().enumerate() {
+        if plan.route == *route
+            && let (Some(from), Some(to)) = (plan.taken(panel), plan.taken(next))
+        {
+            emit(Observation::days(
+                to,
+                Kind::Panel(i),
+                days_between(from, to),
+            ));
+        }
+    }
+    if plan.route == Route::Adoption
+        && let Some(reversal) = plan.reversal
+    {
+        let decided = plan.taken("shobpa_decision").unwrap_or(plan.started_on);
+        emit(Observation::days(
+            reversal.on,
+            Kind::Reversal,
+            days_between(decided, reversal.on),
+        ));
+    }
+}
+
+fn observe_care_planning(case: &CaseState, emit: &mut impl FnMut(Observation)) {
+    // The first review is due 20 working days after entering care, the second 3 months
+    // after the first was held, and each later one 6 months after the previous one held.
+    // When the case does not hold the period's reviews from its start (an imported period
+    // that began before the return's history, or whose return had no Reviews table), the
+    // first review held is not the period's first: its due date follows from a review the
+    // engine does not hold, so it is neither late nor on time, and each one after it is a
+    // later review. Nor is the second review held the period's second.
+    let from_start = case.holds_reviews_from_start();
+    let mut previous = case.entered_care_on;
+    for (i, &held) in case.reviews.iter().enumerate() {
+        let period = match (i, from_start) {
+            (0, true) => FIRST_REVIEW,
+            (0, false) => {
+                previous = held;
+                continue;
+            }
+            (1, true) => SECOND_REVIEW,
+            _ => LATER_REVIEW,
+        };
+        let due = period.after(previous);
+        emit(Observation {
+            on: held,
+            kind: Kind::Review,
+            days: Some(days_between(due, held)),
+            met: held <= due,
+        });
+        previous = held;
+    }
+    // Nor is the plan by the second review measured for an imported period: the national
+    // return carries no plan for permanence, and a plan the import records is dated by the
+    // decision or order that implied it, not by the day the plan was made.
+    if from_start
+        && case.imported.is_none()
+        && let Some(&second) = case.reviews.get(1)
+    {
+        let plan = case.permanence_plan_on();
+        emit(Observation {
+            on: second,
+            kind: Kind::PlanBySecondReview,
+            days: plan.map(|p| days_between(second, p)),
+            met: plan.is_some_and(|p| p <= second),
+        });
+    }
+    if let Some(p) = &case.legal.proceedings
+        && let Some((concluded, _)) = p.concluded
+    {
+        emit(Observation {
+            on: concluded,
+            kind: Kind::Proceedings,
+            days: Some(days_between(p.issued_on, concluded)),
+            met: concluded <= PROCEEDINGS.after(p.issued_on),
+        });
+    }
+}
+
+/// Dates as days from the common era: four bytes or fewer where a date's text is ten.
+mod day {
+    use chrono::{Datelike, NaiveDate};
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(on: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i32(on.num_days_from_ce())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+        let days = i32::deserialize(d)?;
+        NaiveDate::from_num_days_from_ce_opt(days)
+            .ok_or_else(|| D::Error::custom("a day out of the calendar's range"))
+    }
+}
+
+mod optional_day {
+    use chrono::{Datelike, NaiveDate};
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(on: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
+        match on {
+            Some(on) => s.serialize_some(&on.num_days_from_ce()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+        Option::<i32>::deserialize(d)?
+            .map(|days| {
+                NaiveDate::from_num_days_from_ce_opt(days)
+                    .ok_or_else(|| D::Error::custom("a day out of the calendar's range"))
+            })
+            .transpose()
+    }
+}
+
+/// A step's name, shared: a report groups step durations by name, and the names come from
+/// the route definitions, a vocabulary of some dozens. Each distinct name is kept once for
+/// the life of the process, so what is kept is bounded by that vocabulary, not by the cases.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) struct StepName(pub &'static str);
+
+impl Serialize for StepName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for StepName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(step_name::Name)
+    }
+}
+
+mod step_name {
+    use super::StepName;
+    use serde::de::{self, Visitor};
+    use std::collections::HashSet;
+    use std::fmt;
+    use std::sync::{Mutex, OnceLock, PoisonError};
+
+    pub fn intern(name: &str) -> StepName {
+        StepName(kept(name))
+    }
+
+    fn kept(name: &str) -> &'static str {
+        static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+        let mut names = NAMES
+            .get_or_init(Mutex::default)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(kept) = names.get(name) {
+            return kept;
+        }
+        let kept: &'static str = Box::leak(name.into());
+        names.insert(kept);
+        kept
+    }
+
+    /// Reads a name without a copy of its own: it is looked up, and kept only when new.
+    pub(super) struct Name;
+
+    impl Visitor<'_> for Name {
+        type Value = StepName;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a step name")
+        }
+
+        fn visit_str<E: de::Error>(self, name: &str) -> Result<Self::Value, E> {
+            Ok(intern(name))
+        }
+    }
+}
