@@ -13,7 +13,7 @@ use permanence_domain::codes::{
     LegalStatus, PlacementProvider, PlacementType, ReasonCeased, ReversalReason, Sex,
 };
 use permanence_domain::measures::{
-    ALL_GROUP, CaseFacts, CaseValue, CaseView, ChildFacts, GroupBy, Measure, Share, Summary,
+    ALL_GROUP, CaseFacts, CaseValue, FACTS_FORMAT, CaseView, ChildFacts, GroupBy, Measure, Share, Summary,
     TimelinessReport, Waiting, children_waiting, grouped_report, quarterly_report, quarters,
     timeliness_report,
 };
@@ -955,7 +955,7 @@ mod other_routes {
     const HOME: Route = Route::Reunification;
     const LTF: Route = Route::LongTermFostering;
 
-    fn cohort() -> Vec<Fixture> {
+    pub(super) fn cohort() -> Vec<Fixture> {
         let who = |r: &str| child(r, d(2020, 1, 1), Sex::Female);
         let mut out = Vec::new();
 
@@ -1175,7 +1175,7 @@ mod other_routes {
 mod care_planning {
     use super::*;
 
-    fn cohort() -> Vec<Fixture> {
+    pub(super) fn cohort() -> Vec<Fixture> {
         let who = |r: &str| child(r, d(2020, 1, 1), Sex::Male);
         let mut out = Vec::new();
 
@@ -1376,4 +1376,31 @@ mod care_planning {
         // Mean (179 + 212) / 2 = 195.5 days = 27.93 weeks -> 27.9.
         assert_eq!(report.proceedings_mean_weeks, Some(27.9));
     }
+}
+
+/// The store keeps what `CaseFacts::of` works out, under `FACTS_FORMAT`, and never reads rows
+/// of another format. So a change to what it works out (a field, or what an observation
+/// means) must come with a new format, or stores would go on reading facts the new rules
+/// would not give. This pins the facts of every example above to the format: when it fails,
+/// bump `FACTS_FORMAT` and pin the new digest beside it (a change to the examples alone
+/// fails it too; then only the digest changes).
+#[test]
+fn a_change_to_the_facts_comes_with_a_new_format() {
+    let mut examples = adoption_cohort();
+    examples.extend(waiting_cohort());
+    examples.extend(other_routes::cohort());
+    examples.extend(care_planning::cohort());
+    let mut digest: u64 = 0xcbf2_9ce4_8422_2325;
+    for example in &examples {
+        let facts = serde_json::to_vec(&CaseFacts::of(&example.state)).expect("facts as JSON");
+        // FNV-1a: stable across Rust versions, unlike the standard library's hasher.
+        for byte in facts.into_iter().chain([b'\n']) {
+            digest = (digest ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    assert_eq!(
+        (FACTS_FORMAT, format!("{digest:016x}")),
+        (1, "dfc146294eb52611".to_owned()),
+        "what CaseFacts::of works out has changed: bump FACTS_FORMAT and pin the new digest"
+    );
 }
