@@ -68,7 +68,8 @@ async fn adopted(
 ///   him: decision 3 Mar 2025, order 2 Jun 2025, match 10 Nov 2025, placed 17 Nov 2025,
 ///   adopted 1 Jun 2026: A1 = 308, A10 = 0, A2 = 161. On 2 Nov 2025 he was waiting.
 /// - D4 (Team A) entered 5 Jan 2026, decision 4 May 2026, not placed: waiting now. Her
-///   first review was held on 20 Feb 2026, after it was due.
+///   first review was held on 20 Feb 2026, after it was due; her initial health assessment
+///   on 30 Jan 2026, before it was due (with the first review).
 /// - D5 (named, moved to team East) entered 2 Jun 2025, decision 1 Dec 2025, not placed:
 ///   waiting now.
 pub async fn cohort(server: &TestServer) -> anyhow::Result<Cohort> {
@@ -130,6 +131,12 @@ pub async fn cohort(server: &TestServer) -> anyhow::Result<Cohort> {
         .ok(
             "mutation($i: RecordDatedInput!) { recordReview(input: $i) { duplicate } }",
             json!({ "i": { "caseId": d4, "occurredOn": "2026-02-20" } }),
+        )
+        .await?;
+    server
+        .ok(
+            "mutation($i: RecordDatedInput!) { recordHealthAssessment(input: $i) { duplicate } }",
+            json!({ "i": { "caseId": d4, "occurredOn": "2026-01-30" } }),
         )
         .await?;
 

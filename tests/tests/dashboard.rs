@@ -134,7 +134,7 @@ async fn tiles_worked_by_hand(server: &TestServer) -> anyhow::Result<()> {
     );
 
     // Trends: both adoptions of the period were in April to June 2026; the review was
-    // late in January to March.
+    // late in January to March, the health assessment on time.
     let a1_trend = section(&page, "trend-a1-table")?;
     assert!(
         a1_trend.contains("Apr to Jun 2026")
@@ -146,6 +146,12 @@ async fn tiles_worked_by_hand(server: &TestServer) -> anyhow::Result<()> {
     assert!(
         reviews.contains(">0%<") && reviews.contains(">0 of 1<"),
         "{reviews}"
+    );
+    // The health assessment in January to March was on time.
+    let health = section(&page, "trend-health-assessments-table")?;
+    assert!(
+        health.contains(">100%<") && health.contains(">1 of 1<"),
+        "{health}"
     );
     // A trend chart draws one mark per quarter with a figure, and the reference line.
     let a1_chart = section(&page, "trend-a1")?;
@@ -411,7 +417,7 @@ async fn a_leader_drills_down_in_the_browser(server: &TestServer) -> anyhow::Res
         .client
         .find_all(fantoccini::Locator::Css("svg[role='img']"))
         .await?;
-    assert_eq!(charts.len(), 4 + 5, "four trends and five breakdowns");
+    assert_eq!(charts.len(), 5 + 5, "five trends and five breakdowns");
     browser.assert_accessible("the dashboard").await?;
     browser
         .assert_nothing_from_elsewhere("the dashboard")

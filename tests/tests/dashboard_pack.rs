@@ -67,7 +67,8 @@ fn day(text: &str) -> anyhow::Result<NaiveDate> {
 const REPORT: &str = "fragment F on TimelinessReport { \
     a1 { children meanDays medianDays } a2 { children meanDays medianDays } \
     a10 { children meanDays medianDays } a3 { met of percent } \
-    reviewsOnTime { met of percent } childrenWaiting { withDecision { count } } }";
+    reviewsOnTime { met of percent } healthAssessmentsOnTime { met of percent } \
+    childrenWaiting { withDecision { count } } }";
 
 async fn timeliness(
     server: &TestServer,
@@ -108,11 +109,11 @@ fn api_values(report: &Value, figure: &str) -> anyhow::Result<Values> {
             must(&format!("/{figure}/children"))?,
             None,
         ),
-        "a3" | "reviews" => {
-            let key = if figure == "a3" {
-                "a3"
-            } else {
-                "reviewsOnTime"
+        "a3" | "reviews" | "health-assessments" => {
+            let key = match figure {
+                "a3" => "a3",
+                "reviews" => "reviewsOnTime",
+                _ => "healthAssessmentsOnTime",
             };
             (
                 at(&format!("/{key}/percent")),
@@ -179,7 +180,7 @@ async fn from_the_api(server: &TestServer, view: &View) -> anyhow::Result<Vec<Fi
     }
     let quarters = now["quarters"].as_array().context("quarters")?;
     ensure!(!quarters.is_empty(), "no quarter in {now}");
-    for figure in ["a1", "a2", "a10", "reviews"] {
+    for figure in ["a1", "a2", "a10", "reviews", "health-assessments"] {
         for q in quarters {
             out.push(figure_of(
                 &format!("trend-{figure}"),
@@ -332,7 +333,9 @@ fn figures_of_sheet(
         "{table_key}: {headers:?}"
     );
     let median = column(headers, "Median days");
-    let counted = column(headers, "Children").or_else(|| column(headers, "Reviews"));
+    let counted = column(headers, "Children")
+        .or_else(|| column(headers, "Reviews"))
+        .or_else(|| column(headers, "Health assessments"));
     let met = column(headers, "On time").or_else(|| column(headers, "In less than 14 months"));
     let at = |row: &[Data], col: Option<usize>| match col {
         Some(c) => number(&row[c]),
@@ -384,6 +387,7 @@ fn read_workbook(bytes: &[u8], view: &View) -> anyhow::Result<(Vec<Figure>, Stri
         "A2 by quarter",
         "A10 by quarter",
         "Reviews by quarter",
+        "Health assessments by quarter",
     ]
     .map(str::to_owned)
     .to_vec();
@@ -492,15 +496,15 @@ fn read_workbook(bytes: &[u8], view: &View) -> anyhow::Result<(Vec<Figure>, Stri
                 figures.push(before);
             }
         } else if let Some(short_figure) = name.strip_suffix(" by quarter") {
-            let figure = short_figure.to_lowercase();
-            let expected: Vec<&str> = if figure == "reviews" {
+            let figure = short_figure.to_lowercase().replace(' ', "-");
+            let expected: Vec<&str> = if figure == "reviews" || figure == "health-assessments" {
                 vec![
                     "Quarter",
                     "From",
                     "To",
                     "Percent on time",
                     "On time",
-                    "Reviews",
+                    short_figure,
                 ]
             } else {
                 vec![

@@ -247,19 +247,24 @@ fn care_planning(case: &CaseState, settings: &Timescales, out: &mut Vec<Deadline
 /// The review health assessment due after one held on `last`: 6-monthly under five, yearly
 /// from five (the child's age on the day of the last one).
 fn health_review(case: &CaseState, settings: &Timescales, last: NaiveDate) -> Deadline {
-    let months = if age_in_years(case.child_birth_date, last) < 5 {
-        settings.health_review_months_under_five
-    } else {
-        settings.health_review_months_from_five
-    };
     spine(
         "health_assessment",
         "review health assessment",
         last,
-        Period::Months(months),
+        health_review_period(settings, case.child_birth_date, last),
         Basis::Guidance,
         "statutory guidance: 6-monthly under five, yearly from five",
     )
+}
+
+/// How long after a health assessment held on `last` the next is due: the settings' months
+/// for a child under five on that day, or from five.
+pub fn health_review_period(settings: &Timescales, birth: NaiveDate, last: NaiveDate) -> Period {
+    Period::Months(if age_in_years(birth, last) < 5 {
+        settings.health_review_months_under_five
+    } else {
+        settings.health_review_months_from_five
+    })
 }
 
 /// Whole years of age on a date.

@@ -267,6 +267,11 @@ pub struct TimelinessReport {
     /// first review held in an imported period that began before the return's history or
     /// whose return had no Reviews table.
     pub reviews_on_time: Share,
+    /// Health assessments held in the window on or before their due date, by the national
+    /// timescales (the initial one by the first review, then 6-monthly under five and yearly
+    /// from five); days are held minus due. Not the first one held in an imported period,
+    /// whose return dates none.
+    pub health_assessments_on_time: Share,
     /// Cases whose second review was held in the window and whose first plan for
     /// permanence was recorded on or before it; days are plan minus second review. Periods
     /// of care brought in by an import are not counted (the return carries no plans).
@@ -530,6 +535,7 @@ struct Accumulator {
     steps: HashMap<(Route, &'static str, &'static str), Vec<CaseValue>>,
     panel: [Vec<CaseValue>; FOLLOW_THROUGHS.len()],
     reviews: Vec<ShareCase>,
+    health_assessments: Vec<ShareCase>,
     plan_by_second_review: Vec<ShareCase>,
     proceedings: Vec<ShareCase>,
 }
@@ -569,6 +575,7 @@ impl Accumulator {
                 }
             }
             Kind::Review => self.reviews.push(share()),
+            Kind::HealthAssessment => self.health_assessments.push(share()),
             Kind::PlanBySecondReview => self.plan_by_second_review.push(share()),
             Kind::Proceedings => self.proceedings.push(share()),
         }
@@ -634,6 +641,7 @@ impl Accumulator {
             step_durations,
             panel_follow_through,
             reviews_on_time: Share::from_cases(self.reviews),
+            health_assessments_on_time: Share::from_cases(self.health_assessments),
             permanence_plan_by_second_review: Share::from_cases(self.plan_by_second_review),
             proceedings_within_26_weeks: Share::from_cases(self.proceedings),
             proceedings_mean_weeks,

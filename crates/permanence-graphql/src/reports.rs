@@ -271,6 +271,12 @@ impl ReportNode {
     async fn reviews_on_time(&self) -> ShareNode {
         ShareNode(self.0.reviews_on_time.clone())
     }
+    /// Health assessments held in the window on or before their due date, by the national
+    /// timescales: the initial one by the first review (20 working days after entering
+    /// care), then every 6 months under five and every 12 from five. Days are held minus due.
+    async fn health_assessments_on_time(&self) -> ShareNode {
+        ShareNode(self.0.health_assessments_on_time.clone())
+    }
     /// Children whose second review was in the window with a permanence plan by then.
     async fn permanence_plan_by_second_review(&self) -> ShareNode {
         ShareNode(self.0.permanence_plan_by_second_review.clone())

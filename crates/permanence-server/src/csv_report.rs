@@ -238,6 +238,12 @@ fn report_rows(out: &mut String, group: &str, r: &TimelinessReport) {
     share_row(
         out,
         group,
+        "health_assessments_on_time",
+        &r.health_assessments_on_time,
+    );
+    share_row(
+        out,
+        group,
         "permanence_plan_by_second_review",
         &r.permanence_plan_by_second_review,
     );

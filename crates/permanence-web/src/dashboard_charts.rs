@@ -12,7 +12,13 @@ use crate::report_window::Window;
 use chrono::{Datelike, NaiveDate};
 
 /// The figures with a trend chart, in order.
-pub(crate) const TRENDS: [Figure; 4] = [Figure::A1, Figure::A2, Figure::A10, Figure::Reviews];
+pub(crate) const TRENDS: [Figure; 5] = [
+    Figure::A1,
+    Figure::A2,
+    Figure::A10,
+    Figure::Reviews,
+    Figure::HealthAssessments,
+];
 
 /// A chart, and its figures as a table.
 pub(crate) struct ChartSection {
@@ -89,7 +95,7 @@ fn trend(
         svg,
         row_heading: "Quarter",
         value_heading: figure.axis(),
-        counted_heading: counted_heading(figure),
+        counted_heading: figure.counted_heading(),
         rows,
     })
 }
@@ -149,7 +155,7 @@ fn breakdown(figure: Figure, b: &Breakdown, window: Window) -> Result<ChartSecti
         svg,
         row_heading: first_column(b.key),
         value_heading: figure.axis(),
-        counted_heading: counted_heading(figure),
+        counted_heading: figure.counted_heading(),
         rows,
     })
 }
@@ -173,13 +179,6 @@ fn row(figure: Figure, label: String, values: Values, href: String) -> TableRow 
             Some(met) => format!("{met} of {}", values.counted),
             None => values.counted.to_string(),
         },
-    }
-}
-
-fn counted_heading(figure: Figure) -> &'static str {
-    match figure {
-        Figure::Reviews => "Reviews",
-        _ => "Children",
     }
 }
 

@@ -516,10 +516,7 @@ fn sheet(table: &Table) -> Sheet {
 /// them: mean and median days and children; a percentage, how many met it and of how many;
 /// or a count.
 fn value_headings(figure: Figure) -> Vec<String> {
-    let counted = match figure {
-        Figure::Reviews => "Reviews",
-        _ => "Children",
-    };
+    let counted = figure.counted_heading();
     match figure.kind() {
         Kind::Days => vec![figure.axis().into(), "Median days".into(), counted.into()],
         Kind::Share => vec![

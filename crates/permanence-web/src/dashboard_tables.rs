@@ -99,6 +99,7 @@ fn short(figure: Figure) -> &'static str {
         Figure::A3 => "A3",
         Figure::Waiting => "Waiting",
         Figure::Reviews => "Reviews",
+        Figure::HealthAssessments => "Health assessments",
     }
 }
 

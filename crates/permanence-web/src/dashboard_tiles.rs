@@ -94,12 +94,8 @@ pub(crate) fn value_text(figure: Figure, values: Values) -> String {
 
 /// "2 children", "1 of 2 children", "4 of 5 reviews".
 pub(crate) fn counted_text(figure: Figure, values: Values) -> String {
-    let noun = |n: usize| match (figure, n) {
-        (Figure::Reviews, 1) => "review",
-        (Figure::Reviews, _) => "reviews",
-        (_, 1) => "child",
-        _ => "children",
-    };
+    let (one, many) = figure.counted_noun();
+    let noun = |n: usize| if n == 1 { one } else { many };
     match values.met {
         Some(met) => format!("{met} of {} {}", values.counted, noun(values.counted)),
         None => format!("{} {}", values.counted, noun(values.counted)),

@@ -19,6 +19,8 @@ pub(crate) enum Figure {
     Waiting,
     /// Reviews held on or before their due date.
     Reviews,
+    /// Health assessments held on or before their due date.
+    HealthAssessments,
 }
 
 /// How a figure reads: mean days, a percentage or a count.
@@ -30,13 +32,14 @@ pub(crate) enum Kind {
 }
 
 impl Figure {
-    pub const ALL: [Figure; 6] = [
+    pub const ALL: [Figure; 7] = [
         Figure::A1,
         Figure::A2,
         Figure::A10,
         Figure::A3,
         Figure::Waiting,
         Figure::Reviews,
+        Figure::HealthAssessments,
     ];
 
     pub fn key(self) -> &'static str {
@@ -47,6 +50,7 @@ impl Figure {
             Figure::A3 => "a3",
             Figure::Waiting => "waiting",
             Figure::Reviews => "reviews",
+            Figure::HealthAssessments => "health-assessments",
         }
     }
 
@@ -62,7 +66,7 @@ impl Figure {
             Figure::A10 => Some("A10"),
             Figure::A3 => Some("A3"),
             Figure::Waiting => Some("A9"),
-            Figure::Reviews => None,
+            Figure::Reviews | Figure::HealthAssessments => None,
         }
     }
 
@@ -75,6 +79,7 @@ impl Figure {
             Figure::A3 => "A3: moved in less than 14 months after entering care",
             Figure::Waiting => "Children waiting for adoption",
             Figure::Reviews => "Reviews on time",
+            Figure::HealthAssessments => "Health assessments on time",
         }
     }
 
@@ -97,13 +102,16 @@ impl Figure {
                 "Children with a decision that they should be placed for adoption, not yet placed, on the last day of the period."
             }
             Figure::Reviews => "Reviews held in the period on or before the day they were due.",
+            Figure::HealthAssessments => {
+                "Health assessments held in the period on or before the day they were due: the initial one by the first review, then every 6 months under five and every 12 months from five."
+            }
         }
     }
 
     pub fn kind(self) -> Kind {
         match self {
             Figure::A1 | Figure::A2 | Figure::A10 => Kind::Days,
-            Figure::A3 | Figure::Reviews => Kind::Share,
+            Figure::A3 | Figure::Reviews | Figure::HealthAssessments => Kind::Share,
             Figure::Waiting => Kind::Count,
         }
     }
@@ -130,7 +138,7 @@ impl Figure {
             Figure::A1 | Figure::A2 | Figure::A10 => "Mean days",
             Figure::A3 => "Percent in less than 14 months",
             Figure::Waiting => "Children waiting",
-            Figure::Reviews => "Percent on time",
+            Figure::Reviews | Figure::HealthAssessments => "Percent on time",
         }
     }
 
@@ -141,7 +149,7 @@ impl Figure {
             Figure::A2 => "Days from placement order to match",
             Figure::A10 => "Days to moving in (from foster carers' start)",
             Figure::Waiting => "Days since the decision",
-            Figure::Reviews => "Days late (0 or less is on time)",
+            Figure::Reviews | Figure::HealthAssessments => "Days late (0 or less is on time)",
         }
     }
 
@@ -155,6 +163,7 @@ impl Figure {
             Figure::A3 => report.a3.percent,
             Figure::Waiting => Some(report.waiting_at_end.with_decision.count as f64),
             Figure::Reviews => report.reviews_on_time.percent,
+            Figure::HealthAssessments => report.health_assessments_on_time.percent,
         }
     }
 
@@ -168,7 +177,25 @@ impl Figure {
         }
     }
 
-    /// How many children (or reviews) the figure counted.
+    /// What the figure counts, one and many: "child" and "children", "review" and "reviews".
+    pub fn counted_noun(self) -> (&'static str, &'static str) {
+        match self {
+            Figure::Reviews => ("review", "reviews"),
+            Figure::HealthAssessments => ("health assessment", "health assessments"),
+            _ => ("child", "children"),
+        }
+    }
+
+    /// What the figure counts, as a column heads it ("Children", "Reviews").
+    pub fn counted_heading(self) -> &'static str {
+        match self {
+            Figure::Reviews => "Reviews",
+            Figure::HealthAssessments => "Health assessments",
+            _ => "Children",
+        }
+    }
+
+    /// How many children (or reviews, or health assessments) the figure counted.
     pub fn counted(self, report: &TimelinessReport) -> usize {
         match self {
             Figure::A1 => report.a1.summary.children,
@@ -177,6 +204,7 @@ impl Figure {
             Figure::A3 => report.a3.denominator,
             Figure::Waiting => report.waiting_at_end.with_decision.count,
             Figure::Reviews => report.reviews_on_time.denominator,
+            Figure::HealthAssessments => report.health_assessments_on_time.denominator,
         }
     }
 
@@ -185,6 +213,7 @@ impl Figure {
         match self {
             Figure::A3 => Some(report.a3.numerator),
             Figure::Reviews => Some(report.reviews_on_time.numerator),
+            Figure::HealthAssessments => Some(report.health_assessments_on_time.numerator),
             _ => None,
         }
     }
@@ -200,6 +229,7 @@ impl Figure {
             Figure::A3 => shares(&report.a3.cases),
             Figure::Waiting => values(&report.waiting_at_end.with_decision.cases),
             Figure::Reviews => shares(&report.reviews_on_time.cases),
+            Figure::HealthAssessments => shares(&report.health_assessments_on_time.cases),
         }
     }
 }

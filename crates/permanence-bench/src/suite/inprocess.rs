@@ -2,14 +2,16 @@
 //! - drift recomputed over every open case: the deadlines derived again from each case's
 //!   state and their status for today, compared with the stored deadlines projection;
 //! - every projection rebuilt from the events: each case's events replayed, and the state,
-//!   version and deadlines compared with what is stored (they must be equal).
+//!   version, deadlines and report facts compared with what is stored (they must be equal).
 
 use super::report::InProcess;
 use anyhow::Context;
+use permanence_domain::measures::CaseFacts;
 use permanence_domain::{CaseId, Timescales, derive_deadlines, replay};
 use permanence_engine::store::CaseFilter;
 use permanence_engine::{Engine, SystemClock};
 use permanence_server::open_engine;
+use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
@@ -78,6 +80,12 @@ async fn rebuild_all(engine: &Engine) -> anyhow::Result<InProcess> {
         let mut stored = store.cases_by_ids(chunk).await?;
         let mut events = store.events_of_cases(chunk).await?;
         let mut deadlines = store.deadlines_of_cases(chunk).await?;
+        let mut facts: HashMap<CaseId, (i64, CaseFacts)> = store
+            .report_facts_by_ids(chunk)
+            .await?
+            .into_iter()
+            .map(|row| (row.facts.case_id, (row.version, row.facts)))
+            .collect();
         for id in chunk {
             let events = events.remove(id).unwrap_or_default();
             events_replayed += events.len();
@@ -85,9 +93,11 @@ async fn rebuild_all(engine: &Engine) -> anyhow::Result<InProcess> {
             let same = match (stored.remove(id), rebuilt) {
                 (Some(record), Some(state)) => {
                     let derived = derive_deadlines(&state, engine.catalog(), engine.timescales());
+                    let version = events.len() as i64;
                     record.state == state
-                        && record.version == events.len() as i64
+                        && record.version == version
                         && deadlines.remove(id).unwrap_or_default() == derived
+                        && facts.remove(id) == Some((version, CaseFacts::of(&state)))
                 }
                 _ => false,
             };
@@ -102,7 +112,7 @@ async fn rebuild_all(engine: &Engine) -> anyhow::Result<InProcess> {
         seconds: started.elapsed().as_secs_f64(),
         mismatches,
         note: format!(
-            "{events_replayed} events replayed; state, version and deadlines compared with the stored projections"
+            "{events_replayed} events replayed; state, version, deadlines and report facts compared with the stored projections"
         ),
     })
 }

@@ -17,9 +17,10 @@ use super::{
     match_decision_on, moved_in_on, moved_in_with_adopters_on, placement_order_on, route_at_end,
 };
 use crate::case::{CaseState, PlanEndReason, RoutePlan};
+use crate::deadlines::health_review_period;
 use crate::ids::CaseId;
 use crate::route::{PLAN_ENDORSED, Route};
-use crate::timescales::{FIRST_REVIEW, LATER_REVIEW, PROCEEDINGS, SECOND_REVIEW};
+use crate::timescales::{FIRST_REVIEW, LATER_REVIEW, PROCEEDINGS, SECOND_REVIEW, Timescales};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -131,6 +132,7 @@ pub(super) enum Kind {
     Step(Route, StepName, StepName),
     Panel(usize),
     Review,
+    HealthAssessment,
     PlanBySecondReview,
     Proceedings,
 }
@@ -215,6 +217,7 @@ fn observe(case: &CaseState, emit: &mut impl FnMut(Observation)) {
         observe_plan(plan, emit);
     }
     observe_care_planning(case, emit);
+    observe_health_assessments(case, emit);
 }
 
 fn observe_routes(case: &CaseState, emit: &mut impl FnMut(Observation)) {
@@ -343,6 +346,36 @@ fn observe_care_planning(case: &CaseState, emit: &mut impl FnMut(Observation)) {
             days: Some(days_between(p.issued_on, concluded)),
             met: concluded <= PROCEEDINGS.after(p.issued_on),
         });
+    }
+}
+
+fn observe_health_assessments(case: &CaseState, emit: &mut impl FnMut(Observation)) {
+    // The initial assessment is due by the first review (20 working days after entering
+    // care), each later one 6 months after the last for a child under five that day and 12
+    // from five (CPPCR 2010 reg 7 and statutory guidance). Measured against those national
+    // timescales, not a council's own settings, so that the figure compares across councils.
+    // When the case does not hold the period's assessments from its start (an imported
+    // period: the national return dates none), the first one held is not the period's
+    // first: its due date is not known, so it is neither late nor on time.
+    let national = Timescales::default();
+    let from_start = case.holds_health_assessments_from_start();
+    let mut last: Option<NaiveDate> = None;
+    for held in case.health_assessments.iter().map(|a| a.on) {
+        let due = match last {
+            None if from_start => FIRST_REVIEW.after(case.entered_care_on),
+            None => {
+                last = Some(held);
+                continue;
+            }
+            Some(last) => health_review_period(&national, case.child_birth_date, last).after(last),
+        };
+        emit(Observation {
+            on: held,
+            kind: Kind::HealthAssessment,
+            days: Some(days_between(due, held)),
+            met: held <= due,
+        });
+        last = Some(held);
     }
 }
 
