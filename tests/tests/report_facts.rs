@@ -138,6 +138,17 @@ async fn facts_follow_the_cases(server: &TestServer) -> anyhow::Result<()> {
     );
     ensure!(reports(engine, &authority).await? == from_facts);
 
+    // Some rows missing: those cases are worked out from their states, the rest read.
+    store
+        .execute_raw_for_tests(
+            "DELETE FROM case_report_facts WHERE case_id IN \
+             (SELECT case_id FROM case_report_facts ORDER BY case_id LIMIT 3)",
+        )
+        .await
+        .map_err(anyhow::Error::msg)?;
+    ensure!(reports(engine, &authority).await? == from_facts);
+    ensure!(store.fill_report_facts().await? == 3);
+
     // Rows of another format are not read, and a fill writes them again.
     store
         .execute_raw_for_tests("UPDATE case_report_facts SET format = format + 1")

@@ -694,42 +694,87 @@ pub fn grouped_report(
     to: NaiveDate,
     group_by: GroupBy,
 ) -> Vec<GroupReport> {
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    let mut groups: Vec<(&str, Accumulator, WaitingAcc)> = Vec::new();
-    let mut all = Accumulator::default();
-    let mut all_waiting = WaitingAcc::default();
-    for view in cases {
-        let name = group_of(view, group_by);
-        let i = *index.entry(name).or_insert_with(|| {
-            groups.push((name, Accumulator::default(), WaitingAcc::default()));
-            groups.len() - 1
-        });
-        let (_, acc, waiting) = &mut groups[i];
-        for o in view.facts.observations_in(from, to) {
-            all.add(view, o);
-            acc.add(view, o);
-        }
-        all_waiting.add(view, to);
-        waiting.add(view, to);
-    }
-    let order = |name: &str| match group_by {
-        GroupBy::AgeBandAtEntry => AGE_BANDS
-            .iter()
-            .position(|b| *b == name)
-            .unwrap_or(AGE_BANDS.len()),
-        _ => 0,
-    };
-    groups.sort_by(|(a, ..), (b, ..)| (order(a), a).cmp(&(order(b), b)));
-    let mut out = Vec::with_capacity(groups.len() + 1);
-    out.push(GroupReport {
+    let mut out = vec![GroupReport {
         group: ALL_GROUP.to_owned(),
-        report: all.finish(from, to, all_waiting.finish(to)),
-    });
-    out.extend(groups.into_iter().map(|(group, acc, waiting)| GroupReport {
-        report: acc.finish(from, to, waiting.finish(to)),
-        group: group.to_owned(),
-    }));
+        report: timeliness_report(cases, from, to),
+    }];
+    out.extend(
+        breakdowns(cases, from, to, &[group_by])
+            .into_iter()
+            .flatten(),
+    );
     out
+}
+
+/// For each breakdown, the report for each of its groups that the cases have (no
+/// [`ALL_GROUP`]), as [`grouped_report`] gives them: worked out in one pass over the cases,
+/// so that a page with several breakdowns reads each case's observations once.
+pub fn breakdowns(
+    cases: &[CaseView<'_>],
+    from: NaiveDate,
+    to: NaiveDate,
+    by: &[GroupBy],
+) -> Vec<Vec<GroupReport>> {
+    let mut tables: Vec<Groups<'_>> = by.iter().map(|_| Groups::default()).collect();
+    let mut slots: Vec<usize> = Vec::with_capacity(by.len());
+    for view in cases {
+        slots.clear();
+        slots.extend(
+            by.iter()
+                .zip(&mut tables)
+                .map(|(by, table)| table.slot(group_of(view, *by))),
+        );
+        for o in view.facts.observations_in(from, to) {
+            for (table, &slot) in tables.iter_mut().zip(&slots) {
+                table.groups[slot].1.add(view, o);
+            }
+        }
+        for (table, &slot) in tables.iter_mut().zip(&slots) {
+            table.groups[slot].2.add(view, to);
+        }
+    }
+    tables
+        .into_iter()
+        .zip(by)
+        .map(|(table, by)| table.finish(from, to, *by))
+        .collect()
+}
+
+/// The groups of one breakdown as a pass collects them, in the order first seen.
+#[derive(Default)]
+struct Groups<'a> {
+    index: HashMap<&'a str, usize>,
+    groups: Vec<(&'a str, Accumulator, WaitingAcc)>,
+}
+
+impl<'a> Groups<'a> {
+    fn slot(&mut self, name: &'a str) -> usize {
+        *self.index.entry(name).or_insert_with(|| {
+            self.groups
+                .push((name, Accumulator::default(), WaitingAcc::default()));
+            self.groups.len() - 1
+        })
+    }
+
+    /// Age bands in band order, other groups by name.
+    fn finish(self, from: NaiveDate, to: NaiveDate, by: GroupBy) -> Vec<GroupReport> {
+        let order = |name: &str| match by {
+            GroupBy::AgeBandAtEntry => AGE_BANDS
+                .iter()
+                .position(|b| *b == name)
+                .unwrap_or(AGE_BANDS.len()),
+            _ => 0,
+        };
+        let mut groups = self.groups;
+        groups.sort_by(|(a, ..), (b, ..)| (order(a), a).cmp(&(order(b), b)));
+        groups
+            .into_iter()
+            .map(|(group, acc, waiting)| GroupReport {
+                report: acc.finish(from, to, waiting.finish(to)),
+                group: group.to_owned(),
+            })
+            .collect()
+    }
 }
 
 /// The calendar quarters (January to March, April to June, ...) that intersect `[from, to]`,

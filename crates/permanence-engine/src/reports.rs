@@ -115,6 +115,16 @@ impl ReportData {
         }
     }
 
+    /// The groups of each breakdown (no "all" group), in one pass over the cases.
+    pub fn breakdowns(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        by: &[GroupBy],
+    ) -> Vec<Vec<GroupReport>> {
+        measures::breakdowns(&self.views(), from, to, by)
+    }
+
     pub fn quarters(&self, from: NaiveDate, to: NaiveDate) -> Vec<PeriodReport> {
         measures::quarterly_report(&self.views(), from, to)
     }
@@ -164,7 +174,10 @@ impl Engine {
                 .map_err(EngineError::from_store)?;
             let kept = cache.entry(la.clone()).or_default();
             if kept.fingerprint != Some(fingerprint) {
-                self.refresh(la, kept).await?;
+                let whole = kept.by_id.is_empty() && self.first_read(la, kept, fingerprint).await?;
+                if !whole {
+                    self.refresh(la, kept).await?;
+                }
                 kept.fingerprint = Some(fingerprint);
             }
             rows.extend(kept.in_order.iter().cloned());
@@ -174,9 +187,38 @@ impl Engine {
         })
     }
 
+    /// A first read of an authority: every case's report facts, as the store keeps them, in
+    /// one pass. Whole (true) when they are every case the fingerprint counted, at the
+    /// versions it summed; otherwise what was read is kept and [`Self::refresh`] reads the
+    /// rest (cases with no facts at their version, or facts of another format).
+    async fn first_read(
+        &self,
+        la: &str,
+        kept: &mut AuthorityCases,
+        fingerprint: CasesFingerprint,
+    ) -> Result<bool, EngineError> {
+        let read = self
+            .store()
+            .report_facts(la)
+            .await
+            .map_err(EngineError::from_store)?;
+        let (mut cases, mut versions) = (0_i64, 0_i64);
+        for row in read {
+            cases += 1;
+            versions += row.version;
+            let row = Arc::new(CaseAndChild {
+                version: row.version,
+                facts: row.facts,
+                child: row.child,
+            });
+            kept.by_id.insert(row.facts.case_id, Arc::clone(&row));
+            kept.in_order.push(row);
+        }
+        Ok(cases == fingerprint.cases && versions == fingerprint.versions)
+    }
+
     /// Reads again the authority's cases whose version moved, and the new ones: their report
-    /// facts as the store keeps them (all of the authority's in one pass on a first read),
-    /// and from their state where the store has none at the version (a case last written by
+    /// facts as the store keeps them, and from their state where the store has none at the version (a case last written by
     /// a server that kept none, or of another format).
     async fn refresh(&self, la: &str, kept: &mut AuthorityCases) -> Result<(), EngineError> {
         let store = self.store();
@@ -190,13 +232,11 @@ impl Engine {
             .map(|(id, version)| (*id, *version))
             .collect();
         if !stale.is_empty() {
-            let read = if kept.by_id.is_empty() {
-                store.report_facts(la).await
-            } else {
-                let ids: Vec<CaseId> = stale.keys().copied().collect();
-                store.report_facts_by_ids(&ids).await
-            }
-            .map_err(EngineError::from_store)?;
+            let ids: Vec<CaseId> = stale.keys().copied().collect();
+            let read = store
+                .report_facts_by_ids(&ids)
+                .await
+                .map_err(EngineError::from_store)?;
             let mut from_state: std::collections::HashSet<CaseId> = stale.keys().copied().collect();
             for row in read {
                 let id = row.facts.case_id;

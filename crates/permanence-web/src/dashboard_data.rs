@@ -146,16 +146,16 @@ pub(crate) async fn figures(
             .collect();
         let quarters_took = millis(started);
         let started = Instant::now();
+        let by: Vec<GroupBy> = BREAKDOWNS.iter().map(|(_, _, by)| *by).collect();
         let breakdowns = BREAKDOWNS
             .iter()
-            .map(|(key, label, by)| Breakdown {
+            .zip(data.breakdowns(window.from, window.to, &by))
+            .map(|((key, label, by), groups)| Breakdown {
                 key,
                 label,
                 by: *by,
-                groups: data
-                    .report(window.from, window.to, Some(*by))
+                groups: groups
                     .into_iter()
-                    .filter(|g| g.group != ALL_GROUP)
                     .map(|g| {
                         let v = values(breakdown_figure, &g.report);
                         (g.group, v)
