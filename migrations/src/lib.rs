@@ -20,6 +20,7 @@ mod m20261205_000010_web_sign_in;
 mod m20261205_000020_web_form_drafts;
 mod m20261205_000030_single_sign_on_users;
 mod m20261205_000040_deadlines_not_known_from_return;
+mod m20261205_000050_audit_per_request;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000020_web_form_drafts::Migration),
             Box::new(m20261205_000030_single_sign_on_users::Migration),
             Box::new(m20261205_000040_deadlines_not_known_from_return::Migration),
+            Box::new(m20261205_000050_audit_per_request::Migration),
         ]
     }
 }

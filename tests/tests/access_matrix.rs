@@ -596,7 +596,7 @@ async fn run_matrix(server: &TestServer) -> anyhow::Result<()> {
                         let mine = rows
                             .iter()
                             .filter(|r| {
-                                r.entry.actor == test_username(*role) && r.entry.query == "child"
+                                r.actor == test_username(*role) && r.query == "child"
                             })
                             .count();
                         if rows.len() <= audited_before || mine == 0 {
