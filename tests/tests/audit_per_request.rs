@@ -5,10 +5,10 @@
 
 use anyhow::{Context, ensure};
 use permanence_auth::{Role, record_kind, verify_chain};
-use permanence_engine::store::AuditRow;
 use permanence_e2e::pages::http_sign_in;
 use permanence_e2e::serde_json::{Value, json};
 use permanence_e2e::{TestServer, child_in_care, give_password, on_both_backends};
+use permanence_engine::store::AuditRow;
 use reqwest::StatusCode;
 use reqwest::header::COOKIE;
 use std::collections::BTreeSet;
@@ -80,13 +80,22 @@ async fn the_apis_drift_writes_one_row(server: &TestServer) -> anyhow::Result<()
     ensure!(listed == cases, "drift lists the three cases: {data}");
 
     let rows = rows_after(server, before).await?;
-    ensure!(rows.len() == 1, "one row for the request, not {}", rows.len());
+    ensure!(
+        rows.len() == 1,
+        "one row for the request, not {}",
+        rows.len()
+    );
     let row = &rows[0];
     ensure!(row.entry.actor == "tm.tester");
     let named = cases_named(row);
-    let expected: BTreeSet<(String, String)> =
-        cases.iter().map(|c| (c.clone(), "drift".to_owned())).collect();
-    ensure!(named == expected, "the row names every case listed: {named:?}");
+    let expected: BTreeSet<(String, String)> = cases
+        .iter()
+        .map(|c| (c.clone(), "drift".to_owned()))
+        .collect();
+    ensure!(
+        named == expected,
+        "the row names every case listed: {named:?}"
+    );
     for case in &cases {
         ensure!(
             found_by_the_case(server, case, row.entry.sequence, "tm.tester", "drift").await?,
@@ -95,7 +104,10 @@ async fn the_apis_drift_writes_one_row(server: &TestServer) -> anyhow::Result<()
     }
     Ok(())
 }
-on_both_backends!(the_apis_drift_is_one_audit_row, the_apis_drift_writes_one_row);
+on_both_backends!(
+    the_apis_drift_is_one_audit_row,
+    the_apis_drift_writes_one_row
+);
 
 async fn the_drift_page_writes_one_row(server: &TestServer) -> anyhow::Result<()> {
     let cases = three_drifting_cases(server).await?;
@@ -124,17 +136,22 @@ async fn the_drift_page_writes_one_row(server: &TestServer) -> anyhow::Result<()
         .iter()
         .map(|c| (c.clone(), "page:/drift".to_owned()))
         .collect();
-    ensure!(named == expected, "the row names every case listed: {named:?}");
+    ensure!(
+        named == expected,
+        "the row names every case listed: {named:?}"
+    );
     for case in &cases {
         ensure!(
-            found_by_the_case(server, case, row.entry.sequence, "tm.tester", "page:/drift")
-                .await?,
+            found_by_the_case(server, case, row.entry.sequence, "tm.tester", "page:/drift").await?,
             "the read of each case is found by the case"
         );
     }
     Ok(())
 }
-on_both_backends!(the_drift_page_is_one_audit_row, the_drift_page_writes_one_row);
+on_both_backends!(
+    the_drift_page_is_one_audit_row,
+    the_drift_page_writes_one_row
+);
 
 /// A request that reads a case and fails on another (out of reach: FORBIDDEN) answers with
 /// the case it read, and the audit names that read, and only it.
@@ -158,7 +175,11 @@ async fn a_failed_request_audits_what_it_read(server: &TestServer) -> anyhow::Re
     ensure!(body.pointer("/data/a/id") == Some(&json!(mine)), "{body}");
 
     let rows = rows_after(server, before).await?;
-    ensure!(rows.len() == 1, "one row for the request, not {}", rows.len());
+    ensure!(
+        rows.len() == 1,
+        "one row for the request, not {}",
+        rows.len()
+    );
     let named = cases_named(&rows[0]);
     ensure!(
         named == BTreeSet::from([(mine.clone(), "a".to_owned())])

@@ -9,8 +9,8 @@
 //! took into its own row waits until that row is written, so none leaves before its reads.
 
 use crate::guard::{AuditTrail, AuditedRead};
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextSubscribe};
 use async_graphql::Response;
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextSubscribe};
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;

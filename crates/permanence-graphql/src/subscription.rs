@@ -6,8 +6,8 @@ use crate::types::{CaseNode, engine};
 use async_graphql::{Context, Result, Subscription};
 use futures_util::Stream;
 use permanence_domain::CaseId;
-use tokio_stream::StreamExt;
 use std::sync::Arc;
+use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
 use uuid::Uuid;
 

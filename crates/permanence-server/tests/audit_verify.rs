@@ -253,7 +253,10 @@ async fn a_rewritten_record_list_fails_verification(backend: Backend) {
         "the list was rewritten"
     );
     let (ok, text) = verify(&db.url);
-    assert!(!ok, "a rewritten record list must fail verification: {text}");
+    assert!(
+        !ok,
+        "a rewritten record list must fail verification: {text}"
+    );
     assert!(
         text.contains("the audit chain is broken at row 4"),
         "{text}"

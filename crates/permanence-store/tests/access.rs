@@ -467,7 +467,10 @@ async fn a_request_row_is_found_by_each_record_it_names(backend: Backend) {
     let db = TestDb::create(backend).await;
     let store = &db.store;
     // A row of one record, as written before request rows.
-    store.append_audit(&[audit_entry(1)]).await.expect("appends");
+    store
+        .append_audit(&[audit_entry(1)])
+        .await
+        .expect("appends");
     let read = |action: &str, kind: &str, id: &str, query: &str| permanence_auth::AuditRecord {
         action: action.into(),
         record_kind: kind.into(),
@@ -506,7 +509,12 @@ async fn a_request_row_is_found_by_each_record_it_names(backend: Backend) {
     assert_eq!(
         of_case
             .iter()
-            .map(|r| (r.sequence, r.actor.as_str(), r.action.as_str(), r.query.as_str()))
+            .map(|r| (
+                r.sequence,
+                r.actor.as_str(),
+                r.action.as_str(),
+                r.query.as_str()
+            ))
             .collect::<Vec<_>>(),
         [
             (2, "tm.north", "LIST_CASES", "drift"),

@@ -75,7 +75,9 @@ pub(crate) async fn write_page_reads(
     // The path, not the query string: a search typed into a filter stays out of the log.
     let entry_point = format!("{} {}", request.method(), request.uri().path());
     let reads = Arc::new(PageReads::default());
-    let response = PAGE_READS.scope(Arc::clone(&reads), next.run(request)).await;
+    let response = PAGE_READS
+        .scope(Arc::clone(&reads), next.run(request))
+        .await;
     let entries = reads.take(state.engine.now(), &entry_point);
     if entries.is_empty() {
         return response;
