@@ -1,7 +1,8 @@
 //! End-to-end: a request writes one audit row naming every record it read, on SQLite and on
 //! PostgreSQL. A drift page (the API's `drift` query and the `/drift` page) lists several
 //! cases and writes exactly one row; "who has read this case" still finds that read, case by
-//! case; a request that fails after reading records still audits what it read.
+//! case; a request that fails after reading records (an API request with a refused field, a
+//! form sent back with what is wrong) still audits what it read.
 
 use anyhow::{Context, ensure};
 use permanence_auth::{Role, record_kind, verify_chain};
@@ -200,4 +201,62 @@ async fn a_failed_request_audits_what_it_read(server: &TestServer) -> anyhow::Re
 on_both_backends!(
     a_failed_request_is_audited,
     a_failed_request_audits_what_it_read
+);
+
+/// A page that reads a case and then refuses what was sent (a review on a date that does not
+/// exist: 422) audits the read, as one row, before its answer leaves.
+async fn a_refused_form_audits_what_it_read(server: &TestServer) -> anyhow::Result<()> {
+    let cases = three_drifting_cases(server).await?;
+    let case = cases.first().context("a case")?.clone();
+    give_password(server.engine(), Role::SocialWorker).await?;
+    let client = permanence_e2e::pages::no_redirects()?;
+    let (session, token) = http_sign_in(server, &client, "sw.tester").await?;
+    let path = format!("/cases/{case}/record/review");
+    let before = server.engine().store().audit_head().await?.0;
+    let refused = client
+        .post(server.server.url(&path))
+        .header(COOKIE, &session)
+        .form(&[
+            ("on-day", "31"),
+            ("on-month", "2"),
+            ("on-year", "2026"),
+            ("csrf_token", token.as_str()),
+        ])
+        .send()
+        .await?;
+    ensure!(
+        refused.status() == StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.status()
+    );
+
+    let rows = rows_after(server, before).await?;
+    ensure!(rows.len() == 1, "one row for the page, not {}", rows.len());
+    let row = &rows[0];
+    ensure!(
+        row.entry.query == format!("POST {path}"),
+        "{}",
+        row.entry.query
+    );
+    let named = cases_named(row);
+    ensure!(
+        named == BTreeSet::from([(case.clone(), format!("page:{path}"))]),
+        "the row names the case the form showed: {named:?}"
+    );
+    ensure!(
+        found_by_the_case(
+            server,
+            &case,
+            row.entry.sequence,
+            "sw.tester",
+            &format!("page:{path}")
+        )
+        .await?,
+        "the read is found by the case"
+    );
+    Ok(())
+}
+on_both_backends!(
+    a_refused_form_is_audited,
+    a_refused_form_audits_what_it_read
 );

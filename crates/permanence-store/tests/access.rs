@@ -2,7 +2,7 @@
 //! database (on the server `permanence-testkit` finds or starts). A test that cannot have
 //! PostgreSQL fails: it never skips.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, SubsecRound, TimeZone, Utc};
 use permanence_auth::{
     BreakReason, ChainBreak, GENESIS_HASH, Role, TokenStatus, chain_hash, hash_token, record_kind,
     verify_chain,
@@ -36,6 +36,13 @@ struct TestDb {
 
 impl TestDb {
     async fn create(backend: Backend) -> TestDb {
+        let db = Self::unmigrated(backend).await;
+        db.store.migrate().await.expect("migrates");
+        db
+    }
+
+    /// A fresh database with no table yet.
+    async fn unmigrated(backend: Backend) -> TestDb {
         let (url, place) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary directory");
@@ -53,7 +60,6 @@ impl TestDb {
             }
         };
         let store = Store::connect(&url).await.expect("connects");
-        store.migrate().await.expect("migrates");
         TestDb {
             backend,
             url,
@@ -563,6 +569,116 @@ async fn a_request_row_is_found_by_each_record_it_names(backend: Backend) {
     db.drop_database().await;
 }
 on_both!(a_request_row_is_found_by_each_record_it_names);
+
+/// A log written before request rows existed (rows of one record, as the code of then wrote
+/// them) still reads and verifies once the migration has run, and request rows carry on its
+/// chain.
+async fn rows_from_before_request_rows_still_read_and_verify(backend: Backend) {
+    use permanence_migrations::{Migrator, MigratorTrait};
+    use sea_orm::{ConnectionTrait, Statement};
+
+    /// The migrations there were before request rows.
+    const BEFORE_REQUEST_ROWS: u32 = 13;
+    let db = TestDb::unmigrated(backend).await;
+    let connection = sea_orm::Database::connect(&db.url).await.expect("connects");
+    Migrator::up(&connection, Some(BEFORE_REQUEST_ROWS))
+        .await
+        .expect("migrates to before request rows");
+    let insert = match backend {
+        Backend::Sqlite => {
+            "INSERT INTO audit_log (sequence, at, actor, action, record_kind, record_id, query, \
+             hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        }
+        Backend::Postgres => {
+            "INSERT INTO audit_log (sequence, at, actor, action, record_kind, record_id, query, \
+             hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        }
+    };
+    let mut previous = GENESIS_HASH.to_owned();
+    for n in 1..=3_u32 {
+        let new = audit_entry(n);
+        let entry = permanence_auth::AuditEntry {
+            sequence: i64::from(n),
+            at: new.at.trunc_subsecs(6),
+            actor: new.actor,
+            action: new.action,
+            record_kind: new.record_kind,
+            record_id: new.record_id,
+            query: new.query,
+            records: None,
+        };
+        let hash = chain_hash(&previous, &entry);
+        connection
+            .execute_raw(Statement::from_sql_and_values(
+                connection.get_database_backend(),
+                insert,
+                [
+                    entry.sequence.into(),
+                    entry.at.into(),
+                    entry.actor.into(),
+                    entry.action.into(),
+                    entry.record_kind.into(),
+                    entry.record_id.into(),
+                    entry.query.into(),
+                    hash.clone().into(),
+                ],
+            ))
+            .await
+            .expect("writes a row as before");
+        previous = hash;
+    }
+    connection
+        .execute_unprepared(&format!(
+            "UPDATE audit_head SET sequence = 3, hash = '{previous}'"
+        ))
+        .await
+        .expect("moves the head");
+    connection.close().await.expect("closes");
+
+    db.store.migrate().await.expect("migrates to request rows");
+    let old = whole_log(&db.store).await;
+    assert_eq!(old.len(), 3);
+    assert!(old.iter().all(|r| r.entry.records.is_none()));
+    assert!(
+        admin::verify_audit(&db.store, None)
+            .await
+            .expect("verifies")
+            .is_intact()
+    );
+    let request = NewAuditEntry::request(
+        instant(12, 0, 0),
+        "tm.north",
+        "POST /graphql",
+        [permanence_auth::AuditRecord {
+            action: "LIST_CASES".into(),
+            record_kind: record_kind::CASE.into(),
+            record_id: "case-1".into(),
+            query: "drift".into(),
+        }],
+    )
+    .expect("a read to write");
+    db.store.append_audit(&[request]).await.expect("appends");
+    let shown = admin::audit_of_record(&db.store, "case-1", 10)
+        .await
+        .expect("shows");
+    assert_eq!(
+        shown
+            .iter()
+            .map(|r| (r.sequence, r.actor.as_str()))
+            .collect::<Vec<_>>(),
+        [(4, "tm.north"), (1, "user-1")],
+        "the read in a request row and the row from before, newest first"
+    );
+    match admin::verify_audit(&db.store, None)
+        .await
+        .expect("verifies")
+    {
+        AuditVerification::Intact(summary) => assert_eq!(summary.rows, 4),
+        other => panic!("expected an intact chain, got {other}"),
+    }
+    db.drop_database().await;
+}
+on_both!(rows_from_before_request_rows_still_read_and_verify);
 
 /// Text goes to PostgreSQL inside a JSON document (`bulk.rs`): quotes, backslashes, control
 /// characters and characters outside the BMP must come back exactly as they went in.
