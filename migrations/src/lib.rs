@@ -20,6 +20,7 @@ mod m20261205_000010_web_sign_in;
 mod m20261205_000020_web_form_drafts;
 mod m20261205_000030_single_sign_on_users;
 mod m20261205_000040_deadlines_not_known_from_return;
+mod m20261205_000050_audit_per_request;
 mod m20261205_000060_case_report_facts;
 
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000020_web_form_drafts::Migration),
             Box::new(m20261205_000030_single_sign_on_users::Migration),
             Box::new(m20261205_000040_deadlines_not_known_from_return::Migration),
+            Box::new(m20261205_000050_audit_per_request::Migration),
             Box::new(m20261205_000060_case_report_facts::Migration),
         ]
     }

@@ -595,9 +595,7 @@ async fn run_matrix(server: &TestServer) -> anyhow::Result<()> {
                         let rows = store.audit_of_record("CHILD", fx.child(on), 1_000).await?;
                         let mine = rows
                             .iter()
-                            .filter(|r| {
-                                r.entry.actor == test_username(*role) && r.entry.query == "child"
-                            })
+                            .filter(|r| r.actor == test_username(*role) && r.query == "child")
                             .count();
                         if rows.len() <= audited_before || mine == 0 {
                             mismatches.push(format!(

@@ -230,11 +230,11 @@ async fn tiles_worked_by_hand(server: &TestServer) -> anyhow::Result<()> {
         .audit_of_record(permanence_auth::record_kind::CASE, &cohort.d5, 100)
         .await?;
     assert!(
-        audited.iter().any(|row| row.entry.actor == "leader.tester"
-            && row.entry.query == "page:/dashboard/cases"
-            && row.entry.action == "READ_CHILDREN_WAITING"),
+        audited.iter().any(|row| row.actor == "leader.tester"
+            && row.query == "page:/dashboard/cases"
+            && row.action == "READ_CHILDREN_WAITING"),
         "{:?}",
-        audited.iter().map(|r| &r.entry.query).collect::<Vec<_>>()
+        audited.iter().map(|r| &r.query).collect::<Vec<_>>()
     );
 
     // Nothing a leader must not read, on any of these pages.

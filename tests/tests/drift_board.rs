@@ -628,11 +628,11 @@ async fn the_board_is_the_apis_drift(server: &TestServer) -> anyhow::Result<()> 
         .audit_of_record(permanence_auth::record_kind::CASE, &c.x1, 100)
         .await?;
     assert!(
-        audited.iter().any(|row| row.entry.actor == "leader.tester"
-            && row.entry.query == "page:/drift"
-            && row.entry.action == "READ_DRIFT"),
+        audited.iter().any(|row| row.actor == "leader.tester"
+            && row.query == "page:/drift"
+            && row.action == "READ_DRIFT"),
         "{:?}",
-        audited.iter().map(|r| &r.entry.query).collect::<Vec<_>>()
+        audited.iter().map(|r| &r.query).collect::<Vec<_>>()
     );
     let _ = (c.x3, c.x9);
     Ok(())
@@ -877,9 +877,9 @@ async fn after_panel_by_hand(server: &TestServer) -> anyhow::Result<()> {
         .store()
         .audit_of_record(permanence_auth::record_kind::CASE, &c.x2, 100)
         .await?;
-    assert!(audited.iter().any(|row| row.entry.actor == "leader.tester"
-        && row.entry.query == "page:/dashboard/after-panel/cases"
-        && row.entry.action == "READ_TIMELINESS"));
+    assert!(audited.iter().any(|row| row.actor == "leader.tester"
+        && row.query == "page:/dashboard/after-panel/cases"
+        && row.action == "READ_TIMELINESS"));
 
     // A team manager reads the same figures (the dashboard is over their authority); the
     // case outside their teams is listed by reference, without a link.

@@ -118,7 +118,7 @@ async fn panel_session(server: &TestServer) -> anyhow::Result<()> {
         assert!(
             reads
                 .iter()
-                .any(|r| r.entry.query == "panelQueue" && r.entry.actor == "tm.tester"),
+                .any(|r| r.query == "panelQueue" && r.actor == "tm.tester"),
             "{reads:?}"
         );
     }
@@ -171,7 +171,7 @@ async fn panel_session(server: &TestServer) -> anyhow::Result<()> {
         .audit_of_record(permanence_auth::record_kind::CASE, &guardianship, 100)
         .await?
         .iter()
-        .filter(|r| r.entry.query == "panelQueue")
+        .filter(|r| r.query == "panelQueue")
         .count();
     assert!(through_items >= 2, "listed waiting, then on the agenda");
     assert_eq!(

@@ -122,6 +122,18 @@ async fn subscriber_sees_the_case_change(server: &TestServer) -> anyhow::Result<
         message.pointer("/payload/data/caseChanged/primaryPlan/route"),
         Some(&json!("REUNIFICATION"))
     );
+    // The event delivered is a read of the case, in the audit log before it left.
+    let reads = server
+        .engine()
+        .store()
+        .audit_of_record(permanence_auth::record_kind::CASE, &case_id, 100)
+        .await?;
+    assert!(
+        reads
+            .iter()
+            .any(|r| r.actor == "tm.tester" && r.query == "caseChanged"),
+        "{reads:?}"
+    );
     socket.close(None).await?;
     Ok(())
 }

@@ -438,7 +438,7 @@ async fn what_is_out_of_reach_reads_as_missing_journey(server: &TestServer) -> a
         .audit_of_record(permanence_auth::record_kind::CASE, &case_id, 100)
         .await?
         .into_iter()
-        .map(|row| (row.entry.actor, row.entry.query))
+        .map(|row| (row.actor, row.query))
         .collect();
     for (who, page) in [
         ("leader.tester", "page:/panel".to_owned()),

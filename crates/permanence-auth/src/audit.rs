@@ -5,6 +5,11 @@
 //! rewritten whole from some row on by someone who can write the table. `permanence audit
 //! verify` prints the head ([`ChainSummary::head_hash`]); keeping that line outside the
 //! database (a log, a ticket) and checking that a later head extends it closes both gaps.
+//!
+//! Two shapes of row share the chain. The first rows named one record each. A request's row
+//! names every record the request read ([`AuditEntry::records`]), so that a page listing 50
+//! cases is one row, not 50: its hash covers the list, record by record, in the order stored,
+//! under its own tag, so that neither shape can pass for the other.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,10 +24,43 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 /// Names the encoding, so that a future change of fields cannot collide with this one.
 const DOMAIN_TAG: &[u8] = b"permanence-audit-v1";
 
-/// Values for [`AuditEntry::record_kind`].
+/// The encoding of a request's row (one with a list of records).
+const REQUEST_DOMAIN_TAG: &[u8] = b"permanence-audit-v2-request";
+
+/// Values for [`AuditEntry::record_kind`] and [`AuditRecord::record_kind`].
 pub mod record_kind {
     pub const CHILD: &str = "CHILD";
     pub const CASE: &str = "CASE";
+    /// A request's row: the records it read are in [`super::AuditEntry::records`].
+    pub const REQUEST: &str = "REQUEST";
+}
+
+/// The [`AuditEntry::action`] of a request's row (each record carries its own action).
+pub const REQUEST_ACTION: &str = "REQUEST";
+
+/// One record a request read, and how.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// The [`Action`](crate::Action) key (`READ_CASE`).
+    pub action: String,
+    /// [`record_kind::CHILD`] or [`record_kind::CASE`].
+    pub record_kind: String,
+    pub record_id: String,
+    /// The API field or page it came through (`drift`, `page:/drift`).
+    pub query: String,
+}
+
+/// One record read, as `permanence audit show` prints it: a row of one record, or one record
+/// of a request's row, with the row's sequence, time and reader.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRead {
+    pub sequence: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub record_kind: String,
+    pub record_id: String,
+    pub query: String,
 }
 
 /// One audit row: who touched which record, when, and through which query.
@@ -42,16 +80,52 @@ pub struct AuditEntry {
     pub record_id: String,
     /// The API operation it came through (`query CaseDetail { case }`, or the field path).
     pub query: String,
+    /// `None` for a row of one record (the fields above). For a request's row
+    /// ([`record_kind::REQUEST`]), every record the request read, in the order hashed.
+    pub records: Option<Vec<AuditRecord>>,
+}
+
+impl AuditEntry {
+    /// The records this row says were read, one line each.
+    pub fn reads(&self) -> Vec<AuditRead> {
+        let line = |action: &str, kind: &str, id: &str, query: &str| AuditRead {
+            sequence: self.sequence,
+            at: self.at,
+            actor: self.actor.clone(),
+            action: action.to_owned(),
+            record_kind: kind.to_owned(),
+            record_id: id.to_owned(),
+            query: query.to_owned(),
+        };
+        match &self.records {
+            None => vec![line(
+                &self.action,
+                &self.record_kind,
+                &self.record_id,
+                &self.query,
+            )],
+            Some(records) => records
+                .iter()
+                .map(|r| line(&r.action, &r.record_kind, &r.record_id, &r.query))
+                .collect(),
+        }
+    }
 }
 
 /// The hash of `entry` chained to the row before it: SHA-256 over a tag, the previous hash and
 /// every field, each prefixed by its length, so that no two different rows encode alike.
+/// A request's row hashes its records after those fields: their number, then each record's
+/// four fields, in the order stored (so a record changed, added, removed or moved is found).
 pub fn chain_hash(previous_hash: &str, entry: &AuditEntry) -> String {
     let at = entry.at.to_rfc3339_opts(SecondsFormat::Micros, true);
     let sequence = entry.sequence.to_string();
     let mut hasher = Sha256::new();
+    let tag = match entry.records {
+        None => DOMAIN_TAG,
+        Some(_) => REQUEST_DOMAIN_TAG,
+    };
     for field in [
-        DOMAIN_TAG,
+        tag,
         previous_hash.as_bytes(),
         sequence.as_bytes(),
         at.as_bytes(),
@@ -61,10 +135,28 @@ pub fn chain_hash(previous_hash: &str, entry: &AuditEntry) -> String {
         entry.record_id.as_bytes(),
         entry.query.as_bytes(),
     ] {
-        hasher.update((field.len() as u64).to_be_bytes());
-        hasher.update(field);
+        hash_field(&mut hasher, field);
+    }
+    if let Some(records) = &entry.records {
+        hasher.update((records.len() as u64).to_be_bytes());
+        for record in records {
+            for field in [
+                &record.action,
+                &record.record_kind,
+                &record.record_id,
+                &record.query,
+            ] {
+                hash_field(&mut hasher, field.as_bytes());
+            }
+        }
     }
     to_hex(&hasher.finalize())
+}
+
+/// A field prefixed by its length, so that no two different rows encode alike.
+fn hash_field(hasher: &mut Sha256, field: &[u8]) {
+    hasher.update((field.len() as u64).to_be_bytes());
+    hasher.update(field);
 }
 
 /// Where a chain is verified from: the start, or a row already verified (a checkpoint).
@@ -198,7 +290,100 @@ mod tests {
             record_kind: record_kind::CASE.to_owned(),
             record_id: format!("case-{sequence}"),
             query: "case".to_owned(),
+            records: None,
         }
+    }
+
+    fn record(kind: &str, id: &str) -> AuditRecord {
+        AuditRecord {
+            action: "LIST_CASES".to_owned(),
+            record_kind: kind.to_owned(),
+            record_id: id.to_owned(),
+            query: "drift".to_owned(),
+        }
+    }
+
+    /// A request's row naming three records.
+    fn request_entry(sequence: i64) -> AuditEntry {
+        AuditEntry {
+            action: REQUEST_ACTION.to_owned(),
+            record_kind: record_kind::REQUEST.to_owned(),
+            record_id: String::new(),
+            query: "POST /graphql".to_owned(),
+            records: Some(vec![
+                record(record_kind::CASE, "case-a"),
+                record(record_kind::CASE, "case-b"),
+                record(record_kind::CHILD, "child-c"),
+            ]),
+            ..entry(sequence)
+        }
+    }
+
+    /// Rows of one record, then request rows, chained: the log as it is after the change.
+    fn mixed_chain() -> Vec<(AuditEntry, String)> {
+        let mut previous = GENESIS_HASH.to_owned();
+        (1..=6)
+            .map(|sequence| {
+                let entry = if sequence <= 3 {
+                    entry(sequence)
+                } else {
+                    request_entry(sequence)
+                };
+                let hash = chain_hash(&previous, &entry);
+                previous = hash.clone();
+                (entry, hash)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rows_of_one_record_and_request_rows_verify_in_one_chain() {
+        let rows = mixed_chain();
+        assert_eq!(verify_chain(rows).map(|s| s.rows), Ok(6));
+        // A request's row reads as one line per record, with the row's reader and time.
+        let reads = request_entry(4).reads();
+        assert_eq!(reads.len(), 3);
+        assert_eq!(reads[2].record_id, "child-c");
+        assert_eq!(reads[2].record_kind, record_kind::CHILD);
+        assert_eq!(reads[2].sequence, 4);
+        assert_eq!(reads[2].actor, request_entry(4).actor);
+        assert_eq!(entry(2).reads()[0].record_id, "case-2");
+    }
+
+    #[test]
+    fn a_changed_record_list_is_detected_at_its_row() {
+        for alter in [
+            (|records: &mut Vec<AuditRecord>| records[1].record_id = "case-z".to_owned())
+                as fn(&mut Vec<AuditRecord>),
+            |records| {
+                records.remove(0);
+            },
+            |records| records.push(record(record_kind::CASE, "case-d")),
+            |records| records.swap(0, 1),
+            |records| records[0].action = "READ_CASE".to_owned(),
+            |records| records[2].record_kind = record_kind::CASE.to_owned(),
+            |records| records[0].query = "cases".to_owned(),
+            |records| records.clear(),
+        ] {
+            let mut rows = mixed_chain();
+            alter(rows[4].0.records.as_mut().expect("a request row"));
+            assert_eq!(
+                verify_chain(rows),
+                Err(ChainBreak {
+                    sequence: 5,
+                    reason: BreakReason::Altered
+                })
+            );
+        }
+        // Pinned (computed independently with Python's hashlib), as the first encoding is.
+        assert_eq!(
+            chain_hash(GENESIS_HASH, &request_entry(1)),
+            "268c4a619c1271e96ec1fa26cd2845f199cd70e75be1a700b5a5187ca76b0e23",
+        );
+        // A request's row passed off as a row of one record (its list dropped) is found too.
+        let mut rows = mixed_chain();
+        rows[3].0.records = None;
+        assert_eq!(verify_chain(rows).map_err(|b| b.sequence), Err(4));
     }
 
     /// A well-formed chain of `n` rows, each with its stored hash.

@@ -92,7 +92,7 @@
 //! # Audit
 //!
 //! [`Action::is_audited`] says which actions touch a child's or case's record: each record
-//! they read or write gets an [`AuditEntry`], chained by [`chain_hash`]. [`verify_chain`]
+//! they read or write is named in an [`AuditEntry`] (one per request), chained by [`chain_hash`]. [`verify_chain`]
 //! finds an altered, deleted, duplicated or reordered row; see the [`audit`] module for what
 //! it cannot find alone.
 
@@ -109,8 +109,8 @@ mod token;
 pub mod view;
 
 pub use audit::{
-    AuditEntry, BreakReason, ChainAnchor, ChainBreak, ChainSummary, GENESIS_HASH, chain_hash,
-    record_kind, verify_chain, verify_chain_from,
+    AuditEntry, AuditRead, AuditRecord, BreakReason, ChainAnchor, ChainBreak, ChainSummary,
+    GENESIS_HASH, REQUEST_ACTION, chain_hash, record_kind, verify_chain, verify_chain_from,
 };
 pub use error::{AuthError, AuthErrorKind};
 pub use jwt::{AuthorityMapping, JwtConfig, JwtVerifier};

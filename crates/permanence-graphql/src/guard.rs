@@ -31,6 +31,17 @@ pub struct AuditedRead {
     pub query: String,
 }
 
+impl AuditedRead {
+    pub fn into_record(self) -> permanence_auth::AuditRecord {
+        permanence_auth::AuditRecord {
+            action: self.action.to_owned(),
+            record_kind: self.record_kind.to_owned(),
+            record_id: self.record_id,
+            query: self.query,
+        }
+    }
+}
+
 /// The reads of one request, gathered as it runs.
 #[derive(Debug, Default)]
 pub struct AuditTrail {
@@ -53,7 +64,7 @@ impl AuditTrail {
         reads
     }
 
-    fn note(&self, read: AuditedRead) {
+    pub(crate) fn note(&self, read: AuditedRead) {
         match self.reads.lock() {
             Ok(mut guard) => guard.push(read),
             Err(poisoned) => poisoned.into_inner().push(read),

@@ -5,6 +5,7 @@
 //! row. It has no HTTP (that is the server's): the actor arrives in the request's data.
 
 mod alias_limit;
+pub mod connection_audit;
 mod data_quality;
 mod document_walk;
 mod error;
@@ -99,6 +100,7 @@ pub fn build_schema(engine: Engine, limits: SchemaLimits) -> PermanenceSchema {
             max: limits.max_nesting,
         })
         .extension(text_input::NoNulCharacters)
+        .extension(connection_audit::AuditEachAnswer)
         .extension(alias_limit::AliasLimit {
             max: limits.max_aliases,
         });

@@ -1,10 +1,12 @@
 //! Subscriptions: a case's changes, as they are committed by this server process.
 
+use crate::guard::{AuditTrail, AuditedRead};
 use crate::loaders::Loaders;
 use crate::types::{CaseNode, engine};
 use async_graphql::{Context, Result, Subscription};
 use futures_util::Stream;
 use permanence_domain::CaseId;
+use std::sync::Arc;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
 use uuid::Uuid;
@@ -26,6 +28,9 @@ impl CaseSubscription {
         let engine = engine(ctx)?.clone();
         let target = CaseId(case_id);
         let changes = BroadcastStream::new(engine.subscribe());
+        // Each change delivered is a read of the case: noted here, written before the event
+        // leaves (`connection_audit`).
+        let trail = ctx.data::<Arc<AuditTrail>>().ok().cloned();
         Ok(changes
             .filter_map(move |change| match change {
                 Ok(c) if c.case_id == target => Some(c.case_id),
@@ -36,6 +41,17 @@ impl CaseSubscription {
                 let loaders = Loaders::new(&engine);
                 async move { loaders.cases.load_one(id).await.ok().flatten() }
             })
-            .filter_map(|found| found.map(CaseNode)))
+            .filter_map(|found| found.map(CaseNode))
+            .map(move |case| {
+                if let Some(trail) = &trail {
+                    trail.note(AuditedRead {
+                        action: permanence_auth::Action::ReadCase.key(),
+                        record_kind: crate::guard::CASE_RECORD,
+                        record_id: case.0.id.to_string(),
+                        query: "caseChanged".to_owned(),
+                    });
+                }
+                case
+            }))
     }
 }

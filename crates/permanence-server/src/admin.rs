@@ -4,13 +4,14 @@
 //! who asked for it, and stored only as its hash. Each function takes `now` and a writer, so
 //! that tests run the commands exactly as the binary does.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::{BufRead, Write};
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use permanence_auth::{
-    AuditEntry, ChainAnchor, ChainBreak, ChainSummary, Principal, TokenSecret, TokenStatus,
+    AuditRead, ChainAnchor, ChainBreak, ChainSummary, Principal, TokenSecret, TokenStatus,
     new_token, record_kind, verify_chain_from,
 };
 use permanence_engine::store::{AuditRow, NewUser, Store, StoreError, TokenRecord, UserRecord};
@@ -283,6 +284,10 @@ pub enum AuditVerification {
         sequence: i64,
         expected_hash: String,
     },
+    /// The rows verify, but the index `audit show` reads (records to request rows) does not
+    /// list exactly the records of this row: a read could be hidden from, or invented for,
+    /// the question "who has looked at this record".
+    IndexMismatch { sequence: i64 },
 }
 
 impl AuditVerification {
@@ -307,7 +312,8 @@ impl AuditVerification {
             } else {
                 (*last_sequence).min(*head_sequence) + 1
             }),
-            AuditVerification::CheckpointMismatch { sequence, .. } => Some(*sequence),
+            AuditVerification::CheckpointMismatch { sequence, .. }
+            | AuditVerification::IndexMismatch { sequence } => Some(*sequence),
         }
     }
 }
@@ -348,6 +354,12 @@ impl fmt::Display for AuditVerification {
                 f,
                 "the audit chain is broken at row {sequence}: it no longer has the hash \
                  {expected_hash} of the checkpoint (the log was rewritten from there on)"
+            ),
+            AuditVerification::IndexMismatch { sequence } => write!(
+                f,
+                "the audit index is broken at row {sequence}: the records it lists for the row \
+                 are not the row's own (index entries were added or removed behind the \
+                 application)"
             ),
         }
     }
@@ -415,10 +427,17 @@ pub async fn verify_audit(
                     });
                 }
             }
+            // The chain first: a row altered is reported as such, not as its index's mismatch.
             let pairs = page
-                .into_iter()
-                .map(|AuditRow { entry, hash }| (entry, hash));
-            match verify_chain_from(anchor.clone(), pairs) {
+                .iter()
+                .map(|AuditRow { entry, hash }| (entry.clone(), hash.clone()));
+            let verified = verify_chain_from(anchor.clone(), pairs);
+            if verified.is_ok()
+                && let Some(sequence) = index_mismatch(store, &page).await?
+            {
+                return Ok(AuditVerification::IndexMismatch { sequence });
+            }
+            match verified {
                 Ok(summary) => {
                     rows += summary.rows;
                     anchor = ChainAnchor {
@@ -465,22 +484,54 @@ pub async fn verify_audit(
     }))
 }
 
-/// The latest audit rows of a child or a case (the id is looked up as both), newest first.
+/// The first row of a page whose index entries are not its records (each once), if any.
+/// Rows of one record have no index entries: they are found by their own columns.
+async fn index_mismatch(store: &Store, page: &[AuditRow]) -> anyhow::Result<Option<i64>> {
+    let (Some(first), Some(last)) = (page.first(), page.last()) else {
+        return Ok(None);
+    };
+    let mut indexed: BTreeMap<i64, BTreeSet<(String, String)>> = BTreeMap::new();
+    for (sequence, kind, id) in store
+        .audit_index_between(first.entry.sequence, last.entry.sequence)
+        .await?
+    {
+        indexed.entry(sequence).or_default().insert((kind, id));
+    }
+    let mut listed: BTreeMap<i64, BTreeSet<(String, String)>> = BTreeMap::new();
+    for row in page {
+        if let Some(records) = &row.entry.records {
+            listed.insert(
+                row.entry.sequence,
+                records
+                    .iter()
+                    .map(|r| (r.record_kind.clone(), r.record_id.clone()))
+                    .collect(),
+            );
+        }
+    }
+    let sequences: BTreeSet<i64> = indexed.keys().chain(listed.keys()).copied().collect();
+    Ok(sequences
+        .into_iter()
+        .find(|sequence| indexed.get(sequence) != listed.get(sequence)))
+}
+
+/// The latest reads of a child or a case (the id is looked up as both), newest first: one
+/// line per record read, whether its row named one record or a request's many.
 pub async fn audit_of_record(
     store: &Store,
     id: &str,
     limit: u64,
-) -> anyhow::Result<Vec<AuditEntry>> {
-    let mut rows = Vec::new();
+) -> anyhow::Result<Vec<AuditRead>> {
+    let mut reads = Vec::new();
     for kind in [record_kind::CHILD, record_kind::CASE] {
-        rows.extend(store.audit_of_record(kind, id, limit).await?);
+        reads.extend(store.audit_of_record(kind, id, limit).await?);
     }
-    rows.sort_by_key(|row| std::cmp::Reverse(row.entry.sequence));
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok(rows.into_iter().map(|row| row.entry).collect())
+    reads.sort_by_key(|read| std::cmp::Reverse(read.sequence));
+    reads.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(reads)
 }
 
-pub fn write_audit_rows(entries: &[AuditEntry], out: &mut impl Write) -> std::io::Result<()> {
+pub fn write_audit_rows(entries: &[AuditRead], out: &mut impl Write) -> std::io::Result<()> {
     writeln!(
         out,
         "{:>8}  {:<27}  {:<20}  {:<24}  {:<5}  {:<36}  QUERY",

@@ -129,6 +129,7 @@ mod tests {
             record_kind: "case".into(),
             record_id: format!("record-{n}"),
             query: "{ case { id } }".into(),
+            records: None,
         }
     }
 

@@ -30,7 +30,8 @@ use permanence_domain::Timescales;
 use permanence_engine::store::NewAuditEntry;
 use permanence_engine::store::Store;
 use permanence_engine::{Actor, Clock, Engine, EngineConfig};
-use permanence_graphql::guard::AuditTrail;
+use permanence_graphql::connection_audit::{ConnectionAudit, ReadsNotWritten, ReadsWriter};
+use permanence_graphql::guard::{AuditTrail, AuditedRead};
 use permanence_graphql::{PermanenceSchema, SchemaLimits, build_schema, prepare_request};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -277,30 +278,56 @@ pub(crate) async fn authenticate(
     }
 }
 
-/// Writes the reads of a request to the audit log; the answer is withheld if that fails.
+/// Writes the reads of a request to the audit log, as one row naming every record read; the
+/// answer is withheld if that fails.
 async fn write_audit(state: &AppState, actor: &str, trail: &AuditTrail) -> Result<(), Response> {
-    let reads = trail.take();
-    if reads.is_empty() {
+    let Some(entry) = NewAuditEntry::request(
+        state.engine.now(),
+        actor,
+        GRAPHQL_REQUEST,
+        trail.take().into_iter().map(AuditedRead::into_record),
+    ) else {
         return Ok(());
-    }
-    let at = state.engine.now();
-    let entries: Vec<NewAuditEntry> = reads
-        .into_iter()
-        .map(|r| NewAuditEntry {
-            at,
-            actor: actor.to_owned(),
-            action: r.action.to_owned(),
-            record_kind: r.record_kind.to_owned(),
-            record_id: r.record_id,
-            query: r.query,
-        })
-        .collect();
+    };
     // The appender has logged why; the answer is withheld.
     state
         .audit
-        .append(entries)
+        .append(vec![entry])
         .await
         .map_err(|_| internal_error())
+}
+
+/// What a request's audit row names as its entry point (each record names its own field).
+const GRAPHQL_REQUEST: &str = "POST /graphql";
+
+/// An answer sent over the WebSocket, as its audit row names it.
+const GRAPHQL_SOCKET_ANSWER: &str = "WebSocket /graphql/ws";
+
+/// Writes the reads behind one answer on a WebSocket connection as one audit row.
+struct SocketReads {
+    state: AppState,
+    actor: String,
+}
+
+impl ReadsWriter for SocketReads {
+    fn write(
+        &self,
+        reads: Vec<AuditedRead>,
+    ) -> futures_util::future::BoxFuture<'static, Result<(), ReadsNotWritten>> {
+        let entry = NewAuditEntry::request(
+            self.state.engine.now(),
+            &self.actor,
+            GRAPHQL_SOCKET_ANSWER,
+            reads.into_iter().map(AuditedRead::into_record),
+        );
+        let audit = self.state.audit.clone();
+        Box::pin(async move {
+            audit
+                .append(entry.into_iter().collect())
+                .await
+                .map_err(|_| ReadsNotWritten)
+        })
+    }
 }
 
 pub(crate) fn authorization(headers: &HeaderMap) -> Option<&str> {
@@ -383,13 +410,23 @@ async fn subscriptions(
                         .map_err(|_| async_graphql::Error::new("authentication required"))?;
                     let actor = Actor(principal.user_id.clone());
                     let (actor, loaders) = permanence_graphql::request_data(&engine, actor);
+                    let audit_state = auth_state.clone();
+                    let principal_id = principal.user_id.clone();
                     let mut data = Data::default();
                     data.insert(actor);
                     data.insert(loaders);
                     data.insert(principal);
-                    // Subscriptions read one case each time it changes; those reads are not
-                    // audited one by one (the subscription's authorisation is).
-                    data.insert(Arc::new(AuditTrail::default()));
+                    // Every answer on the connection (each event of a subscription) leaves
+                    // once the reads behind it are in the audit log.
+                    let trail = Arc::new(AuditTrail::default());
+                    data.insert(Arc::new(ConnectionAudit::new(
+                        Arc::clone(&trail),
+                        Box::new(SocketReads {
+                            state: audit_state,
+                            actor: principal_id,
+                        }),
+                    )));
+                    data.insert(trail);
                     Ok(data)
                 })
                 .serve()

@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{Duration, TimeZone, Utc};
+use permanence_auth::AuditRecord;
 use permanence_engine::store::{NewAuditEntry, Store};
 use std::process::Command;
 
@@ -81,21 +82,37 @@ impl Database {
 
     /// Changes who read row 3, with the append-only guard off only for the UPDATE.
     async fn rewrite_row_three(&self) {
-        let update = "UPDATE audit_log SET actor = 'someone-else' WHERE sequence = 3";
+        self.behind_the_guard(
+            "audit_log",
+            "UPDATE audit_log SET actor = 'someone-else' WHERE sequence = 3",
+        )
+        .await;
+    }
+
+    /// Runs `change` on `table` (`audit_log` or `audit_log_records`) with its append-only
+    /// guard off only for that statement.
+    async fn behind_the_guard(&self, table: &str, change: &str) {
         match self.backend {
             Backend::Postgres => {
-                self.sql("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_or_delete")
+                let trigger = format!("{table}_no_update_or_delete");
+                self.sql(&format!("ALTER TABLE {table} DISABLE TRIGGER {trigger}"))
                     .await;
-                self.sql(update).await;
-                self.sql("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_or_delete")
+                self.sql(change).await;
+                self.sql(&format!("ALTER TABLE {table} ENABLE TRIGGER {trigger}"))
                     .await;
             }
             // One batch, on one connection: SQLite has no way to switch a trigger off.
             Backend::Sqlite => {
+                let guard = if change.starts_with("DELETE") {
+                    "delete"
+                } else {
+                    "update"
+                };
+                let event = guard.to_uppercase();
                 self.sql(&format!(
-                    "DROP TRIGGER audit_log_no_update; {update}; \
-                     CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log \
-                     BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+                    "DROP TRIGGER {table}_no_{guard}; {change}; \
+                     CREATE TRIGGER {table}_no_{guard} BEFORE {event} ON {table} \
+                     BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
                 ))
                 .await;
             }
@@ -111,7 +128,30 @@ fn entry(n: i64) -> NewAuditEntry {
         record_kind: "CASE".into(),
         record_id: format!("case-{}", n % 4),
         query: "query CaseDetail { case }".into(),
+        records: None,
     }
+}
+
+/// A request's row: a drift page naming three cases and a child.
+fn request(n: i64) -> NewAuditEntry {
+    let record = |kind: &str, id: &str| AuditRecord {
+        action: "LIST_CASES".into(),
+        record_kind: kind.into(),
+        record_id: id.into(),
+        query: "drift".into(),
+    };
+    NewAuditEntry::request(
+        Utc.with_ymd_and_hms(2026, 12, 5, 9, 0, 0).unwrap() + Duration::seconds(n),
+        "tm.north",
+        "POST /graphql",
+        [
+            record("CASE", &format!("case-{n}-a")),
+            record("CASE", &format!("case-{n}-b")),
+            record("CASE", &format!("case-{n}-c")),
+            record("CHILD", &format!("child-{n}")),
+        ],
+    )
+    .expect("reads to write")
 }
 
 /// Runs `permanence audit verify`; its exit status and what it printed.
@@ -177,6 +217,91 @@ async fn a_row_added_behind_the_application_fails_verification(backend: Backend)
     db.drop().await;
 }
 
+/// Rows of one record (as written before requests had one row) followed by request rows:
+/// one chain, and each request row's record list is covered by it.
+async fn a_rewritten_record_list_fails_verification(backend: Backend) {
+    let db = Database::create(backend).await;
+    let mut entries: Vec<_> = (1..=2).map(entry).collect();
+    entries.extend((3..=5).map(request));
+    db.store.append_audit(&entries).await.expect("appends");
+    let (ok, text) = verify(&db.url);
+    assert!(ok, "old rows and request rows verify together: {text}");
+    assert!(text.contains("audit chain intact: 5 rows"), "{text}");
+
+    // One case of row 4's list replaced by another, the rest of the row untouched.
+    let listed: String = {
+        let rows = db.store.audit_page(3, 1).await.expect("reads row 4");
+        let records = rows[0].entry.records.clone().expect("a request row");
+        assert_eq!(records.len(), 4);
+        records[1].record_id.clone()
+    };
+    db.behind_the_guard(
+        "audit_log",
+        &format!(
+            "UPDATE audit_log SET records = REPLACE(records, '\"{listed}\"', '\"case-elsewhere\"') \
+             WHERE sequence = 4"
+        ),
+    )
+    .await;
+    let rows = db.store.audit_page(3, 1).await.expect("reads row 4");
+    assert!(
+        rows[0]
+            .entry
+            .records
+            .as_ref()
+            .is_some_and(|r| r.iter().any(|r| r.record_id == "case-elsewhere")),
+        "the list was rewritten"
+    );
+    let (ok, text) = verify(&db.url);
+    assert!(
+        !ok,
+        "a rewritten record list must fail verification: {text}"
+    );
+    assert!(
+        text.contains("the audit chain is broken at row 4"),
+        "{text}"
+    );
+    assert!(!text.contains("case-elsewhere"), "{text}");
+    db.drop().await;
+}
+
+/// The index `audit show` reads is checked against the rows: a read hidden from "who has
+/// looked at this record" by deleting its index entry is found.
+async fn a_removed_index_entry_fails_verification(backend: Backend) {
+    let db = Database::create(backend).await;
+    let entries: Vec<_> = (1..=3).map(request).collect();
+    db.store.append_audit(&entries).await.expect("appends");
+    assert!(verify(&db.url).0, "the untouched log verifies");
+    assert_eq!(
+        db.store
+            .audit_of_record("CHILD", "child-2", 10)
+            .await
+            .expect("reads")
+            .len(),
+        1
+    );
+    db.behind_the_guard(
+        "audit_log_records",
+        "DELETE FROM audit_log_records WHERE record_id = 'child-2'",
+    )
+    .await;
+    assert!(
+        db.store
+            .audit_of_record("CHILD", "child-2", 10)
+            .await
+            .expect("reads")
+            .is_empty(),
+        "the read is hidden from the record's question"
+    );
+    let (ok, text) = verify(&db.url);
+    assert!(!ok, "a removed index entry must fail verification: {text}");
+    assert!(
+        text.contains("the audit index is broken at row 2"),
+        "{text}"
+    );
+    db.drop().await;
+}
+
 macro_rules! on_both {
     ($name:ident) => {
         mod $name {
@@ -195,3 +320,5 @@ macro_rules! on_both {
 
 on_both!(a_rewritten_row_fails_verification);
 on_both!(a_row_added_behind_the_application_fails_verification);
+on_both!(a_rewritten_record_list_fails_verification);
+on_both!(a_removed_index_entry_fails_verification);

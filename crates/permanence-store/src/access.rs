@@ -8,10 +8,14 @@
 //! (one row in `audit_head`: `SELECT … FOR UPDATE` on PostgreSQL; SQLite's write transaction
 //! is exclusive already), numbers and hashes its entries after it, inserts them and moves the
 //! head, in one transaction: several server processes on one PostgreSQL make one chain.
+//!
+//! A request appends one row naming every record it read; the same transaction writes that
+//! row's entries in `audit_log_records` (record kind, id, row), the index `audit_of_record`
+//! reads. Rows of one record each, from before, are found by their own columns.
 
 use crate::{Backend, Store, StoreError, from_json_string, to_json_string};
 use chrono::{DateTime, SubsecRound, Utc};
-use permanence_auth::{AuditEntry, Principal, Role, chain_hash};
+use permanence_auth::{AuditEntry, AuditRead, AuditRecord, Principal, Role, chain_hash};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
@@ -90,6 +94,33 @@ pub struct NewAuditEntry {
     pub record_kind: String,
     pub record_id: String,
     pub query: String,
+    /// A request's records ([`NewAuditEntry::request`]); `None` for a row of one record.
+    pub records: Option<Vec<AuditRecord>>,
+}
+
+impl NewAuditEntry {
+    /// The one row of a request that read `records` (`None` when it read none), through
+    /// `query` (the request's entry point). The records are kept sorted, each once.
+    pub fn request(
+        at: DateTime<Utc>,
+        actor: &str,
+        query: &str,
+        records: impl IntoIterator<Item = AuditRecord>,
+    ) -> Option<NewAuditEntry> {
+        let records = crate::audit_records::canonical(records.into_iter().collect());
+        if records.is_empty() {
+            return None;
+        }
+        Some(NewAuditEntry {
+            at,
+            actor: actor.to_owned(),
+            action: permanence_auth::REQUEST_ACTION.to_owned(),
+            record_kind: permanence_auth::record_kind::REQUEST.to_owned(),
+            record_id: String::new(),
+            query: query.to_owned(),
+            records: Some(records),
+        })
+    }
 }
 
 /// A stored audit row and its hash.
@@ -174,6 +205,27 @@ mod audit_log {
         pub record_id: String,
         pub query: String,
         pub hash: String,
+        pub records: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+mod audit_log_records {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_log_records")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub record_kind: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub record_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub sequence: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -203,8 +255,11 @@ mod audit_head {
 /// The one row of `audit_head`.
 const HEAD_ID: i32 = 1;
 
-/// Audit rows per INSERT: 8 values each, well under SQLite's bound-parameter limit.
+/// Audit rows per INSERT: 9 values each, well under SQLite's bound-parameter limit.
 const AUDIT_INSERT_CHUNK: usize = 500;
+
+/// Index entries per INSERT: 3 values each.
+const AUDIT_INDEX_INSERT_CHUNK: usize = 5_000;
 
 /// What PostgreSQL keeps of an instant, so that what is returned equals what is read back.
 pub(crate) fn to_micros(at: DateTime<Utc>) -> DateTime<Utc> {
@@ -246,9 +301,15 @@ impl From<api_tokens::Model> for TokenRecord {
     }
 }
 
-impl From<audit_log::Model> for AuditRow {
-    fn from(m: audit_log::Model) -> Self {
-        AuditRow {
+impl TryFrom<audit_log::Model> for AuditRow {
+    type Error = StoreError;
+
+    fn try_from(m: audit_log::Model) -> Result<Self, StoreError> {
+        let records = match &m.records {
+            None => None,
+            Some(text) => Some(crate::audit_records::decode(text, m.sequence)?),
+        };
+        Ok(AuditRow {
             entry: AuditEntry {
                 sequence: m.sequence,
                 at: m.at,
@@ -257,9 +318,10 @@ impl From<audit_log::Model> for AuditRow {
                 record_kind: m.record_kind,
                 record_id: m.record_id,
                 query: m.query,
+                records,
             },
             hash: m.hash,
-        }
+        })
     }
 }
 
@@ -443,7 +505,8 @@ impl Store {
 
     // ----- audit --------------------------------------------------------------------------
 
-    /// Appends entries to the audit chain, in order, in one transaction.
+    /// Appends entries to the audit chain, in order, in one transaction, with the index
+    /// entries of the request rows among them.
     pub async fn append_audit(&self, entries: &[NewAuditEntry]) -> Result<(), StoreError> {
         if entries.is_empty() {
             return Ok(());
@@ -462,6 +525,7 @@ impl Store {
         let mut sequence = head.sequence;
         let mut previous = head.hash;
         let mut models = Vec::with_capacity(entries.len());
+        let mut index = Vec::new();
         for new in entries {
             sequence += 1;
             let entry = AuditEntry {
@@ -472,8 +536,22 @@ impl Store {
                 record_kind: new.record_kind.clone(),
                 record_id: new.record_id.clone(),
                 query: new.query.clone(),
+                records: new.records.clone(),
             };
             let hash = chain_hash(&previous, &entry);
+            let records = match &entry.records {
+                None => None,
+                Some(records) => {
+                    for (record_kind, record_id) in crate::audit_records::index_keys(records) {
+                        index.push(audit_log_records::ActiveModel {
+                            record_kind: Set(record_kind),
+                            record_id: Set(record_id),
+                            sequence: Set(sequence),
+                        });
+                    }
+                    Some(crate::audit_records::encode(records)?)
+                }
+            };
             models.push(audit_log::ActiveModel {
                 sequence: Set(entry.sequence),
                 at: Set(entry.at),
@@ -483,6 +561,7 @@ impl Store {
                 record_id: Set(entry.record_id),
                 query: Set(entry.query),
                 hash: Set(hash.clone()),
+                records: Set(records),
             });
             previous = hash;
         }
@@ -491,6 +570,13 @@ impl Store {
             self.backend,
             models,
             AUDIT_INSERT_CHUNK,
+        )
+        .await?;
+        crate::bulk::insert_rows::<audit_log_records::Entity, _>(
+            &txn,
+            self.backend,
+            index,
+            AUDIT_INDEX_INSERT_CHUNK,
         )
         .await?;
         let moved = audit_head::Entity::update_many()
@@ -511,14 +597,16 @@ impl Store {
         txn.commit().await.map_err(StoreError::from_db)
     }
 
-    /// The latest audit rows of one record, newest first.
+    /// The latest reads of one record, newest first: from request rows through the index,
+    /// and from the rows of one record written before them. A request that read the record
+    /// in several ways gives a line for each.
     pub async fn audit_of_record(
         &self,
         record_kind: &str,
         record_id: &str,
         limit: u64,
-    ) -> Result<Vec<AuditRow>, StoreError> {
-        let models = audit_log::Entity::find()
+    ) -> Result<Vec<AuditRead>, StoreError> {
+        let single = audit_log::Entity::find()
             .filter(audit_log::Column::RecordKind.eq(record_kind))
             .filter(audit_log::Column::RecordId.eq(record_id))
             .order_by_desc(audit_log::Column::Sequence)
@@ -526,7 +614,39 @@ impl Store {
             .all(&self.db)
             .await
             .map_err(StoreError::from_db)?;
-        Ok(models.into_iter().map(AuditRow::from).collect())
+        let indexed: Vec<i64> = audit_log_records::Entity::find()
+            .select_only()
+            .column(audit_log_records::Column::Sequence)
+            .filter(audit_log_records::Column::RecordKind.eq(record_kind))
+            .filter(audit_log_records::Column::RecordId.eq(record_id))
+            .order_by_desc(audit_log_records::Column::Sequence)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(StoreError::from_db)?;
+        let requests = if indexed.is_empty() {
+            Vec::new()
+        } else {
+            audit_log::Entity::find()
+                .filter(audit_log::Column::Sequence.is_in(indexed))
+                .all(&self.db)
+                .await
+                .map_err(StoreError::from_db)?
+        };
+        let mut reads = Vec::new();
+        for model in single.into_iter().chain(requests) {
+            let row = AuditRow::try_from(model)?;
+            reads.extend(
+                row.entry
+                    .reads()
+                    .into_iter()
+                    .filter(|r| r.record_kind == record_kind && r.record_id == record_id),
+            );
+        }
+        reads.sort_by_key(|r| std::cmp::Reverse(r.sequence));
+        reads.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(reads)
     }
 
     /// Audit rows after a sequence, in sequence order: the chain read in pages.
@@ -542,7 +662,29 @@ impl Store {
             .all(&self.db)
             .await
             .map_err(StoreError::from_db)?;
-        Ok(models.into_iter().map(AuditRow::from).collect())
+        models.into_iter().map(AuditRow::try_from).collect()
+    }
+
+    /// The index's entries for rows `from..=to` (sequence, record kind, record id), in that
+    /// order: for checking the index against the rows' lists.
+    pub async fn audit_index_between(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(i64, String, String)>, StoreError> {
+        audit_log_records::Entity::find()
+            .select_only()
+            .column(audit_log_records::Column::Sequence)
+            .column(audit_log_records::Column::RecordKind)
+            .column(audit_log_records::Column::RecordId)
+            .filter(audit_log_records::Column::Sequence.between(from, to))
+            .order_by_asc(audit_log_records::Column::Sequence)
+            .order_by_asc(audit_log_records::Column::RecordKind)
+            .order_by_asc(audit_log_records::Column::RecordId)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(StoreError::from_db)
     }
 
     /// The chain's last sequence and hash (0 and `GENESIS_HASH` when the log is empty).

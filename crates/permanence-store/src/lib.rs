@@ -7,6 +7,7 @@
 //! sea-orm type and no `DbErr` crosses its public API. It knows nothing of GraphQL or HTTP.
 
 mod access;
+mod audit_records;
 mod bulk;
 mod connection_release;
 mod entities;

@@ -2,7 +2,7 @@
 //! database (on the server `permanence-testkit` finds or starts). A test that cannot have
 //! PostgreSQL fails: it never skips.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, SubsecRound, TimeZone, Utc};
 use permanence_auth::{
     BreakReason, ChainBreak, GENESIS_HASH, Role, TokenStatus, chain_hash, hash_token, record_kind,
     verify_chain,
@@ -36,6 +36,13 @@ struct TestDb {
 
 impl TestDb {
     async fn create(backend: Backend) -> TestDb {
+        let db = Self::unmigrated(backend).await;
+        db.store.migrate().await.expect("migrates");
+        db
+    }
+
+    /// A fresh database with no table yet.
+    async fn unmigrated(backend: Backend) -> TestDb {
         let (url, place) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary directory");
@@ -53,7 +60,6 @@ impl TestDb {
             }
         };
         let store = Store::connect(&url).await.expect("connects");
-        store.migrate().await.expect("migrates");
         TestDb {
             backend,
             url,
@@ -138,6 +144,7 @@ fn audit_entry(n: u32) -> NewAuditEntry {
         record_kind: record_kind::CASE.into(),
         record_id: format!("case-{}", n % 4),
         query: "query CaseDetail { case }".into(),
+        records: None,
     }
 }
 
@@ -390,7 +397,7 @@ async fn the_audit_log_chains_and_reads_back(backend: Backend) {
         .audit_of_record(record_kind::CASE, "case-1", 10)
         .await
         .expect("reads");
-    assert_eq!(of_case, [rows[0].clone()]);
+    assert_eq!(of_case, rows[0].entry.reads());
     store
         .append_audit(&[audit_entry(5), audit_entry(9)])
         .await
@@ -400,7 +407,7 @@ async fn the_audit_log_chains_and_reads_back(backend: Backend) {
         .await
         .expect("reads");
     assert_eq!(
-        of_case.iter().map(|r| r.entry.sequence).collect::<Vec<_>>(),
+        of_case.iter().map(|r| r.sequence).collect::<Vec<_>>(),
         [6, 5, 1],
         "newest first"
     );
@@ -459,6 +466,219 @@ async fn the_audit_log_chains_and_reads_back(backend: Backend) {
     db.drop_database().await;
 }
 on_both!(the_audit_log_chains_and_reads_back);
+
+/// A request's row names every record it read; the index finds it by each record, and `audit
+/// show` prints one line per record read, as it did when each read was a row of its own.
+async fn a_request_row_is_found_by_each_record_it_names(backend: Backend) {
+    let db = TestDb::create(backend).await;
+    let store = &db.store;
+    // A row of one record, as written before request rows.
+    store
+        .append_audit(&[audit_entry(1)])
+        .await
+        .expect("appends");
+    let read = |action: &str, kind: &str, id: &str, query: &str| permanence_auth::AuditRecord {
+        action: action.into(),
+        record_kind: kind.into(),
+        record_id: id.into(),
+        query: query.into(),
+    };
+    let at = instant(10, 0, 0);
+    let request = NewAuditEntry::request(
+        at,
+        "tm.north",
+        "POST /graphql",
+        [
+            read("LIST_CASES", record_kind::CASE, "case-1", "drift"),
+            read("LIST_CASES", record_kind::CASE, "case-7", "drift"),
+            read("READ_CASE", record_kind::CASE, "case-1", "case"),
+            read("READ_CHILD", record_kind::CHILD, "child-9", "drift"),
+            // Noted twice by the request: named once.
+            read("LIST_CASES", record_kind::CASE, "case-7", "drift"),
+        ],
+    )
+    .expect("reads to write");
+    assert!(NewAuditEntry::request(at, "tm.north", "POST /graphql", []).is_none());
+    store.append_audit(&[request]).await.expect("appends");
+
+    let rows = whole_log(store).await;
+    assert_eq!(rows.len(), 2, "one row for the whole request");
+    let records = rows[1].entry.records.clone().expect("a request row");
+    assert_eq!(records.len(), 4);
+    verify_chain(pairs(rows.clone())).expect("old and request rows chain together");
+
+    // The record-level question finds the request row, and the old row, newest first.
+    let of_case = store
+        .audit_of_record(record_kind::CASE, "case-1", 10)
+        .await
+        .expect("reads");
+    assert_eq!(
+        of_case
+            .iter()
+            .map(|r| (
+                r.sequence,
+                r.actor.as_str(),
+                r.action.as_str(),
+                r.query.as_str()
+            ))
+            .collect::<Vec<_>>(),
+        [
+            (2, "tm.north", "LIST_CASES", "drift"),
+            (2, "tm.north", "READ_CASE", "case"),
+            (1, "user-1", "READ_CASE", "query CaseDetail { case }"),
+        ]
+    );
+    let of_child = store
+        .audit_of_record(record_kind::CHILD, "child-9", 10)
+        .await
+        .expect("reads");
+    assert_eq!(of_child.len(), 1);
+    assert_eq!(of_child[0].at, at);
+    assert!(
+        store
+            .audit_of_record(record_kind::CASE, "child-9", 10)
+            .await
+            .expect("reads")
+            .is_empty(),
+        "kinds are kept apart"
+    );
+
+    // `audit show`: the same columns, one line per record read.
+    let shown = admin::audit_of_record(store, "case-7", 10)
+        .await
+        .expect("shows");
+    let mut out = Vec::new();
+    admin::write_audit_rows(&shown, &mut out).expect("writes");
+    let text = String::from_utf8(out).expect("text");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("SEQUENCE"), "{text}");
+    for expected in ["2", "tm.north", "LIST_CASES", "CASE", "case-7", "drift"] {
+        assert!(
+            lines[1].split_whitespace().any(|w| w == expected),
+            "{expected} in {text}"
+        );
+    }
+
+    assert!(
+        admin::verify_audit(store, None)
+            .await
+            .expect("verifies")
+            .is_intact()
+    );
+    db.drop_database().await;
+}
+on_both!(a_request_row_is_found_by_each_record_it_names);
+
+/// A log written before request rows existed (rows of one record, as the code of then wrote
+/// them) still reads and verifies once the migration has run, and request rows carry on its
+/// chain.
+async fn rows_from_before_request_rows_still_read_and_verify(backend: Backend) {
+    use permanence_migrations::{Migrator, MigratorTrait};
+    use sea_orm::{ConnectionTrait, Statement};
+
+    /// The migrations there were before request rows.
+    const BEFORE_REQUEST_ROWS: u32 = 13;
+    let db = TestDb::unmigrated(backend).await;
+    let connection = sea_orm::Database::connect(&db.url).await.expect("connects");
+    Migrator::up(&connection, Some(BEFORE_REQUEST_ROWS))
+        .await
+        .expect("migrates to before request rows");
+    let insert = match backend {
+        Backend::Sqlite => {
+            "INSERT INTO audit_log (sequence, at, actor, action, record_kind, record_id, query, \
+             hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        }
+        Backend::Postgres => {
+            "INSERT INTO audit_log (sequence, at, actor, action, record_kind, record_id, query, \
+             hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        }
+    };
+    let mut previous = GENESIS_HASH.to_owned();
+    for n in 1..=3_u32 {
+        let new = audit_entry(n);
+        let entry = permanence_auth::AuditEntry {
+            sequence: i64::from(n),
+            at: new.at.trunc_subsecs(6),
+            actor: new.actor,
+            action: new.action,
+            record_kind: new.record_kind,
+            record_id: new.record_id,
+            query: new.query,
+            records: None,
+        };
+        let hash = chain_hash(&previous, &entry);
+        connection
+            .execute_raw(Statement::from_sql_and_values(
+                connection.get_database_backend(),
+                insert,
+                [
+                    entry.sequence.into(),
+                    entry.at.into(),
+                    entry.actor.into(),
+                    entry.action.into(),
+                    entry.record_kind.into(),
+                    entry.record_id.into(),
+                    entry.query.into(),
+                    hash.clone().into(),
+                ],
+            ))
+            .await
+            .expect("writes a row as before");
+        previous = hash;
+    }
+    connection
+        .execute_unprepared(&format!(
+            "UPDATE audit_head SET sequence = 3, hash = '{previous}'"
+        ))
+        .await
+        .expect("moves the head");
+    connection.close().await.expect("closes");
+
+    db.store.migrate().await.expect("migrates to request rows");
+    let old = whole_log(&db.store).await;
+    assert_eq!(old.len(), 3);
+    assert!(old.iter().all(|r| r.entry.records.is_none()));
+    assert!(
+        admin::verify_audit(&db.store, None)
+            .await
+            .expect("verifies")
+            .is_intact()
+    );
+    let request = NewAuditEntry::request(
+        instant(12, 0, 0),
+        "tm.north",
+        "POST /graphql",
+        [permanence_auth::AuditRecord {
+            action: "LIST_CASES".into(),
+            record_kind: record_kind::CASE.into(),
+            record_id: "case-1".into(),
+            query: "drift".into(),
+        }],
+    )
+    .expect("a read to write");
+    db.store.append_audit(&[request]).await.expect("appends");
+    let shown = admin::audit_of_record(&db.store, "case-1", 10)
+        .await
+        .expect("shows");
+    assert_eq!(
+        shown
+            .iter()
+            .map(|r| (r.sequence, r.actor.as_str()))
+            .collect::<Vec<_>>(),
+        [(4, "tm.north"), (1, "user-1")],
+        "the read in a request row and the row from before, newest first"
+    );
+    match admin::verify_audit(&db.store, None)
+        .await
+        .expect("verifies")
+    {
+        AuditVerification::Intact(summary) => assert_eq!(summary.rows, 4),
+        other => panic!("expected an intact chain, got {other}"),
+    }
+    db.drop_database().await;
+}
+on_both!(rows_from_before_request_rows_still_read_and_verify);
 
 /// Text goes to PostgreSQL inside a JSON document (`bulk.rs`): quotes, backslashes, control
 /// characters and characters outside the BMP must come back exactly as they went in.
@@ -560,6 +780,30 @@ async fn the_database_refuses_to_change_the_audit_log(backend: Backend) {
     let gone = db.sql("DELETE FROM audit_head").await;
     assert!(gone.is_err(), "{gone:?}");
     assert_eq!(whole_log(&db.store).await.len(), 5);
+    // The index of request rows by record is append-only too.
+    let request = NewAuditEntry::request(
+        instant(11, 0, 0),
+        "tm.north",
+        "POST /graphql",
+        [permanence_auth::AuditRecord {
+            action: "LIST_CASES".into(),
+            record_kind: record_kind::CASE.into(),
+            record_id: "case-1".into(),
+            query: "drift".into(),
+        }],
+    )
+    .expect("a read to write");
+    db.store.append_audit(&[request]).await.expect("appends");
+    for change in [
+        "UPDATE audit_log_records SET record_id = 'case-2'",
+        "DELETE FROM audit_log_records",
+    ] {
+        let refused = db.sql(change).await;
+        assert!(
+            refused.as_ref().is_err_and(|e| e.contains("append-only")),
+            "{change}: {refused:?}"
+        );
+    }
     assert!(
         admin::verify_audit(&db.store, None)
             .await

@@ -76,6 +76,7 @@ fn entry(n: usize) -> NewAuditEntry {
         record_id: format!("write-{n}"),
         // Large enough that each write needs new pages on disk.
         query: "x".repeat(6000),
+        records: None,
     }
 }
 

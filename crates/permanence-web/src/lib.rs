@@ -148,7 +148,11 @@ pub fn router(engine: Engine, audit: Arc<dyn AuditSink>, options: WebOptions) ->
             .route(single_sign_on::CALLBACK_PATH, get(single_sign_on::callback));
     }
     pages
-        .with_state(state)
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            audit::write_page_reads,
+        ))
         .layer(axum::middleware::from_fn(security::headers))
         .layer(axum::middleware::from_fn(timing::server_timing))
 }
