@@ -121,6 +121,28 @@ async fn a_breakdown_goes_back_to_family_finding(server: &TestServer) -> anyhow:
         ]
     );
 
+    // The CSV report gives the same: 1 breakdown of 1 placement, 84 days.
+    let response = server
+        .client
+        .get(
+            server
+                .server
+                .url("/reports/timeliness.csv?from=2023-04-01&to=2024-03-31"),
+        )
+        .header(
+            "authorization",
+            server.bearer(permanence_auth::Role::TeamManager),
+        )
+        .send()
+        .await?;
+    anyhow::ensure!(response.status() == 200, "CSV status {}", response.status());
+    let csv = response.text().await?;
+    assert!(
+        csv.lines()
+            .any(|l| l == "all,disruption:ADOPTION,1,84,84,84,84,84,1,1,100"),
+        "{csv}"
+    );
+
     // Matched and placed again, after the breakdown.
     record_steps(
         server,

@@ -730,10 +730,19 @@ fn observe_routes<'a>(case: &'a CaseState, emit: &mut impl FnMut(Observation<'a>
 fn observe_plan<'a>(plan: &'a RoutePlan, emit: &mut impl FnMut(Observation<'a>)) {
     let mut previous: (&'a str, NaiveDate) = (PLAN_ENDORSED, plan.started_on);
     for step in &plan.steps {
+        // A step taken again after a placement broke down is timed from the breakdown, not
+        // across the placement that failed.
+        let since = plan
+            .breakdowns
+            .iter()
+            .map(|b| b.on)
+            .filter(|b| *b > previous.1 && *b <= step.on)
+            .max()
+            .unwrap_or(previous.1);
         emit(Observation::days(
             step.on,
             Kind::Step(plan.route, previous.0, step.step.as_str()),
-            days_between(previous.1, step.on),
+            days_between(since, step.on),
         ));
         previous = (step.step.as_str(), step.on);
     }

@@ -265,3 +265,23 @@ fn disruptions_are_counted_by_route_and_stage_with_their_rate() {
     assert_eq!(later.disruptions[0].breakdowns.summary.children, 0);
     assert_eq!(later.disruptions.len(), 4);
 }
+
+#[test]
+fn a_step_taken_again_after_a_breakdown_is_timed_from_the_breakdown() {
+    let cohort = adopted_cohort();
+    let report = timeliness_report(&views(&cohort), d(2023, 4, 1), d(2024, 3, 31));
+    let days = |from: &str, to: &str| {
+        report
+            .step_durations
+            .iter()
+            .find(|s| s.route == A && s.from_step == from && s.to_step == to)
+            .map(|s| s.measure.cases.iter().map(|c| c.days).collect::<Vec<_>>())
+    };
+    // Family finding (2 May 2023) to the matching panel: the first panel's 62 days (3 July
+    // 2023) went back off the route with the placement; the panel after the breakdown
+    // (8 January 2024) counts from the breakdown (2 October 2023): 98 days, not 251.
+    assert_eq!(
+        days("family_finding", "matching_panel_recommendation"),
+        Some(vec![98, 98])
+    );
+}
