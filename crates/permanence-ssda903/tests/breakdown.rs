@@ -63,11 +63,36 @@ fn step(step: &str, on: NaiveDate) -> Command {
     }
 }
 
-/// Placed for adoption (A4) on 1 August 2025; the placement broke down on 2 October 2025,
+/// Placed for adoption (A4, `placed_commands`); the placement broke down on 2 October 2025,
 /// recorded with its reason, and the child moved to foster carers that day (the placement
 /// change recorded without a reason of its own).
 fn live_case() -> CaseState {
-    let commands = [
+    let mut commands = placed_commands();
+    commands.extend([
+        Command::RecordPlacementBreakdown {
+            route: Route::Adoption,
+            on: d(2025, 10, 2),
+            reason: PlacementChangeReason::Creqb,
+        },
+        move_to(d(2025, 10, 2), PlacementType::U6, "FC-2", "B1 1BB"),
+    ]);
+    live(&commands)
+}
+
+/// Applies live commands to a new case.
+fn live(commands: &[Command]) -> CaseState {
+    let mut state = None;
+    for command in commands {
+        let events =
+            decide(state.as_ref(), command, &ctx()).unwrap_or_else(|e| panic!("{command:?}: {e}"));
+        state = events.iter().fold(state, evolve);
+    }
+    state.expect("a case")
+}
+
+/// A child in care from 6 January 2025, placed for adoption (A4, AD-1) on 1 August 2025.
+fn placed_commands() -> Vec<Command> {
+    vec![
         Command::OpenCase(OpenCase {
             case_id: CaseId(Uuid::from_u128(1)),
             child_id: ChildId(Uuid::from_u128(2)),
@@ -102,20 +127,7 @@ fn live_case() -> CaseState {
         step("match_decision", d(2025, 7, 4)),
         step("placed_for_adoption", d(2025, 8, 1)),
         move_to(d(2025, 8, 1), PlacementType::A4, "AD-1", "M1 1AE"),
-        Command::RecordPlacementBreakdown {
-            route: Route::Adoption,
-            on: d(2025, 10, 2),
-            reason: PlacementChangeReason::Creqb,
-        },
-        move_to(d(2025, 10, 2), PlacementType::U6, "FC-2", "B1 1BB"),
-    ];
-    let mut state = None;
-    for command in &commands {
-        let events =
-            decide(state.as_ref(), command, &ctx()).unwrap_or_else(|e| panic!("{command:?}: {e}"));
-        state = events.iter().fold(state, evolve);
-    }
-    state.expect("a case")
+    ]
 }
 
 fn child(periods: Vec<CaseState>) -> ReturnChild {
@@ -235,4 +247,22 @@ fn a_return_with_an_adoptive_placement_that_ended_imports_as_a_breakdown() {
     for (before, after) in written.iter().zip(&again) {
         assert_eq!(before.text, after.text, "{}", before.name);
     }
+}
+
+#[test]
+fn a_temporary_move_from_the_adopters_does_not_import_as_a_breakdown() {
+    // Placed with the adopters on 1 August 2025, in hospital (T1) from 1 September, back
+    // with them on 10 September: a pause, not a breakdown.
+    let mut commands = placed_commands();
+    commands.extend([
+        move_to(d(2025, 9, 1), PlacementType::T1, "HOSP-1", "B2 2BB"),
+        move_to(d(2025, 9, 10), PlacementType::A4, "AD-1", "M1 1AE"),
+    ]);
+    let year = CollectionYear::ending(2026).expect("year");
+    let written = files(&[child(vec![live(&commands)])], year);
+    let imported = import(&written);
+    let plan = imported[0]
+        .active_plan(Route::Adoption)
+        .expect("the adoption plan stands");
+    assert!(plan.breakdowns.is_empty(), "{:?}", plan.breakdowns);
 }

@@ -690,7 +690,7 @@ fn plan_adoption(
 
 /// The adoptive placements of a decision's span that broke down while the decision stood
 /// (DOMAIN.md §3.1): an A3 to A6 episode followed, within the period, by a placement that is
-/// not one, before the match that the AD1 table dates (the match of the family who adopted).
+/// neither one nor temporary, before the match that the AD1 table dates (the match of the family who adopted).
 /// Each with the day it ended and why (REASON_PLACE_CHANGE; OTHER when the return gave none).
 fn broken_placements<'a>(
     group: &[&'a EpisodeRow],
@@ -702,8 +702,10 @@ fn broken_placements<'a>(
         .windows(2)
         .filter(|pair| {
             let (placed, next) = (pair[0], pair[1]);
+            // A temporary placement (T codes: respite, hospital) is a pause, not an end.
             placed.placement.is_placed_for_adoption()
                 && !next.placement.is_placed_for_adoption()
+                && !next.placement.code().starts_with('T')
                 && placed.starts_on >= decided
                 && next.starts_on < until
                 && matched.is_none_or(|m| next.starts_on <= m)
