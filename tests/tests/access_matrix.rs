@@ -398,6 +398,13 @@ fn writes(fx: &Fixture, on: On, role: Role) -> Vec<Op> {
             "mutation($i: ReverseAdoptionDecisionInput!) { reverseAdoptionDecision(input: $i) { case { id } } }",
             json!({ "i": { "caseId": case, "occurredOn": "2026-03-17", "reason": "RD1" } }),
         ),
+        // No placement on the case's plans: refused by the domain, not the guard.
+        op(
+            "recordPlacementBreakdown",
+            Check::Case(Action::RecordRouteStep, on),
+            "mutation($i: RecordPlacementBreakdownInput!) { recordPlacementBreakdown(input: $i) { case { id } } }",
+            json!({ "i": { "caseId": case, "route": "ADOPTION", "occurredOn": "2026-03-17", "reason": "CREQB" } }),
+        ),
         op(
             "recordLegalStep",
             Check::Case(Action::RecordLegalStep, on),

@@ -19,8 +19,10 @@
 //!   decision before the placement order, a special guardianship assessment) pushes about
 //!   half past 26 weeks, with 8-week extensions as the law allows;
 //! - sex: 56% male.
+//! - adoptive placements that break down before the order (disruptions): a few percent
+//!   (research puts it at 2–9%); the child moves to foster carers and is matched again.
 
-use crate::rng::SplitMix64;
+use crate::rng::{SplitMix64, mix64};
 use crate::{ChildScript, CohortConfig, DEFAULT_LOCAL_AUTHORITY, DEFAULT_TEAMS, Drift};
 use crate::{EnterCareFacts, PeriodScript};
 use chrono::{Datelike, Days, Months, NaiveDate};
@@ -29,8 +31,8 @@ use permanence_domain::calendar::add_working_days;
 use permanence_domain::case::{Command, FinalOrder, LegalStep, PlanRole};
 use permanence_domain::child::NewChild;
 use permanence_domain::codes::{
-    LegalStatus as Ls, PlacementProvider as Pr, PlacementType as Pt, ReasonCeased as Rc,
-    ReversalReason, Sex,
+    LegalStatus as Ls, PlacementChangeReason as Why, PlacementProvider as Pr, PlacementType as Pt,
+    ReasonCeased as Rc, ReversalReason, Sex,
 };
 use permanence_domain::panel::{PanelOutcome, PanelPurpose};
 
@@ -312,6 +314,12 @@ enum Change {
     },
     /// Placed with parents (P1, PR0); not for a child accommodated under section 20.
     WithParents,
+    /// The adoptive placement broke down: the child moves to foster carers (U6).
+    Disrupted {
+        provider: Pr,
+        carer: String,
+        reason: Why,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -809,8 +817,67 @@ impl<'a, 'c> Period<'a, 'c> {
         );
         self.episode(placed, Change::PlacedForAdoption { order: true }, true);
         self.anchor_at(placed);
+        let placed = self.maybe_break_down(placed);
         let dispensed = self.rng.chance(0.3);
         self.finish_adoption(placed, dispensed);
+    }
+
+    /// A few adoptive placements break down before the order (DOMAIN.md §3.1): the child
+    /// moves to foster carers, the decision to place for adoption stands, and family finding
+    /// starts again to a new match and placement. Answers the day of the placement that
+    /// lasts. Its draws come from a stream of their own, so that every other child's history
+    /// (and this child's, but for the breakdown) is what it was without breakdowns.
+    fn maybe_break_down(&mut self, placed: NaiveDate) -> NaiveDate {
+        let who = self
+            .child
+            .reference
+            .bytes()
+            .fold(0u64, |h, b| mix64(h ^ u64::from(b)));
+        let mut side = SplitMix64::stream(self.child.config.seed ^ BREAKDOWN_STREAM, who);
+        if !side.chance(BREAKDOWN_RATE) {
+            return placed;
+        }
+        let reason = side.pick(&[
+            (Why::Creqb, 40),
+            (Why::Creqo, 30),
+            (Why::Child, 10),
+            (Why::Lareq, 10),
+            (Why::Other, 10),
+        ]);
+        let broke = add_days(placed, side.between(14, 180));
+        let broke = self.push_route(broke, |on| Command::RecordPlacementBreakdown {
+            route: Route::Adoption,
+            on,
+            reason,
+        });
+        let provider = side.pick(&[(Pr::PR1, 60), (Pr::PR4, 40)]);
+        let carer = carer(&mut side, "FC", 600);
+        self.episode(
+            broke,
+            Change::Disrupted {
+                provider,
+                carer,
+                reason,
+            },
+            true,
+        );
+        let recommended = self.panel(
+            PanelPurpose::AdoptionMatch,
+            add_days(broke, side.between(60, 240)),
+        );
+        self.may_stall(Route::Adoption, "matching_panel_recommendation");
+        let matched = self.decision(
+            PanelPurpose::AdoptionMatch,
+            add_days(recommended, side.between(1, 9)),
+        );
+        self.may_stall(Route::Adoption, "match_decision");
+        let placed = self.step(
+            Route::Adoption,
+            "placed_for_adoption",
+            add_days(matched, side.between(7, 35)),
+        );
+        self.episode(placed, Change::PlacedForAdoption { order: true }, true);
+        placed
     }
 
     /// Application and order; closes the period as adopted.
@@ -1314,6 +1381,7 @@ impl<'a, 'c> Period<'a, 'c> {
             let on = intent.on;
             let mut next_status = status;
             let mut next = (placement, provider, carer_ref.clone());
+            let mut ended = None;
             match intent.change {
                 Change::Legal(to) => {
                     // A child placed with parents is not accommodated under section 20
@@ -1357,6 +1425,14 @@ impl<'a, 'c> Period<'a, 'c> {
                         next = (if order { Pt::A6 } else { Pt::A4 }, agency, Some(adopters));
                     }
                 }
+                Change::Disrupted {
+                    provider: pr,
+                    carer: c,
+                    reason,
+                } => {
+                    next = (Pt::U6, pr, Some(c));
+                    ended = Some(reason);
+                }
                 Change::WithParents => {
                     if status != Ls::V2 {
                         next = (
@@ -1390,8 +1466,11 @@ impl<'a, 'c> Period<'a, 'c> {
                     } else {
                         None
                     },
-                    // Filled in by `return_facts::enrich`.
-                    details: Default::default(),
+                    // Filled in by `return_facts::enrich`, keeping a breakdown's reason.
+                    details: permanence_domain::return_facts::PlacementDetails {
+                        previous_placement_ended: ended,
+                        ..Default::default()
+                    },
                 },
             });
             status = next_status;
@@ -1496,6 +1575,11 @@ impl<'a, 'c> Period<'a, 'c> {
         items
     }
 }
+
+/// The share of adoptive placements (after a placement order) that break down.
+const BREAKDOWN_RATE: f64 = 0.04;
+/// Salts the seed of the breakdowns' own stream ("breakdow").
+const BREAKDOWN_STREAM: u64 = 0x6272_6561_6b64_6f77;
 
 /// A carer's reference from a pool (carers look after several children over the years).
 fn carer(rng: &mut SplitMix64, prefix: &str, pool: u64) -> String {

@@ -166,6 +166,7 @@ pub fn command_name(command: &Command) -> &'static str {
         Command::EndParallelPlan { .. } => "EndParallelPlan",
         Command::RecordRouteStep { .. } => "RecordRouteStep",
         Command::ReverseAdoptionDecision { .. } => "ReverseAdoptionDecision",
+        Command::RecordPlacementBreakdown { .. } => "RecordPlacementBreakdown",
         Command::RecordLegalStep { .. } => "RecordLegalStep",
         Command::CloseCase { .. } => "CloseCase",
         Command::RecordPanelOutcome { .. } => "RecordPanelOutcome",

@@ -201,7 +201,10 @@ pub(crate) fn enrich(script: &mut ChildScript, seed: u64, today: NaiveDate) {
                         moved_from,
                     );
                     last_postcode = Some(postcode.clone());
-                    let why = if same_carer || next.is_placed_for_adoption() || next == Pt::P1 {
+                    let why = if let Some(broke_down) = details.previous_placement_ended {
+                        // A placement breakdown says why it ended.
+                        broke_down
+                    } else if same_carer || next.is_placed_for_adoption() || next == Pt::P1 {
                         // The plan moved the child on (or only the placement's status changed).
                         if same_carer { Why::Place } else { Why::Carpl }
                     } else {
@@ -230,21 +233,36 @@ pub(crate) fn enrich(script: &mut ChildScript, seed: u64, today: NaiveDate) {
                 _ => {}
             }
         }
-        // The adopters are recorded with the match decision.
-        let matched = period.commands.iter().position(|c| {
-            matches!(
-                c,
-                Command::RecordAgencyDecision {
-                    purpose: PanelPurpose::AdoptionMatch,
-                    agrees: true,
-                    ..
-                }
-            )
-        });
-        if let Some(at) = matched
-            && let Command::RecordAgencyDecision { on, .. } = period.commands[at]
-        {
-            let (sex, legal_status) = pick(hash(seed, &[who, b"adopters", &period_no]), ADOPTERS);
+        // The adopters are recorded with each match decision (a match after a placement
+        // breakdown is with new adopters), the last first so that the positions hold.
+        let matched: Vec<usize> = period
+            .commands
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                matches!(
+                    c,
+                    Command::RecordAgencyDecision {
+                        purpose: PanelPurpose::AdoptionMatch,
+                        agrees: true,
+                        ..
+                    }
+                )
+            })
+            .map(|(at, _)| at)
+            .collect();
+        for (n, at) in matched.into_iter().enumerate().rev() {
+            let Command::RecordAgencyDecision { on, .. } = period.commands[at] else {
+                continue;
+            };
+            // The first match's adopters draw as they always have; later ones their own.
+            let again = u8::try_from(n).unwrap_or(u8::MAX).to_le_bytes();
+            let key: &[&[u8]] = if n == 0 {
+                &[who, b"adopters", &period_no]
+            } else {
+                &[who, b"adopters", &period_no, &again]
+            };
+            let (sex, legal_status) = pick(hash(seed, key), ADOPTERS);
             period.commands.insert(
                 at + 1,
                 Command::RecordAdopters {

@@ -79,6 +79,10 @@ pub struct CohortStats {
     pub adoption_decisions: usize,
     /// Those decisions reversed (A5).
     pub reversals: usize,
+    /// Children placed for adoption (each placement, including those that broke down).
+    pub adoptive_placements: usize,
+    /// Adoptive placements that broke down before the order (disruptions).
+    pub adoption_breakdowns: usize,
     /// Children with more than one period of care.
     pub re_entries: usize,
     /// Periods left drifting after a panel or a decision.
@@ -142,7 +146,10 @@ impl CohortStats {
                         } => match step.as_str() {
                             "shobpa_decision" => decided = Some(on),
                             "match_decision" => matched = Some(on),
-                            "placed_for_adoption" => placed = Some(on),
+                            "placed_for_adoption" => {
+                                placed = Some(on);
+                                s.adoptive_placements += 1;
+                            }
                             _ => {}
                         },
                         Command::RecordAgencyDecision {
@@ -160,6 +167,10 @@ impl CohortStats {
                             ..
                         } => parallel = true,
                         Command::ReverseAdoptionDecision { .. } => s.reversals += 1,
+                        Command::RecordPlacementBreakdown {
+                            route: Route::Adoption,
+                            ..
+                        } => s.adoption_breakdowns += 1,
                         Command::RecordEpisode {
                             legal_status: Some(permanence_domain::codes::LegalStatus::E1),
                             ..
@@ -264,11 +275,14 @@ impl fmt::Display for CohortStats {
         )?;
         writeln!(
             f,
-            "adoption decisions {} ({} reversed, {:.1}% of children); re-entries {} ({:.1}% of children); \
-             twin-track {}; drifting {}",
+            "adoption decisions {} ({} reversed, {:.1}% of children); adoptive placements {} ({} broke down, {:.1}%); \
+             re-entries {} ({:.1}% of children); twin-track {}; drifting {}",
             self.adoption_decisions,
             self.reversals,
             Self::percent(self.reversals, self.children),
+            self.adoptive_placements,
+            self.adoption_breakdowns,
+            Self::percent(self.adoption_breakdowns, self.adoptive_placements),
             self.re_entries,
             Self::percent(self.re_entries, self.children),
             self.twin_track,

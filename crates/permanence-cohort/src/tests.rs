@@ -70,10 +70,11 @@ fn the_same_seed_gives_the_same_cohort_and_another_seed_another() {
     assert_eq!(first.periods[0].enter.entered_care_on, day(2026, 5, 2));
     // 5205 before the adopters were recorded after each adoption match (28 of them), and
     // before children coming back into care stopped starting with police protection (two
-    // episodes fewer).
+    // episodes fewer); 5231 before some adoptive placements broke down (each breakdown adds
+    // itself, the move to foster carers, a new match with its adopters and a new placement).
     assert_eq!(
         a.iter().map(ChildScript::command_count).sum::<usize>(),
-        5231
+        5243
     );
     assert_eq!(
         command_id(1, day(2026, 11, 2), 0, 0, 0).to_string(),
@@ -236,6 +237,12 @@ fn proportions_are_near_the_national_figures() {
     assert!(
         (2.0..=6.0).contains(&reversals),
         "reversals {reversals:.1}% of children"
+    );
+    // Disruptions: a few percent of adoptive placements (research puts it at 2–9%).
+    let breakdowns = CohortStats::percent(stats.adoption_breakdowns, stats.adoptive_placements);
+    assert!(
+        stats.adoption_breakdowns > 0 && (1.0..=9.0).contains(&breakdowns),
+        "breakdowns {breakdowns:.1}% of adoptive placements"
     );
     let re_entries = CohortStats::percent(stats.re_entries, stats.children);
     assert!(

@@ -7,8 +7,8 @@
 
 use crate::DomainError;
 use crate::codes::{
-    LegalStatus, PlacementProvider, PlacementType, ReasonCeased, ReversalReason,
-    ReviewParticipation,
+    LegalStatus, PlacementChangeReason, PlacementProvider, PlacementType, ReasonCeased,
+    ReversalReason, ReviewParticipation,
 };
 use crate::history::{DataQualityKind, DataQualityNote, ImportedHistory, LiveRules};
 use crate::ids::{CaseId, ChildId};
@@ -114,6 +114,18 @@ pub struct Reversal {
     pub reason: ReversalReason,
 }
 
+/// A placement on a plan that broke down before permanence (a disruption).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Breakdown {
+    pub on: NaiveDate,
+    /// Why the placement ended (SSDA903 REASON_PLACE_CHANGE).
+    pub reason: PlacementChangeReason,
+    /// The step the plan had reached when it broke down (`placed_for_adoption`).
+    pub stage: String,
+    /// The steps the breakdown took back off the route, as they were taken.
+    pub undone: Vec<TakenStep>,
+}
+
 /// One route plan of a case, at the version of the route it started on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoutePlan {
@@ -128,6 +140,10 @@ pub struct RoutePlan {
     pub reversal: Option<Reversal>,
     /// Reached the route's final step.
     pub achieved: bool,
+    /// Placements on the plan that broke down, oldest first. Defaulted so that plans
+    /// stored before breakdowns were recorded still read.
+    #[serde(default)]
+    pub breakdowns: Vec<Breakdown>,
 }
 
 impl RoutePlan {
@@ -147,9 +163,16 @@ impl RoutePlan {
         self.current_step_on()
     }
 
-    /// The date the plan reached its current step (the plan's start before any step).
+    /// The date the plan reached its current step (the plan's start before any step), or
+    /// the latest breakdown when later: the route starts afresh from it.
     pub fn current_step_on(&self) -> NaiveDate {
-        self.steps.last().map_or(self.started_on, |s| s.on)
+        let step = self.steps.last().map_or(self.started_on, |s| s.on);
+        self.last_breakdown_on().map_or(step, |b| b.max(step))
+    }
+
+    /// The day of the plan's latest placement breakdown.
+    pub fn last_breakdown_on(&self) -> Option<NaiveDate> {
+        self.breakdowns.last().map(|b| b.on)
     }
 
     /// An adoption plan whose SHOBPA decision stands: not reversed, not yet an adoption order.
@@ -415,6 +438,17 @@ pub enum Event {
         on: NaiveDate,
         reason: ReversalReason,
     },
+    /// The plan's placement broke down before permanence; the plan stays (an adoption
+    /// decision stays open) and the steps named go back off the route, to be taken again.
+    PlacementBrokeDown {
+        plan_id: u32,
+        on: NaiveDate,
+        reason: PlacementChangeReason,
+        /// The step the plan was at.
+        stage: String,
+        /// The steps taken back off the route (those the plan had taken).
+        undoes: Vec<String>,
+    },
     LegalStepRecorded {
         on: NaiveDate,
         step: LegalStep,
@@ -470,6 +504,7 @@ impl Event {
             | Event::RoutePlanEnded { on, .. }
             | Event::RouteStepRecorded { on, .. }
             | Event::AdoptionDecisionReversed { on, .. }
+            | Event::PlacementBrokeDown { on, .. }
             | Event::LegalStepRecorded { on, .. }
             | Event::CaseClosed { on, .. }
             | Event::PanelOutcomeRecorded { on, .. }
@@ -493,6 +528,7 @@ impl Event {
             Event::RoutePlanEnded { .. } => "RoutePlanEnded",
             Event::RouteStepRecorded { .. } => "RouteStepRecorded",
             Event::AdoptionDecisionReversed { .. } => "AdoptionDecisionReversed",
+            Event::PlacementBrokeDown { .. } => "PlacementBrokeDown",
             Event::LegalStepRecorded { .. } => "LegalStepRecorded",
             Event::CaseClosed { .. } => "CaseClosed",
             Event::PanelOutcomeRecorded { .. } => "PanelOutcomeRecorded",
@@ -566,6 +602,13 @@ pub enum Command {
         on: NaiveDate,
         reason: ReversalReason,
     },
+    /// The placement on a route plan broke down before permanence. Who recorded it is the
+    /// command's actor, as for every command.
+    RecordPlacementBreakdown {
+        route: Route,
+        on: NaiveDate,
+        reason: PlacementChangeReason,
+    },
     RecordLegalStep {
         on: NaiveDate,
         step: LegalStep,
@@ -612,6 +655,7 @@ impl Command {
             Command::EndParallelPlan { .. } => "endParallelPlan",
             Command::RecordRouteStep { .. } => "recordRouteStep",
             Command::ReverseAdoptionDecision { .. } => "reverseAdoptionDecision",
+            Command::RecordPlacementBreakdown { .. } => "recordPlacementBreakdown",
             Command::RecordLegalStep { .. } => "recordLegalStep",
             Command::CloseCase { .. } => "closeCase",
             Command::RecordPanelOutcome { .. } => "recordPanelRecommendation",
@@ -633,6 +677,7 @@ impl Command {
             | Command::EndParallelPlan { on }
             | Command::RecordRouteStep { on, .. }
             | Command::ReverseAdoptionDecision { on, .. }
+            | Command::RecordPlacementBreakdown { on, .. }
             | Command::RecordLegalStep { on, .. }
             | Command::CloseCase { on, .. }
             | Command::RecordPanelOutcome { on, .. }
@@ -805,6 +850,9 @@ pub(crate) fn decide_with(
                     reason: PlanEndReason::DecisionReversed,
                 },
             ])
+        }
+        Command::RecordPlacementBreakdown { route, on, reason } => {
+            decide_breakdown(case, *route, *on, *reason, ctx, rules)
         }
         Command::RecordLegalStep { on, step } => decide_legal(case, *on, *step, ctx),
         Command::CloseCase { on, reason } => decide_close(case, *on, *reason, ctx, rules),
@@ -1376,6 +1424,103 @@ fn decide_step(
     }])
 }
 
+/// A placement breakdown (DOMAIN.md §3.1, a disruption): allowed at the steps the route's
+/// breakdown rule names, on the route's active plan. The plan stays (on adoption the decision
+/// to place for adoption stays open: no reversal, no RD reason); the steps of the placement
+/// that failed go back off the route, kept in the plan's history.
+fn decide_breakdown(
+    case: &CaseState,
+    route: Route,
+    on: NaiveDate,
+    reason: PlacementChangeReason,
+    ctx: &DecisionContext<'_>,
+    rules: &mut LiveRules,
+) -> Decision {
+    check_date(case, on, ctx, "occurredOn")?;
+    let plan = case.active_plan(route).ok_or_else(|| {
+        DomainError::validation(
+            "route",
+            format!(
+                "the case has no {} plan: a placement breaks down on the route the plan is on",
+                route.label()
+            ),
+        )
+    })?;
+    let def = definition_of(plan, ctx)?;
+    let rule = def.breakdown.as_ref().ok_or_else(|| {
+        DomainError::validation(
+            "route",
+            format!(
+                "the {} route has no placement that can break down",
+                route.label()
+            ),
+        )
+    })?;
+    let current = plan.current_step();
+    if plan.achieved && !rule.at.contains(&current) {
+        return Err(DomainError::validation(
+            "route",
+            format!(
+                "the {} route has already achieved permanence: the {} can no longer break down",
+                route.label(),
+                rule.label
+            ),
+        ));
+    }
+    if !rule.at.contains(&current) {
+        return Err(DomainError::validation(
+            "route",
+            format!(
+                "a breakdown of the {} is recorded once the plan has reached {}; the case is at: {}",
+                rule.label,
+                either(def, rule.at),
+                def.label_of(current)
+            ),
+        ));
+    }
+    if reason == PlacementChangeReason::Place {
+        return Err(DomainError::validation(
+            "reason",
+            "PLACE is a change in the status of a placement only: a breakdown ends the placement",
+        ));
+    }
+    // A placement breaks down after the day it began; the later steps of its route, no
+    // earlier than the day they were taken.
+    if let Some(placed_on) = plan.taken(rule.placement_step)
+        && on <= placed_on
+        && def
+            .step(rule.placement_step)
+            .is_some_and(|s| s.kind == crate::route::StepKind::Placement)
+    {
+        return Err(DomainError::validation(
+            "occurredOn",
+            format!(
+                "must be after the day the {} began (the {})",
+                rule.label,
+                def.label_of(rule.placement_step)
+            ),
+        ));
+    }
+    rules.check(
+        on,
+        DataQualityKind::DatedBeforeEarlierFact,
+        check_not_before(on, plan.last_date(), "occurredOn", "the plan's latest step"),
+    )?;
+    let undoes = plan
+        .steps
+        .iter()
+        .filter(|s| rule.undoes.contains(&s.step.as_str()))
+        .map(|s| s.step.clone())
+        .collect();
+    Ok(vec![Event::PlacementBrokeDown {
+        plan_id: plan.id,
+        on,
+        reason,
+        stage: current.to_owned(),
+        undoes,
+    }])
+}
+
 /// Where a step goes among a plan's steps when the plan has already taken a step that
 /// follows it in the route's order: before the first such step. `None` when it comes after
 /// every step taken.
@@ -1774,6 +1919,7 @@ pub fn evolve(state: Option<CaseState>, event: &Event) -> Option<CaseState> {
             ended: None,
             reversal: None,
             achieved: false,
+            breakdowns: vec![],
         }),
         Event::RoutePlanPromoted { plan_id, .. } => {
             if let Some(plan) = case.plan_mut(*plan_id) {
@@ -1822,6 +1968,34 @@ pub fn evolve(state: Option<CaseState>, event: &Event) -> Option<CaseState> {
                     on: *on,
                     reason: *reason,
                 });
+            }
+        }
+        Event::PlacementBrokeDown {
+            plan_id,
+            on,
+            reason,
+            stage,
+            undoes,
+        } => {
+            let Some(plan) = case.plan_mut(*plan_id) else {
+                return Some(case);
+            };
+            let (undone, kept) = std::mem::take(&mut plan.steps)
+                .into_iter()
+                .partition(|s| undoes.contains(&s.step));
+            plan.steps = kept;
+            // A long-term match confirmed is permanence; once it has broken down it is not.
+            plan.achieved = false;
+            plan.breakdowns.push(Breakdown {
+                on: *on,
+                reason: *reason,
+                stage: stage.clone(),
+                undone,
+            });
+            // The adopters matched were those of the placement that broke down: the next
+            // match records its own (SSDA903 AD1).
+            if plan.route == Route::Adoption {
+                case.adopters = None;
             }
         }
         Event::LegalStepRecorded { on, step } => apply_legal(&mut case.legal, *on, *step),

@@ -342,11 +342,20 @@ fn route_deadlines(
         if rule.met_by.iter().any(|k| plan.taken(k).is_some()) {
             continue;
         }
+        // After a placement broke down the route starts afresh (family finding again on
+        // adoption, DOMAIN.md §3.1): a deadline still open runs from the breakdown, not from
+        // a step taken before the placement that failed.
+        let restarted = plan.last_breakdown_on().filter(|b| *b > started_on);
+        let started_on = restarted.unwrap_or(started_on);
+        let label = match restarted {
+            Some(_) => format!("{}, again after the placement broke down", rule.label),
+            None => rule.label.to_owned(),
+        };
         let period = settings.period(rule.setting);
         out.push(Deadline {
             key: format!("plan{}:{}", plan.id, rule.key),
             rule: rule.key.to_owned(),
-            label: rule.label.to_owned(),
+            label,
             category: DeadlineCategory::Route,
             route: Some(plan.route),
             plan_id: Some(plan.id),

@@ -213,6 +213,24 @@ pub struct FollowThrough {
     pub measure: Measure,
 }
 
+/// Placement breakdowns (disruptions) on one route, or at one stage of it, in a window.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Disruption {
+    pub route: Route,
+    /// The step the plan was at when the placement broke down (`placed_for_adoption`,
+    /// `adoption_application`); `None` for the route's total.
+    pub stage: Option<String>,
+    /// The breakdowns dated in the window: days from the start of the placement (the
+    /// route's placement step) to the breakdown.
+    pub breakdowns: Measure,
+    /// Placements begun on the route in the window (its placement step, counting those that
+    /// later broke down): the rate's denominator, the same for every stage of a route.
+    pub placements: usize,
+    /// `100 * breakdowns / placements`, rounded to one decimal place; `None` when no
+    /// placement began in the window.
+    pub percent: Option<f64>,
+}
+
 /// Children counted as waiting, with the days each has waited so far.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Waiting {
@@ -283,6 +301,9 @@ pub struct TimelinessReport {
     pub proceedings_mean_weeks: Option<f64>,
     /// Children waiting on the window's last day.
     pub waiting_at_end: ChildrenWaiting,
+    /// Placement breakdowns in the window: for each route that has a placement that can
+    /// break down (in route order), its total, then each stage at which one broke down.
+    pub disruptions: Vec<Disruption>,
 }
 
 /// The breakdowns leaders ask for.
@@ -359,15 +380,65 @@ pub fn group_of<'a>(view: &CaseView<'a>, by: GroupBy) -> &'a str {
 }
 
 /// The day the child moved in with the adoptive family: the earliest of the placement for
-/// adoption on any adoption plan and the start of the first A3–A6 episode.
+/// adoption on any adoption plan and the start of the first A3–A6 episode. After an
+/// adoptive placement broke down, the move-in that counts is with the family who adopted
+/// (DOMAIN.md §4, A1): the first after the latest breakdown (see [`moved_in_as_of`]).
 pub fn moved_in_on(case: &CaseState) -> Option<NaiveDate> {
-    let step = earliest_step(case, Route::Adoption, "placed_for_adoption");
-    let episode = case
-        .episodes
+    moved_in_as_of(case, NaiveDate::MAX)
+}
+
+/// The move-in with adopters that stands on `on`: as [`moved_in_on`], counting only the
+/// move-ins on or after the latest adoptive placement breakdown dated on or before `on`. A
+/// child whose placement broke down is waiting again from the breakdown until they move in
+/// with new adopters. (It may be later than `on`: callers compare.)
+pub fn moved_in_as_of(case: &CaseState, on: NaiveDate) -> Option<NaiveDate> {
+    let since = adoptive_breakdown_by(case, on);
+    // A placement that broke down after `on` still stood on `on`: its step went back off
+    // the route into the plan's breakdowns.
+    let stood_on = case
+        .plans
         .iter()
-        .find(|e| e.placement.is_placed_for_adoption())
-        .map(|e| e.starts_on);
+        .filter(|p| p.route == Route::Adoption)
+        .flat_map(|p| &p.breakdowns)
+        .filter(|b| b.on > on)
+        .flat_map(|b| &b.undone)
+        .filter(|s| s.step == "placed_for_adoption")
+        .map(|s| s.on)
+        .min();
+    let step = min_opt(
+        earliest_step(case, Route::Adoption, "placed_for_adoption"),
+        stood_on,
+    )
+    .filter(|placed| since.is_none_or(|b| *placed >= b));
+    let episode = adoptive_episode(case, since).map(|k| case.episodes[k].starts_on);
     min_opt(step, episode)
+}
+
+/// The latest breakdown of an adoptive placement on or before `on`, on any adoption plan.
+fn adoptive_breakdown_by(case: &CaseState, on: NaiveDate) -> Option<NaiveDate> {
+    case.plans
+        .iter()
+        .filter(|p| p.route == Route::Adoption)
+        .flat_map(|p| &p.breakdowns)
+        .map(|b| b.on)
+        .filter(|b| *b <= on)
+        .max()
+}
+
+/// The episode in which the child moved in with the adoptive family: the first A3–A6
+/// episode beginning on or after `since` (a breakdown) that is a move, not the placement
+/// that broke down carrying on in a new episode (a change of legal status alone).
+fn adoptive_episode(case: &CaseState, since: Option<NaiveDate>) -> Option<usize> {
+    let episodes = &case.episodes;
+    let before_since = |e: &crate::case::Episode| since.is_some_and(|b| e.starts_on < b);
+    (0..episodes.len()).find(|&k| {
+        let e = &episodes[k];
+        e.placement.is_placed_for_adoption()
+            && !before_since(e)
+            && (k == 0
+                || !(episodes[k - 1].placement.is_placed_for_adoption()
+                    && before_since(&episodes[k - 1])))
+    })
 }
 
 /// The A10 date: the day the child moved in with the carers who adopted them, when they were
@@ -383,10 +454,8 @@ pub fn moved_in_on(case: &CaseState) -> Option<NaiveDate> {
 pub fn moved_in_with_adopters_on(case: &CaseState) -> Option<NaiveDate> {
     let a1 = moved_in_on(case)?;
     let episodes = &case.episodes;
-    let Some(k) = episodes
-        .iter()
-        .position(|e| e.placement.is_placed_for_adoption())
-    else {
+    // The adopters' episode: after a breakdown, the placement with the family who adopted.
+    let Some(k) = adoptive_episode(case, adoptive_breakdown_by(case, NaiveDate::MAX)) else {
         return Some(a1);
     };
     if k == 0 {
@@ -519,6 +588,18 @@ const FOLLOW_THROUGHS: [(&str, Route, &str, &str); 6] = [
     ),
 ];
 
+/// A route's breakdown rule in the standard definitions.
+fn breakdown_rule(route: Route) -> Option<&'static crate::route::BreakdownRule> {
+    standard_catalog()?.current(route).breakdown.as_ref()
+}
+
+fn standard_catalog() -> Option<&'static RouteCatalog> {
+    static CATALOG: OnceLock<Option<RouteCatalog>> = OnceLock::new();
+    CATALOG
+        .get_or_init(|| RouteCatalog::standard().ok())
+        .as_ref()
+}
+
 /// Collects the observations that fall in one report's window.
 #[derive(Default)]
 struct Accumulator {
@@ -538,6 +619,8 @@ struct Accumulator {
     health_assessments: Vec<ShareCase>,
     plan_by_second_review: Vec<ShareCase>,
     proceedings: Vec<ShareCase>,
+    placements_begun: HashMap<Route, usize>,
+    breakdowns: Vec<(Route, &'static str, CaseValue)>,
 }
 
 impl Accumulator {
@@ -578,6 +661,8 @@ impl Accumulator {
             Kind::HealthAssessment => self.health_assessments.push(share()),
             Kind::PlanBySecondReview => self.plan_by_second_review.push(share()),
             Kind::Proceedings => self.proceedings.push(share()),
+            Kind::PlacementBegun(route) => *self.placements_begun.entry(route).or_default() += 1,
+            Kind::Breakdown(route, stage) => self.breakdowns.push((route, stage.0, value())),
         }
     }
 
@@ -622,6 +707,7 @@ impl Accumulator {
                 .sum();
             (n > 0).then(|| round_div(total * 10, 7 * n) as f64 / 10.0)
         };
+        let disruptions = disruptions(&self.placements_begun, self.breakdowns);
         TimelinessReport {
             from,
             to,
@@ -646,17 +732,51 @@ impl Accumulator {
             proceedings_within_26_weeks: Share::from_cases(self.proceedings),
             proceedings_mean_weeks,
             waiting_at_end: waiting,
+            disruptions,
         }
     }
+}
+
+/// Each route's total of breakdowns, then its stages with one, in the order of the route's
+/// breakdown rule; every route that has a rule, with or without breakdowns.
+fn disruptions(
+    placements_begun: &HashMap<Route, usize>,
+    breakdowns: Vec<(Route, &str, CaseValue)>,
+) -> Vec<Disruption> {
+    let mut out = Vec::new();
+    for route in Route::ALL {
+        let Some(rule) = breakdown_rule(*route) else {
+            continue;
+        };
+        let placements = placements_begun.get(route).copied().unwrap_or(0);
+        let row = |stage: Option<&str>| {
+            let cases: Vec<CaseValue> = breakdowns
+                .iter()
+                .filter(|(r, s, _)| r == route && stage.is_none_or(|stage| stage == *s))
+                .map(|(_, _, v)| v.clone())
+                .collect();
+            Disruption {
+                route: *route,
+                stage: stage.map(str::to_owned),
+                percent: percent(cases.len(), placements),
+                breakdowns: Measure::from_cases(cases),
+                placements,
+            }
+        };
+        out.push(row(None));
+        for stage in rule.at {
+            if breakdowns.iter().any(|(r, s, _)| r == route && s == stage) {
+                out.push(row(Some(stage)));
+            }
+        }
+    }
+    out
 }
 
 /// A step's position in the standard definition of its route (unknown steps last), so that
 /// step durations read in the order of the route.
 fn step_rank(route: Route, step: &str) -> usize {
-    static CATALOG: OnceLock<Option<RouteCatalog>> = OnceLock::new();
-    CATALOG
-        .get_or_init(|| RouteCatalog::standard().ok())
-        .as_ref()
+    standard_catalog()
         .and_then(|c| c.current(route).steps.iter().position(|s| s.key == step))
         .unwrap_or(usize::MAX)
 }
@@ -887,7 +1007,7 @@ impl WaitingAcc {
         let case = view.facts;
         let facts = &case.waiting;
         let open = case.entered_care_on <= on && case.closed_on.is_none_or(|c| c > on);
-        if !open || facts.moved_in.is_some_and(|m| m <= on) {
+        if !open || facts.moved_in_as_of(on).is_some_and(|m| m <= on) {
             return;
         }
         let value = |since: NaiveDate| CaseValue {

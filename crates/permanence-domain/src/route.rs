@@ -121,6 +121,23 @@ pub struct DeadlineRule {
     pub after_panel: bool,
 }
 
+/// How a route's placement can break down before permanence (a disruption, DOMAIN.md §3.1):
+/// where the plan may be when it does, and what it goes back to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BreakdownRule {
+    /// What breaks down, in words ("adoptive placement").
+    pub label: &'static str,
+    /// The step at which the child moves in: placements begun are counted by it (the
+    /// disruption rate's denominator).
+    pub placement_step: &'static str,
+    /// The steps the plan may be at (its current step) when the placement breaks down.
+    pub at: &'static [&'static str],
+    /// The steps a breakdown takes back off the route, to be taken again with the next
+    /// carers: the plan is back where it stood before them (family finding on adoption).
+    /// They stay in the plan's history of breakdowns.
+    pub undoes: &'static [&'static str],
+}
+
 /// A route's definition at one version.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RouteDefinition {
@@ -128,6 +145,8 @@ pub struct RouteDefinition {
     pub version: u32,
     pub steps: Vec<StepDefinition>,
     pub deadline_rules: Vec<DeadlineRule>,
+    /// `None`: the route has no placement that can break down (a child arrangements order).
+    pub breakdown: Option<BreakdownRule>,
 }
 
 /// The key of every route's first step.
@@ -217,6 +236,18 @@ impl RouteDefinition {
             }
             if rule.met_by.is_empty() {
                 return fail(format!("deadline rule {} can never be met", rule.key));
+            }
+        }
+        if let Some(rule) = &self.breakdown {
+            let unknown = std::iter::once(&rule.placement_step)
+                .chain(rule.at)
+                .chain(rule.undoes)
+                .find(|k| !keys.contains(*k) || **k == PLAN_ENDORSED);
+            if let Some(step) = unknown {
+                return fail(format!("the breakdown rule refers to step {step}"));
+            }
+            if !rule.undoes.contains(&rule.placement_step) || rule.at.is_empty() {
+                return fail("a breakdown must take back the placement it ends".into());
             }
         }
         Ok(())
@@ -383,6 +414,17 @@ fn standard_definitions() -> Vec<RouteDefinition> {
                     after_panel: true,
                 },
             ],
+            breakdown: Some(BreakdownRule {
+                label: "adoptive placement",
+                placement_step: "placed_for_adoption",
+                at: &["placed_for_adoption", "adoption_application"],
+                undoes: &[
+                    "matching_panel_recommendation",
+                    "match_decision",
+                    "placed_for_adoption",
+                    "adoption_application",
+                ],
+            }),
         },
         RouteDefinition {
             route: Route::SpecialGuardianship,
@@ -414,6 +456,27 @@ fn standard_definitions() -> Vec<RouteDefinition> {
                     "agency decision maker's decision after the panel recommendation",
                 ),
             ],
+            // The route holds no placement step: the child lives with the prospective
+            // special guardians while they are assessed, so a breakdown may come at any
+            // step before the order, and a new carer needs a new assessment.
+            breakdown: Some(BreakdownRule {
+                label: "placement with the prospective special guardians",
+                placement_step: "assessment_started",
+                at: &[
+                    "assessment_started",
+                    "sgo_report_completed",
+                    "support_plan_agreed",
+                    "panel_recommendation",
+                    "adm_decision",
+                ],
+                undoes: &[
+                    "assessment_started",
+                    "sgo_report_completed",
+                    "support_plan_agreed",
+                    "panel_recommendation",
+                    "adm_decision",
+                ],
+            }),
         },
         RouteDefinition {
             route: Route::Reunification,
@@ -444,6 +507,18 @@ fn standard_definitions() -> Vec<RouteDefinition> {
                     after_panel: true,
                 },
             ],
+            // A return home that breaks down goes back to the parent's assessment: the
+            // approval was of the return that failed.
+            breakdown: Some(BreakdownRule {
+                label: "return home",
+                placement_step: "placed_with_parents",
+                at: &["placed_with_parents"],
+                undoes: &[
+                    "panel_recommendation",
+                    "return_home_approved",
+                    "placed_with_parents",
+                ],
+            }),
         },
         RouteDefinition {
             route: Route::LongTermFostering,
@@ -473,6 +548,18 @@ fn standard_definitions() -> Vec<RouteDefinition> {
                     after_panel: true,
                 },
             ],
+            // A confirmed match that ends is matched again from the start: a new carer.
+            breakdown: Some(BreakdownRule {
+                label: "long-term foster placement",
+                placement_step: "match_confirmed",
+                at: &["match_confirmed"],
+                undoes: &[
+                    "carer_identified",
+                    "panel_recommendation",
+                    "match_approved",
+                    "match_confirmed",
+                ],
+            }),
         },
         RouteDefinition {
             route: Route::ChildArrangementsOrder,
@@ -482,6 +569,7 @@ fn standard_definitions() -> Vec<RouteDefinition> {
                 step!("cao_granted", "child arrangements order", CourtOrder, SocialWorker, after ["plan_endorsed"], final true; "leaves care E41"),
             ],
             deadline_rules: vec![],
+            breakdown: None,
         },
     ]
 }

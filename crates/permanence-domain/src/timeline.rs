@@ -33,6 +33,17 @@ fn plan_route(state: &CaseState, plan_id: u32) -> &'static str {
         .map_or("the plan", |p| p.route.label())
 }
 
+/// What broke down on a plan, in words ("adoptive placement"), as its route version says.
+fn breakdown_label(catalog: &RouteCatalog, state: &CaseState, plan_id: u32) -> &'static str {
+    state
+        .plans
+        .iter()
+        .find(|p| p.id == plan_id)
+        .and_then(|p| catalog.get(p.route, p.version))
+        .and_then(|d| d.breakdown.as_ref())
+        .map_or("placement", |rule| rule.label)
+}
+
 fn final_order(order: FinalOrder) -> &'static str {
     match order {
         FinalOrder::CareOrder => "care order",
@@ -122,6 +133,14 @@ pub fn describe(event: &Event, state: &CaseState, catalog: &RouteCatalog) -> Str
         }
         Event::AdoptionDecisionReversed { reason, .. } => format!(
             "Decision that the child should be placed for adoption reversed: {} ({})",
+            reason.label(),
+            reason.code()
+        ),
+        Event::PlacementBrokeDown {
+            plan_id, reason, ..
+        } => format!(
+            "{} broke down: {} ({})",
+            capitalised(breakdown_label(catalog, state, *plan_id)),
             reason.label(),
             reason.code()
         ),
@@ -268,6 +287,16 @@ mod tests {
                     reason: ReasonCeased::E11,
                 },
                 "Left care: adopted, application for an adoption order unopposed (E11)",
+            ),
+            (
+                Event::PlacementBrokeDown {
+                    plan_id: 1,
+                    on: d(2025, 8, 1),
+                    reason: crate::codes::PlacementChangeReason::Creqo,
+                    stage: "placed_for_adoption".into(),
+                    undoes: vec!["placed_for_adoption".into()],
+                },
+                "Adoptive placement broke down: carer requests placement end, other than due to the child's behaviour (CREQO)",
             ),
             (
                 Event::DataQualityNoted {

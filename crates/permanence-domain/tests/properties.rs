@@ -18,7 +18,8 @@ use permanence_domain::case::{
     DecisionContext, FinalOrder, HealthAssessmentKind, LegalStep, OpenCase, PlanEndReason, PlanRole,
 };
 use permanence_domain::codes::{
-    LegalStatus, PlacementProvider, PlacementType, ReasonCeased, ReversalReason,
+    LegalStatus, PlacementChangeReason, PlacementProvider, PlacementType, ReasonCeased,
+    ReversalReason,
 };
 use permanence_domain::deadlines::{DeadlineCategory, RETURN_TO_PANEL, drift, open_deferral};
 use permanence_domain::panel::{PanelOutcome, PanelPurpose};
@@ -89,6 +90,12 @@ enum Action {
     },
     Reverse {
         when: When,
+        reason: Index,
+    },
+    /// A placement breakdown on an active plan's route (any route when there is none).
+    BreakDown {
+        when: When,
+        route: Index,
         reason: Index,
     },
     Review {
@@ -195,6 +202,8 @@ fn action() -> impl Strategy<Value = Action> {
             .prop_map(|(when, route, parallel)| Action::SetPlan { when, route, parallel }),
         1 => when().prop_map(|when| Action::EndParallel { when }),
         2 => (when(), any::<Index>()).prop_map(|(when, reason)| Action::Reverse { when, reason }),
+        2 => (when(), any::<Index>(), any::<Index>())
+            .prop_map(|(when, route, reason)| Action::BreakDown { when, route, reason }),
         3 => when().prop_map(|when| Action::Review { when }),
         2 => when().prop_map(|when| Action::Health { when }),
         1 => (when(), prop::bool::weighted(0.2))
@@ -363,6 +372,30 @@ impl Run {
                 on: self.date(when),
                 reason: *reason.get(ReversalReason::ALL),
             },
+            Action::BreakDown {
+                when,
+                route,
+                reason,
+            } => {
+                let active: Vec<Route> = state
+                    .map(|s| {
+                        s.plans
+                            .iter()
+                            .filter(|p| p.is_active())
+                            .map(|p| p.route)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Command::RecordPlacementBreakdown {
+                    route: if active.is_empty() {
+                        *route.get(Route::ALL)
+                    } else {
+                        *route.get(&active)
+                    },
+                    on: self.date(when),
+                    reason: *reason.get(PlacementChangeReason::ALL),
+                }
+            }
             Action::Review { when } => Command::RecordReview {
                 on: self.date(when),
                 participation: None,
@@ -589,6 +622,40 @@ fn check_event_against(before: &CaseState, event: &Event) -> Result<(), TestCase
         prop_assert!(plan.steps.last().is_none_or(|last| *on >= last.on));
         return Ok(());
     }
+    if let Event::PlacementBrokeDown {
+        plan_id,
+        on,
+        stage,
+        undoes,
+        ..
+    } = event
+    {
+        // A breakdown comes at a stage its route's rule names, on an active plan, after
+        // every step it takes back; on adoption the decision to place stays open.
+        let plan = before.plans.iter().find(|p| p.id == *plan_id);
+        prop_assert!(
+            plan.is_some_and(|p| p.is_active()),
+            "breakdown on {}",
+            plan_id
+        );
+        let plan = plan.unwrap();
+        let rule = catalog()
+            .get(plan.route, plan.version)
+            .unwrap()
+            .breakdown
+            .as_ref();
+        prop_assert!(rule.is_some_and(|r| r.at.contains(&stage.as_str())));
+        prop_assert_eq!(stage.as_str(), plan.current_step());
+        prop_assert!(*on >= plan.current_step_on());
+        for step in undoes {
+            prop_assert!(plan.taken(step).is_some_and(|taken| taken <= *on));
+            prop_assert!(rule.unwrap().undoes.contains(&step.as_str()));
+        }
+        if plan.route == Route::Adoption {
+            prop_assert!(plan.has_open_adoption_decision());
+        }
+        return Ok(());
+    }
     if let Event::AgencyDecisionRecorded { purpose, .. } = event {
         let plan = before.active_plan(purpose.route());
         prop_assert!(
@@ -693,6 +760,19 @@ fn check_state(state: &CaseState) -> Result<(), TestCaseError> {
                 .last()
                 .is_some_and(|s| def.step(&s.step).unwrap().is_final)
         );
+        // A breakdown took its steps back off the route: none of them stays taken from
+        // before it, and the breakdowns are in date order.
+        prop_assert!(plan.breakdowns.windows(2).all(|w| w[0].on <= w[1].on));
+        if let Some(last) = plan.breakdowns.last() {
+            for undone in &last.undone {
+                prop_assert!(
+                    plan.taken(&undone.step)
+                        .is_none_or(|again| again >= last.on),
+                    "{} kept from before the breakdown",
+                    undone.step
+                );
+            }
+        }
         // (`end.on >= plan.started_on` does not hold: see `no_plan_ends_before_its_latest_step`.)
 
         // The adoption invariants of DOMAIN.md §3.1.
@@ -871,6 +951,8 @@ fn check_deadlines(state: &CaseState, as_of: NaiveDate) -> Result<(), TestCaseEr
                 } else {
                     plan.taken(rule.starts_at)
                 };
+                // Drift restarts from a later breakdown.
+                let started = started.map(|s| plan.last_breakdown_on().map_or(s, |b| b.max(s)));
                 prop_assert_eq!(Some(deadline.started_on), started);
                 prop_assert!(rule.met_by.iter().all(|k| plan.taken(k).is_none()));
                 prop_assert_eq!(deadline.period, settings.period(rule.setting));
@@ -1093,6 +1175,7 @@ fn set_date(command: &mut Command, date: NaiveDate) {
         | Command::EndParallelPlan { on }
         | Command::RecordRouteStep { on, .. }
         | Command::ReverseAdoptionDecision { on, .. }
+        | Command::RecordPlacementBreakdown { on, .. }
         | Command::RecordLegalStep { on, .. }
         | Command::CloseCase { on, .. }
         | Command::RecordPanelOutcome { on, .. }
@@ -1116,6 +1199,7 @@ fn the_generators_reach_the_interesting_states() {
     let (mut adopted, mut reversed, mut promoted, mut issued, mut accepted, mut refused) =
         (false, false, false, false, 0, 0);
     let (mut recommended, mut deferred, mut agreed, mut disagreed) = (false, false, false, false);
+    let mut broke_down = BTreeSet::new();
     for _ in 0..400 {
         let (open, actions) = strategy.new_tree(&mut runner).unwrap().current();
         let run = run(open, &actions).unwrap();
@@ -1132,6 +1216,9 @@ fn the_generators_reach_the_interesting_states() {
             .iter()
             .any(|e| matches!(e, Event::RoutePlanPromoted { .. }));
         issued |= state.legal.proceedings.is_some();
+        for plan in state.plans.iter().filter(|p| !p.breakdowns.is_empty()) {
+            broke_down.insert(plan.route);
+        }
         for event in &run.events {
             match event {
                 Event::PanelOutcomeRecorded { outcome, .. } => match outcome {
@@ -1157,6 +1244,10 @@ fn the_generators_reach_the_interesting_states() {
         "routes achieved: {achieved:?}"
     );
     assert!(adopted && reversed && promoted && issued);
+    assert!(
+        broke_down.contains(&Route::Adoption) && broke_down.len() >= 3,
+        "breakdowns on: {broke_down:?}"
+    );
     assert!(
         accepted > 1000 && refused > 1000,
         "{accepted} accepted, {refused} refused"

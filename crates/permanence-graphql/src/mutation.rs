@@ -194,6 +194,19 @@ pub struct ReverseAdoptionDecisionInput {
     command_id: Option<Uuid>,
 }
 
+#[derive(InputObject)]
+pub struct RecordPlacementBreakdownInput {
+    case_id: Uuid,
+    /// The route of the plan whose placement broke down.
+    route: RouteKind,
+    occurred_on: Date,
+    /// SSDA903 REASON_PLACE_CHANGE: why the placement ended (CREQB, CHILD, LAREQ, ...).
+    reason: String,
+    note: Option<String>,
+    expected_version: Option<i64>,
+    command_id: Option<Uuid>,
+}
+
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LegalStepKind {
     PreProceedingsStarted,
@@ -664,6 +677,29 @@ impl CaseMutation {
             command,
         )
         .await
+    }
+
+    /// Records that the placement on a route plan broke down before permanence (a
+    /// disruption): the route goes back to family finding (or its equivalent); on adoption
+    /// the decision to place for adoption stays open. Recorded by the social worker, as the
+    /// route's placement steps are.
+    async fn record_placement_breakdown(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordPlacementBreakdownInput,
+    ) -> Result<CasePayload> {
+        let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
+        let command = Command::RecordPlacementBreakdown {
+            route: input.route.into(),
+            on: input.occurred_on.0,
+            reason: parse_code(
+                "reason",
+                &input.reason,
+                PlacementChangeReason::parse,
+                "reason for the placement change",
+            )?,
+        };
+        run(ctx, Action::RecordRouteStep, input.case_id, meta, command).await
     }
 
     /// Records a step of the legal track (pre-proceedings, care proceedings).

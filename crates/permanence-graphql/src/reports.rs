@@ -182,6 +182,20 @@ pub struct FollowThroughNode {
     measure: MeasureNode,
 }
 
+/// Placement breakdowns (disruptions) on a route, or at one stage of it.
+#[derive(SimpleObject)]
+pub struct DisruptionNode {
+    route: RouteKind,
+    /// The step the plan was at when its placement broke down; null for the route's total.
+    stage: Option<String>,
+    /// The breakdowns dated in the window: days from the start of the placement to the breakdown.
+    breakdowns: MeasureNode,
+    /// Placements begun on the route in the window (the rate's denominator).
+    placements: usize,
+    /// Breakdowns per 100 placements begun in the window.
+    percent: Option<f64>,
+}
+
 /// Timeliness over a window of dates.
 pub struct ReportNode(TimelinessReport);
 
@@ -292,6 +306,20 @@ impl ReportNode {
     /// Children waiting on the window's last day.
     async fn children_waiting(&self) -> ChildrenWaitingNode {
         children_waiting_node(&self.0.waiting_at_end)
+    }
+    /// Placement breakdowns in the window: each route's total, then each stage with one.
+    async fn disruptions(&self) -> Vec<DisruptionNode> {
+        self.0
+            .disruptions
+            .iter()
+            .map(|x| DisruptionNode {
+                route: x.route.into(),
+                stage: x.stage.clone(),
+                breakdowns: MeasureNode(x.breakdowns.clone()),
+                placements: x.placements,
+                percent: x.percent,
+            })
+            .collect()
     }
 }
 

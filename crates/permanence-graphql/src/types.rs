@@ -532,6 +532,50 @@ impl RoutePlanNode {
     async fn reversal_reason(&self) -> Option<&'static str> {
         self.0.reversal.map(|r| r.reason.code())
     }
+    /// Placements on the plan that broke down before permanence, oldest first. On
+    /// adoption the decision to place for adoption stays open (no reversal).
+    async fn breakdowns(&self, ctx: &Context<'_>) -> Result<Vec<PlacementBreakdownNode>> {
+        let engine = engine(ctx)?;
+        let def = engine.catalog().get(self.0.route, self.0.version);
+        let label = |k: &str| def.map_or_else(|| k.to_owned(), |d| d.label_of(k).to_owned());
+        Ok(self
+            .0
+            .breakdowns
+            .iter()
+            .map(|b| PlacementBreakdownNode {
+                occurred_on: b.on.into(),
+                reason: b.reason.code(),
+                reason_label: b.reason.label(),
+                stage: b.stage.clone(),
+                stage_label: label(&b.stage),
+                undone_steps: b
+                    .undone
+                    .iter()
+                    .map(|s| StepTakenNode {
+                        step: s.step.clone(),
+                        label: label(&s.step),
+                        occurred_on: s.on.into(),
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+}
+
+/// A placement that broke down (a disruption).
+#[derive(SimpleObject)]
+#[graphql(name = "PlacementBreakdown")]
+pub struct PlacementBreakdownNode {
+    occurred_on: Date,
+    /// SSDA903 REASON_PLACE_CHANGE (CREQB, CHILD, ...).
+    reason: &'static str,
+    reason_label: &'static str,
+    /// The step the plan was at when it broke down.
+    stage: String,
+    stage_label: String,
+    /// The steps the breakdown took back off the route, as they had been taken: they are
+    /// taken again with the next carers.
+    undone_steps: Vec<StepTakenNode>,
 }
 
 #[derive(SimpleObject)]

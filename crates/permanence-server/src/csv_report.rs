@@ -196,6 +196,29 @@ fn report_rows(out: &mut String, group: &str, r: &TimelinessReport) {
     measure_row(out, group, "a10", &r.a10);
     share_row(out, group, "a3", &r.a3);
     count_row(out, group, "a5_reversals", r.a5_reversals);
+    // Placement breakdowns: their days from the placement's start, and as a rate: met is
+    // the breakdowns, of the placements begun in the window.
+    for x in &r.disruptions {
+        let figure = match &x.stage {
+            Some(stage) => format!("disruption:{}:{stage}", x.route.key()),
+            None => format!("disruption:{}", x.route.key()),
+        };
+        let s = &x.breakdowns.summary;
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{}\n",
+            field(group),
+            field(&figure),
+            s.children,
+            opt(s.mean_days),
+            opt(s.median_days),
+            opt(s.p90_days),
+            opt(s.min_days),
+            opt(s.max_days),
+            s.children,
+            x.placements,
+            opt(x.percent),
+        ));
+    }
     let routes = &r.route_timeliness;
     measure_row(
         out,

@@ -264,7 +264,9 @@ fn episode_rows(period: &CaseState) -> Vec<EpisodeRow<'_>> {
             let temporary =
                 episode.placement.code().starts_with('T') || next.placement.code().starts_with('T');
             if moved && !temporary {
-                reasons[i + 1].map(|r| r.code())
+                reasons[i + 1]
+                    .or_else(|| broke_down(period, episode, next))
+                    .map(|r| r.code())
             } else {
                 None
             }
@@ -277,6 +279,23 @@ fn episode_rows(period: &CaseState) -> Vec<EpisodeRow<'_>> {
         });
     }
     rows
+}
+
+/// Why a placement the child left ended, when a breakdown recorded on a plan says so and the
+/// new episode did not: the breakdown dated from the placement's start to the move.
+/// (A breakdown is a change of placement in the return: the decision to place for adoption
+/// stays open, with no DATE_PLACED_CEASED and no RD reason, rules 557, 558 and 563.)
+fn broke_down(
+    period: &CaseState,
+    episode: &Episode,
+    next: &Episode,
+) -> Option<PlacementChangeReason> {
+    period
+        .plans
+        .iter()
+        .flat_map(|p| &p.breakdowns)
+        .find(|b| episode.starts_on < b.on && b.on <= next.starts_on)
+        .map(|b| b.reason)
 }
 
 /// SSDA903 RNE for an episode that follows another in the same period of care:

@@ -30,6 +30,7 @@ pub(crate) enum CaseForm {
     Plan,
     EndParallelPlan,
     AdoptionDecisionReversal,
+    PlacementBreakdown,
     LeavingCare,
 }
 
@@ -52,6 +53,7 @@ impl CaseForm {
         CaseForm::Plan,
         CaseForm::EndParallelPlan,
         CaseForm::AdoptionDecisionReversal,
+        CaseForm::PlacementBreakdown,
         CaseForm::LeavingCare,
     ];
 
@@ -66,6 +68,7 @@ impl CaseForm {
             CaseForm::Plan => "plan",
             CaseForm::EndParallelPlan => "end-parallel-plan",
             CaseForm::AdoptionDecisionReversal => "adoption-decision-reversal",
+            CaseForm::PlacementBreakdown => "placement-breakdown",
             CaseForm::LeavingCare => "leaving-care",
         }
     }
@@ -88,6 +91,7 @@ impl CaseForm {
             CaseForm::AdoptionDecisionReversal => {
                 "Reverse the decision that the child should be placed for adoption"
             }
+            CaseForm::PlacementBreakdown => "Record that a placement broke down",
             CaseForm::LeavingCare => "Record that the child left care",
         }
     }
@@ -104,6 +108,7 @@ impl CaseForm {
             CaseForm::Plan => "Plan for permanence set",
             CaseForm::EndParallelPlan => "Parallel plan ended",
             CaseForm::AdoptionDecisionReversal => "Decision reversed",
+            CaseForm::PlacementBreakdown => "Placement breakdown recorded",
             CaseForm::LeavingCare => "The child's leaving care is recorded",
         }
     }
@@ -132,6 +137,8 @@ impl CaseForm {
             CaseForm::Plan => Action::SetRoutePlan,
             CaseForm::EndParallelPlan => Action::EndParallelPlan,
             CaseForm::AdoptionDecisionReversal => Action::ReverseAdoptionDecision,
+            // Recorded by those who record the route's placement steps.
+            CaseForm::PlacementBreakdown => Action::RecordRouteStep,
             CaseForm::LeavingCare => Action::CloseCase,
         }
     }
@@ -152,6 +159,7 @@ impl CaseForm {
                 (ctx.may)(self.action())
                     && active_plans(ctx.state).any(|p| p.route == Route::Adoption)
             }
+            CaseForm::PlacementBreakdown => (ctx.may)(self.action()) && !breakable(ctx).is_empty(),
             _ => (ctx.may)(self.action()),
         }
     }
@@ -162,7 +170,9 @@ impl CaseForm {
             CaseForm::RouteStep => "step",
             CaseForm::LegalStep => "legal_step",
             CaseForm::Plan => "route",
-            CaseForm::LeavingCare | CaseForm::AdoptionDecisionReversal => "reason",
+            CaseForm::LeavingCare
+            | CaseForm::AdoptionDecisionReversal
+            | CaseForm::PlacementBreakdown => "reason",
             CaseForm::Allocation => "team",
             CaseForm::PlacementChange => "placement",
             _ => "on",
@@ -289,6 +299,33 @@ impl CaseForm {
                     },
                 ),
                 on("Date of the decision"),
+            ],
+            CaseForm::PlacementBreakdown => vec![
+                Field::new(
+                    "route",
+                    "Which placement broke down",
+                    Control::Radios {
+                        choices: breakable(ctx)
+                            .into_iter()
+                            .map(|(route, label)| {
+                                Choice::new(route.key(), crate::format::capitalised(label))
+                            })
+                            .collect(),
+                    },
+                )
+                .hint("The route goes back to finding a family (or its equivalent); on adoption the decision to place for adoption stays"),
+                Field::new(
+                    "reason",
+                    "Why the placement ended",
+                    Control::Select {
+                        choices: Choice::codes(
+                            BREAKDOWN_REASONS,
+                            PlacementChangeReason::code,
+                            PlacementChangeReason::label,
+                        ),
+                    },
+                ),
+                on("Date the placement broke down"),
             ],
             CaseForm::LeavingCare => vec![
                 Field::new(
@@ -437,6 +474,30 @@ impl CaseForm {
                     )
                 })
             }
+            CaseForm::PlacementBreakdown => {
+                let route = take(
+                    &mut errors,
+                    values.choice("route", "Choose which placement broke down", |v| {
+                        breakable(ctx)
+                            .into_iter()
+                            .map(|(route, _)| route)
+                            .find(|route| route.key() == v)
+                    }),
+                );
+                let reason = take(
+                    &mut errors,
+                    values.choice("reason", "Choose why the placement ended", |v| {
+                        PlacementChangeReason::parse(v).filter(|r| BREAKDOWN_REASONS.contains(r))
+                    }),
+                );
+                match (route, reason, on) {
+                    (Some(route), Some(reason), Some(on)) => Some((
+                        Command::RecordPlacementBreakdown { route, on, reason },
+                        self.action(),
+                    )),
+                    _ => None,
+                }
+            }
             CaseForm::LeavingCare => {
                 let reason = take(
                     &mut errors,
@@ -469,6 +530,7 @@ impl CaseForm {
             CaseForm::Plan => "the date the plan was endorsed",
             CaseForm::EndParallelPlan => "the date the parallel plan ended",
             CaseForm::AdoptionDecisionReversal => "the date of the decision",
+            CaseForm::PlacementBreakdown => "the date the placement broke down",
             CaseForm::LeavingCare => "the date the child left care",
         }
     }
@@ -600,6 +662,39 @@ fn legal_step(values: &Values) -> Result<LegalStep, FieldError> {
             LegalStep::FinalHearingHeld { order }
         }
     })
+}
+
+/// Why a placement that broke down ended: every reason for a change of placement but PLACE
+/// (a change in the placement's status only).
+const BREAKDOWN_REASONS: &[PlacementChangeReason] = &[
+    PlacementChangeReason::Creqb,
+    PlacementChangeReason::Creqo,
+    PlacementChangeReason::Child,
+    PlacementChangeReason::Lareq,
+    PlacementChangeReason::Alleg,
+    PlacementChangeReason::Stand,
+    PlacementChangeReason::Apprr,
+    PlacementChangeReason::Close,
+    PlacementChangeReason::Carpl,
+    PlacementChangeReason::Custod,
+    PlacementChangeReason::Other,
+];
+
+/// The active plans whose placement can break down now (the route's breakdown rule names
+/// the step the plan is at), with what would break down ("adoptive placement").
+fn breakable(ctx: &CaseContext<'_>) -> Vec<(Route, &'static str)> {
+    active_plans(ctx.state)
+        .filter_map(|plan| {
+            let rule = ctx
+                .catalog
+                .get(plan.route, plan.version)?
+                .breakdown
+                .as_ref()?;
+            rule.at
+                .contains(&plan.current_step())
+                .then_some((plan.route, rule.label))
+        })
+        .collect()
 }
 
 fn active_plans(state: &CaseState) -> impl Iterator<Item = &permanence_domain::case::RoutePlan> {

@@ -13,8 +13,9 @@
 //! of another format are worked out again from the case's state, never read.
 
 use super::{
-    A3_THRESHOLD, FOLLOW_THROUGHS, adopted_on, days_between, earliest_step, in_window,
-    match_decision_on, moved_in_on, moved_in_with_adopters_on, placement_order_on, route_at_end,
+    A3_THRESHOLD, FOLLOW_THROUGHS, adopted_on, breakdown_rule, days_between, earliest_step,
+    in_window, match_decision_on, moved_in_as_of, moved_in_on, moved_in_with_adopters_on,
+    placement_order_on, route_at_end,
 };
 use crate::case::{CaseState, PlanEndReason, RoutePlan};
 use crate::deadlines::health_review_period;
@@ -26,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 /// The shape of [`CaseFacts`] and the rules that made them, as stored. See the module's
 /// documentation: bump it with any change to what `CaseFacts::of` works out.
-pub const FACTS_FORMAT: i32 = 1;
+pub const FACTS_FORMAT: i32 = 2;
 
 /// Everything the measures read of one period of care.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,15 +77,25 @@ impl CaseFacts {
 /// The dates the children-waiting count reads (see `children_waiting`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct WaitingFacts {
-    /// See [`moved_in_on`].
-    #[serde(with = "optional_day")]
-    pub moved_in: Option<NaiveDate>,
+    /// The move-in with adopters that stands on each day (see [`moved_in_as_of`]). It
+    /// changes only at an adoptive placement's breakdown: one value up to the first, then one
+    /// from each breakdown on.
+    pub moved_in: Vec<MovedIn>,
     /// See [`placement_order_on`].
     #[serde(with = "optional_day")]
     pub placement_order: Option<NaiveDate>,
     /// Each adoption plan's decision that the child should be placed for adoption, with the
     /// day it was reversed, if it was.
     pub decisions: Vec<Decision>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct MovedIn {
+    /// The breakdown from which this move-in stands; none for the days before any.
+    #[serde(with = "optional_day")]
+    pub from: Option<NaiveDate>,
+    #[serde(with = "optional_day")]
+    pub on: Option<NaiveDate>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,9 +107,40 @@ pub(super) struct Decision {
 }
 
 impl WaitingFacts {
+    /// The move-in with adopters that stands on `on`, as [`moved_in_as_of`] gives it.
+    pub fn moved_in_as_of(&self, on: NaiveDate) -> Option<NaiveDate> {
+        self.moved_in
+            .iter()
+            .rev()
+            .find(|m| m.from.is_none_or(|from| from <= on))
+            .and_then(|m| m.on)
+    }
+
     fn of(case: &CaseState) -> Self {
+        let mut breakdowns: Vec<NaiveDate> = case
+            .plans
+            .iter()
+            .filter(|p| p.route == Route::Adoption)
+            .flat_map(|p| &p.breakdowns)
+            .map(|b| b.on)
+            .collect();
+        breakdowns.sort_unstable();
+        breakdowns.dedup();
+        // Before the first breakdown, any day gives the same move-in: its eve does.
+        let before = breakdowns
+            .first()
+            .and_then(|b| b.pred_opt())
+            .unwrap_or(NaiveDate::MAX);
+        let mut moved_in = vec![MovedIn {
+            from: None,
+            on: moved_in_as_of(case, before),
+        }];
+        moved_in.extend(breakdowns.into_iter().map(|b| MovedIn {
+            from: Some(b),
+            on: moved_in_as_of(case, b),
+        }));
         WaitingFacts {
-            moved_in: moved_in_on(case),
+            moved_in,
             placement_order: placement_order_on(case),
             decisions: case
                 .plans
@@ -135,6 +177,10 @@ pub(super) enum Kind {
     HealthAssessment,
     PlanBySecondReview,
     Proceedings,
+    /// A placement began on a route (the disruption rate's denominator).
+    PlacementBegun(Route),
+    /// A placement broke down, at a stage of its route.
+    Breakdown(Route, StepName),
 }
 
 /// One fact of a case, dated by the date that selects it for a window.
@@ -259,6 +305,15 @@ fn observe_routes(case: &CaseState, emit: &mut impl FnMut(Observation)) {
 fn observe_plan(plan: &RoutePlan, emit: &mut impl FnMut(Observation)) {
     let mut previous: (&'static str, NaiveDate) = (PLAN_ENDORSED, plan.started_on);
     for step in &plan.steps {
+        // A step taken again after a placement broke down is timed from the breakdown, not
+        // across the placement that failed.
+        let since = plan
+            .breakdowns
+            .iter()
+            .map(|b| b.on)
+            .filter(|b| *b > previous.1 && *b <= step.on)
+            .max()
+            .unwrap_or(previous.1);
         emit(Observation::days(
             step.on,
             Kind::Step(
@@ -266,7 +321,7 @@ fn observe_plan(plan: &RoutePlan, emit: &mut impl FnMut(Observation)) {
                 StepName(previous.0),
                 step_name::intern(&step.step),
             ),
-            days_between(previous.1, step.on),
+            days_between(since, step.on),
         ));
         previous = (step_name::intern(&step.step).0, step.on);
     }
@@ -281,6 +336,7 @@ fn observe_plan(plan: &RoutePlan, emit: &mut impl FnMut(Observation)) {
             ));
         }
     }
+    observe_breakdowns(plan, emit);
     if plan.route == Route::Adoption
         && let Some(reversal) = plan.reversal
     {
@@ -289,6 +345,35 @@ fn observe_plan(plan: &RoutePlan, emit: &mut impl FnMut(Observation)) {
             reversal.on,
             Kind::Reversal,
             days_between(decided, reversal.on),
+        ));
+    }
+}
+
+/// The placements begun on a plan (those standing and those that broke down) and each
+/// breakdown, with how long its placement had lasted.
+fn observe_breakdowns(plan: &RoutePlan, emit: &mut impl FnMut(Observation)) {
+    let Some(rule) = breakdown_rule(plan.route) else {
+        return;
+    };
+    let placed = |steps: &[crate::case::TakenStep]| {
+        steps
+            .iter()
+            .filter(|s| s.step == rule.placement_step)
+            .map(|s| s.on)
+            .next()
+    };
+    let begun = placed(&plan.steps)
+        .into_iter()
+        .chain(plan.breakdowns.iter().filter_map(|b| placed(&b.undone)));
+    for on in begun {
+        emit(Observation::days(on, Kind::PlacementBegun(plan.route), 0));
+    }
+    for b in &plan.breakdowns {
+        let from = placed(&b.undone).unwrap_or(plan.started_on);
+        emit(Observation::days(
+            b.on,
+            Kind::Breakdown(plan.route, step_name::intern(&b.stage)),
+            days_between(from, b.on),
         ));
     }
 }

@@ -7,7 +7,8 @@ use chrono::NaiveDate;
 use permanence_domain::case::{Command, Episode, PlanRole};
 use permanence_domain::child::{ChildFacts, NewChild};
 use permanence_domain::codes::{
-    LegalStatus, PlacementProvider, PlacementType, ReasonCeased, ReasonNewEpisode,
+    LegalStatus, PlacementChangeReason, PlacementProvider, PlacementType, ReasonCeased,
+    ReasonNewEpisode,
 };
 use permanence_domain::history::ImportedHistory;
 use permanence_domain::return_facts::PlacementDetails;
@@ -559,17 +560,60 @@ fn plan_adoption(
         });
         return;
     }
+    let matched_on = rows
+        .adoption
+        .as_ref()
+        .and_then(|a| a.matched_on)
+        .filter(|on| *on >= decided && *on <= until);
+    let broken = broken_placements(group, decided, until, matched_on);
+    // Family finding had begun by the first match, whichever it was.
+    let mut finding = ordered.is_some();
+    for (placed, ended_on, reason) in &broken {
+        let on = placed.starts_on;
+        if !finding {
+            out.push(step_command(
+                Route::Adoption,
+                "family_finding",
+                on,
+                &placed.origin,
+                "PLACE",
+            ));
+            finding = true;
+        }
+        // The return dates no match but the last: the match of a placement that broke
+        // down is taken to be the day it began.
+        for step in [
+            "matching_panel_recommendation",
+            "match_decision",
+            "placed_for_adoption",
+        ] {
+            out.push(step_command(
+                Route::Adoption,
+                step,
+                on,
+                &placed.origin,
+                "PLACE",
+            ));
+        }
+        out.push(PlannedCommand {
+            key: format!("breakdown:{ended_on}"),
+            origin: placed.origin.clone(),
+            column: "REASON_PLACE_CHANGE",
+            command: Command::RecordPlacementBreakdown {
+                route: Route::Adoption,
+                on: *ended_on,
+                reason: *reason,
+            },
+        });
+    }
     let Some(adoption) = &rows.adoption else {
         return;
     };
-    let Some(matched) = adoption
-        .matched_on
-        .filter(|on| *on >= decided && *on <= until)
-    else {
+    let Some(matched) = matched_on else {
         return;
     };
     let ad1 = &adoption.origin;
-    if ordered.is_none() {
+    if !finding {
         out.push(step_command(
             Route::Adoption,
             "family_finding",
@@ -642,6 +686,35 @@ fn plan_adoption(
             "DEC",
         ));
     }
+}
+
+/// The adoptive placements of a decision's span that broke down while the decision stood
+/// (DOMAIN.md §3.1): an A3 to A6 episode followed, within the period, by a placement that is
+/// neither one nor temporary, before the match that the AD1 table dates (the match of the family who adopted).
+/// Each with the day it ended and why (REASON_PLACE_CHANGE; OTHER when the return gave none).
+fn broken_placements<'a>(
+    group: &[&'a EpisodeRow],
+    decided: NaiveDate,
+    until: NaiveDate,
+    matched: Option<NaiveDate>,
+) -> Vec<(&'a EpisodeRow, NaiveDate, PlacementChangeReason)> {
+    group
+        .windows(2)
+        .filter(|pair| {
+            let (placed, next) = (pair[0], pair[1]);
+            // A temporary placement (T codes: respite, hospital) is a pause, not an end.
+            placed.placement.is_placed_for_adoption()
+                && !next.placement.is_placed_for_adoption()
+                && !next.placement.code().starts_with('T')
+                && placed.starts_on >= decided
+                && next.starts_on < until
+                && matched.is_none_or(|m| next.starts_on <= m)
+        })
+        .map(|pair| {
+            let reason = pair[0].place_change.unwrap_or(PlacementChangeReason::Other);
+            (pair[0], pair[1].starts_on, reason)
+        })
+        .collect()
 }
 
 impl Origin {
