@@ -9,9 +9,8 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use thiserror::Error;
-
-use crate::token::{constant_time_eq, to_hex};
 
 /// The `previous_hash` of the first row.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -64,7 +63,7 @@ pub fn chain_hash(previous_hash: &str, entry: &AuditEntry) -> String {
         hasher.update((field.len() as u64).to_be_bytes());
         hasher.update(field);
     }
-    to_hex(&hasher.finalize())
+    hex::encode(hasher.finalize())
 }
 
 /// Where a chain is verified from: the start, or a row already verified (a checkpoint).
@@ -163,7 +162,7 @@ pub fn verify_chain_from(
             });
         }
         let computed = chain_hash(&previous_hash, &entry);
-        if !constant_time_eq(computed.as_bytes(), stored_hash.as_bytes()) {
+        if !bool::from(computed.as_bytes().ct_eq(stored_hash.as_bytes())) {
             return Err(ChainBreak {
                 sequence,
                 reason: BreakReason::Altered,
