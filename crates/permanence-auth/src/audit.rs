@@ -14,9 +14,8 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use thiserror::Error;
-
-use crate::token::{constant_time_eq, to_hex};
 
 /// The `previous_hash` of the first row.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -150,7 +149,7 @@ pub fn chain_hash(previous_hash: &str, entry: &AuditEntry) -> String {
             }
         }
     }
-    to_hex(&hasher.finalize())
+    hex::encode(hasher.finalize())
 }
 
 /// A field prefixed by its length, so that no two different rows encode alike.
@@ -255,7 +254,7 @@ pub fn verify_chain_from(
             });
         }
         let computed = chain_hash(&previous_hash, &entry);
-        if !constant_time_eq(computed.as_bytes(), stored_hash.as_bytes()) {
+        if !bool::from(computed.as_bytes().ct_eq(stored_hash.as_bytes())) {
             return Err(ChainBreak {
                 sequence,
                 reason: BreakReason::Altered,

@@ -13,11 +13,12 @@ use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyOperations, 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use subtle::ConstantTimeEq;
 
 use crate::error::AuthError;
 use crate::principal::{Principal, is_local_authority_code};
 use crate::role::Role;
-use crate::token::{MAX_CREDENTIAL_LEN, constant_time_eq};
+use crate::token::MAX_CREDENTIAL_LEN;
 
 /// How a signed token becomes a [`Principal`]. Deserialises from the server's configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -223,7 +224,7 @@ impl JwtVerifier {
     ) -> Result<Principal, AuthError> {
         let claims = self.verified_claims(token, now)?;
         let sent = claims.get("nonce").and_then(Value::as_str).unwrap_or("");
-        if nonce.is_empty() || !constant_time_eq(sent.as_bytes(), nonce.as_bytes()) {
+        if nonce.is_empty() || !bool::from(sent.as_bytes().ct_eq(nonce.as_bytes())) {
             return Err(AuthError::JwtNonceMismatch);
         }
         let several_audiences = claims

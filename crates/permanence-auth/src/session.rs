@@ -8,9 +8,10 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use subtle::ConstantTimeEq;
 
 use crate::error::AuthError;
-use crate::token::{constant_time_eq, hash_token};
+use crate::token::hash_token;
 
 /// How long a session lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,7 +108,7 @@ pub fn hash_session_secret(secret: &str) -> String {
 /// Whether a form's CSRF token is the session's, compared in constant time. An empty token
 /// never matches.
 pub fn csrf_matches(presented: &str, expected: &str) -> bool {
-    !presented.is_empty() && constant_time_eq(presented.as_bytes(), expected.as_bytes())
+    !presented.is_empty() && bool::from(presented.as_bytes().ct_eq(expected.as_bytes()))
 }
 
 #[cfg(test)]

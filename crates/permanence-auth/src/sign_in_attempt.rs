@@ -11,9 +11,9 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use crate::error::AuthError;
-use crate::token::constant_time_eq;
 
 /// One sign-in's state, nonce and PKCE code verifier: 256 random bits each, base64url
 /// (43 characters, within the 43 to 128 that RFC 7636 allows for a verifier).
@@ -54,7 +54,7 @@ impl SignInAttempt {
     /// Whether the `state` the provider sent back is this attempt's, compared in constant
     /// time. An empty state never matches.
     pub fn state_matches(&self, returned: &str) -> bool {
-        !returned.is_empty() && constant_time_eq(returned.as_bytes(), self.state.as_bytes())
+        !returned.is_empty() && bool::from(returned.as_bytes().ct_eq(self.state.as_bytes()))
     }
 }
 

@@ -62,13 +62,13 @@ pub fn new_token() -> Result<NewToken, AuthError> {
 /// hash is right here (unlike for passwords): the secret has 256 random bits, so there is
 /// nothing to brute-force, and a lookup by hash keeps authentication one indexed query.
 pub fn hash_token(secret: &str) -> String {
-    to_hex(&Sha256::digest(secret.as_bytes()))
+    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// Whether a presented token matches a stored hash, compared in constant time.
 pub fn token_matches(presented: &str, stored_hash: &str) -> bool {
     let computed = hash_token(presented);
-    constant_time_eq(computed.as_bytes(), stored_hash.as_bytes())
+    bool::from(computed.as_bytes().ct_eq(stored_hash.as_bytes()))
 }
 
 /// Whether a string has the shape of a token this service issued (it may still be unknown).
@@ -79,20 +79,6 @@ pub fn is_issued_token(candidate: &str) -> bool {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     })
-}
-
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.ct_eq(b).into()
-}
-
-pub(crate) fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    out
 }
 
 /// What a request presented: one of our tokens, or a signed token from the identity provider.

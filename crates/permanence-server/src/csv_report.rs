@@ -27,8 +27,19 @@ pub(crate) struct TimelinessParams {
     local_authority: Option<String>,
 }
 
-pub(crate) const HEADER: &str =
-    "group,figure,children,mean_days,median_days,p90_days,min_days,max_days,met,of,percent";
+pub(crate) const HEADER: [&str; 11] = [
+    "group",
+    "figure",
+    "children",
+    "mean_days",
+    "median_days",
+    "p90_days",
+    "min_days",
+    "max_days",
+    "met",
+    "of",
+    "percent",
+];
 
 /// A query parameter that cannot be used: the field and the reason, answered with 400.
 pub(crate) struct BadParam(String);
@@ -141,55 +152,65 @@ pub(crate) async fn timeliness_csv(
         .into_response()
 }
 
-/// Quotes a field when CSV needs it.
-fn field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
+/// The document's rows as they are made: `csv` quotes a value only when it needs it (a
+/// group's label may hold a comma) and ends each line in `\n`.
+type Out = csv::Writer<Vec<u8>>;
+
+/// Writing into memory cannot fail.
+fn row<const N: usize>(out: &mut Out, fields: [&str; N]) {
+    out.write_record(fields).expect("writing to memory");
 }
 
 fn opt<T: ToString>(value: Option<T>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 
-fn measure_row(out: &mut String, group: &str, figure: &str, m: &Measure) {
+fn measure_row(out: &mut Out, group: &str, figure: &str, m: &Measure) {
     let s = &m.summary;
-    out.push_str(&format!(
-        "{},{},{},{},{},{},{},{},,,\n",
-        field(group),
-        field(figure),
-        s.children,
-        opt(s.mean_days),
-        opt(s.median_days),
-        opt(s.p90_days),
-        opt(s.min_days),
-        opt(s.max_days),
-    ));
+    row(
+        out,
+        [
+            group,
+            figure,
+            &s.children.to_string(),
+            &opt(s.mean_days),
+            &opt(s.median_days),
+            &opt(s.p90_days),
+            &opt(s.min_days),
+            &opt(s.max_days),
+            "",
+            "",
+            "",
+        ],
+    );
 }
 
-fn share_row(out: &mut String, group: &str, figure: &str, s: &Share) {
-    out.push_str(&format!(
-        "{},{},{},,,,,,{},{},{}\n",
-        field(group),
-        field(figure),
-        s.denominator,
-        s.numerator,
-        s.denominator,
-        opt(s.percent),
-    ));
+fn share_row(out: &mut Out, group: &str, figure: &str, s: &Share) {
+    let denominator = s.denominator.to_string();
+    row(
+        out,
+        [
+            group,
+            figure,
+            &denominator,
+            "",
+            "",
+            "",
+            "",
+            "",
+            &s.numerator.to_string(),
+            &denominator,
+            &opt(s.percent),
+        ],
+    );
 }
 
-fn count_row(out: &mut String, group: &str, figure: &str, count: usize) {
-    out.push_str(&format!(
-        "{},{},{count},,,,,,,,\n",
-        field(group),
-        field(figure)
-    ));
+fn count_row(out: &mut Out, group: &str, figure: &str, count: usize) {
+    let count = count.to_string();
+    row(out, [group, figure, &count, "", "", "", "", "", "", "", ""]);
 }
 
-fn report_rows(out: &mut String, group: &str, r: &TimelinessReport) {
+fn report_rows(out: &mut Out, group: &str, r: &TimelinessReport) {
     measure_row(out, group, "adoptions", &r.adoptions);
     measure_row(out, group, "a1", &r.a1);
     measure_row(out, group, "a2", &r.a2);
@@ -276,12 +297,22 @@ fn report_rows(out: &mut String, group: &str, r: &TimelinessReport) {
         "proceedings_within_26_weeks",
         &r.proceedings_within_26_weeks,
     );
-    out.push_str(&format!(
-        "{},proceedings_mean_weeks,{},{},,,,,,,\n",
-        field(group),
-        r.proceedings_within_26_weeks.denominator,
-        opt(r.proceedings_mean_weeks)
-    ));
+    row(
+        out,
+        [
+            group,
+            "proceedings_mean_weeks",
+            &r.proceedings_within_26_weeks.denominator.to_string(),
+            &opt(r.proceedings_mean_weeks),
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ],
+    );
     let w = &r.waiting_at_end;
     count_row(out, group, "waiting_with_decision", w.with_decision.count);
     count_row(
@@ -312,40 +343,56 @@ fn report_rows(out: &mut String, group: &str, r: &TimelinessReport) {
 
 /// The CSV document for a report's groups.
 pub(crate) fn render(groups: &[GroupReport]) -> String {
-    let mut out = String::from(HEADER);
-    out.push('\n');
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    row(&mut out, HEADER);
     for g in groups {
         report_rows(&mut out, &g.group, &g.report);
     }
-    out
+    let bytes = out.into_inner().expect("writing to memory");
+    String::from_utf8(bytes).expect("CSV written from strings is UTF-8")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn fields_are_quoted_only_when_needed() {
-        assert_eq!(field("North"), "North");
-        assert_eq!(field("North, East"), "\"North, East\"");
-        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    fn empty_report(group: &str) -> GroupReport {
+        GroupReport {
+            group: group.into(),
+            report: permanence_domain::measures::timeliness_report(
+                &[],
+                NaiveDate::from_ymd_opt(2024, 4, 1).expect("date"),
+                NaiveDate::from_ymd_opt(2025, 3, 31).expect("date"),
+            ),
+        }
     }
 
     #[test]
-    fn every_row_has_the_header_s_columns() {
-        let report = permanence_domain::measures::timeliness_report(
-            &[],
-            NaiveDate::from_ymd_opt(2024, 4, 1).expect("date"),
-            NaiveDate::from_ymd_opt(2025, 3, 31).expect("date"),
-        );
-        let csv = render(&[GroupReport {
-            group: "all".into(),
-            report,
-        }]);
-        let columns = HEADER.split(',').count();
+    fn groups_are_quoted_only_when_needed() {
+        let csv = render(&[
+            empty_report("North"),
+            empty_report("North, East"),
+            empty_report("say \"hi\""),
+        ]);
+        assert!(csv.contains("\nNorth,a1,0,,,,,,,,\n"), "{csv}");
+        assert!(csv.contains("\n\"North, East\",a1,0,,,,,,,,\n"), "{csv}");
+        assert!(csv.contains("\n\"say \"\"hi\"\"\",a1,0,,,,,,,,\n"), "{csv}");
+    }
+
+    #[test]
+    fn every_row_has_the_header_s_columns_and_lines_end_in_lf() {
+        let csv = render(&[empty_report("all")]);
+        assert!(csv.starts_with(
+            "group,figure,children,mean_days,median_days,p90_days,min_days,max_days,met,of,percent\n"
+        ));
+        assert!(!csv.contains('\r'));
         for line in csv.lines() {
-            assert_eq!(line.split(',').count(), columns, "{line}");
+            assert_eq!(line.split(',').count(), HEADER.len(), "{line}");
         }
-        assert!(csv.contains("all,a1,0,,,,,,,,"));
+        assert!(csv.contains("all,a1,0,,,,,,,,\n"));
+        assert!(csv.contains("all,a3,0,,,,,,0,0,\n"));
+        assert!(csv.contains("all,proceedings_mean_weeks,0,,,,,,,,\n"));
     }
 }

@@ -268,10 +268,7 @@ pub(crate) async fn authenticate(
     authorization: Option<&str>,
 ) -> Result<Principal, AuthFailure> {
     let principal = identify(state, authorization).await?;
-    if state
-        .limiter
-        .allow(&principal.user_id, std::time::Instant::now())
-    {
+    if state.limiter.allow(&principal.user_id) {
         Ok(principal)
     } else {
         Err(AuthFailure::RateLimited)

@@ -1,91 +1,98 @@
 //! A per-user request budget, so that one token (stolen, or a runaway script) cannot take the
-//! service from everyone else. Each server process keeps its own buckets; behind a load
+//! service from everyone else. Each server process keeps its own budgets; behind a load
 //! balancer the effective limit is this one times the number of processes.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::Instant;
+use std::num::NonZeroU32;
 
-/// A token bucket per user: `per_minute` requests, refilled continuously.
+use governor::Quota;
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+
+type Keyed<C> = governor::RateLimiter<
+    String,
+    DefaultKeyedStateStore<String>,
+    C,
+    NoOpMiddleware<<C as Clock>::Instant>,
+>;
+
+/// `per_minute` requests per user, a whole minute's worth at once and then one back every
+/// sixtieth of a minute (governor's GCRA: a token bucket refilled continuously).
 #[derive(Debug)]
-pub struct RateLimiter {
-    per_minute: u32,
-    buckets: Mutex<HashMap<String, Bucket>>,
+pub struct RateLimiter<C: Clock = DefaultClock> {
+    /// `None` for a budget of nothing (`--requests-per-minute 0`): every request is refused,
+    /// as it always was, where governor would need a quota of at least one.
+    keyed: Option<Keyed<C>>,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    refilled_at: Instant,
-}
-
-/// How many users' buckets are kept before idle ones are dropped.
+/// How many users' budgets are kept before the idle ones are dropped.
 const MAX_TRACKED_USERS: usize = 100_000;
 
 impl RateLimiter {
     pub fn new(per_minute: u32) -> Self {
+        Self::with_clock(per_minute, DefaultClock::default())
+    }
+}
+
+impl<C: Clock> RateLimiter<C> {
+    pub fn with_clock(per_minute: u32, clock: C) -> Self {
         Self {
-            per_minute,
-            buckets: Mutex::new(HashMap::new()),
+            keyed: NonZeroU32::new(per_minute)
+                .map(|n| governor::RateLimiter::dashmap_with_clock(Quota::per_minute(n), clock)),
         }
     }
 
-    /// Whether `user` may make a request now (taking one from their bucket if so).
-    pub fn allow(&self, user: &str, now: Instant) -> bool {
-        let capacity = f64::from(self.per_minute);
-        let per_second = capacity / 60.0;
-        let mut buckets = match self.buckets.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
+    /// Whether `user` may make a request now (taking one from their budget if so).
+    pub fn allow(&self, user: &str) -> bool {
+        let Some(keyed) = &self.keyed else {
+            return false;
         };
-        if buckets.len() >= MAX_TRACKED_USERS && !buckets.contains_key(user) {
-            // Full buckets carry no information: forget them first.
-            buckets.retain(|_, b| {
-                b.tokens + now.duration_since(b.refilled_at).as_secs_f64() * per_second < capacity
-            });
+        if keyed.len() >= MAX_TRACKED_USERS {
+            // A full budget carries no information: forget those first.
+            keyed.retain_recent();
         }
-        let bucket = buckets.entry(user.to_owned()).or_insert(Bucket {
-            tokens: capacity,
-            refilled_at: now,
-        });
-        let elapsed = now
-            .saturating_duration_since(bucket.refilled_at)
-            .as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * per_second).min(capacity);
-        bucket.refilled_at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+        keyed.check_key(&user.to_owned()).is_ok()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use governor::clock::FakeRelativeClock;
     use std::time::Duration;
 
     #[test]
     fn a_user_gets_their_budget_then_waits_for_the_refill() {
-        let limiter = RateLimiter::new(3);
-        let start = Instant::now();
-        assert!(limiter.allow("a", start));
-        assert!(limiter.allow("a", start));
-        assert!(limiter.allow("a", start));
-        assert!(
-            !limiter.allow("a", start),
-            "the fourth request in the minute"
-        );
-        assert!(
-            limiter.allow("b", start),
-            "another user has their own budget"
-        );
-        assert!(
-            limiter.allow("a", start + Duration::from_secs(20)),
-            "one request back after 20 s"
-        );
-        assert!(!limiter.allow("a", start + Duration::from_secs(21)));
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::with_clock(3, clock.clone());
+        assert!(limiter.allow("a"));
+        assert!(limiter.allow("a"));
+        assert!(limiter.allow("a"));
+        assert!(!limiter.allow("a"), "the fourth request in the minute");
+        assert!(limiter.allow("b"), "another user has their own budget");
+        clock.advance(Duration::from_secs(20));
+        assert!(limiter.allow("a"), "one request back after 20 s");
+        clock.advance(Duration::from_secs(1));
+        assert!(!limiter.allow("a"));
+    }
+
+    #[test]
+    fn a_budget_refills_to_a_minute_s_worth_and_no_more() {
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::with_clock(2, clock.clone());
+        assert!(limiter.allow("a"));
+        clock.advance(Duration::from_secs(3600));
+        assert!(limiter.allow("a"));
+        assert!(limiter.allow("a"));
+        assert!(!limiter.allow("a"), "an idle hour saves up one minute only");
+    }
+
+    #[test]
+    fn a_budget_of_nothing_refuses_every_request() {
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::with_clock(0, clock.clone());
+        assert!(!limiter.allow("a"));
+        clock.advance(Duration::from_secs(3600));
+        assert!(!limiter.allow("a"));
     }
 }

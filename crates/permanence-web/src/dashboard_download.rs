@@ -158,17 +158,28 @@ const CSV_HEADER: [&str; 23] = [
 ];
 
 fn csv_text(pack: &Pack) -> String {
-    let mut out = CSV_HEADER.join(",");
-    out.push('\n');
-    for table in &pack.tables {
-        for row in csv_rows(table) {
+    let rows = pack.tables.iter().flat_map(csv_rows);
+    csv_document(
+        &CSV_HEADER,
+        rows.inspect(|row| {
             debug_assert_eq!(row.len(), CSV_HEADER.len());
-            let fields: Vec<String> = row.iter().map(csv_field).collect();
-            out.push_str(&fields.join(","));
-            out.push('\n');
-        }
+        }),
+    )
+}
+
+/// The header and rows as CSV: `csv` quotes a value only when it needs it, lines end in `\n`.
+fn csv_document(header: &[&str], rows: impl IntoIterator<Item = Vec<Cell>>) -> String {
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    // Writing into memory cannot fail, and every value is a string, so the text is UTF-8.
+    out.write_record(header).expect("writing to memory");
+    for row in rows {
+        out.write_record(row.iter().map(csv_value))
+            .expect("writing to memory");
     }
-    out
+    let bytes = out.into_inner().expect("writing to memory");
+    String::from_utf8(bytes).expect("CSV written from strings is UTF-8")
 }
 
 fn csv_rows(table: &Table) -> Vec<Vec<Cell>> {
@@ -259,22 +270,17 @@ fn figure_of_measure(measure: &str) -> String {
         .map_or_else(|| measure.to_lowercase(), |f| f.key().to_owned())
 }
 
-fn csv_field(cell: &Cell) -> String {
+fn csv_value(cell: &Cell) -> String {
     match cell {
         Cell::Empty => String::new(),
         Cell::Number(n) => n.to_string(),
         Cell::Date(d) => d.to_string(),
         Cell::Text(t) => {
             // A name a spreadsheet would take for a formula is written as text.
-            let t = if t.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            if t.starts_with(['=', '+', '-', '@', '\t', '\r']) {
                 format!("'{t}")
             } else {
                 t.clone()
-            };
-            if t.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", t.replace('"', "\"\""))
-            } else {
-                t
             }
         }
     }
@@ -615,21 +621,33 @@ mod tests {
 
     #[test]
     fn csv_fields_are_quoted_and_never_read_as_formulas() {
-        assert_eq!(csv_field(&text("Team A")), "Team A");
-        assert_eq!(csv_field(&text("North, East")), "\"North, East\"");
-        assert_eq!(csv_field(&text("say \"hi\"")), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field(&text("=1+1")), "'=1+1");
-        assert_eq!(csv_field(&text("-team")), "'-team");
-        // Numbers are numbers, negative ones too.
-        assert_eq!(csv_field(&Cell::Number(-38.5)), "-38.5");
-        assert_eq!(csv_field(&Cell::Number(189.0)), "189");
-        assert_eq!(
-            csv_field(&Cell::Date(
-                NaiveDate::from_ymd_opt(2025, 11, 3).unwrap_or_default()
-            )),
-            "2025-11-03"
+        let csv = csv_document(
+            &["a", "b", "c", "d", "e"],
+            [
+                vec![
+                    text("Team A"),
+                    text("North, East"),
+                    text("say \"hi\""),
+                    text("=1+1"),
+                    text("-team"),
+                ],
+                // A formula's guard comes before the quoting it may then need.
+                vec![
+                    text("=1,2"),
+                    // Numbers are numbers, negative ones too.
+                    Cell::Number(-38.5),
+                    Cell::Number(189.0),
+                    Cell::Date(NaiveDate::from_ymd_opt(2025, 11, 3).unwrap_or_default()),
+                    Cell::Empty,
+                ],
+            ],
         );
-        assert_eq!(csv_field(&Cell::Empty), "");
+        assert_eq!(
+            csv,
+            "a,b,c,d,e\n\
+             Team A,\"North, East\",\"say \"\"hi\"\"\",'=1+1,'-team\n\
+             \"'=1,2\",-38.5,189,2025-11-03,\n"
+        );
     }
 
     #[test]
