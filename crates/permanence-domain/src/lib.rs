@@ -11,6 +11,7 @@ pub mod case;
 pub mod child;
 pub mod codes;
 pub mod deadlines;
+pub mod deadlines_as_of;
 pub mod error;
 pub mod escalation;
 pub mod history;

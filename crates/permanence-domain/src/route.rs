@@ -410,7 +410,7 @@ fn standard_definitions() -> Vec<RouteDefinition> {
                     met_by: &["placed_for_adoption"],
                     setting: Setting::PlacementAfterMatch,
                     basis: Basis::LocalSetting,
-                    reference: "local setting: a placement not started after the match is drift",
+                    reference: "local practice: a placement not started after the match is drift",
                     after_panel: true,
                 },
             ],
@@ -446,7 +446,7 @@ fn standard_definitions() -> Vec<RouteDefinition> {
                     met_by: &["sgo_granted"],
                     setting: Setting::SpecialGuardianshipOrder,
                     basis: Basis::LocalSetting,
-                    reference: "local setting",
+                    reference: "local practice: no law or guidance sets a time from the plan to the order",
                     after_panel: false,
                 },
                 local_decision_rule(
@@ -490,6 +490,28 @@ fn standard_definitions() -> Vec<RouteDefinition> {
                 step!("returned_home", "return home completed", Other, SocialWorker, after ["placed_with_parents"], final true; "leaves care E4A, E4B or E13; order discharged"),
             ],
             deadline_rules: vec![
+                // Before panel: without these, a reunification plan drifts unseen until a
+                // panel is held (and many returns home go to none).
+                DeadlineRule {
+                    key: "parent_assessment_after_plan",
+                    label: "assessment of the parent after the reunification plan",
+                    starts_at: PLAN_ENDORSED,
+                    met_by: &["parent_assessment"],
+                    setting: Setting::ParentAssessmentAfterPlan,
+                    basis: Basis::LocalSetting,
+                    reference: "local practice: CPPCR reg 17 requires the assessment before the return, not a time for it",
+                    after_panel: false,
+                },
+                DeadlineRule {
+                    key: "return_home_after_plan",
+                    label: "return home after the reunification plan",
+                    starts_at: PLAN_ENDORSED,
+                    met_by: &["placed_with_parents", "returned_home"],
+                    setting: Setting::ReturnHomeAfterPlan,
+                    basis: Basis::LocalSetting,
+                    reference: "local practice: return home by the next statutory review after the plan",
+                    after_panel: false,
+                },
                 local_decision_rule(
                     "adm_return_home_decision",
                     "panel_recommendation",
@@ -503,7 +525,7 @@ fn standard_definitions() -> Vec<RouteDefinition> {
                     met_by: &["placed_with_parents"],
                     setting: Setting::ReturnHomeAfterApproval,
                     basis: Basis::LocalSetting,
-                    reference: "local setting",
+                    reference: "local practice: CPPCR reg 18 requires the approval, not a time after it",
                     after_panel: true,
                 },
             ],
@@ -531,6 +553,18 @@ fn standard_definitions() -> Vec<RouteDefinition> {
                 step!("match_confirmed", "long-term match confirmation", Placement, SocialWorker, after ["match_approved"], final true; "CPPCR reg 22B conditions met; placement U1 or U4"),
             ],
             deadline_rules: vec![
+                // Before panel: the time to find a carer and approve the match, which the
+                // panel's own deadlines cannot see.
+                DeadlineRule {
+                    key: "long_term_match_after_plan",
+                    label: "long-term foster match approved after the long-term fostering plan",
+                    starts_at: PLAN_ENDORSED,
+                    met_by: &["match_approved", "match_confirmed"],
+                    setting: Setting::LongTermMatchAfterPlan,
+                    basis: Basis::LocalSetting,
+                    reference: "local practice: match approved by the next statutory review after the plan",
+                    after_panel: false,
+                },
                 local_decision_rule(
                     "adm_long_term_match_approval",
                     "panel_recommendation",
@@ -544,7 +578,7 @@ fn standard_definitions() -> Vec<RouteDefinition> {
                     met_by: &["match_confirmed"],
                     setting: Setting::LongTermMatchConfirmed,
                     basis: Basis::LocalSetting,
-                    reference: "local setting: CPPCR reg 22B",
+                    reference: "local practice: CPPCR reg 22B sets what confirmation needs, not when",
                     after_panel: true,
                 },
             ],
@@ -621,6 +655,19 @@ mod tests {
     fn route_keys_round_trip() {
         for route in Route::ALL {
             assert_eq!(Route::from_key(route.key()), Some(*route));
+        }
+    }
+
+    /// Only adoption's decision after panel and the A2 threshold have a national source; every
+    /// other route's timescale is the authority's own, and its reference must say so.
+    #[test]
+    fn every_rule_outside_adoption_is_labelled_local_practice() {
+        let catalog = RouteCatalog::standard().expect("routes");
+        for def in catalog.all().filter(|d| d.route != Route::Adoption) {
+            for rule in &def.deadline_rules {
+                assert_eq!(rule.basis, Basis::LocalSetting, "{}", rule.key);
+                assert!(rule.reference.starts_with("local practice"), "{}", rule.key);
+            }
         }
     }
 

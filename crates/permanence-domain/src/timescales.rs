@@ -104,6 +104,15 @@ pub struct Timescales {
     pub special_guardianship_order_days: u32,
     /// A return home happens within this many days of its approval.
     pub return_home_after_approval_days: u32,
+    /// A long-term foster match is approved within this many months of the plan for
+    /// long-term fostering: the drift before panel that the panel's own deadlines miss.
+    pub long_term_match_after_plan_months: u32,
+    /// The assessment of the parent (CPPCR reg 17) is done within this many weeks of the
+    /// reunification plan.
+    pub parent_assessment_after_plan_weeks: u32,
+    /// The child is placed back with the parent within this many months of the
+    /// reunification plan.
+    pub return_home_after_plan_months: u32,
     /// Pre-proceedings end (step down or issue) within this many weeks.
     pub pre_proceedings_weeks: u32,
     /// The case management hearing is held within this many days of issue.
@@ -128,6 +137,16 @@ impl Default for Timescales {
             long_term_match_confirmed_days: 56,
             special_guardianship_order_days: 182,
             return_home_after_approval_days: 28,
+            // No law or national guidance sets the time from a plan to the match or the
+            // return home (DOMAIN.md §3.3, §3.4), so these three are local practice. Six
+            // months is the interval between later statutory reviews (CPPCR reg 33): a plan
+            // endorsed at one review has its match approved, or the child back home, by the
+            // next. Twelve weeks for the assessment of the parent is the length courts
+            // commonly direct for a parenting assessment within the 26-week proceedings,
+            // leaving time for approval and the move home before the next review.
+            long_term_match_after_plan_months: 6,
+            parent_assessment_after_plan_weeks: 12,
+            return_home_after_plan_months: 6,
             pre_proceedings_weeks: 16,
             case_management_hearing_days: 18,
             health_review_months_under_five: 6,
@@ -147,6 +166,9 @@ pub enum Setting {
     LongTermMatchConfirmed,
     SpecialGuardianshipOrder,
     ReturnHomeAfterApproval,
+    LongTermMatchAfterPlan,
+    ParentAssessmentAfterPlan,
+    ReturnHomeAfterPlan,
 }
 
 impl Timescales {
@@ -183,6 +205,18 @@ impl Timescales {
             (
                 "return_home_after_approval_days",
                 self.return_home_after_approval_days,
+            ),
+            (
+                "long_term_match_after_plan_months",
+                self.long_term_match_after_plan_months,
+            ),
+            (
+                "parent_assessment_after_plan_weeks",
+                self.parent_assessment_after_plan_weeks,
+            ),
+            (
+                "return_home_after_plan_months",
+                self.return_home_after_plan_months,
             ),
             ("pre_proceedings_weeks", self.pre_proceedings_weeks),
             (
@@ -222,6 +256,13 @@ impl Timescales {
             Setting::LongTermMatchConfirmed => Period::Days(self.long_term_match_confirmed_days),
             Setting::SpecialGuardianshipOrder => Period::Days(self.special_guardianship_order_days),
             Setting::ReturnHomeAfterApproval => Period::Days(self.return_home_after_approval_days),
+            Setting::LongTermMatchAfterPlan => {
+                Period::Months(self.long_term_match_after_plan_months)
+            }
+            Setting::ParentAssessmentAfterPlan => {
+                Period::Weeks(self.parent_assessment_after_plan_weeks)
+            }
+            Setting::ReturnHomeAfterPlan => Period::Months(self.return_home_after_plan_months),
         }
     }
 }
@@ -255,6 +296,28 @@ mod tests {
     fn toml_refuses_unknown_keys_and_zero() {
         assert!(Timescales::from_toml("placement_after_match = 42\n").is_err());
         assert!(Timescales::from_toml("adm_decision_working_days = 0\n").is_err());
+    }
+
+    #[test]
+    fn the_timescales_before_panel_load_and_name_the_field_they_refuse() {
+        let t = Timescales::from_toml(
+            "long_term_match_after_plan_months = 4\nparent_assessment_after_plan_weeks = 10\nreturn_home_after_plan_months = 9\n",
+        )
+        .expect("parses");
+        assert_eq!(t.period(Setting::LongTermMatchAfterPlan), Period::Months(4));
+        assert_eq!(
+            t.period(Setting::ParentAssessmentAfterPlan),
+            Period::Weeks(10)
+        );
+        assert_eq!(t.period(Setting::ReturnHomeAfterPlan), Period::Months(9));
+        for field in [
+            "long_term_match_after_plan_months",
+            "parent_assessment_after_plan_weeks",
+            "return_home_after_plan_months",
+        ] {
+            let err = Timescales::from_toml(&format!("{field} = 0\n")).expect_err("zero refused");
+            assert!(err.to_string().contains(field), "{err}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! It holds no SQL (that is the store's) and no HTTP or GraphQL (the server's and API's).
 
 mod clock;
+mod drift_as_of;
 mod error;
 pub mod escalation;
 pub mod import;

@@ -349,3 +349,39 @@ both_backends!(
         assert_eq!(seen.len() as u64, counts.total());
     }
 );
+
+both_backends!(
+    deadlines_before_panel_escalate_like_any_other,
+    |engine: Engine| async move {
+        use permanence_domain::case::PlanRole;
+        use permanence_domain::{Command, Route};
+        let case = open_case(&engine, "ESCLTF", d(2026, 1, 5)).await;
+        engine
+            .execute(
+                &common::meta(),
+                case.id,
+                Command::SetRoutePlan {
+                    route: Route::LongTermFostering,
+                    role: PlanRole::Primary,
+                    on: d(2026, 2, 2),
+                },
+            )
+            .await
+            .expect("long-term fostering plan");
+        // Due six months on, 2 August 2026; overdue on the 10th, with no panel ever held.
+        engine_at(&engine, d(2026, 8, 10))
+            .escalate(None)
+            .await
+            .expect("sweep");
+        let notices = keys(&all_notices(&engine).await);
+        assert!(
+            notices.contains(&(
+                case.id,
+                "plan1:long_term_match_after_plan".to_owned(),
+                d(2026, 8, 2),
+                EscalationLevel::Overdue
+            )),
+            "{notices:?}"
+        );
+    }
+);

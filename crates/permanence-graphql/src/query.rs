@@ -187,6 +187,14 @@ impl Query {
     /// `status`, only those in that status (`NOT_KNOWN_FROM_RETURN`: the deadlines of
     /// imported periods that the engine cannot date, which are never overdue or due soon).
     /// `overdueOnly` is `status: OVERDUE`.
+    ///
+    /// A past `asOf` gives the deadlines as they stood on that date: each case's history is
+    /// replayed up to it, by the day each event happened (`occurredOn`), not the day it was
+    /// recorded. It answers "what was drifting on that date, as we now know it": a step that
+    /// happened before the date but was recorded after it counts as done then. It reads every
+    /// visible case's events, so it is slower than today's drift. `asOf` today or later reads
+    /// the open deadlines as they stand now. Cases are those visible now, narrowed by their
+    /// present authority and team.
     #[allow(clippy::too_many_arguments)]
     async fn drift(
         &self,
@@ -227,11 +235,17 @@ impl Query {
             status: status.map(Into::into),
             reach: guard::reach(ctx, Action::ReadDrift)?,
         };
-        let rows = engine
-            .store()
-            .drift_page(&filter, cursor.as_ref(), limit + 1)
-            .await
-            .api()?;
+        let rows = if as_of < engine.today() {
+            engine
+                .drift_page_as_of(&filter, cursor.as_ref(), limit + 1)
+                .await
+        } else {
+            engine
+                .store()
+                .drift_page(&filter, cursor.as_ref(), limit + 1)
+                .await
+        }
+        .api()?;
         for row in rows.iter().take(limit as usize) {
             guard::audit(
                 ctx,
