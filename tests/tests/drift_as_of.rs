@@ -104,9 +104,9 @@ async fn a_later_step_does_not_hide_past_drift(server: &TestServer) -> anyhow::R
     assert!(
         audited
             .iter()
-            .any(|row| row.entry.actor == "sw.tester" && row.entry.query == "drift"),
+            .any(|row| row.actor == "sw.tester" && row.query == "drift"),
         "{:?}",
-        audited.iter().map(|r| &r.entry.query).collect::<Vec<_>>()
+        audited.iter().map(|r| &r.query).collect::<Vec<_>>()
     );
     Ok(())
 }

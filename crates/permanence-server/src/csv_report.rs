@@ -225,20 +225,23 @@ fn report_rows(out: &mut Out, group: &str, r: &TimelinessReport) {
             None => format!("disruption:{}", x.route.key()),
         };
         let s = &x.breakdowns.summary;
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{}\n",
-            field(group),
-            field(&figure),
-            s.children,
-            opt(s.mean_days),
-            opt(s.median_days),
-            opt(s.p90_days),
-            opt(s.min_days),
-            opt(s.max_days),
-            s.children,
-            x.placements,
-            opt(x.percent),
-        ));
+        let children = s.children.to_string();
+        row(
+            out,
+            [
+                group,
+                &figure,
+                &children,
+                &opt(s.mean_days),
+                &opt(s.median_days),
+                &opt(s.p90_days),
+                &opt(s.min_days),
+                &opt(s.max_days),
+                &children,
+                &x.placements.to_string(),
+                &opt(x.percent),
+            ],
+        );
     }
     let routes = &r.route_timeliness;
     measure_row(
