@@ -226,7 +226,7 @@ on_both_backends!(
 async fn long_term_fostering_to_confirmation(server: &TestServer) -> anyhow::Result<()> {
     let id = child_in_care(server, "L1", "2013-01-01", "2024-01-15").await?;
     set_plan(server, &id, "LONG_TERM_FOSTERING", "2024-03-01").await?;
-    let last = record_steps(
+    record_steps(
         server,
         &id,
         "LONG_TERM_FOSTERING",

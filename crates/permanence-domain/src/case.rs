@@ -1031,17 +1031,23 @@ fn decide_open(open: &OpenCase, ctx: &DecisionContext<'_>, rules: &mut LiveRules
         ));
     }
     check_postcodes(open.placement, &details)?;
-    // A child entering care has no plan yet, so no decision to place for adoption.
-    rules.check(
-        open.entered_care_on,
-        DataQualityKind::AdoptionPlacementWithoutDecision,
-        check_adoption_decision(
-            None,
+    // A child entering care has no plan yet, so no decision to place for adoption. A period
+    // of recorded history imported part-way is the exception: its decision was made before
+    // its first held episode, in a year the import does not hold, and is recorded after the
+    // opening (`CaseState::care_known_from`), so nothing is known against it here.
+    let part_way = rules.is_history() && details.reason_new_episode.is_some();
+    if !part_way {
+        rules.check(
             open.entered_care_on,
-            Some(open.placement),
-            Some(open.legal_status),
-        ),
-    )?;
+            DataQualityKind::AdoptionPlacementWithoutDecision,
+            check_adoption_decision(
+                None,
+                open.entered_care_on,
+                Some(open.placement),
+                Some(open.legal_status),
+            ),
+        )?;
+    }
     Ok(vec![Event::CaseOpened {
         case_id: open.case_id,
         child_id: open.child_id,

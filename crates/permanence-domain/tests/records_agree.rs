@@ -8,7 +8,7 @@ mod common;
 
 use common::{Case, d, invalid, move_to, open_case, record_step, set_plan};
 use permanence_domain::case::{CaseState, PlanRole};
-use permanence_domain::codes::{LegalStatus, PlacementType, ReversalReason};
+use permanence_domain::codes::{LegalStatus, PlacementType, ReasonNewEpisode, ReversalReason};
 use permanence_domain::history::{DataQualityKind, decide_recorded};
 use permanence_domain::{Command, DomainError, Event, Route, evolve};
 
@@ -182,6 +182,18 @@ mod adoption_decision {
             notes(case.state()),
             [DataQualityKind::AdoptionPlacementWithoutDecision]
         );
+    }
+
+    #[test]
+    fn recorded_history_of_a_period_imported_part_way_opens_under_its_order_without_a_note() {
+        // Its decision was made in a year the import does not hold and comes after the
+        // opening.
+        let mut ordered = open_case(d(2025, 1, 6));
+        ordered.legal_status = LegalStatus::E1;
+        ordered.details.reason_new_episode = Some(ReasonNewEpisode::P);
+        let mut case = Case::empty(today());
+        recorded(&mut case, Command::OpenCase(ordered)).expect("recorded as history");
+        assert!(notes(case.state()).is_empty());
     }
 
     #[test]
