@@ -354,6 +354,26 @@ pub const SET_ROUTE_PLAN: &str =
 pub const RECORD_STEP: &str = "mutation($i: RecordRouteStepInput!) { recordRouteStep(input: $i) { case { version primaryPlan { currentStep achieved } } recorded { sequence } duplicate } }";
 pub const CLOSE_CASE: &str = "mutation($i: CloseCaseInput!) { closeCase(input: $i) { case { status reasonCeased leftCareOn } } }";
 
+pub const RECORD_PLACEMENT_CHANGE: &str = "mutation($i: RecordPlacementChangeInput!) { recordPlacementChange(input: $i) { case { version } } }";
+
+/// Moves the child to long-term foster carers (U4) on `on`: a long-term match is confirmed
+/// for the placement the child lives in.
+pub async fn long_term_placement(
+    server: &TestServer,
+    case_id: &str,
+    on: &str,
+) -> anyhow::Result<()> {
+    server
+        .ok(
+            RECORD_PLACEMENT_CHANGE,
+            json!({ "i": { "caseId": case_id, "occurredOn": on, "placement": "U4", "provider": "PR1",
+                           "carer": "FC-LT" } }),
+        )
+        .await
+        .context("moving to long-term foster carers")?;
+    Ok(())
+}
+
 /// Records route steps in order, each on its date.
 pub async fn record_steps(
     server: &TestServer,

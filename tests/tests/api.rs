@@ -3,8 +3,8 @@
 use anyhow::{Context, ensure};
 use permanence_e2e::serde_json::{Value, json};
 use permanence_e2e::{
-    CLOSE_CASE, RECORD_STEP, SET_ROUTE_PLAN, TestServer, child_in_care, on_both_backends,
-    record_steps,
+    CLOSE_CASE, RECORD_PLACEMENT_CHANGE, RECORD_STEP, SET_ROUTE_PLAN, TestServer, child_in_care,
+    long_term_placement, on_both_backends, record_steps,
 };
 
 const CASE_QUERY: &str =
@@ -226,7 +226,7 @@ on_both_backends!(
 async fn long_term_fostering_to_confirmation(server: &TestServer) -> anyhow::Result<()> {
     let id = child_in_care(server, "L1", "2013-01-01", "2024-01-15").await?;
     set_plan(server, &id, "LONG_TERM_FOSTERING", "2024-03-01").await?;
-    let last = record_steps(
+    record_steps(
         server,
         &id,
         "LONG_TERM_FOSTERING",
@@ -234,8 +234,15 @@ async fn long_term_fostering_to_confirmation(server: &TestServer) -> anyhow::Res
             ("carer_identified", "2024-04-01"),
             ("panel_recommendation", "2024-05-01"),
             ("match_approved", "2024-05-07"),
-            ("match_confirmed", "2024-06-03"),
         ],
+    )
+    .await?;
+    long_term_placement(server, &id, "2024-06-03").await?;
+    let last = record_steps(
+        server,
+        &id,
+        "LONG_TERM_FOSTERING",
+        &[("match_confirmed", "2024-06-03")],
     )
     .await?;
     // The child stays in care: permanence is achieved with the case still open.
@@ -340,6 +347,83 @@ async fn refuses_a_step_the_route_does_not_allow(server: &TestServer) -> anyhow:
 on_both_backends!(
     step_not_allowed_is_refused,
     refuses_a_step_the_route_does_not_allow
+);
+
+/// Records that agree (DOMAIN.md §3.1, the validator's rule 551): a placement order or a
+/// placement for adoption needs the decision to place for adoption, and a confirmed
+/// long-term match needs a long-term foster placement. Refused with the field, nothing
+/// recorded; accepted once the record holds what the rule needs.
+async fn refuses_records_that_disagree(server: &TestServer) -> anyhow::Result<()> {
+    let id = child_in_care(server, "AGREE1", "2022-04-04", "2024-01-15").await?;
+    set_plan(server, &id, "ADOPTION", "2024-02-01").await?;
+    let before = case(server, &id, None).await?;
+    for (change, expected) in [
+        (json!({ "legalStatus": "E1" }), "legalStatus"),
+        (
+            json!({ "placement": "A6", "provider": "PR1", "carer": "AD-1" }),
+            "placement",
+        ),
+    ] {
+        let mut input = json!({ "caseId": id, "occurredOn": "2024-03-01" });
+        input
+            .as_object_mut()
+            .context("input")?
+            .extend(change.as_object().context("change")?.clone());
+        let (code, message, field) = server
+            .error(RECORD_PLACEMENT_CHANGE, json!({ "i": input }))
+            .await?;
+        assert_eq!(
+            (code.as_str(), field.as_deref()),
+            ("VALIDATION", Some(expected)),
+            "{message}"
+        );
+        assert!(message.contains("decision"), "{message}");
+    }
+    let after = case(server, &id, None).await?;
+    assert_eq!(after["version"], before["version"], "nothing recorded");
+    record_steps(
+        server,
+        &id,
+        "ADOPTION",
+        &[("shobpa_decision", "2024-02-20")],
+    )
+    .await?;
+    server
+        .ok(
+            RECORD_PLACEMENT_CHANGE,
+            json!({ "i": { "caseId": id, "occurredOn": "2024-03-01", "legalStatus": "E1" } }),
+        )
+        .await?;
+
+    let long_term = child_in_care(server, "AGREE2", "2013-01-01", "2024-01-15").await?;
+    set_plan(server, &long_term, "LONG_TERM_FOSTERING", "2024-03-01").await?;
+    record_steps(
+        server,
+        &long_term,
+        "LONG_TERM_FOSTERING",
+        &[
+            ("carer_identified", "2024-04-01"),
+            ("panel_recommendation", "2024-05-01"),
+            ("match_approved", "2024-05-07"),
+        ],
+    )
+    .await?;
+    let confirm = json!({ "i": { "caseId": long_term, "route": "LONG_TERM_FOSTERING",
+                                  "step": "match_confirmed", "occurredOn": "2024-06-03" } });
+    let (code, message, field) = server.error(RECORD_STEP, confirm.clone()).await?;
+    assert_eq!(
+        (code.as_str(), field.as_deref()),
+        ("VALIDATION", Some("step")),
+        "{message}"
+    );
+    assert!(message.contains("U1 or U4"), "{message}");
+    long_term_placement(server, &long_term, "2024-06-03").await?;
+    server.ok(RECORD_STEP, confirm).await?;
+    Ok(())
+}
+on_both_backends!(
+    records_that_disagree_are_refused,
+    refuses_records_that_disagree
 );
 
 async fn concurrent_updates_with_one_version(server: &TestServer) -> anyhow::Result<()> {

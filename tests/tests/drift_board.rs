@@ -14,8 +14,8 @@ use permanence_e2e::pages::{http_sign_in, no_redirects, sign_in};
 use permanence_e2e::serde_json::{Value, json};
 use permanence_e2e::ssda903::imported;
 use permanence_e2e::{
-    SET_ROUTE_PLAN, TEST_PASSWORD, TestServer, child_in_care, give_password, on_both_backends,
-    record_steps,
+    SET_ROUTE_PLAN, TEST_PASSWORD, TestServer, child_in_care, give_password, long_term_placement,
+    on_both_backends, record_steps,
 };
 use permanence_ssda903::import::SourceFile;
 use reqwest::StatusCode;
@@ -225,8 +225,15 @@ async fn cohort(server: &TestServer) -> anyhow::Result<Cohort> {
             ("carer_identified", "2026-06-01"),
             ("panel_recommendation", "2026-07-01"),
             ("match_approved", "2026-07-08"),
-            ("match_confirmed", "2026-08-03"),
         ],
+    )
+    .await?;
+    long_term_placement(server, &x9, "2026-08-03").await?;
+    record_steps(
+        server,
+        &x9,
+        "LONG_TERM_FOSTERING",
+        &[("match_confirmed", "2026-08-03")],
     )
     .await?;
     // A period of care from the national return: its reviews are not known from it.

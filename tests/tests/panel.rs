@@ -5,7 +5,9 @@
 use anyhow::Context;
 use permanence_auth::Role;
 use permanence_e2e::serde_json::{Value, json};
-use permanence_e2e::{SET_ROUTE_PLAN, TestServer, child_in_care, on_both_backends, record_steps};
+use permanence_e2e::{
+    SET_ROUTE_PLAN, TestServer, child_in_care, long_term_placement, on_both_backends, record_steps,
+};
 
 const QUEUE: &str = "query($asOf: Date) { panelQueue(localAuthority: \"E10000003\", asOf: $asOf) {
     waiting { case { id } purpose step daysWaited returnBy documents { required ready allReady } }
@@ -293,6 +295,7 @@ async fn panel_session(server: &TestServer) -> anyhow::Result<()> {
     assert_eq!(deferral["deadline"]["daysOverdue"], json!(32));
 
     // Confirming the match clears the flag.
+    long_term_placement(server, &long_term, "2026-11-02").await?;
     record_steps(
         server,
         &long_term,

@@ -1133,12 +1133,11 @@ impl<'a, 'c> Period<'a, 'c> {
         } else {
             self.rng.between(7, 50)
         };
-        let confirmed = self.step(
-            Route::LongTermFostering,
-            "match_confirmed",
-            add_days(approved, days),
-        );
+        // The placement becomes long-term fostering (U1, U4) before the match is confirmed
+        // for it: the domain refuses a confirmation while the child is in another placement.
+        let confirmed = add_days(approved, days).max(self.cursor);
         self.episode(confirmed, Change::LongTermConfirmed, true);
+        self.step(Route::LongTermFostering, "match_confirmed", confirmed);
         self.leave(self.child.eighteen, Leaving::AtEighteen);
     }
 
@@ -1452,10 +1451,12 @@ impl<'a, 'c> Period<'a, 'c> {
             }
             let placement_changed =
                 next.0 != placement || next.1 != provider || next.2 != carer_ref;
-            let seq = self.next_seq();
+            // The intent's own sequence: a same-day episode keeps its place among the route's
+            // steps as the script wrote them (the long-term placement before the match
+            // confirmed for it).
             items.push(Item {
                 on,
-                seq,
+                seq: intent.seq,
                 command: Command::RecordEpisode {
                     on,
                     legal_status: (next_status != status).then_some(next_status),

@@ -705,7 +705,7 @@ pub(crate) fn decide_with(
 ) -> Decision {
     let Some(case) = state else {
         return match command {
-            Command::OpenCase(open) => decide_open(open, ctx),
+            Command::OpenCase(open) => decide_open(open, ctx, rules),
             _ => Err(DomainError::not_allowed("the case has not been opened")),
         };
     };
@@ -751,6 +751,7 @@ pub(crate) fn decide_with(
                 details,
             },
             ctx,
+            rules,
         ),
         Command::RecordReview { on, participation } => {
             check_date(case, *on, ctx, "occurredOn")?;
@@ -993,7 +994,7 @@ fn decide_agency_decision(
     }
 }
 
-fn decide_open(open: &OpenCase, ctx: &DecisionContext<'_>) -> Decision {
+fn decide_open(open: &OpenCase, ctx: &DecisionContext<'_>, rules: &mut LiveRules) -> Decision {
     if !is_local_authority_code(&open.local_authority) {
         return Err(DomainError::validation(
             "localAuthority",
@@ -1030,6 +1031,23 @@ fn decide_open(open: &OpenCase, ctx: &DecisionContext<'_>) -> Decision {
         ));
     }
     check_postcodes(open.placement, &details)?;
+    // A child entering care has no plan yet, so no decision to place for adoption. A period
+    // of recorded history imported part-way is the exception: its decision was made before
+    // its first held episode, in a year the import does not hold, and is recorded after the
+    // opening (`CaseState::care_known_from`), so nothing is known against it here.
+    let part_way = rules.is_history() && details.reason_new_episode.is_some();
+    if !part_way {
+        rules.check(
+            open.entered_care_on,
+            DataQualityKind::AdoptionPlacementWithoutDecision,
+            check_adoption_decision(
+                None,
+                open.entered_care_on,
+                Some(open.placement),
+                Some(open.legal_status),
+            ),
+        )?;
+    }
     Ok(vec![Event::CaseOpened {
         case_id: open.case_id,
         child_id: open.child_id,
@@ -1065,6 +1083,7 @@ fn decide_episode(
     case: &CaseState,
     change: EpisodeChange<'_>,
     ctx: &DecisionContext<'_>,
+    rules: &mut LiveRules,
 ) -> Decision {
     let EpisodeChange {
         on,
@@ -1149,6 +1168,16 @@ fn decide_episode(
     }
     check_provider(next.placement, next.provider)?;
     check_postcodes(next.placement, &next.details)?;
+    rules.check(
+        on,
+        DataQualityKind::AdoptionPlacementWithoutDecision,
+        check_adoption_decision(
+            Some(case),
+            on,
+            (next.placement != current.placement).then_some(next.placement),
+            (next.legal_status != current.legal_status).then_some(next.legal_status),
+        ),
+    )?;
     Ok(vec![Event::EpisodeStarted {
         on,
         legal_status: next.legal_status,
@@ -1157,6 +1186,45 @@ fn decide_episode(
         carer: next.carer,
         details: next.details,
     }])
+}
+
+/// A placement for adoption (A3–A6) or a placement order (legal status E1) that an episode
+/// begins needs a standing decision that the child should be placed for adoption, made on or
+/// before the episode begins (DOMAIN.md §3.1; the national validator's rule 551). A
+/// placement order made at a final hearing is recorded as an E1 episode like any other
+/// change of legal status, so it meets the same rule. `placement` and `legal_status` are
+/// given only when the episode changes them: a placement order carried over to a move made
+/// after the decision was reversed still stands until the court revokes it, and the
+/// decision it needed was made.
+fn check_adoption_decision(
+    case: Option<&CaseState>,
+    on: NaiveDate,
+    placement: Option<PlacementType>,
+    legal_status: Option<LegalStatus>,
+) -> Result<(), DomainError> {
+    let decided = case.is_some_and(|case| {
+        case.plans.iter().any(|p| {
+            p.has_open_adoption_decision() && p.taken("shobpa_decision").is_some_and(|d| d <= on)
+        })
+    });
+    if decided {
+        return Ok(());
+    }
+    if let Some(placement) = placement.filter(|p| p.is_placed_for_adoption()) {
+        return Err(DomainError::validation(
+            "placement",
+            format!(
+                "a placement for adoption ({placement}) needs a standing decision that the child should be placed for adoption: record the decision on the adoption plan first"
+            ),
+        ));
+    }
+    if legal_status == Some(LegalStatus::E1) {
+        return Err(DomainError::validation(
+            "legalStatus",
+            "a placement order (E1) needs a standing decision that the child should be placed for adoption: record the decision on the adoption plan first",
+        ));
+    }
+    Ok(())
 }
 
 /// The home and placement postcodes differ unless the child is placed with parents
@@ -1396,6 +1464,27 @@ fn decide_step(
                         target.label,
                         def.label_of(current)
                     ),
+                ),
+            ),
+        )?;
+    }
+    if route == Route::LongTermFostering && target.key == "match_confirmed" {
+        // CPPCR reg 22B: the match is confirmed for the placement the child lives in, which
+        // the return then codes as long-term fostering (U1 or U4).
+        let placed = case
+            .episodes
+            .iter()
+            .rev()
+            .find(|e| e.starts_on <= on)
+            .is_some_and(|e| e.placement.is_long_term_foster());
+        rules.check(
+            on,
+            DataQualityKind::LongTermMatchWithoutPlacement,
+            fail_unless(
+                placed,
+                DomainError::validation(
+                    "step",
+                    "the long-term match confirmation needs the child in a long-term foster placement (U1 or U4): record the placement change first",
                 ),
             ),
         )?;

@@ -38,16 +38,25 @@ pub enum DataQualityKind {
     /// A decision that the child should be placed for adoption still stood when another plan
     /// was set or the child left care.
     AdoptionDecisionLeftOpen,
+    /// A placement for adoption (A3–A6) or a placement order (legal status E1) with no
+    /// standing decision that the child should be placed for adoption (the national
+    /// validator's rule 551).
+    AdoptionPlacementWithoutDecision,
+    /// A long-term foster match confirmed while the child's placement was not a long-term
+    /// foster placement (U1, U4).
+    LongTermMatchWithoutPlacement,
 }
 
 impl DataQualityKind {
-    pub const ALL: [DataQualityKind; 6] = [
+    pub const ALL: [DataQualityKind; 8] = [
         DataQualityKind::StepOutOfOrder,
         DataQualityKind::PrerequisiteMissing,
         DataQualityKind::DatedBeforeEarlierFact,
         DataQualityKind::ShortResidence,
         DataQualityKind::LeftCareWithoutOrder,
         DataQualityKind::AdoptionDecisionLeftOpen,
+        DataQualityKind::AdoptionPlacementWithoutDecision,
+        DataQualityKind::LongTermMatchWithoutPlacement,
     ];
 
     /// What a reader of the import's summary calls it.
@@ -59,6 +68,12 @@ impl DataQualityKind {
             DataQualityKind::ShortResidence => "application before 10 weeks' residence",
             DataQualityKind::LeftCareWithoutOrder => "left care without the order recorded",
             DataQualityKind::AdoptionDecisionLeftOpen => "adoption decision left open",
+            DataQualityKind::AdoptionPlacementWithoutDecision => {
+                "placed for adoption without the decision to place"
+            }
+            DataQualityKind::LongTermMatchWithoutPlacement => {
+                "long-term match without a long-term foster placement"
+            }
         }
     }
 }

@@ -444,9 +444,8 @@ fn adoptive_episode(case: &CaseState, since: Option<NaiveDate>) -> Option<usize>
 /// The A10 date: the day the child moved in with the carers who adopted them, when they were
 /// their foster carers first; otherwise the A1 date.
 ///
-/// The child was adopted by their own foster carers when the first A3–A6 episode is A3 or
-/// A5 ("with current foster carer"), or has the same carer reference as the episode before
-/// it. The clock then stops at the start of the earliest of the consecutive episodes,
+/// The child was adopted by their own foster carers as [`adopted_by_foster_carers`] says
+/// (the rule the return's AD1 FOSTER_CARE flag uses too). The clock then stops at the start of the earliest of the consecutive episodes,
 /// ending just before the adoptive placement, with that carer reference (the previous
 /// episode's reference: for A3 and A5 that episode's carers are, by the code, the adopters);
 /// with no carer reference recorded, the consecutive episodes with the same placement type
@@ -455,19 +454,15 @@ pub fn moved_in_with_adopters_on(case: &CaseState) -> Option<NaiveDate> {
     let a1 = moved_in_on(case)?;
     let episodes = &case.episodes;
     // The adopters' episode: after a breakdown, the placement with the family who adopted.
-    let Some(k) = adoptive_episode(case, adoptive_breakdown_by(case, NaiveDate::MAX)) else {
+    let Some(k) = adopters_episode(case) else {
         return Some(a1);
     };
-    if k == 0 {
+    // A child whose first episode is the adoptive placement has no earlier foster placement
+    // on record to walk back over.
+    if k == 0 || !adopted_by_foster_carers(case) {
         return Some(a1);
     }
-    let adoptive = &episodes[k];
     let before = &episodes[k - 1];
-    let with_current_carer = matches!(adoptive.placement, PlacementType::A3 | PlacementType::A5);
-    let same_carer = adoptive.carer.is_some() && adoptive.carer == before.carer;
-    if !with_current_carer && !same_carer {
-        return Some(a1);
-    }
     let mut first = k - 1;
     // The same carers, as far back as the record can tell: the same carer reference, or,
     // where none was recorded, the same placement type with the same provider (a change of
@@ -482,6 +477,28 @@ pub fn moved_in_with_adopters_on(case: &CaseState) -> Option<NaiveDate> {
         first -= 1;
     }
     Some(episodes[first].starts_on.min(a1))
+}
+
+/// The episode in which the child moved in with the family who adopted (after a breakdown,
+/// the placement that followed it).
+fn adopters_episode(case: &CaseState) -> Option<usize> {
+    adoptive_episode(case, adoptive_breakdown_by(case, NaiveDate::MAX))
+}
+
+/// Whether the child was placed for adoption with their own foster carers: the adopters'
+/// placement (see [`moved_in_with_adopters_on`]) is A3 or A5 ("with current foster carer"),
+/// or has the same carer reference as the episode before it. One rule for the national
+/// return's adopted-by-foster-carer flag (AD1 FOSTER_CARE) and for A10's foster-carer
+/// adjustment, so that the two never tell a different story about one child.
+pub fn adopted_by_foster_carers(case: &CaseState) -> bool {
+    let Some(k) = adopters_episode(case) else {
+        return false;
+    };
+    let adoptive = &case.episodes[k];
+    let with_current_carer = matches!(adoptive.placement, PlacementType::A3 | PlacementType::A5);
+    let same_carer =
+        k > 0 && adoptive.carer.is_some() && adoptive.carer == case.episodes[k - 1].carer;
+    with_current_carer || same_carer
 }
 
 /// The court's authority to place: the earliest of the placement order step on any

@@ -8,7 +8,9 @@ mod common;
 
 use chrono::{Days, NaiveDate};
 use common::{Case, catalog, d, invalid, not_allowed, record_step};
-use permanence_domain::codes::{PlacementChangeReason, ReasonCeased, ReversalReason};
+use permanence_domain::codes::{
+    PlacementChangeReason, PlacementType, ReasonCeased, ReversalReason,
+};
 use permanence_domain::return_facts::Adopters;
 use permanence_domain::{Command, Event, Route, Timescales, derive_deadlines, replay};
 
@@ -265,16 +267,14 @@ mod long_term_fostering {
 
     fn confirmed() -> Case {
         let mut case = Case::opened(d(2024, 1, 8), today());
-        case.plan(Route::LongTermFostering, d(2024, 2, 1)).steps(
-            Route::LongTermFostering,
-            &[
-                "carer_identified",
-                "panel_recommendation",
-                "match_approved",
-                "match_confirmed",
-            ],
-            d(2024, 3, 1),
-        );
+        case.plan(Route::LongTermFostering, d(2024, 2, 1))
+            .steps(
+                Route::LongTermFostering,
+                &["carer_identified", "panel_recommendation", "match_approved"],
+                d(2024, 3, 1),
+            )
+            .placed(PlacementType::U4, d(2024, 3, 4))
+            .step(Route::LongTermFostering, "match_confirmed", d(2024, 3, 4));
         case
     }
 
@@ -290,14 +290,11 @@ mod long_term_fostering {
         assert_eq!(plan.breakdowns[0].undone.len(), 4);
         case.steps(
             Route::LongTermFostering,
-            &[
-                "carer_identified",
-                "panel_recommendation",
-                "match_approved",
-                "match_confirmed",
-            ],
+            &["carer_identified", "panel_recommendation", "match_approved"],
             d(2024, 11, 1),
-        );
+        )
+        .placed(PlacementType::U1, d(2024, 11, 4))
+        .step(Route::LongTermFostering, "match_confirmed", d(2024, 11, 4));
         assert!(case.state().plans[0].achieved);
         assert_eq!(replay(&case.events).as_ref(), case.state.as_ref());
     }

@@ -6,7 +6,7 @@ mod common;
 use chrono::NaiveDate;
 use common::{Case, catalog, d, record_step};
 use permanence_domain::case::{LegalStep, PlanRole};
-use permanence_domain::codes::{ReasonCeased, ReversalReason};
+use permanence_domain::codes::{PlacementType, ReasonCeased, ReversalReason};
 use permanence_domain::deadlines::{DeadlineCategory, drift};
 use permanence_domain::timescales::{Basis, Period};
 use permanence_domain::{
@@ -344,7 +344,11 @@ mod route_deadlines {
             has(&case, "plan1:long_term_match_confirmed"),
             "approval is not confirmation"
         );
-        case.step(Route::LongTermFostering, "match_confirmed", d(2024, 4, 1));
+        case.placed(PlacementType::U4, d(2024, 4, 1)).step(
+            Route::LongTermFostering,
+            "match_confirmed",
+            d(2024, 4, 1),
+        );
         assert!(!has(&case, "plan1:long_term_match_confirmed"));
         // The case stays open: only the spine remains.
         assert_eq!(keys(&deadlines(&case)), vec!["health_assessment", "review"]);

@@ -232,6 +232,10 @@ mod routes {
         );
         for (i, (step, on)) in steps.iter().enumerate() {
             let last = i + 1 == steps.len();
+            if route == Route::LongTermFostering && *step == "match_confirmed" {
+                // The match is confirmed for the long-term foster placement the child is in.
+                case.placed(PlacementType::U4, *on);
+            }
             let events = case
                 .try_apply(record_step(route, step, *on))
                 .unwrap_or_else(|e| panic!("{step} refused: {e}"));
@@ -457,6 +461,9 @@ mod routes {
                 if *step == "adoption_application" {
                     // Ten weeks' residence with the adopters first (ACA s42).
                     on = on.checked_add_days(Days::new(70)).expect("date");
+                }
+                if *route == Route::LongTermFostering && *step == "match_confirmed" {
+                    case.placed(PlacementType::U4, on);
                 }
                 case.step(*route, step, on);
                 on = on.succ_opt().expect("date");

@@ -210,6 +210,7 @@ fn disruptions_are_counted_by_route_and_stage_with_their_rate() {
             d(2023, 4, 3),
         )
         .step(Route::LongTermFostering, "match_approved", d(2023, 4, 10))
+        .placed(PlacementType::U4, d(2023, 6, 1))
         .step(Route::LongTermFostering, "match_confirmed", d(2023, 6, 1))
         .given(Command::RecordPlacementBreakdown {
             route: Route::LongTermFostering,

@@ -1001,6 +1001,7 @@ mod other_routes {
             .step(LTF, "carer_identified", d(2024, 2, 5))
             .step(LTF, "panel_recommendation", d(2024, 4, 8))
             .step(LTF, "match_approved", d(2024, 4, 15))
+            .placed(PlacementType::U4, d(2024, 6, 3))
             .step(LTF, "match_confirmed", d(2024, 6, 3));
         out.push(fixture(&c, who("L001")));
 

@@ -1019,6 +1019,20 @@ both_backends!(
         assert_eq!(standing.status, DriftStatus::Overdue);
         assert_eq!(standing.days_overdue, 64);
 
+        // The match is confirmed for the long-term foster placement the child moves to.
+        run(
+            &engine,
+            case_id,
+            Command::RecordEpisode {
+                on: d(2026, 6, 1),
+                legal_status: None,
+                placement: Some(permanence_domain::codes::PlacementType::U4),
+                provider: Some(permanence_domain::codes::PlacementProvider::PR1),
+                carer: Some("FC-LT".to_owned()),
+                details: Default::default(),
+            },
+        )
+        .await;
         step(
             &engine,
             case_id,

@@ -21,6 +21,12 @@ pub enum DataQualityKind {
     /// A decision to place for adoption still stood when another plan was set or the child
     /// left care.
     AdoptionDecisionLeftOpen,
+    /// A placement for adoption (A3–A6) or placement order (E1) without a standing decision
+    /// that the child should be placed for adoption.
+    AdoptionPlacementWithoutDecision,
+    /// A long-term foster match confirmed while the child was not in a long-term foster
+    /// placement (U1, U4).
+    LongTermMatchWithoutPlacement,
 }
 
 impl From<Kind> for DataQualityKind {
@@ -32,6 +38,8 @@ impl From<Kind> for DataQualityKind {
             Kind::ShortResidence => Self::ShortResidence,
             Kind::LeftCareWithoutOrder => Self::LeftCareWithoutOrder,
             Kind::AdoptionDecisionLeftOpen => Self::AdoptionDecisionLeftOpen,
+            Kind::AdoptionPlacementWithoutDecision => Self::AdoptionPlacementWithoutDecision,
+            Kind::LongTermMatchWithoutPlacement => Self::LongTermMatchWithoutPlacement,
         }
     }
 }

@@ -372,7 +372,7 @@ fn placed_for_adoption(year: CollectionYear, period: &CaseState) -> Vec<Vec<Stri
 
 /// The AD1 row of a period that ended in adoption during the year: the decision that the
 /// child should be placed (DATE_INT), the match, and whether the adopters were the child's
-/// foster carers (placed A3 or A5), and who the adopters are (blank when not recorded).
+/// foster carers (`measures::adopted_by_foster_carers`), and who the adopters are (blank when not recorded).
 fn adoption(year: CollectionYear, period: &CaseState) -> Option<Vec<String>> {
     let closed = period.closed?;
     if !closed.reason.is_adoption() || !year.contains(closed.on) {
@@ -384,13 +384,8 @@ fn adoption(year: CollectionYear, period: &CaseState) -> Option<Vec<String>> {
         .rev()
         .find(|p| p.route == Route::Adoption && p.taken("adoption_order").is_some())?;
     let adopters = period.adopters;
-    let with_foster_carers = period.episodes.last().is_some_and(|e| {
-        matches!(
-            e.placement,
-            permanence_domain::codes::PlacementType::A3
-                | permanence_domain::codes::PlacementType::A5
-        )
-    });
+    // The same rule as A10's foster-carer adjustment, so the return and the measure agree.
+    let with_foster_carers = permanence_domain::measures::adopted_by_foster_carers(period);
     Some(vec![
         plan.taken("shobpa_decision").map(date).unwrap_or_default(),
         plan.taken("match_decision").map(date).unwrap_or_default(),

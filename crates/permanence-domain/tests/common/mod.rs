@@ -142,6 +142,11 @@ impl Case {
         self
     }
 
+    /// The child moves to a placement of type `placement` (provided by the authority) on `on`.
+    pub fn placed(&mut self, placement: PlacementType, on: NaiveDate) -> &mut Self {
+        self.given(move_to(placement, on))
+    }
+
     pub fn state(&self) -> &CaseState {
         self.state.as_ref().expect("the case is open")
     }
@@ -149,6 +154,18 @@ impl Case {
 
 pub fn set_plan(route: Route, role: PlanRole, on: NaiveDate) -> Command {
     Command::SetRoutePlan { route, role, on }
+}
+
+/// A move to a placement of type `placement`, provided by the authority, with a new carer.
+pub fn move_to(placement: PlacementType, on: NaiveDate) -> Command {
+    Command::RecordEpisode {
+        on,
+        legal_status: None,
+        placement: Some(placement),
+        provider: Some(PlacementProvider::PR1),
+        carer: Some(format!("carer-{}", placement.code().to_lowercase())),
+        details: Default::default(),
+    }
 }
 
 pub fn record_step(route: Route, step: &str, on: NaiveDate) -> Command {

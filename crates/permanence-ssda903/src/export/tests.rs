@@ -509,3 +509,61 @@ fn a_move_and_a_new_legal_status_on_one_day_are_one_episode_with_the_move_s_reas
     assert_eq!(table.column("REASON_PLACE_CHANGE"), ["CARPL", ""]);
     assert_eq!(table.column("PL_POST"), ["CB7 9BR", HOME]);
 }
+
+/// Adopted on 1 February 2026 by the carers of the adoptive placement `adoptive` (type and
+/// carer reference), who took the child in on 1 September 2025; fostered by FC-1 from
+/// 1 May 2025 (short-term, or fostering for adoption).
+fn adopted_from(fostered: Pt, adoptive: Pt, carer: &str) -> CaseState {
+    let history = History::new(opened(10, d(2025, 5, 1), Ls::C2, fostered, "FC-1")).then(|s| {
+        let details = place("SG8 7PD", Some("SC200002"), None);
+        episode(
+            s,
+            d(2025, 9, 1),
+            Some(Ls::E1),
+            Some((adoptive, Pr::PR1, carer, details)),
+        )
+    });
+    adoption_plan(history, d(2025, 6, 20))
+        .then(|_| Event::RouteStepRecorded {
+            plan_id: 1,
+            step: "adoption_order".into(),
+            on: d(2026, 2, 1),
+            achieves_permanence: true,
+            position: None,
+        })
+        .then(|_| Event::CaseClosed {
+            on: d(2026, 2, 1),
+            reason: ReasonCeased::E12,
+        })
+        .state()
+}
+
+#[test]
+fn the_adopted_by_foster_carer_flag_and_a10_use_the_same_rule() {
+    use permanence_domain::measures::{moved_in_on, moved_in_with_adopters_on};
+    // (fostered, adoptive placement, its carer, adopted by the foster carers?)
+    let cases = [
+        // Fostering for adoption: the carers become the adopters, coded A5.
+        (Pt::U5, Pt::A5, "FC-1", true),
+        // The foster carers adopt, coded A5 ("with current foster carer").
+        (Pt::U6, Pt::A5, "FC-1", true),
+        // The foster carers adopt but the placement is coded A6: the carer reference says so.
+        (Pt::U6, Pt::A6, "FC-1", true),
+        // New adopters.
+        (Pt::U6, Pt::A6, "AD-1", false),
+    ];
+    for (fostered, adoptive, carer, by_foster_carers) in cases {
+        let state = adopted_from(fostered, adoptive, carer);
+        let ret = build_return(year(2026), &[child(Sex::Male, vec![state.clone()])]);
+        let ad1 = ret.table(TableKind::Ad1).expect("table");
+        let flag = ad1.rows[0][4].as_str();
+        let a1 = moved_in_on(&state).expect("A1");
+        let a10 = moved_in_with_adopters_on(&state).expect("A10");
+        let shown = format!("{fostered} then {adoptive} with {carer}");
+        assert_eq!(flag == "1", by_foster_carers, "FOSTER_CARE for {shown}");
+        assert_eq!(a1, d(2025, 9, 1), "{shown}");
+        // A10 goes back to the foster placement exactly when the return says so.
+        let expected = if by_foster_carers { d(2025, 5, 1) } else { a1 };
+        assert_eq!(a10, expected, "A10 for {shown}");
+    }
+}
