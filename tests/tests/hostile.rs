@@ -258,6 +258,11 @@ async fn holdings(server: &TestServer) -> anyhow::Result<Vec<usize>> {
 /// Sends hostile requests, checks each answer and counts the answers by outcome code.
 struct Probe<'a> {
     server: &'a TestServer,
+    /// The health check's own client, with no pooled connections: it asks on a new
+    /// connection whether the server still answers. On the requests' client it could take a
+    /// connection the server is closing after refusing a body it did not read (413), and
+    /// fail for that alone.
+    health: reqwest::Client,
     /// Text that must never appear in an answer to the test authority's users.
     secrets: Vec<String>,
     outcomes: BTreeMap<String, usize>,
@@ -297,6 +302,10 @@ impl<'a> Probe<'a> {
     fn new(server: &'a TestServer, secrets: Vec<String>) -> Self {
         Self {
             server,
+            health: reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .expect("an HTTP client"),
             secrets,
             outcomes: BTreeMap::new(),
             sent: 0,
@@ -355,8 +364,7 @@ impl<'a> Probe<'a> {
 
     async fn still_healthy(&self, label: &str) -> anyhow::Result<()> {
         let health = self
-            .server
-            .client
+            .health
             .get(self.server.server.url("/healthz"))
             .send()
             .await
