@@ -425,8 +425,8 @@ async fn a_leader_drills_down_in_the_browser(server: &TestServer) -> anyhow::Res
     let shot = browser.screenshot("dashboard").await?;
     eprintln!("screenshot: {}", shot.display());
 
-    // More of the page, to look at: the trends and the breakdowns.
-    for section in ["trends", "breakdowns"] {
+    // More of the page, to look at: the trends, the last of them, and the breakdowns.
+    for section in ["trends", "trend-health-assessments", "breakdowns"] {
         browser
             .client
             .execute(

@@ -809,16 +809,7 @@ impl Store {
                 .into_iter()
                 .map(CaseRecord::try_from)
                 .collect::<Result<Vec<_>, _>>()?;
-            let child_ids: Vec<ChildId> = cases.iter().map(|c| c.child_id).collect();
-            let mut children = self.children_by_ids(&child_ids).await?;
-            for case in cases {
-                let child = children
-                    .get(&case.child_id)
-                    .cloned()
-                    .ok_or_else(|| StoreError::Corrupt("case without child".into()))?;
-                out.push((case, child));
-            }
-            children.clear();
+            out.extend(self.with_children(cases).await?);
             if !full_page {
                 break;
             }
@@ -852,18 +843,7 @@ impl Store {
             .into_iter()
             .map(CaseRecord::try_from)
             .collect::<Result<Vec<_>, _>>()?;
-        let child_ids: Vec<ChildId> = cases.iter().map(|c| c.child_id).collect();
-        let children = self.children_by_ids(&child_ids).await?;
-        cases
-            .into_iter()
-            .map(|case| {
-                let child = children
-                    .get(&case.child_id)
-                    .cloned()
-                    .ok_or_else(|| StoreError::Corrupt("case without child".into()))?;
-                Ok((case, child))
-            })
-            .collect()
+        self.with_children(cases).await
     }
 
     /// How many cases an authority has, and the sum of their versions: one aggregate that
@@ -915,10 +895,19 @@ impl Store {
         ids: &[CaseId],
     ) -> Result<Vec<(CaseRecord, ChildRecord)>, StoreError> {
         let cases = self.cases_by_ids(ids).await?;
-        let child_ids: Vec<ChildId> = cases.values().map(|c| c.child_id).collect();
+        self.with_children(cases.into_values()).await
+    }
+
+    /// Each case with its child, read in one query for them all.
+    async fn with_children(
+        &self,
+        cases: impl IntoIterator<Item = CaseRecord>,
+    ) -> Result<Vec<(CaseRecord, ChildRecord)>, StoreError> {
+        let cases: Vec<CaseRecord> = cases.into_iter().collect();
+        let child_ids: Vec<ChildId> = cases.iter().map(|c| c.child_id).collect();
         let children = self.children_by_ids(&child_ids).await?;
         cases
-            .into_values()
+            .into_iter()
             .map(|case| {
                 // A child who came back into care has several cases: cloned for each.
                 let child = children
