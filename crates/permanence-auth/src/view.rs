@@ -127,6 +127,7 @@ pub const EVENT_FIELDS: &[(&str, &[(&str, Keep)])] = &[
             ("placement", Keep::Value),
             ("provider", Keep::Value),
             ("details", DETAILS),
+            ("from_history", Keep::Value),
         ],
     ),
     (
@@ -136,6 +137,10 @@ pub const EVENT_FIELDS: &[(&str, &[(&str, Keep)])] = &[
     (
         "HealthAssessmentRecorded",
         &[("on", Keep::Value), ("kind", Keep::Value)],
+    ),
+    (
+        "VisitHeld",
+        &[("on", Keep::Value), ("seen_alone", Keep::Value)],
     ),
     (
         "RoutePlanStarted",

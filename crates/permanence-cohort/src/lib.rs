@@ -162,6 +162,7 @@ pub fn command_name(command: &Command) -> &'static str {
         Command::RecordEpisode { .. } => "RecordEpisode",
         Command::RecordReview { .. } => "RecordReview",
         Command::RecordHealthAssessment { .. } => "RecordHealthAssessment",
+        Command::RecordVisit { .. } => "RecordVisit",
         Command::SetRoutePlan { .. } => "SetRoutePlan",
         Command::EndParallelPlan { .. } => "EndParallelPlan",
         Command::RecordRouteStep { .. } => "RecordRouteStep",

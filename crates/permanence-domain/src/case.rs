@@ -226,6 +226,16 @@ pub struct HealthAssessment {
     pub kind: HealthAssessmentKind,
 }
 
+/// A statutory visit by the child's social worker (CPPCR 2010 reg 28).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visit {
+    pub on: NaiveDate,
+    /// Whether the worker saw the child alone, when recorded: reg 28 asks the worker to see
+    /// the child alone unless the child, being of sufficient understanding, refuses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen_alone: Option<bool>,
+}
+
 /// Everything known about one period of care, as the events have built it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseState {
@@ -259,6 +269,15 @@ pub struct CaseState {
     /// What the return that brought this period in held, when an import did.
     #[serde(default)]
     pub imported: Option<ImportedHistory>,
+    /// The social worker's statutory visits, oldest first. Defaulted so that states stored
+    /// before visits were recorded still read.
+    #[serde(default)]
+    pub visits: Vec<Visit>,
+    /// How many of the first episodes came from recorded history (an import) rather than
+    /// live work: a placement that began in them has no visits the engine holds, so when its
+    /// next visit is due is not known until a worker records one (`crate::visits`).
+    #[serde(default)]
+    pub episodes_from_history: usize,
 }
 
 impl CaseState {
@@ -394,6 +413,10 @@ pub enum Event {
         carer: Option<String>,
         #[serde(default)]
         details: PlacementDetails,
+        /// Recorded history (an import), not live work: see `CaseState::episodes_from_history`.
+        /// Left out when false, so that live events read as they always have.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        from_history: bool,
     },
     ReviewHeld {
         on: NaiveDate,
@@ -403,6 +426,12 @@ pub enum Event {
     HealthAssessmentRecorded {
         on: NaiveDate,
         kind: HealthAssessmentKind,
+    },
+    /// The social worker visited the child (CPPCR 2010 reg 28).
+    VisitHeld {
+        on: NaiveDate,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seen_alone: Option<bool>,
     },
     RoutePlanStarted {
         plan_id: u32,
@@ -499,6 +528,7 @@ impl Event {
             | Event::EpisodeStarted { on, .. }
             | Event::ReviewHeld { on, .. }
             | Event::HealthAssessmentRecorded { on, .. }
+            | Event::VisitHeld { on, .. }
             | Event::RoutePlanStarted { on, .. }
             | Event::RoutePlanPromoted { on, .. }
             | Event::RoutePlanEnded { on, .. }
@@ -523,6 +553,7 @@ impl Event {
             Event::EpisodeStarted { .. } => "EpisodeStarted",
             Event::ReviewHeld { .. } => "ReviewHeld",
             Event::HealthAssessmentRecorded { .. } => "HealthAssessmentRecorded",
+            Event::VisitHeld { .. } => "VisitHeld",
             Event::RoutePlanStarted { .. } => "RoutePlanStarted",
             Event::RoutePlanPromoted { .. } => "RoutePlanPromoted",
             Event::RoutePlanEnded { .. } => "RoutePlanEnded",
@@ -584,6 +615,11 @@ pub enum Command {
     },
     RecordHealthAssessment {
         on: NaiveDate,
+    },
+    /// A statutory visit by the social worker (CPPCR 2010 reg 28).
+    RecordVisit {
+        on: NaiveDate,
+        seen_alone: Option<bool>,
     },
     SetRoutePlan {
         route: Route,
@@ -651,6 +687,7 @@ impl Command {
             Command::RecordEpisode { .. } => "recordPlacementChange",
             Command::RecordReview { .. } => "recordReview",
             Command::RecordHealthAssessment { .. } => "recordHealthAssessment",
+            Command::RecordVisit { .. } => "recordVisit",
             Command::SetRoutePlan { .. } => "setRoutePlan",
             Command::EndParallelPlan { .. } => "endParallelPlan",
             Command::RecordRouteStep { .. } => "recordRouteStep",
@@ -673,6 +710,7 @@ impl Command {
             | Command::RecordEpisode { on, .. }
             | Command::RecordReview { on, .. }
             | Command::RecordHealthAssessment { on }
+            | Command::RecordVisit { on, .. }
             | Command::SetRoutePlan { on, .. }
             | Command::EndParallelPlan { on }
             | Command::RecordRouteStep { on, .. }
@@ -784,6 +822,25 @@ pub(crate) fn decide_with(
                 HealthAssessmentKind::Review
             };
             Ok(vec![Event::HealthAssessmentRecorded { on: *on, kind }])
+        }
+        Command::RecordVisit { on, seen_alone } => {
+            check_date(case, *on, ctx, "occurredOn")?;
+            // A visit belongs to the placement the child is in that day: the chain of visits
+            // restarts with each placement (CPPCR 2010 reg 28), so one dated before the
+            // current placement began would belong to a placement whose chain has closed.
+            if let Some(began) = crate::visits::current_placement(case).map(|p| p.began_on) {
+                check_not_before(*on, began, "occurredOn", "the current placement began")?;
+            }
+            if case.visits.last().is_some_and(|last| *on <= last.on) {
+                return Err(DomainError::validation(
+                    "occurredOn",
+                    "a visit must be dated after the previous visit",
+                ));
+            }
+            Ok(vec![Event::VisitHeld {
+                on: *on,
+                seen_alone: *seen_alone,
+            }])
         }
         Command::SetRoutePlan { route, role, on } => {
             decide_set_plan(case, *route, *role, *on, ctx, rules)
@@ -1185,6 +1242,7 @@ fn decide_episode(
         provider: next.provider,
         carer: next.carer,
         details: next.details,
+        from_history: rules.is_history(),
     }])
 }
 
@@ -1787,6 +1845,9 @@ fn decide_close(
     if let Some(last) = case.health_assessments.last() {
         check_not_before(on, last.on, "occurredOn", "the latest health assessment")?;
     }
+    if let Some(last) = case.visits.last() {
+        check_not_before(on, last.on, "occurredOn", "the latest visit")?;
+    }
     let reached = |route: Route, step: &str| {
         case.plans
             .iter()
@@ -1952,6 +2013,8 @@ pub fn evolve(state: Option<CaseState>, event: &Event) -> Option<CaseState> {
             adopters: None,
             data_quality: vec![],
             imported: None,
+            visits: vec![],
+            episodes_from_history: 0,
         });
     }
     let mut case = state?;
@@ -1972,14 +2035,20 @@ pub fn evolve(state: Option<CaseState>, event: &Event) -> Option<CaseState> {
             provider,
             carer,
             details,
-        } => case.episodes.push(Episode {
-            starts_on: *on,
-            legal_status: *legal_status,
-            placement: *placement,
-            provider: *provider,
-            carer: carer.clone(),
-            details: details.clone(),
-        }),
+            from_history,
+        } => {
+            case.episodes.push(Episode {
+                starts_on: *on,
+                legal_status: *legal_status,
+                placement: *placement,
+                provider: *provider,
+                carer: carer.clone(),
+                details: details.clone(),
+            });
+            if *from_history {
+                case.episodes_from_history = case.episodes.len();
+            }
+        }
         Event::ReviewHeld { on, participation } => {
             case.reviews.push(*on);
             if let Some(participation) = participation {
@@ -1992,6 +2061,10 @@ pub fn evolve(state: Option<CaseState>, event: &Event) -> Option<CaseState> {
                 kind: *kind,
             })
         }
+        Event::VisitHeld { on, seen_alone } => case.visits.push(Visit {
+            on: *on,
+            seen_alone: *seen_alone,
+        }),
         Event::RoutePlanStarted {
             plan_id,
             route,
@@ -2106,7 +2179,11 @@ pub fn evolve(state: Option<CaseState>, event: &Event) -> Option<CaseState> {
         }),
         Event::AdoptersRecorded { adopters, .. } => case.adopters = Some(*adopters),
         Event::DataQualityNoted { note } => case.data_quality.push(note.clone()),
-        Event::HistoryImported { history, .. } => case.imported = Some(*history),
+        Event::HistoryImported { history, .. } => {
+            case.imported = Some(*history);
+            // The episodes opened so far (the period's first) came from the return.
+            case.episodes_from_history = case.episodes.len();
+        }
         Event::AgencyDecisionRecorded {
             purpose,
             agrees,

@@ -14,13 +14,14 @@ use crate::case::{CaseState, RoutePlan};
 use crate::panel::{PanelOutcome, PanelPurpose};
 use crate::route::{Route, RouteCatalog, RouteDefinition};
 use crate::timescales::{self, Basis, Period, Timescales};
+use crate::visits;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 /// Which part of the case a deadline belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DeadlineCategory {
-    /// Reviews, permanence plan, health assessments.
+    /// Reviews, permanence plan, health assessments, statutory visits.
     CarePlanning,
     /// Pre-proceedings and care proceedings.
     Legal,
@@ -242,6 +243,52 @@ fn care_planning(case: &CaseState, settings: &Timescales, out: &mut Vec<Deadline
         Some(last) => health_review(case, settings, last.on),
     };
     out.push(health);
+    out.extend(visit(case));
+}
+
+/// The next statutory visit in the child's current placement (see `crate::visits` for the
+/// rule and what it decides). None during a placement for adoption, whose visits the
+/// Adoption Agencies Regulations set.
+fn visit(case: &CaseState) -> Option<Deadline> {
+    let placement = visits::current_placement(case)?;
+    let episode = case.current_episode()?;
+    if !visits::under_reg_28(episode) {
+        return None;
+    }
+    let last = visits::visits_in(case, &placement).last().copied();
+    let long_term = visits::long_term(episode);
+    let spine_visit = |label, started_on, period| {
+        spine(
+            "visit",
+            label,
+            started_on,
+            period,
+            Basis::Law,
+            visits::VISITS_REFERENCE,
+        )
+    };
+    if last.is_none() && placement.from_history {
+        // A placement from an import with no visit recorded since: the return holds no
+        // visits, so the last one is not known, nor when the next is due. The interval
+        // stated is the longest the law allows after a placement's first year.
+        let period = if long_term {
+            timescales::LONG_TERM_VISIT_INTERVAL
+        } else {
+            timescales::VISIT_INTERVAL
+        };
+        let d = spine_visit(
+            "statutory visit by the social worker",
+            placement.began_on,
+            period,
+        );
+        return Some(d.not_known_from_return());
+    }
+    let (started_on, period) = visits::next_visit(placement.began_on, long_term, last);
+    let label = match last {
+        Some(_) => "statutory visit by the social worker",
+        None => "first visit within a week of the placement starting",
+    };
+    Some(spine_visit(label, started_on, period))
 }
 
 /// The review health assessment due after one held on `last`: 6-monthly under five, yearly

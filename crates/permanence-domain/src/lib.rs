@@ -22,6 +22,7 @@ pub mod return_facts;
 pub mod route;
 pub mod timeline;
 pub mod timescales;
+pub mod visits;
 pub mod words;
 
 pub use case::{CaseState, Command, Event, decide, evolve, replay};

@@ -290,6 +290,14 @@ pub struct TimelinessReport {
     /// from five); days are held minus due. Not the first one held in an imported period,
     /// whose return dates none.
     pub health_assessments_on_time: Share,
+    /// Statutory visits by the social worker (CPPCR 2010 reg 28) due in the window and made
+    /// on or before their due date: each visit held in the window, against the due date the
+    /// chain of visits gave it (days are held minus due), and each visit missed (a due date
+    /// in the window passed with no visit before the placement ended or the child left
+    /// care; no days). Not visits during a placement for adoption (the Adoption Agencies
+    /// Regulations set those), nor the first visit recorded in a placement brought in by an
+    /// import (the return holds no visits). See `crate::visits`.
+    pub visits_on_time: Share,
     /// Cases whose second review was held in the window and whose first plan for
     /// permanence was recorded on or before it; days are plan minus second review. Periods
     /// of care brought in by an import are not counted (the return carries no plans).
@@ -634,6 +642,7 @@ struct Accumulator {
     panel: [Vec<CaseValue>; FOLLOW_THROUGHS.len()],
     reviews: Vec<ShareCase>,
     health_assessments: Vec<ShareCase>,
+    visits: Vec<ShareCase>,
     plan_by_second_review: Vec<ShareCase>,
     proceedings: Vec<ShareCase>,
     placements_begun: HashMap<Route, usize>,
@@ -676,6 +685,7 @@ impl Accumulator {
             }
             Kind::Review => self.reviews.push(share()),
             Kind::HealthAssessment => self.health_assessments.push(share()),
+            Kind::Visit => self.visits.push(share()),
             Kind::PlanBySecondReview => self.plan_by_second_review.push(share()),
             Kind::Proceedings => self.proceedings.push(share()),
             Kind::PlacementBegun(route) => *self.placements_begun.entry(route).or_default() += 1,
@@ -745,6 +755,7 @@ impl Accumulator {
             panel_follow_through,
             reviews_on_time: Share::from_cases(self.reviews),
             health_assessments_on_time: Share::from_cases(self.health_assessments),
+            visits_on_time: Share::from_cases(self.visits),
             permanence_plan_by_second_review: Share::from_cases(self.plan_by_second_review),
             proceedings_within_26_weeks: Share::from_cases(self.proceedings),
             proceedings_mean_weeks,

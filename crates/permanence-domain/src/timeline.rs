@@ -104,6 +104,11 @@ pub fn describe(event: &Event, state: &CaseState, catalog: &RouteCatalog) -> Str
             HealthAssessmentKind::Initial => "Initial health assessment".into(),
             HealthAssessmentKind::Review => "Review health assessment".into(),
         },
+        Event::VisitHeld { seen_alone, .. } => match seen_alone {
+            Some(true) => "Visit by social worker: the child was seen alone".into(),
+            Some(false) => "Visit by social worker: the child was not seen alone".into(),
+            None => "Visit by social worker".into(),
+        },
         Event::RoutePlanStarted { route, role, .. } => match role {
             PlanRole::Primary => format!("Plan for permanence: {}", route.label()),
             PlanRole::Parallel => format!("Parallel plan: {}", route.label()),

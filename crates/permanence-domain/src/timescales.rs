@@ -81,6 +81,17 @@ pub const LATER_REVIEW: Period = Period::Months(6);
 pub const PROCEEDINGS: Period = Period::WeeksBeginningWith(26);
 /// No extension of care proceedings may exceed 8 weeks (CA 1989 s32(8)).
 pub const MAX_EXTENSION_WEEKS: u32 = 8;
+/// The social worker visits the child within a week of any placement starting (CPPCR 2010
+/// reg 28).
+pub const FIRST_VISIT: Period = Period::Weeks(1);
+/// In a placement's first year, visits at intervals of not more than six weeks; after it,
+/// six weeks too unless the placement is long-term (CPPCR 2010 reg 28).
+pub const VISIT_INTERVAL: Period = Period::Weeks(6);
+/// After a long-term placement's first year (one meant to last until the child is 18),
+/// visits at intervals of not more than three months (CPPCR 2010 reg 28).
+pub const LONG_TERM_VISIT_INTERVAL: Period = Period::Months(3);
+/// The first year of a placement, over which visits are six-weekly whatever the placement.
+pub const VISIT_FIRST_YEAR: Period = Period::Months(12);
 /// Adopters may not apply before the child has lived with them for 10 weeks (ACA 2002 s42).
 pub const ADOPTION_APPLICATION_RESIDENCE: Period = Period::Weeks(10);
 

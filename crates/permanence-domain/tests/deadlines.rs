@@ -166,13 +166,15 @@ mod care_planning_spine {
     fn a_fresh_case_has_exactly_the_spine_sorted_by_due_date() {
         let case = Case::opened(d(2024, 12, 16), today());
         let all = deadlines(&case);
-        // The review and the initial health assessment are both due on 16 January; ties
-        // are broken by key.
+        // The first visit is due a week after the placement began, on 23 December; the
+        // review and the initial health assessment are both due on 16 January, and ties are
+        // broken by key.
         assert_eq!(
             keys(&all),
-            vec!["health_assessment", "review", "permanence_plan"]
+            vec!["visit", "health_assessment", "review", "permanence_plan"]
         );
-        assert_eq!(all[0].due_on, d(2025, 1, 16));
+        assert_eq!(all[0].due_on, d(2024, 12, 23));
+        assert_eq!(all[1].due_on, d(2025, 1, 16));
     }
 
     #[test]
@@ -351,7 +353,10 @@ mod route_deadlines {
         );
         assert!(!has(&case, "plan1:long_term_match_confirmed"));
         // The case stays open: only the spine remains.
-        assert_eq!(keys(&deadlines(&case)), vec!["health_assessment", "review"]);
+        assert_eq!(
+            keys(&deadlines(&case)),
+            vec!["health_assessment", "review", "visit"]
+        );
     }
 
     #[test]

@@ -1496,6 +1496,7 @@ mod episodes {
                 provider: Some(PlacementProvider::PR1),
                 carer: Some("carer-1".to_owned()),
                 details: Default::default(),
+                from_history: false,
             }]
         );
         assert_eq!(case.state().episodes.len(), 2);
@@ -1526,6 +1527,7 @@ mod episodes {
                 provider: Some(PlacementProvider::PR1),
                 carer: Some("carer-2".to_owned()),
                 details: Default::default(),
+                from_history: false,
             }]
         );
     }
@@ -1553,6 +1555,7 @@ mod episodes {
                 provider: None,
                 carer: Some("carer-1".to_owned()),
                 details: Default::default(),
+                from_history: false,
             }]
         );
     }

@@ -1283,6 +1283,83 @@ mod care_planning {
         vec![under_five, from_five]
     }
 
+    pub(super) fn visits_cohort() -> Vec<Fixture> {
+        let visit = |on| Command::RecordVisit {
+            on,
+            seen_alone: None,
+        };
+        // V001 entered care on Monday 6 Jan 2025 with carer-1: the first visit is due a
+        // week later, on 13 Jan; each later one 6 weeks after the last held.
+        let mut c = open(3201, 51, d(2015, 6, 1), d(2025, 1, 6));
+        c.given(visit(d(2025, 1, 10))) // due 13 Jan: 3 days early
+            .given(visit(d(2025, 2, 24))) // due 21 Feb (10 Jan + 42 days): 3 days late
+            // Moves on 10 Mar, before the next visit fell due (7 Apr): nothing missed.
+            .placed(PlacementType::K1, d(2025, 3, 10))
+            // Moves again on 1 Apr with no visit in the K1 placement, whose first was
+            // due on 17 Mar: one visit missed, dated the day it was due.
+            .placed(PlacementType::R1, d(2025, 4, 1))
+            .given(visit(d(2025, 4, 8))); // due 8 Apr: on the day
+        let moved = fixture(&c, child("V001", d(2015, 6, 1), Sex::Female));
+        // V002 is placed for adoption on 3 Feb 2025: the visit before it counts, the one
+        // during the adoptive placement does not (the Adoption Agencies Regulations).
+        let mut c = open(3202, 52, d(2023, 6, 1), d(2025, 1, 6));
+        c.given(visit(d(2025, 1, 9))) // due 13 Jan: 4 days early
+            .plan(Route::Adoption, d(2025, 1, 13))
+            .step(Route::Adoption, "shobpa_decision", d(2025, 1, 20))
+            .placed(PlacementType::A4, d(2025, 2, 3))
+            .given(visit(d(2025, 2, 5)));
+        let adopted = fixture(&c, child("V002", d(2023, 6, 1), Sex::Male));
+        // V003 came in by an import: the return holds no visits, so the first one recorded
+        // (3 Mar) has no known due date. The next was due 14 Apr (3 Mar + 42 days); after
+        // the one on 10 Apr, the next was due 22 May and the child left care on 30 Jun
+        // without it: missed.
+        let mut c = Case::empty(today());
+        let mut opening = open_case(d(2024, 5, 6));
+        opening.case_id = CaseId(Uuid::from_u128(3203));
+        opening.child_id = ChildId(Uuid::from_u128(53));
+        opening.child_birth_date = d(2012, 2, 1);
+        c.recorded(Command::OpenCase(opening))
+            .recorded(Command::RecordImportedHistory {
+                on: d(2024, 5, 6),
+                history: permanence_domain::history::ImportedHistory {
+                    reviews_in_return: true,
+                    health_assessments_in_return: false,
+                },
+            })
+            .given(visit(d(2025, 3, 3)))
+            .given(visit(d(2025, 4, 10))) // due 14 Apr: 4 days early
+            .given(Command::CloseCase {
+                on: d(2025, 6, 30),
+                reason: ReasonCeased::E8,
+            });
+        let imported = fixture(&c, child("V003", d(2012, 2, 1), Sex::Female));
+        vec![moved, adopted, imported]
+    }
+
+    #[test]
+    fn visits_made_on_or_before_their_due_date_and_those_missed() {
+        let cohort = visits_cohort();
+        let report = timeliness_report(&views(&cohort), d(2025, 1, 1), d(2025, 12, 31));
+        assert_eq!(
+            listed_share(&report.visits_on_time),
+            vec![
+                ("V001", Some(-3), true),
+                ("V001", Some(3), false),
+                ("V001", None, false),
+                ("V001", Some(0), true),
+                ("V002", Some(-4), true),
+                ("V003", Some(-4), true),
+                ("V003", None, false),
+            ]
+        );
+        // 4 of 7: 57.14% -> 57.1.
+        assert_eq!(share_of(&report.visits_on_time), (4, 7, Some(57.1)));
+        // A visit is selected by the day held, a missed one by the day it was due: the
+        // window to 31 Mar has V001's first two and its miss on 17 Mar, and V002's visit.
+        let quarter = timeliness_report(&views(&cohort), d(2025, 1, 1), d(2025, 3, 31));
+        assert_eq!(share_of(&quarter.visits_on_time), (2, 4, Some(50.0)));
+    }
+
     #[test]
     fn health_assessments_held_on_or_before_their_due_date() {
         let cohort = health_cohort();
@@ -1436,6 +1513,7 @@ fn a_change_to_the_facts_comes_with_a_new_format() {
     examples.extend(other_routes::cohort());
     examples.extend(care_planning::cohort());
     examples.extend(care_planning::health_cohort());
+    examples.extend(care_planning::visits_cohort());
     let mut digest: u64 = 0xcbf2_9ce4_8422_2325;
     for example in &examples {
         // As the store encodes them: a new variant of an enum moves the ones after it.
@@ -1447,7 +1525,7 @@ fn a_change_to_the_facts_comes_with_a_new_format() {
     }
     assert_eq!(
         (FACTS_FORMAT, format!("{digest:016x}")),
-        (2, "ac6fd5db3eeaca2f".to_owned()),
+        (3, "92b18b9c0371caec".to_owned()),
         "what CaseFacts::of works out has changed: bump FACTS_FORMAT and pin the new digest"
     );
 }

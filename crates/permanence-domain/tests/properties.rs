@@ -1171,6 +1171,7 @@ fn set_date(command: &mut Command, date: NaiveDate) {
         | Command::RecordEpisode { on, .. }
         | Command::RecordReview { on, .. }
         | Command::RecordHealthAssessment { on }
+        | Command::RecordVisit { on, .. }
         | Command::SetRoutePlan { on, .. }
         | Command::EndParallelPlan { on }
         | Command::RecordRouteStep { on, .. }

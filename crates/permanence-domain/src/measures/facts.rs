@@ -22,12 +22,13 @@ use crate::deadlines::health_review_period;
 use crate::ids::CaseId;
 use crate::route::{PLAN_ENDORSED, Route};
 use crate::timescales::{FIRST_REVIEW, LATER_REVIEW, PROCEEDINGS, SECOND_REVIEW, Timescales};
+use crate::visits;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 /// The shape of [`CaseFacts`] and the rules that made them, as stored. See the module's
 /// documentation: bump it with any change to what `CaseFacts::of` works out.
-pub const FACTS_FORMAT: i32 = 2;
+pub const FACTS_FORMAT: i32 = 3;
 
 /// Everything the measures read of one period of care.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,6 +176,8 @@ pub(super) enum Kind {
     Panel(usize),
     Review,
     HealthAssessment,
+    /// A statutory visit held (dated the day held), or one missed (dated the day it was due).
+    Visit,
     PlanBySecondReview,
     Proceedings,
     /// A placement began on a route (the disruption rate's denominator).
@@ -264,6 +267,7 @@ fn observe(case: &CaseState, emit: &mut impl FnMut(Observation)) {
     }
     observe_care_planning(case, emit);
     observe_health_assessments(case, emit);
+    observe_visits(case, emit);
 }
 
 fn observe_routes(case: &CaseState, emit: &mut impl FnMut(Observation)) {
@@ -461,6 +465,68 @@ fn observe_health_assessments(case: &CaseState, emit: &mut impl FnMut(Observatio
             met: held <= due,
         });
         last = Some(held);
+    }
+}
+
+fn observe_visits(case: &CaseState, emit: &mut impl FnMut(Observation)) {
+    // Each visit held in a placement against the due date the chain gave it (CPPCR 2010
+    // reg 28, by `crate::visits`): within a week of the placement starting, then six-weekly
+    // in its first year, then three-monthly for a long-term placement and six-weekly
+    // otherwise. Whether the placement is long-term is read from the episode in force the
+    // day the visit was held, as the deadline shown that day read it. A visit held during
+    // a placement for adoption is not measured (the Adoption Agencies Regulations set
+    // those), and the first visit recorded in a placement from an import is not either:
+    // the return holds no visits, so its due date is not known.
+    //
+    // A placement that ended (a move, or leaving care) with its next visit's due date
+    // passed and no visit held is a visit missed, dated on the day it was due. One still
+    // overdue in the current placement is not counted here: it shows in drift, and counts
+    // once a visit is held or the placement ends.
+    for placement in visits::placements(case) {
+        let held = visits::visits_in(case, &placement);
+        let mut last: Option<NaiveDate> = None;
+        for &on in &held {
+            let Some(episode) = visits::episode_on(case, &placement, on) else {
+                continue;
+            };
+            let unknown = last.is_none() && placement.from_history;
+            if visits::under_reg_28(episode) && !unknown {
+                let (from, period) =
+                    visits::next_visit(placement.began_on, visits::long_term(episode), last);
+                let due = period.after(from);
+                emit(Observation {
+                    on,
+                    kind: Kind::Visit,
+                    days: Some(days_between(due, on)),
+                    met: on <= due,
+                });
+            }
+            last = Some(on);
+        }
+        let Some(ended) = placement.ended_on else {
+            continue;
+        };
+        let Some(episode) = case
+            .episodes
+            .get(placement.episodes.clone())
+            .and_then(<[_]>::last)
+        else {
+            continue;
+        };
+        if !visits::under_reg_28(episode) || (last.is_none() && placement.from_history) {
+            continue;
+        }
+        let (from, period) =
+            visits::next_visit(placement.began_on, visits::long_term(episode), last);
+        let due = period.after(from);
+        if due < ended {
+            emit(Observation {
+                on: due,
+                kind: Kind::Visit,
+                days: None,
+                met: false,
+            });
+        }
     }
 }
 

@@ -93,6 +93,7 @@ fn episode(
             need: current.details.need,
             ..details
         },
+        from_history: false,
     }
 }
 
