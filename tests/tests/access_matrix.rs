@@ -373,6 +373,12 @@ fn writes(fx: &Fixture, on: On, role: Role) -> Vec<Op> {
             "2026-03-13",
         ),
         op(
+            "recordVisit",
+            Check::Case(Action::RecordVisit, on),
+            "mutation($i: RecordVisitInput!) { recordVisit(input: $i) { case { id } } }",
+            json!({ "i": { "caseId": case, "occurredOn": "2026-03-13", "seenAlone": true } }),
+        ),
+        op(
             "setRoutePlan",
             Check::Case(Action::SetRoutePlan, on),
             "mutation($i: SetRoutePlanInput!) { setRoutePlan(input: $i) { case { id } } }",

@@ -38,6 +38,7 @@
 //! | `RECORD_PLACEMENT_CHANGE`     | allocated     | team         | -            | -           | -                     | -         | -             |
 //! | `RECORD_REVIEW`               | allocated     | team         | -            | -           | -                     | -         | -             |
 //! | `RECORD_HEALTH_ASSESSMENT`    | allocated     | team         | -            | -           | -                     | -         | -             |
+//! | `RECORD_VISIT`                | allocated     | team         | -            | -           | -                     | -         | -             |
 //! | `SET_ROUTE_PLAN`              | allocated     | team         | -            | -           | -                     | -         | -             |
 //! | `END_PARALLEL_PLAN`           | allocated     | team         | -            | -           | -                     | -         | -             |
 //! | `RECORD_ROUTE_STEP`           | allocated     | team         | -            | -           | -                     | -         | -             |

@@ -31,6 +31,7 @@ pub enum Action {
     RecordPlacementChange,
     RecordReview,
     RecordHealthAssessment,
+    RecordVisit,
     SetRoutePlan,
     EndParallelPlan,
     RecordRouteStep,
@@ -95,6 +96,7 @@ impl Action {
         Action::RecordPlacementChange,
         Action::RecordReview,
         Action::RecordHealthAssessment,
+        Action::RecordVisit,
         Action::SetRoutePlan,
         Action::EndParallelPlan,
         Action::RecordRouteStep,
@@ -139,6 +141,7 @@ impl Action {
             RecordPlacementChange => "RECORD_PLACEMENT_CHANGE",
             RecordReview => "RECORD_REVIEW",
             RecordHealthAssessment => "RECORD_HEALTH_ASSESSMENT",
+            RecordVisit => "RECORD_VISIT",
             SetRoutePlan => "SET_ROUTE_PLAN",
             EndParallelPlan => "END_PARALLEL_PLAN",
             RecordRouteStep => "RECORD_ROUTE_STEP",
@@ -184,6 +187,7 @@ impl Action {
             RecordPlacementChange => "record a placement change",
             RecordReview => "record a review",
             RecordHealthAssessment => "record a health assessment",
+            RecordVisit => "record a visit",
             SetRoutePlan => "set a route plan",
             EndParallelPlan => "end a parallel plan",
             RecordRouteStep => "record a route step",
@@ -228,6 +232,7 @@ impl Action {
             | RecordPlacementChange
             | RecordReview
             | RecordHealthAssessment
+            | RecordVisit
             | SetRoutePlan
             | EndParallelPlan
             | RecordRouteStep
@@ -383,6 +388,7 @@ pub fn rule(role: Role, action: Action) -> Option<Reach> {
         RecordPlacementChange
         | RecordReview
         | RecordHealthAssessment
+        | RecordVisit
         | SetRoutePlan
         | EndParallelPlan
         | RecordRouteStep

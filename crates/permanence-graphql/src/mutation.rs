@@ -158,6 +158,19 @@ pub struct RecordDatedInput {
     command_id: Option<Uuid>,
 }
 
+/// A statutory visit by the social worker (CPPCR 2010 reg 28).
+#[derive(InputObject)]
+pub struct RecordVisitInput {
+    case_id: Uuid,
+    /// The day of the visit.
+    occurred_on: Date,
+    /// Whether the worker saw the child alone; left out when not recorded.
+    seen_alone: Option<bool>,
+    note: Option<String>,
+    expected_version: Option<i64>,
+    command_id: Option<Uuid>,
+}
+
 #[derive(InputObject)]
 pub struct SetRoutePlanInput {
     case_id: Uuid,
@@ -607,6 +620,21 @@ impl CaseMutation {
             Command::RecordHealthAssessment { on }
         })
         .await
+    }
+
+    /// Records a statutory visit by the social worker: the next visit falls due from it
+    /// (CPPCR 2010 reg 28).
+    async fn record_visit(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordVisitInput,
+    ) -> Result<CasePayload> {
+        let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
+        let command = Command::RecordVisit {
+            on: input.occurred_on.0,
+            seen_alone: input.seen_alone,
+        };
+        run(ctx, Action::RecordVisit, input.case_id, meta, command).await
     }
 
     /// Sets the plan for permanence (PRIMARY), or a parallel plan beside it (PARALLEL).

@@ -291,6 +291,16 @@ impl ReportNode {
     async fn health_assessments_on_time(&self) -> ShareNode {
         ShareNode(self.0.health_assessments_on_time.clone())
     }
+    /// Statutory visits by the social worker (CPPCR 2010 reg 28) made on or before their
+    /// due date: each visit held in the window against the due date the chain of visits
+    /// gave it (days are held minus due), and each visit missed, counted on the day it was
+    /// due (a due date passed with no visit before the placement ended or the child left
+    /// care; no days). Not visits during a placement for adoption (the Adoption Agencies
+    /// Regulations set those), nor the first visit recorded in a placement brought in by an
+    /// import (the return holds no visits).
+    async fn visits_on_time(&self) -> ShareNode {
+        ShareNode(self.0.visits_on_time.clone())
+    }
     /// Children whose second review was in the window with a permanence plan by then.
     async fn permanence_plan_by_second_review(&self) -> ShareNode {
         ShareNode(self.0.permanence_plan_by_second_review.clone())

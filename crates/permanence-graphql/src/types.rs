@@ -351,6 +351,18 @@ impl CaseNode {
             .map(|h| Date(h.on))
             .collect()
     }
+    /// The social worker's statutory visits (CPPCR 2010 reg 28), oldest first.
+    async fn visits(&self) -> Vec<VisitNode> {
+        self.0
+            .state
+            .visits
+            .iter()
+            .map(|v| VisitNode {
+                occurred_on: Date(v.on),
+                seen_alone: v.seen_alone,
+            })
+            .collect()
+    }
     async fn legal_track(&self) -> LegalTrackNode {
         let legal = &self.0.state.legal;
         let pre = legal.pre_proceedings.as_ref();
@@ -425,6 +437,15 @@ pub struct PlacementNode {
     provider: Option<&'static str>,
     /// The carer's reference: not shown to leaders.
     carer: Option<String>,
+}
+
+/// A statutory visit by the social worker.
+#[derive(SimpleObject)]
+#[graphql(name = "Visit")]
+pub struct VisitNode {
+    occurred_on: Date,
+    /// Whether the worker saw the child alone; null when not recorded.
+    seen_alone: Option<bool>,
 }
 
 #[derive(SimpleObject)]

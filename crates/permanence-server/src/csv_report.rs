@@ -288,6 +288,7 @@ fn report_rows(out: &mut Out, group: &str, r: &TimelinessReport) {
         "health_assessments_on_time",
         &r.health_assessments_on_time,
     );
+    share_row(out, group, "visits_on_time", &r.visits_on_time);
     share_row(
         out,
         group,
