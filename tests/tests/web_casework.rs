@@ -305,6 +305,24 @@ async fn casework_journey(server: &TestServer) -> anyhow::Result<()> {
         .await?;
     assert_eq!(browser.value("#note").await?, "");
 
+    // A statutory visit, with whether the child was seen alone.
+    open_form(&browser, &case_path, "Record a visit to the child").await?;
+    check_page(&browser, "record a visit").await?;
+    browser.fill_date("on", 12, 6, 2026).await?;
+    browser
+        .click("input[name='seen_alone'][value='yes']")
+        .await?;
+    submit(&browser).await?;
+    browser
+        .wait_for_path(&format!("{case_path}?recorded=visit"))
+        .await?;
+    assert!(
+        browser
+            .text("#timeline")
+            .await?
+            .contains("Visit by social worker: the child was seen alone")
+    );
+
     browser.goto("/").await?;
     browser
         .click_and_load("form[action='/sign-out'] button")

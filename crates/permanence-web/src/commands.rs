@@ -24,6 +24,7 @@ pub(crate) enum CaseForm {
     RouteStep,
     Review,
     HealthAssessment,
+    Visit,
     PlacementChange,
     LegalStep,
     Allocation,
@@ -47,6 +48,7 @@ impl CaseForm {
         CaseForm::RouteStep,
         CaseForm::Review,
         CaseForm::HealthAssessment,
+        CaseForm::Visit,
         CaseForm::PlacementChange,
         CaseForm::LegalStep,
         CaseForm::Allocation,
@@ -62,6 +64,7 @@ impl CaseForm {
             CaseForm::RouteStep => "route-step",
             CaseForm::Review => "review",
             CaseForm::HealthAssessment => "health-assessment",
+            CaseForm::Visit => "visit",
             CaseForm::PlacementChange => "placement-change",
             CaseForm::LegalStep => "legal-step",
             CaseForm::Allocation => "allocation",
@@ -83,6 +86,7 @@ impl CaseForm {
             CaseForm::RouteStep => "Record a step of the plan",
             CaseForm::Review => "Record a review",
             CaseForm::HealthAssessment => "Record a health assessment",
+            CaseForm::Visit => "Record a visit to the child",
             CaseForm::PlacementChange => "Record a change of placement or legal status",
             CaseForm::LegalStep => "Record a step in court proceedings",
             CaseForm::Allocation => "Allocate the case",
@@ -102,6 +106,7 @@ impl CaseForm {
             CaseForm::RouteStep => "Step recorded",
             CaseForm::Review => "Review recorded",
             CaseForm::HealthAssessment => "Health assessment recorded",
+            CaseForm::Visit => "Visit recorded",
             CaseForm::PlacementChange => "Change of placement or legal status recorded",
             CaseForm::LegalStep => "Court step recorded",
             CaseForm::Allocation => "Case allocated",
@@ -131,6 +136,7 @@ impl CaseForm {
             CaseForm::RouteStep => Action::RecordRouteStep,
             CaseForm::Review => Action::RecordReview,
             CaseForm::HealthAssessment => Action::RecordHealthAssessment,
+            CaseForm::Visit => Action::RecordVisit,
             CaseForm::PlacementChange => Action::RecordPlacementChange,
             CaseForm::LegalStep => Action::RecordLegalStep,
             CaseForm::Allocation => Action::AllocateCase,
@@ -211,6 +217,17 @@ impl CaseForm {
                 ),
             ],
             CaseForm::HealthAssessment => vec![on("Date of the health assessment")],
+            CaseForm::Visit => vec![
+                on("Date of the visit"),
+                Field::new(
+                    "seen_alone",
+                    "Was the child seen alone? (optional)",
+                    Control::Radios {
+                        choices: vec![Choice::new("yes", "Yes"), Choice::new("no", "No")],
+                    },
+                )
+                .hint("The next visit falls due from this one: within 6 weeks in the placement's first year, then 3 months for a long-term placement"),
+            ],
             CaseForm::PlacementChange => placement_change_fields(),
             CaseForm::LegalStep => vec![
                 Field::new(
@@ -386,6 +403,19 @@ impl CaseForm {
             CaseForm::HealthAssessment => on
                 .map(|on| Command::RecordHealthAssessment { on })
                 .map(|c| (c, self.action())),
+            CaseForm::Visit => {
+                let seen_alone = take(
+                    &mut errors,
+                    values.optional_choice("seen_alone", |v| match v {
+                        "yes" => Some(true),
+                        "no" => Some(false),
+                        _ => None,
+                    }),
+                );
+                on.zip(seen_alone)
+                    .map(|(on, seen_alone)| Command::RecordVisit { on, seen_alone })
+                    .map(|c| (c, self.action()))
+            }
             CaseForm::PlacementChange => {
                 let legal_status = take(
                     &mut errors,
@@ -524,6 +554,7 @@ impl CaseForm {
             CaseForm::RouteStep => "the date of the step",
             CaseForm::Review => "the date of the review",
             CaseForm::HealthAssessment => "the date of the health assessment",
+            CaseForm::Visit => "the date of the visit",
             CaseForm::PlacementChange => "the date of the change",
             CaseForm::LegalStep => "the date",
             CaseForm::Allocation => "the date of the allocation",
