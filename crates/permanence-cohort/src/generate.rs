@@ -1246,11 +1246,13 @@ impl<'a, 'c> Period<'a, 'c> {
         let legal = self.legal_items(end);
         let (episodes, placement_at_end) = self.resolve_episodes(end);
         let spine = self.spine(end.min(today));
+        let visits = self.visits(&episodes, end.min(today));
         let mut items: Vec<Item> = Vec::new();
         items.append(&mut self.route);
         items.extend(legal);
         items.extend(episodes);
         items.extend(spine);
+        items.extend(visits);
         let mut left = None;
         if let Some((on, how)) = self.close {
             let reason = match how {
@@ -1576,6 +1578,130 @@ impl<'a, 'c> Period<'a, 'c> {
         items
     }
 }
+
+impl Period<'_, '_> {
+    /// The social worker's statutory visits (CPPCR 2010 reg 28), up to `end`, in each
+    /// placement in force during the year before today that began in the two years before
+    /// today (older placements have none recorded, so that the demo stays small: their next
+    /// visit shows as overdue, as it would where visits went unrecorded, and the
+    /// visits-on-time measure of earlier years counts their visits as missed): the first
+    /// within a week of the placement starting, then
+    /// about six-weekly, three-monthly after the first year of a long-term foster placement;
+    /// most on time, some late. None during a placement for adoption (its visits are the
+    /// Adoption Agencies Regulations'). Drawn from a stream of their own, so that every
+    /// other part of the child's history is what it was without visits.
+    fn visits(&mut self, episodes: &[Item], end: NaiveDate) -> Vec<Item> {
+        let who = self.child.reference.bytes().fold(
+            mix64(u64::from(self.entered.num_days_from_ce().unsigned_abs())),
+            |h, b| mix64(h ^ u64::from(b)),
+        );
+        let mut side = SplitMix64::stream(self.child.config.seed ^ VISITS_STREAM, who);
+        let today = self.today();
+        let since = add_months_back(today, 12);
+        let begun_since = add_months_back(today, VISITS_FOR_PLACEMENTS_BEGUN_MONTHS);
+        let placements = placements(&self.enter, episodes);
+        let mut items = Vec::new();
+        for (i, codes) in placements.iter().enumerate() {
+            let Some(&(began, _)) = codes.first() else {
+                continue;
+            };
+            let ended = placements
+                .get(i + 1)
+                .and_then(|next| next.first())
+                .map_or(add_days(end, 1), |(next, _)| *next);
+            if ended <= since || began < begun_since {
+                continue;
+            }
+            // The placement's code on a day.
+            let code_on = |day: NaiveDate| {
+                codes
+                    .iter()
+                    .rev()
+                    .find(|(from, _)| *from <= day)
+                    .map_or(codes[0].1, |(_, code)| *code)
+            };
+            let mut last: Option<NaiveDate> = None;
+            loop {
+                let due = match last {
+                    None => add_days(began, 7),
+                    Some(last)
+                        if last < add_months(began, 12) || !code_on(last).is_long_term_foster() =>
+                    {
+                        add_days(last, 42)
+                    }
+                    Some(last) => add_months(last, 3),
+                };
+                let on = if side.chance(VISIT_LATE_RATE) {
+                    add_days(due, side.between(1, 21))
+                } else {
+                    add_days(due, -side.between(0, if last.is_none() { 5 } else { 14 }))
+                };
+                let on = on.max(last.map_or(began, |l| add_days(l, 1)));
+                // A visit belongs to the placement in force that day: none on the day the
+                // next one begins, nor after the child left care.
+                if on >= ended || on > end {
+                    break;
+                }
+                last = Some(on);
+                if code_on(on).is_placed_for_adoption() {
+                    continue;
+                }
+                let seq = self.next_seq();
+                items.push(Item {
+                    on,
+                    seq,
+                    command: Command::RecordVisit {
+                        on,
+                        seen_alone: Some(side.chance(0.7)),
+                    },
+                });
+            }
+        }
+        items
+    }
+}
+
+/// Each placement of a period (time with the same carer, as the domain reads it): its
+/// placement codes, each with the day it began (the first is the day the placement began).
+fn placements(enter: &EnterCareFacts, episodes: &[Item]) -> Vec<Vec<(NaiveDate, Pt)>> {
+    let mut out = vec![vec![(enter.entered_care_on, enter.placement)]];
+    let mut carer = enter.carer.clone();
+    let mut code = enter.placement;
+    for item in episodes {
+        if let Command::RecordEpisode {
+            on,
+            placement,
+            carer: new_carer,
+            ..
+        } = &item.command
+        {
+            code = placement.unwrap_or(code);
+            if new_carer.is_some() && *new_carer != carer {
+                carer.clone_from(new_carer);
+                out.push(vec![(*on, code)]);
+            } else if placement.is_some()
+                && let Some(current) = out.last_mut()
+            {
+                // The same carers, a new code (a long-term match confirmed): the same placement.
+                current.push((*on, code));
+            }
+        }
+    }
+    out
+}
+
+/// The same day `months` months earlier.
+fn add_months_back(day: NaiveDate, months: u32) -> NaiveDate {
+    day.checked_sub_months(Months::new(months)).unwrap_or(day)
+}
+
+/// Visits are recorded in the placements begun within this many months of today: an older
+/// placement's whole chain of visits would make the demo much larger.
+const VISITS_FOR_PLACEMENTS_BEGUN_MONTHS: u32 = 24;
+/// The share of visits made after their due date.
+const VISIT_LATE_RATE: f64 = 0.08;
+/// Salts the seed of the visits' own stream ("visits").
+const VISITS_STREAM: u64 = 0x0000_7669_7369_7473;
 
 /// The share of adoptive placements (after a placement order) that break down.
 const BREAKDOWN_RATE: f64 = 0.04;

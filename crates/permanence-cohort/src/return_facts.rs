@@ -171,7 +171,13 @@ pub(crate) fn enrich(script: &mut ChildScript, seed: u64, today: NaiveDate) {
             previous_placement_ended: None,
             reason_new_episode: None,
         };
-        for (i, command) in period.commands.iter_mut().enumerate() {
+        // Indexed without the visits (drawn apart, and never in the return), so that the
+        // facts drawn for every other command are what they were before visits were recorded.
+        let commands = period
+            .commands
+            .iter_mut()
+            .filter(|c| !matches!(c, Command::RecordVisit { .. }));
+        for (i, command) in commands.enumerate() {
             let index = i.to_le_bytes();
             match command {
                 Command::RecordEpisode {

@@ -83,6 +83,8 @@ pub struct CohortStats {
     pub adoptive_placements: usize,
     /// Adoptive placements that broke down before the order (disruptions).
     pub adoption_breakdowns: usize,
+    /// Statutory visits by the social worker.
+    pub visits: usize,
     /// Children with more than one period of care.
     pub re_entries: usize,
     /// Periods left drifting after a panel or a decision.
@@ -171,6 +173,7 @@ impl CohortStats {
                             route: Route::Adoption,
                             ..
                         } => s.adoption_breakdowns += 1,
+                        Command::RecordVisit { .. } => s.visits += 1,
                         Command::RecordEpisode {
                             legal_status: Some(permanence_domain::codes::LegalStatus::E1),
                             ..
@@ -276,7 +279,7 @@ impl fmt::Display for CohortStats {
         writeln!(
             f,
             "adoption decisions {} ({} reversed, {:.1}% of children); adoptive placements {} ({} broke down, {:.1}%); \
-             re-entries {} ({:.1}% of children); twin-track {}; drifting {}",
+             re-entries {} ({:.1}% of children); twin-track {}; drifting {}; visits {}",
             self.adoption_decisions,
             self.reversals,
             Self::percent(self.reversals, self.children),
@@ -286,7 +289,8 @@ impl fmt::Display for CohortStats {
             self.re_entries,
             Self::percent(self.re_entries, self.children),
             self.twin_track,
-            self.drifting
+            self.drifting,
+            self.visits
         )?;
         if !self.drifting_at.is_empty() {
             let at: Vec<String> = self

@@ -71,10 +71,12 @@ fn the_same_seed_gives_the_same_cohort_and_another_seed_another() {
     // 5205 before the adopters were recorded after each adoption match (28 of them), and
     // before children coming back into care stopped starting with police protection (two
     // episodes fewer); 5231 before some adoptive placements broke down (each breakdown adds
-    // itself, the move to foster carers, a new match with its adopters and a new placement).
+    // itself, the move to foster carers, a new match with its adopters and a new placement);
+    // 5243 before the social worker's visits were recorded in the placements of the last
+    // year begun in the last two (503 visits).
     assert_eq!(
         a.iter().map(ChildScript::command_count).sum::<usize>(),
-        5243
+        5746
     );
     assert_eq!(
         command_id(1, day(2026, 11, 2), 0, 0, 0).to_string(),
@@ -207,6 +209,44 @@ fn check_rules(
             );
         }
     }
+}
+
+/// The visits of the last year, measured by the domain's own visits-on-time figure: most on
+/// time, some late, and (each placement of the year having its whole chain) few missed.
+#[test]
+fn most_visits_of_the_last_year_are_on_time() {
+    use permanence_domain::measures::{CaseFacts, CaseView, ChildFacts, timeliness_report};
+    let config = config(600, 5);
+    let catalog = RouteCatalog::standard().expect("standard routes");
+    let ctx = DecisionContext {
+        today: config.today,
+        catalog: &catalog,
+    };
+    let mut cases = Vec::new();
+    for (n, script) in generate(&config).iter().enumerate() {
+        let child = ChildFacts {
+            birth_date: script.child.birth_date,
+            sex: script.child.sex,
+            ethnicity: script.child.ethnicity.clone(),
+            local_authority: script.child.local_authority.clone(),
+            reference: script.child.reference.as_str().into(),
+        };
+        for state in apply(script, &ctx, n as u128).expect("accepted") {
+            cases.push((CaseFacts::of(&state), child.clone()));
+        }
+    }
+    let views: Vec<CaseView<'_>> = cases
+        .iter()
+        .map(|(facts, child)| CaseView { facts, child })
+        .collect();
+    let from = config.today - Months::new(12);
+    let report = timeliness_report(&views, from, config.today);
+    let visits = &report.visits_on_time;
+    let missed = visits.cases.iter().filter(|c| c.days.is_none()).count();
+    let percent = visits.percent.expect("visits in the year");
+    assert!(visits.denominator > 500, "{} visits", visits.denominator);
+    assert!((80.0..=97.0).contains(&percent), "{percent}% on time");
+    assert!(missed * 50 < visits.denominator, "{missed} missed");
 }
 
 #[test]
