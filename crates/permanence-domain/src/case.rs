@@ -1242,7 +1242,10 @@ fn decide_episode(
         provider: next.provider,
         carer: next.carer,
         details: next.details,
-        from_history: rules.is_history(),
+        // Only an import's history: a cohort recorded in batches is decided as history too,
+        // but it is live work in every other respect and must come out event for event the
+        // same as one recorded command by command.
+        from_history: rules.is_history() && case.imported.is_some(),
     }])
 }
 

@@ -332,6 +332,25 @@ mod imported_periods {
     }
 
     #[test]
+    fn facts_decided_as_history_without_an_import_are_live_for_visits() {
+        // A cohort recorded in batches goes through the import's path with no return
+        // behind it: its placements' visits fall due as for live work.
+        let mut case = Case::empty(today());
+        case.recorded(Command::OpenCase(common::open_case(d(2026, 5, 4))))
+            .recorded(move_to(PlacementType::K1, d(2026, 6, 1)));
+        assert!(matches!(
+            case.events.last(),
+            Some(Event::EpisodeStarted {
+                from_history: false,
+                ..
+            })
+        ));
+        let first = due(&case);
+        assert!(!first.not_known_from_return);
+        assert_eq!(first.due_on, d(2026, 6, 8));
+    }
+
+    #[test]
     fn a_placement_begun_live_after_the_import_starts_its_chain_as_any_other() {
         let mut case = imported();
         case.given(move_to(PlacementType::R1, d(2026, 6, 1)));
