@@ -602,7 +602,7 @@ async fn imported_care_planning_is_not_known_from_the_return(
     let mut expected: Vec<(String, String)> = [&k1, &k2]
         .into_iter()
         .flat_map(|case| {
-            ["health_assessment", "permanence_plan", "review"]
+            ["health_assessment", "permanence_plan", "review", "visit"]
                 .map(|key| (case.clone(), key.to_owned()))
         })
         .collect();
@@ -623,7 +623,7 @@ async fn imported_care_planning_is_not_known_from_the_return(
 
     // The case's own deadlines say so too.
     let deadlines = case_deadlines(server, &k1).await?;
-    for key in ["review", "health_assessment", "permanence_plan"] {
+    for key in ["review", "health_assessment", "permanence_plan", "visit"] {
         assert_eq!(
             deadlines.get(key),
             Some(&("NOT_KNOWN_FROM_RETURN".to_owned(), Value::Null, 0)),
@@ -729,15 +729,28 @@ async fn imported_care_planning_is_not_known_from_the_return(
         deadlines.get("review"),
         Some(&("ON_TRACK".to_owned(), json!("2026-12-01"), 0))
     );
+    // And a visit to K1 on 20 October 2026: the return held none, so the chain starts
+    // from it, 6 weeks on (the placement of 1 May 2025 is past its first year, and not a
+    // long-term one).
+    server
+        .ok(
+            "mutation($i: RecordVisitInput!) { recordVisit(input: $i) { case { id } } }",
+            json!({ "i": { "caseId": k1, "occurredOn": "2026-10-20" } }),
+        )
+        .await?;
+    let deadlines = case_deadlines(server, &k1).await?;
+    assert_eq!(
+        deadlines.get("visit").map(|d| &d.1),
+        Some(&json!("2026-12-01"))
+    );
     let not_known = drift_items(server, json!("NOT_KNOWN_FROM_RETURN")).await?;
     assert!(
-        !not_known.iter().any(
-            |(case, key, ..)| (*case == k1 && key == "health_assessment")
-                || (*case == k2 && key == "review")
-        ),
+        !not_known.iter().any(|(case, key, ..)| (*case == k1
+            && (key == "health_assessment" || key == "visit"))
+            || (*case == k2 && key == "review")),
         "{not_known:?}"
     );
-    assert_eq!(not_known.len(), 4, "{not_known:?}");
+    assert_eq!(not_known.len(), 5, "{not_known:?}");
     Ok(())
 }
 

@@ -897,8 +897,9 @@ both_backends!(drift_page_cursor_lists_each_row_once, |engine| async move {
         .drift_page(&filter, None, 1000)
         .await
         .unwrap();
-    // Review, health assessment, ADM decision, long-term match confirmation for each case.
-    assert_eq!(everything.len(), 4 * case_ids.len(), "{everything:?}");
+    // Review, health assessment, first visit, ADM decision, long-term match confirmation for
+    // each case.
+    assert_eq!(everything.len(), 5 * case_ids.len(), "{everything:?}");
     let mut sorted = everything.clone();
     sorted.sort_by_key(drift_order);
     assert_eq!(
@@ -999,8 +1000,18 @@ both_backends!(cases_page_filters_by_route_and_drift, |engine| async move {
     set_plan(&engine, fostering, Route::LongTermFostering, d(2025, 2, 3)).await;
     let no_plan = open_case(&engine, "C0003", d(2025, 1, 6)).await.id;
     // Entered care eight days before today: the first review and the health assessment are
-    // due in 20 working days, so nothing is overdue or due within a week.
+    // due in 20 working days, and the social worker visited two days in (the next visit is
+    // due in 6 weeks), so nothing is overdue or due within a week.
     let recent = open_case(&engine, "C0004", d(2026, 6, 22)).await.id;
+    run(
+        &engine,
+        recent,
+        Command::RecordVisit {
+            on: d(2026, 6, 24),
+            seen_alone: None,
+        },
+    )
+    .await;
     let store = engine.store();
     let ids = |cases: Vec<permanence_engine::store::CaseRecord>| {
         cases.into_iter().map(|c| c.id).collect::<Vec<_>>()
