@@ -1581,15 +1581,15 @@ impl<'a, 'c> Period<'a, 'c> {
 
 impl Period<'_, '_> {
     /// The social worker's statutory visits (CPPCR 2010 reg 28), up to `end`, in each
-    /// placement in force during the year before today that began in the two years before
-    /// today (older placements have none recorded, so that the demo stays small: their next
-    /// visit shows as overdue, as it would where visits went unrecorded, and the
-    /// visits-on-time measure of earlier years counts their visits as missed): the first
-    /// within a week of the placement starting, then
-    /// about six-weekly, three-monthly after the first year of a long-term foster placement;
-    /// most on time, some late. None during a placement for adoption (its visits are the
-    /// Adoption Agencies Regulations'). Drawn from a stream of their own, so that every
-    /// other part of the child's history is what it was without visits.
+    /// placement in force during the year before today: the first within a week of the
+    /// placement starting, then about six-weekly, three-monthly after the first year of a
+    /// long-term foster placement; most on time, some late. Only the visits of the last two
+    /// years are recorded, so that the demo stays small: a long-running placement shows
+    /// its chain on track, and the visits-on-time measure of earlier years counts its first
+    /// recorded visit as late (earlier placements have none recorded at all). None during a
+    /// placement for adoption (its visits are the Adoption Agencies Regulations'). Drawn
+    /// from a stream of their own, so that every other part of the child's history is what
+    /// it was without visits.
     fn visits(&mut self, episodes: &[Item], end: NaiveDate) -> Vec<Item> {
         let who = self.child.reference.bytes().fold(
             mix64(u64::from(self.entered.num_days_from_ce().unsigned_abs())),
@@ -1598,7 +1598,7 @@ impl Period<'_, '_> {
         let mut side = SplitMix64::stream(self.child.config.seed ^ VISITS_STREAM, who);
         let today = self.today();
         let since = add_months_back(today, 12);
-        let begun_since = add_months_back(today, VISITS_FOR_PLACEMENTS_BEGUN_MONTHS);
+        let recorded_since = add_months_back(today, VISITS_RECORDED_MONTHS);
         let placements = placements(&self.enter, episodes);
         let mut items = Vec::new();
         for (i, codes) in placements.iter().enumerate() {
@@ -1609,7 +1609,7 @@ impl Period<'_, '_> {
                 .get(i + 1)
                 .and_then(|next| next.first())
                 .map_or(add_days(end, 1), |(next, _)| *next);
-            if ended <= since || began < begun_since {
+            if ended <= since {
                 continue;
             }
             // The placement's code on a day.
@@ -1643,7 +1643,7 @@ impl Period<'_, '_> {
                     break;
                 }
                 last = Some(on);
-                if code_on(on).is_placed_for_adoption() {
+                if on < recorded_since || code_on(on).is_placed_for_adoption() {
                     continue;
                 }
                 let seq = self.next_seq();
@@ -1695,9 +1695,9 @@ fn add_months_back(day: NaiveDate, months: u32) -> NaiveDate {
     day.checked_sub_months(Months::new(months)).unwrap_or(day)
 }
 
-/// Visits are recorded in the placements begun within this many months of today: an older
-/// placement's whole chain of visits would make the demo much larger.
-const VISITS_FOR_PLACEMENTS_BEGUN_MONTHS: u32 = 24;
+/// Visits are recorded in the last this many months: a long-running placement's whole
+/// chain would make the demo much larger.
+const VISITS_RECORDED_MONTHS: u32 = 24;
 /// The share of visits made after their due date.
 const VISIT_LATE_RATE: f64 = 0.08;
 /// Salts the seed of the visits' own stream ("visits").
