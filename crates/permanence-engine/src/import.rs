@@ -233,7 +233,7 @@ impl Engine {
                     outcome.commands_skipped += 1 + period.commands.len();
                     continue;
                 }
-                let mut state: Option<CaseState> = before.map(|r| r.state.clone());
+                let mut state: Option<CaseState> = before.map(|r| CaseState::clone(&r.state));
                 let mut commands = Vec::new();
                 let mut refused = |command: Option<usize>, error: DomainError| {
                     refusals.push(ImportRefusal {

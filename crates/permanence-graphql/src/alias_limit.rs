@@ -1,22 +1,8 @@
 //! A limit on aliases per request. Depth and complexity limits do not stop a query that asks
 //! for the same expensive field under hundreds of names (OWASP GraphQL cheat sheet).
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ServerError, ServerResult, Variables};
-use std::sync::Arc;
-
-/// Refuses a document with more than `max` aliased fields.
-#[derive(Clone, Copy, Debug)]
-pub struct AliasLimit {
-    pub max: usize,
-}
-
-impl ExtensionFactory for AliasLimit {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(*self)
-    }
-}
+use async_graphql::{ServerError, ServerResult};
 
 fn count_aliases(set: &SelectionSet) -> usize {
     set.items
@@ -47,26 +33,14 @@ pub fn aliases_in(document: &ExecutableDocument) -> usize {
     in_operations + in_fragments
 }
 
-#[async_trait::async_trait]
-impl Extension for AliasLimit {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let aliases = aliases_in(&document);
-        if aliases > self.max {
-            return Err(ServerError::new(
-                format!(
-                    "the query uses {aliases} aliases; at most {} are allowed",
-                    self.max
-                ),
-                None,
-            ));
-        }
-        Ok(document)
+/// Refuses a document with more than `max` aliased fields.
+pub(crate) fn check(document: &ExecutableDocument, max: usize) -> ServerResult<()> {
+    let aliases = aliases_in(document);
+    if aliases > max {
+        return Err(ServerError::new(
+            format!("the query uses {aliases} aliases; at most {max} are allowed"),
+            None,
+        ));
     }
+    Ok(())
 }

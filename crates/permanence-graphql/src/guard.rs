@@ -7,7 +7,7 @@
 //! writes before it answers. A refusal is FORBIDDEN whether or not the record exists.
 
 use crate::error::{ErrorCode, api_error, internal};
-use crate::types::loaders;
+use crate::types::{engine, loaders};
 use async_graphql::{Context, Result};
 use permanence_auth::{
     Access, Action, CaseScope, ChildScope, DenialReason, Denied, Principal, Role, Target,
@@ -163,7 +163,14 @@ pub(crate) async fn case_for(
     id: CaseId,
 ) -> Result<(CaseRecord, Access)> {
     let principal = principal(ctx)?;
-    let found = loaders(ctx)?.cases.load_one(id).await.map_err(internal)?;
+    // Read at once, not through the request's loader, which waits for a batch to gather: a
+    // case asked for by id is most often the request's only one.
+    let found = engine(ctx)?
+        .store()
+        .cases_by_ids(&[id])
+        .await
+        .map_err(internal)?
+        .remove(&id);
     let scope = match &found {
         Some(case) => Some(scope_of(ctx, principal, case).await?),
         None => None,

@@ -4,19 +4,8 @@
 
 use crate::document_walk::each_field;
 use crate::error::ErrorCode;
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::ServerResult;
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{ServerResult, Variables};
-use std::sync::Arc;
-
-#[derive(Clone, Copy, Debug)]
-pub struct IntrospectionOff;
-
-impl ExtensionFactory for IntrospectionOff {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(*self)
-    }
-}
 
 fn asks_about_schema(document: &ExecutableDocument) -> bool {
     let mut found = false;
@@ -26,25 +15,16 @@ fn asks_about_schema(document: &ExecutableDocument) -> bool {
     found
 }
 
-#[async_trait::async_trait]
-impl Extension for IntrospectionOff {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        if asks_about_schema(&document) {
-            return Err(crate::error::request_refused(
-                ErrorCode::BadRequest,
-                "introspection is turned off on this server: the API is described by its \
-                 published schema (schema.graphql)"
-                    .to_owned(),
-                None,
-            ));
-        }
-        Ok(document)
+/// Refuses a document that asks about the schema.
+pub(crate) fn check(document: &ExecutableDocument) -> ServerResult<()> {
+    if asks_about_schema(document) {
+        return Err(crate::error::request_refused(
+            ErrorCode::BadRequest,
+            "introspection is turned off on this server: the API is described by its \
+             published schema (schema.graphql)"
+                .to_owned(),
+            None,
+        ));
     }
+    Ok(())
 }

@@ -18,6 +18,7 @@ mod notifications;
 mod panel;
 mod query;
 mod reports;
+mod request_checks;
 mod scalars;
 mod subscription;
 mod text_input;
@@ -25,6 +26,7 @@ mod types;
 
 pub use error::ErrorCode;
 pub use nesting_limit::{json_too_deep, too_deep_message};
+pub use request_checks::RequestChecks;
 pub use scalars::Date;
 
 use async_graphql::Schema;
@@ -81,8 +83,32 @@ pub const MAX_PAGE_SIZE: usize = 100;
 /// `types`, `fields`, `args`, `type`, nine `ofType`s, and their `name`.
 pub const INTROSPECTION_QUERY_DEPTH: usize = 15;
 
-/// Builds the schema around an engine.
-pub fn build_schema(engine: Engine, limits: SchemaLimits) -> PermanenceSchema {
+/// The schema twice over: as HTTP serves it, and as a WebSocket connection does.
+#[derive(Clone)]
+pub struct Schemas {
+    pub http: ApiSchema,
+    pub socket: PermanenceSchema,
+}
+
+/// The schema with the checks every request passes first (see `request_checks`).
+#[derive(Clone)]
+pub struct ApiSchema {
+    schema: PermanenceSchema,
+    checks: RequestChecks,
+}
+
+impl ApiSchema {
+    /// Runs a request that passes the checks; answers with the refusal otherwise.
+    pub async fn execute(&self, mut request: async_graphql::Request) -> async_graphql::Response {
+        match self.checks.check(&mut request) {
+            Ok(()) => self.schema.execute(request).await,
+            Err(refused) => async_graphql::Response::from_errors(vec![refused]),
+        }
+    }
+}
+
+/// Builds the schemas around an engine.
+pub fn build_schema(engine: Engine, limits: SchemaLimits) -> Schemas {
     // Where introspection is on (with GraphiQL), the depth limit lets the standard
     // introspection query through: refused, GraphiQL would show no documentation and complete
     // nothing. The complexity limit still bounds what any query costs.
@@ -91,27 +117,32 @@ pub fn build_schema(engine: Engine, limits: SchemaLimits) -> PermanenceSchema {
     } else {
         limits.max_depth
     };
-    // The nesting limit comes first: it must refuse a deep request before anything parses it.
-    let builder = Schema::build(query::Query, Mutation::default(), Subscription::default())
-        .data(engine)
-        .limit_depth(max_depth)
-        .limit_complexity(limits.max_complexity)
-        .extension(nesting_limit::NestingLimit {
-            max: limits.max_nesting,
-        })
-        .extension(text_input::NoNulCharacters)
+    let checks = RequestChecks {
+        max_nesting: limits.max_nesting,
+        max_aliases: limits.max_aliases,
+        introspection: limits.introspection,
+    };
+    let builder = || {
+        let builder = Schema::build(query::Query, Mutation::default(), Subscription::default())
+            .data(engine.clone())
+            .limit_depth(max_depth)
+            .limit_complexity(limits.max_complexity);
+        if limits.introspection {
+            builder
+        } else {
+            builder.disable_introspection()
+        }
+    };
+    // No extension on the HTTP schema: each would wrap every field's resolver.
+    let http = ApiSchema {
+        schema: builder().finish(),
+        checks,
+    };
+    let socket = builder()
+        .extension(request_checks::CheckEachRequest(checks))
         .extension(connection_audit::AuditEachAnswer)
-        .extension(alias_limit::AliasLimit {
-            max: limits.max_aliases,
-        });
-    if limits.introspection {
-        builder.finish()
-    } else {
-        builder
-            .extension(introspection_off::IntrospectionOff)
-            .disable_introspection()
-            .finish()
-    }
+        .finish();
+    Schemas { http, socket }
 }
 
 /// The per-request data the server adds: who is asking, and fresh DataLoaders (so that

@@ -7,24 +7,8 @@
 //! brackets needs no recursion, so it is safe on any input.
 
 use crate::error::ErrorCode;
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
-use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{ServerError, ServerResult, Value as ConstValue, Variables};
-use std::sync::Arc;
 
-/// Refuses a query or variables nested more than `max` levels deep.
-#[derive(Clone, Copy, Debug)]
-pub struct NestingLimit {
-    pub max: usize,
-}
-
-impl ExtensionFactory for NestingLimit {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(*self)
-    }
-}
-
-/// The error for a request nested too deep (the same words on every path in).
 pub fn too_deep_message(max: usize) -> String {
     format!(
         "the request is nested too deep: at most {max} levels of braces, brackets and \
@@ -143,20 +127,12 @@ pub fn variables_too_deep(variables: &Variables, max: usize) -> bool {
     false
 }
 
-#[async_trait::async_trait]
-impl Extension for NestingLimit {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        if query_too_deep(query, self.max) || variables_too_deep(variables, self.max) {
-            return Err(too_deep(self.max));
-        }
-        next.run(ctx, query, variables).await
+/// Refuses a query or variables nested more than `max` levels deep, before parsing.
+pub(crate) fn check(query: &str, variables: &Variables, max: usize) -> ServerResult<()> {
+    if query_too_deep(query, max) || variables_too_deep(variables, max) {
+        return Err(too_deep(max));
     }
+    Ok(())
 }
 
 #[cfg(test)]

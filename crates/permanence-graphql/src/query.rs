@@ -13,6 +13,7 @@ use chrono::NaiveDate;
 use permanence_auth::Action;
 use permanence_domain::{CaseId, ChildId};
 use permanence_engine::store::{CaseFilter, DriftCursor, DriftFilter};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 pub struct Query;
@@ -60,7 +61,7 @@ fn page<R, N: async_graphql::OutputType>(
     rows: Vec<R>,
     limit: u64,
     has_previous: bool,
-    edge: impl Fn(R) -> (String, N),
+    mut edge: impl FnMut(R) -> (String, N),
 ) -> Connection<String, N, EmptyFields, EmptyFields> {
     let has_next = rows.len() as u64 > limit;
     let mut connection = Connection::new(has_previous, has_next);
@@ -254,6 +255,22 @@ impl Query {
                 row.case_id.to_string(),
             );
         }
+        // The page's cases in one query, when the items ask for them: through the loader,
+        // each item would wait for the batch to gather before it is read.
+        let item = ctx.look_ahead().field("edges").field("node");
+        let mut cases = if ["case", "panelOn", "decisionOn"]
+            .iter()
+            .any(|field| item.field(field).exists())
+        {
+            let ids: Vec<CaseId> = rows
+                .iter()
+                .take(limit as usize)
+                .map(|row| row.case_id)
+                .collect();
+            engine.store().cases_by_ids(&ids).await.api()?
+        } else {
+            HashMap::new()
+        };
         Ok(page(rows, limit, cursor.is_some(), |row| {
             let cursor = encode_drift_cursor(&DriftCursor {
                 due_on: row.deadline.due_on,
@@ -262,6 +279,7 @@ impl Query {
             });
             let node = DriftItemNode {
                 case_id: row.case_id,
+                case: cases.remove(&row.case_id),
                 deadline: DeadlineNode::new(row.deadline, as_of, due_soon_days),
             };
             (cursor, node)

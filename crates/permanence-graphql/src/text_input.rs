@@ -5,20 +5,9 @@
 
 use crate::document_walk::each_field;
 use crate::error::ErrorCode;
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{ServerError, ServerResult, Value as ConstValue, Variables};
 use std::convert::Infallible;
-use std::sync::Arc;
-
-#[derive(Clone, Copy, Debug)]
-pub struct NoNulCharacters;
-
-impl ExtensionFactory for NoNulCharacters {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(*self)
-    }
-}
 
 fn refused(field: &str) -> ServerError {
     crate::error::request_refused(
@@ -73,22 +62,18 @@ fn nul_in_document(document: &ExecutableDocument) -> Option<String> {
     nul_in(written.iter().map(|(value, name)| (value, name.as_str())))
 }
 
-#[async_trait::async_trait]
-impl Extension for NoNulCharacters {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        if let Some(field) = nul_in_variables(variables) {
-            return Err(refused(&field));
-        }
-        let document = next.run(ctx, query, variables).await?;
-        match nul_in_document(&document) {
-            Some(field) => Err(refused(&field)),
-            None => Ok(document),
-        }
+/// Refuses a NUL character in the request's variables (before the query is parsed).
+pub(crate) fn check_variables(variables: &Variables) -> ServerResult<()> {
+    match nul_in_variables(variables) {
+        Some(field) => Err(refused(&field)),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a NUL character written into the query's arguments or variables' defaults.
+pub(crate) fn check_document(document: &ExecutableDocument) -> ServerResult<()> {
+    match nul_in_document(document) {
+        Some(field) => Err(refused(&field)),
+        None => Ok(()),
     }
 }

@@ -889,17 +889,16 @@ impl TimelineEventNode {
 /// A case with one of its deadlines, in the drift list.
 pub struct DriftItemNode {
     pub case_id: CaseId,
+    /// The case, when the page read its cases in one query (see `Query::drift`).
+    pub case: Option<CaseRecord>,
     pub deadline: DeadlineNode,
 }
 
 #[Object(name = "DriftItem")]
 impl DriftItemNode {
     async fn case(&self, ctx: &Context<'_>) -> Result<CaseNode> {
-        loaders(ctx)?
-            .cases
-            .load_one(self.case_id)
-            .await
-            .map_err(internal)?
+        self.read_case(ctx)
+            .await?
             .map(CaseNode)
             .ok_or_else(|| internal("deadline without case"))
     }
@@ -925,6 +924,17 @@ impl DriftItemNode {
 }
 
 impl DriftItemNode {
+    async fn read_case(&self, ctx: &Context<'_>) -> Result<Option<CaseRecord>> {
+        match &self.case {
+            Some(case) => Ok(Some(case.clone())),
+            None => loaders(ctx)?
+                .cases
+                .load_one(self.case_id)
+                .await
+                .map_err(internal),
+        }
+    }
+
     async fn latest_step_of_kind(
         &self,
         ctx: &Context<'_>,
@@ -933,12 +943,7 @@ impl DriftItemNode {
         let Some(plan_id) = self.deadline.deadline.plan_id else {
             return Ok(None);
         };
-        let Some(case) = loaders(ctx)?
-            .cases
-            .load_one(self.case_id)
-            .await
-            .map_err(internal)?
-        else {
+        let Some(case) = self.read_case(ctx).await? else {
             return Ok(None);
         };
         let engine = engine(ctx)?;

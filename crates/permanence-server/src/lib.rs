@@ -32,7 +32,7 @@ use permanence_engine::store::Store;
 use permanence_engine::{Actor, Clock, Engine, EngineConfig};
 use permanence_graphql::connection_audit::{ConnectionAudit, ReadsNotWritten, ReadsWriter};
 use permanence_graphql::guard::{AuditTrail, AuditedRead};
-use permanence_graphql::{PermanenceSchema, SchemaLimits, build_schema, prepare_request};
+use permanence_graphql::{SchemaLimits, Schemas, build_schema, prepare_request};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -71,7 +71,7 @@ pub(crate) struct AppState {
     audit: audit_writer::AuditWriter,
     limiter: Arc<rate_limit::RateLimiter>,
     jwt: Option<Arc<JwtVerifier>>,
-    schema: PermanenceSchema,
+    schema: Schemas,
     graphiql: bool,
     body_limit_bytes: usize,
     max_nesting: usize,
@@ -354,7 +354,7 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
     let request = prepare_request(request, &state.engine, actor.clone())
         .data(principal)
         .data(Arc::clone(&trail));
-    let mut response = state.schema.execute(request).await;
+    let mut response = state.schema.http.execute(request).await;
     if let Err(withheld) = write_audit(&state, &actor.0, &trail).await {
         return withheld;
     }
@@ -387,7 +387,7 @@ async fn subscriptions(
         );
     };
     let header_credential = authorization(&headers).map(str::to_owned);
-    let schema = state.schema.clone();
+    let schema = state.schema.socket.clone();
     let engine = state.engine.clone();
     let auth_state = state.clone();
     upgrade

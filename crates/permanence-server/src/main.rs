@@ -16,6 +16,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// mimalloc in place of the C library's allocator: a GraphQL answer is built of many small
+/// values, allocated and freed across the runtime's threads, where glibc's malloc spent a
+/// quarter of the server's time (merging and unlinking free chunks) on a page of 50 items.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();

@@ -103,7 +103,7 @@ pub async fn build(
                 periods: Vec::new(),
             })
             .periods
-            .push(case.state);
+            .push(std::sync::Arc::unwrap_or_clone(case.state));
     }
     let children: Vec<ReturnChild> = children.into_values().collect();
     Ok((authority, build_return(year, &children)))

@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use permanence_domain::child::ChildFacts;
 use permanence_domain::codes::Sex;
 use permanence_domain::{CaseId, CaseState, ChildId, Deadline, DriftStatus, Event, Route};
+use std::sync::Arc;
 use uuid::Uuid;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,7 +51,9 @@ pub struct CaseRecord {
     pub id: CaseId,
     pub child_id: ChildId,
     pub version: i64,
-    pub state: CaseState,
+    /// Shared: a request's loaders hand each resolver that asks for the case its own copy of
+    /// the record, and a case's state is most of it.
+    pub state: Arc<CaseState>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -61,8 +64,10 @@ impl TryFrom<cases::Model> for CaseRecord {
             id: CaseId(m.id),
             child_id: ChildId(m.child_id),
             version: m.version,
-            state: serde_json::from_str(&m.state)
-                .map_err(|e| StoreError::Corrupt(format!("case state: {e}")))?,
+            state: Arc::new(
+                serde_json::from_str(&m.state)
+                    .map_err(|e| StoreError::Corrupt(format!("case state: {e}")))?,
+            ),
             updated_at: m.updated_at,
         })
     }

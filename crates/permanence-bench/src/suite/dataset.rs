@@ -113,8 +113,14 @@ fn postgres_name(args: &SuiteArgs, suffix: &str) -> String {
     format!("bench_{}_s{}{suffix}", args.children, args.seed)
 }
 
+/// A database's URL, without TLS: the server, PostGraphile and pgbench all reach PostgreSQL
+/// on loopback, where encryption protects nothing, and each connects the same way so that
+/// what a byte costs is alike for all three (the README says what a deployment should use).
 pub fn postgres_url(args: &SuiteArgs, database: &str) -> String {
-    format!("{}/{database}", args.postgres.trim_end_matches('/'))
+    format!(
+        "{}/{database}?sslmode=disable",
+        args.postgres.trim_end_matches('/')
+    )
 }
 
 fn pristine_url(args: &SuiteArgs) -> String {

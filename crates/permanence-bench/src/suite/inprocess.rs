@@ -94,7 +94,7 @@ async fn rebuild_all(engine: &Engine) -> anyhow::Result<InProcess> {
                 (Some(record), Some(state)) => {
                     let derived = derive_deadlines(&state, engine.catalog(), engine.timescales());
                     let version = events.len() as i64;
-                    record.state == state
+                    *record.state == state
                         && record.version == version
                         && deadlines.remove(id).unwrap_or_default() == derived
                         && facts.remove(id) == Some((version, CaseFacts::of(&state)))

@@ -117,6 +117,8 @@ pub fn run(
     }
     let mut command = Command::new("pgbench");
     command
+        // Without TLS, as the engine and PostGraphile connect (see `dataset::postgres_url`).
+        .env("PGSSLMODE", "disable")
         .args([
             "-h",
             "127.0.0.1",
