@@ -77,9 +77,19 @@ impl NationalReference {
     /// Reads a reference file: the header, then one figure a line (blank lines are skipped).
     pub fn parse(text: &str) -> Result<Self, ReferenceError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
-        let header = match lines.next() {
-            Some((_, l)) => fields(l).map_err(|reason| ReferenceError { line: 1, reason })?,
+        // Records are read with the csv crate (quotes, doubled quotes, CRLF); blank lines
+        // are skipped by it, and each record keeps the line it began on for the refusal.
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let mut records = reader.records();
+        let header = match records.next() {
+            Some(record) => {
+                fields(text, record)
+                    .map_err(|(line, reason)| ReferenceError { line, reason })?
+                    .1
+            }
             None => Vec::new(),
         };
         if header.iter().map(|h| h.trim()).ne(HEADER) {
@@ -89,11 +99,10 @@ impl NationalReference {
             });
         }
         let mut figures = Vec::new();
-        for (line, text) in lines {
-            if text.trim().is_empty() {
-                continue;
-            }
-            let figure = figure(text).map_err(|reason| ReferenceError { line, reason })?;
+        for record in records {
+            let (line, cells) =
+                fields(text, record).map_err(|(line, reason)| ReferenceError { line, reason })?;
+            let figure = figure(cells).map_err(|reason| ReferenceError { line, reason })?;
             figures.push(figure);
         }
         Ok(Self { figures })
@@ -110,8 +119,7 @@ impl NationalReference {
     }
 }
 
-fn figure(line: &str) -> Result<ReferenceFigure, String> {
-    let cells = fields(line)?;
+fn figure(cells: Vec<String>) -> Result<ReferenceFigure, String> {
     let [measure, what, period, value, unit, source]: [String; 6] = cells
         .try_into()
         .map_err(|cells: Vec<String>| format!("expected 6 fields, found {}", cells.len()))?;
@@ -155,45 +163,35 @@ fn figure(line: &str) -> Result<ReferenceFigure, String> {
     })
 }
 
-/// The fields of one CSV line: separated by commas, a field in double quotes may hold
-/// commas and doubled quotes. A record never spans lines here.
-fn fields(line: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    let mut field = String::new();
-    let mut chars = line.trim_end_matches('\r').chars().peekable();
-    let mut quoted = false;
-    let mut was_quoted = false;
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
-            }
-            (true, '"') => {
-                quoted = false;
-                if chars.peek().is_some_and(|n| *n != ',') {
-                    return Err("a closing quote must end its field".into());
-                }
-            }
-            (true, c) => field.push(c),
-            (false, '"') if field.trim().is_empty() && !was_quoted => {
-                field.clear();
-                quoted = true;
-                was_quoted = true;
-            }
-            (false, '"') => return Err("a quote may only open a field".into()),
-            (false, ',') => {
-                out.push(std::mem::take(&mut field));
-                was_quoted = false;
-            }
-            (false, c) => field.push(c),
-        }
+/// A record's line (from 1) and its fields. A record never spans lines in this file: a
+/// field that does had its quote left open.
+fn fields(
+    text: &str,
+    record: Result<csv::StringRecord, csv::Error>,
+) -> Result<(usize, Vec<String>), (usize, String)> {
+    let record = record.map_err(|e| {
+        (
+            line_at(text, e.position()),
+            format!("not a CSV record: {e}"),
+        )
+    })?;
+    let line = line_at(text, record.position());
+    if record.iter().any(|field| field.contains('\n')) {
+        return Err((line, "a quoted field is not closed on its line".into()));
     }
-    if quoted {
-        return Err("a quoted field is not closed on its line".into());
+    Ok((line, record.iter().map(str::to_owned).collect()))
+}
+
+/// The line (from 1) a record's first field is on. The reader's position is where it began
+/// looking for the record, before any blank lines it skipped, and its own line count leaves
+/// them out.
+fn line_at(text: &str, position: Option<&csv::Position>) -> usize {
+    let bytes = text.as_bytes();
+    let mut start = position.map_or(0, |p| p.byte() as usize).min(bytes.len());
+    while bytes.get(start).is_some_and(|b| matches!(b, b'\n' | b'\r')) {
+        start += 1;
     }
-    out.push(field);
-    Ok(out)
+    bytes[..start].iter().filter(|b| **b == b'\n').count() + 1
 }
 
 #[cfg(test)]
