@@ -417,7 +417,7 @@ async fn a_leader_drills_down_in_the_browser(server: &TestServer) -> anyhow::Res
         .client
         .find_all(fantoccini::Locator::Css("svg[role='img']"))
         .await?;
-    assert_eq!(charts.len(), 5 + 5, "five trends and five breakdowns");
+    assert_eq!(charts.len(), 6 + 5, "six trends and five breakdowns");
     browser.assert_accessible("the dashboard").await?;
     browser
         .assert_nothing_from_elsewhere("the dashboard")
@@ -426,7 +426,7 @@ async fn a_leader_drills_down_in_the_browser(server: &TestServer) -> anyhow::Res
     eprintln!("screenshot: {}", shot.display());
 
     // More of the page, to look at: the trends, the last of them, and the breakdowns.
-    for section in ["trends", "trend-health-assessments", "breakdowns"] {
+    for section in ["trends", "trend-visits", "breakdowns"] {
         browser
             .client
             .execute(

@@ -68,6 +68,7 @@ const REPORT: &str = "fragment F on TimelinessReport { \
     a1 { children meanDays medianDays } a2 { children meanDays medianDays } \
     a10 { children meanDays medianDays } a3 { met of percent } \
     reviewsOnTime { met of percent } healthAssessmentsOnTime { met of percent } \
+    visitsOnTime { met of percent } \
     childrenWaiting { withDecision { count } } }";
 
 async fn timeliness(
@@ -109,10 +110,11 @@ fn api_values(report: &Value, figure: &str) -> anyhow::Result<Values> {
             must(&format!("/{figure}/children"))?,
             None,
         ),
-        "a3" | "reviews" | "health-assessments" => {
+        "a3" | "reviews" | "health-assessments" | "visits" => {
             let key = match figure {
                 "a3" => "a3",
                 "reviews" => "reviewsOnTime",
+                "visits" => "visitsOnTime",
                 _ => "healthAssessmentsOnTime",
             };
             (
@@ -180,7 +182,7 @@ async fn from_the_api(server: &TestServer, view: &View) -> anyhow::Result<Vec<Fi
     }
     let quarters = now["quarters"].as_array().context("quarters")?;
     ensure!(!quarters.is_empty(), "no quarter in {now}");
-    for figure in ["a1", "a2", "a10", "reviews", "health-assessments"] {
+    for figure in ["a1", "a2", "a10", "reviews", "health-assessments", "visits"] {
         for q in quarters {
             out.push(figure_of(
                 &format!("trend-{figure}"),
@@ -335,7 +337,8 @@ fn figures_of_sheet(
     let median = column(headers, "Median days");
     let counted = column(headers, "Children")
         .or_else(|| column(headers, "Reviews"))
-        .or_else(|| column(headers, "Health assessments"));
+        .or_else(|| column(headers, "Health assessments"))
+        .or_else(|| column(headers, "Visits"));
     let met = column(headers, "On time").or_else(|| column(headers, "In less than 14 months"));
     let at = |row: &[Data], col: Option<usize>| match col {
         Some(c) => number(&row[c]),
@@ -388,6 +391,7 @@ fn read_workbook(bytes: &[u8], view: &View) -> anyhow::Result<(Vec<Figure>, Stri
         "A10 by quarter",
         "Reviews by quarter",
         "Health assessments by quarter",
+        "Visits by quarter",
     ]
     .map(str::to_owned)
     .to_vec();
@@ -497,25 +501,26 @@ fn read_workbook(bytes: &[u8], view: &View) -> anyhow::Result<(Vec<Figure>, Stri
             }
         } else if let Some(short_figure) = name.strip_suffix(" by quarter") {
             let figure = short_figure.to_lowercase().replace(' ', "-");
-            let expected: Vec<&str> = if figure == "reviews" || figure == "health-assessments" {
-                vec![
-                    "Quarter",
-                    "From",
-                    "To",
-                    "Percent on time",
-                    "On time",
-                    short_figure,
-                ]
-            } else {
-                vec![
-                    "Quarter",
-                    "From",
-                    "To",
-                    "Mean days",
-                    "Median days",
-                    "Children",
-                ]
-            };
+            let expected: Vec<&str> =
+                if ["reviews", "health-assessments", "visits"].contains(&figure.as_str()) {
+                    vec![
+                        "Quarter",
+                        "From",
+                        "To",
+                        "Percent on time",
+                        "On time",
+                        short_figure,
+                    ]
+                } else {
+                    vec![
+                        "Quarter",
+                        "From",
+                        "To",
+                        "Mean days",
+                        "Median days",
+                        "Children",
+                    ]
+                };
             ensure!(headers == expected, "{name}: {headers:?}");
             figures.extend(figures_of_sheet(
                 &format!("trend-{figure}"),

@@ -12,12 +12,13 @@ use crate::report_window::Window;
 use chrono::{Datelike, NaiveDate};
 
 /// The figures with a trend chart, in order.
-pub(crate) const TRENDS: [Figure; 5] = [
+pub(crate) const TRENDS: [Figure; 6] = [
     Figure::A1,
     Figure::A2,
     Figure::A10,
     Figure::Reviews,
     Figure::HealthAssessments,
+    Figure::Visits,
 ];
 
 /// A chart, and its figures as a table.

@@ -100,6 +100,7 @@ fn short(figure: Figure) -> &'static str {
         Figure::Waiting => "Waiting",
         Figure::Reviews => "Reviews",
         Figure::HealthAssessments => "Health assessments",
+        Figure::Visits => "Visits",
     }
 }
 

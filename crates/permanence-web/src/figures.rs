@@ -21,6 +21,8 @@ pub(crate) enum Figure {
     Reviews,
     /// Health assessments held on or before their due date.
     HealthAssessments,
+    /// The social worker's statutory visits held on or before their due date.
+    Visits,
 }
 
 /// How a figure reads: mean days, a percentage or a count.
@@ -32,7 +34,7 @@ pub(crate) enum Kind {
 }
 
 impl Figure {
-    pub const ALL: [Figure; 7] = [
+    pub const ALL: [Figure; 8] = [
         Figure::A1,
         Figure::A2,
         Figure::A10,
@@ -40,6 +42,7 @@ impl Figure {
         Figure::Waiting,
         Figure::Reviews,
         Figure::HealthAssessments,
+        Figure::Visits,
     ];
 
     pub fn key(self) -> &'static str {
@@ -51,6 +54,7 @@ impl Figure {
             Figure::Waiting => "waiting",
             Figure::Reviews => "reviews",
             Figure::HealthAssessments => "health-assessments",
+            Figure::Visits => "visits",
         }
     }
 
@@ -66,7 +70,7 @@ impl Figure {
             Figure::A10 => Some("A10"),
             Figure::A3 => Some("A3"),
             Figure::Waiting => Some("A9"),
-            Figure::Reviews | Figure::HealthAssessments => None,
+            Figure::Reviews | Figure::HealthAssessments | Figure::Visits => None,
         }
     }
 
@@ -80,6 +84,7 @@ impl Figure {
             Figure::Waiting => "Children waiting for adoption",
             Figure::Reviews => "Reviews on time",
             Figure::HealthAssessments => "Health assessments on time",
+            Figure::Visits => "Visits on time",
         }
     }
 
@@ -105,13 +110,18 @@ impl Figure {
             Figure::HealthAssessments => {
                 "Health assessments held in the period on or before the day they were due: the initial one by the first review, then every 6 months under five and every 12 months from five."
             }
+            Figure::Visits => {
+                "The social worker's visits due in the period, held on or before the day they were due: within a week of a placement starting, then at most every 6 weeks, every 3 months after the first year of a long-term foster placement; a visit not held before the placement ended counts as missed."
+            }
         }
     }
 
     pub fn kind(self) -> Kind {
         match self {
             Figure::A1 | Figure::A2 | Figure::A10 => Kind::Days,
-            Figure::A3 | Figure::Reviews | Figure::HealthAssessments => Kind::Share,
+            Figure::A3 | Figure::Reviews | Figure::HealthAssessments | Figure::Visits => {
+                Kind::Share
+            }
             Figure::Waiting => Kind::Count,
         }
     }
@@ -138,7 +148,7 @@ impl Figure {
             Figure::A1 | Figure::A2 | Figure::A10 => "Mean days",
             Figure::A3 => "Percent in less than 14 months",
             Figure::Waiting => "Children waiting",
-            Figure::Reviews | Figure::HealthAssessments => "Percent on time",
+            Figure::Reviews | Figure::HealthAssessments | Figure::Visits => "Percent on time",
         }
     }
 
@@ -149,7 +159,9 @@ impl Figure {
             Figure::A2 => "Days from placement order to match",
             Figure::A10 => "Days to moving in (from foster carers' start)",
             Figure::Waiting => "Days since the decision",
-            Figure::Reviews | Figure::HealthAssessments => "Days late (0 or less is on time)",
+            Figure::Reviews | Figure::HealthAssessments | Figure::Visits => {
+                "Days late (0 or less is on time)"
+            }
         }
     }
 
@@ -164,6 +176,7 @@ impl Figure {
             Figure::Waiting => Some(report.waiting_at_end.with_decision.count as f64),
             Figure::Reviews => report.reviews_on_time.percent,
             Figure::HealthAssessments => report.health_assessments_on_time.percent,
+            Figure::Visits => report.visits_on_time.percent,
         }
     }
 
@@ -182,6 +195,7 @@ impl Figure {
         match self {
             Figure::Reviews => ("review", "reviews"),
             Figure::HealthAssessments => ("health assessment", "health assessments"),
+            Figure::Visits => ("visit", "visits"),
             _ => ("child", "children"),
         }
     }
@@ -191,6 +205,7 @@ impl Figure {
         match self {
             Figure::Reviews => "Reviews",
             Figure::HealthAssessments => "Health assessments",
+            Figure::Visits => "Visits",
             _ => "Children",
         }
     }
@@ -205,6 +220,7 @@ impl Figure {
             Figure::Waiting => report.waiting_at_end.with_decision.count,
             Figure::Reviews => report.reviews_on_time.denominator,
             Figure::HealthAssessments => report.health_assessments_on_time.denominator,
+            Figure::Visits => report.visits_on_time.denominator,
         }
     }
 
@@ -214,6 +230,7 @@ impl Figure {
             Figure::A3 => Some(report.a3.numerator),
             Figure::Reviews => Some(report.reviews_on_time.numerator),
             Figure::HealthAssessments => Some(report.health_assessments_on_time.numerator),
+            Figure::Visits => Some(report.visits_on_time.numerator),
             _ => None,
         }
     }
@@ -230,6 +247,7 @@ impl Figure {
             Figure::Waiting => values(&report.waiting_at_end.with_decision.cases),
             Figure::Reviews => shares(&report.reviews_on_time.cases),
             Figure::HealthAssessments => shares(&report.health_assessments_on_time.cases),
+            Figure::Visits => shares(&report.visits_on_time.cases),
         }
     }
 }
