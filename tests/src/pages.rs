@@ -95,3 +95,18 @@ pub fn hidden_field(page: &str, name: &str) -> Option<String> {
     let end = page[start..].find('"')? + start;
     Some(page[start..end].to_owned())
 }
+
+/// A page fetched with a session's cookie: its status and its HTML.
+pub async fn page(
+    server: &TestServer,
+    client: &reqwest::Client,
+    session: &str,
+    path: &str,
+) -> anyhow::Result<(StatusCode, String)> {
+    let response = client
+        .get(server.server.url(path))
+        .header(COOKIE, session)
+        .send()
+        .await?;
+    Ok((response.status(), response.text().await?))
+}

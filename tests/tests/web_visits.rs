@@ -5,25 +5,11 @@
 
 use anyhow::Context;
 use permanence_auth::Role;
-use permanence_e2e::pages::{hidden_field, http_sign_in, no_redirects};
+use permanence_e2e::pages::{hidden_field, http_sign_in, no_redirects, page};
 use permanence_e2e::serde_json::json;
 use permanence_e2e::{TestServer, child_in_care, give_password, on_both_backends};
 use reqwest::StatusCode;
 use reqwest::header::COOKIE;
-
-async fn page(
-    server: &TestServer,
-    client: &reqwest::Client,
-    session: &str,
-    path: &str,
-) -> anyhow::Result<(StatusCode, String)> {
-    let response = client
-        .get(server.server.url(path))
-        .header(COOKIE, session)
-        .send()
-        .await?;
-    Ok((response.status(), response.text().await?))
-}
 
 async fn recorded_from_the_page(server: &TestServer) -> anyhow::Result<()> {
     give_password(server.engine(), Role::SocialWorker).await?;
