@@ -42,3 +42,7 @@ uuid_id!(
     /// One item on a panel meeting's agenda: a case and what it goes to panel for.
     PanelItemId
 );
+uuid_id!(
+    /// A group of brothers and sisters whose cases are planned for together.
+    SiblingGroupId
+);

@@ -20,6 +20,7 @@ pub mod measures;
 pub mod panel;
 pub mod return_facts;
 pub mod route;
+pub mod siblings;
 pub mod timeline;
 pub mod timescales;
 pub mod visits;
