@@ -378,6 +378,14 @@ fn writes(fx: &Fixture, on: On, role: Role) -> Vec<Op> {
             "mutation($i: RecordVisitInput!) { recordVisit(input: $i) { case { id } } }",
             json!({ "i": { "caseId": case, "occurredOn": "2026-03-13", "seenAlone": true } }),
         ),
+        // One case only: the guard is asked about it, and the domain then refuses a group of
+        // one (a VALIDATION, not a refusal of access).
+        op(
+            "recordSiblingGroup",
+            Check::Case(Action::RecordSiblingGroup, on),
+            "mutation($i: RecordSiblingGroupInput!) { recordSiblingGroup(input: $i) { siblingGroup { id } } }",
+            json!({ "i": { "members": [case], "placing": "TOGETHER", "decidedOn": "2026-03-13" } }),
+        ),
         op(
             "setRoutePlan",
             Check::Case(Action::SetRoutePlan, on),

@@ -39,6 +39,7 @@
 //! | `RECORD_REVIEW`               | allocated     | team         | -            | -           | -                     | -         | -             |
 //! | `RECORD_HEALTH_ASSESSMENT`    | allocated     | team         | -            | -           | -                     | -         | -             |
 //! | `RECORD_VISIT`                | allocated     | team         | -            | -           | -                     | -         | -             |
+//! | `RECORD_SIBLING_GROUP`        | allocated     | team         | -            | -           | -                     | -         | -             |
 //! | `SET_ROUTE_PLAN`              | allocated     | team         | -            | -           | -                     | -         | -             |
 //! | `END_PARALLEL_PLAN`           | allocated     | team         | -            | -           | -                     | -         | -             |
 //! | `RECORD_ROUTE_STEP`           | allocated     | team         | -            | -           | -                     | -         | -             |

@@ -32,6 +32,7 @@ pub enum Action {
     RecordReview,
     RecordHealthAssessment,
     RecordVisit,
+    RecordSiblingGroup,
     SetRoutePlan,
     EndParallelPlan,
     RecordRouteStep,
@@ -97,6 +98,7 @@ impl Action {
         Action::RecordReview,
         Action::RecordHealthAssessment,
         Action::RecordVisit,
+        Action::RecordSiblingGroup,
         Action::SetRoutePlan,
         Action::EndParallelPlan,
         Action::RecordRouteStep,
@@ -142,6 +144,7 @@ impl Action {
             RecordReview => "RECORD_REVIEW",
             RecordHealthAssessment => "RECORD_HEALTH_ASSESSMENT",
             RecordVisit => "RECORD_VISIT",
+            RecordSiblingGroup => "RECORD_SIBLING_GROUP",
             SetRoutePlan => "SET_ROUTE_PLAN",
             EndParallelPlan => "END_PARALLEL_PLAN",
             RecordRouteStep => "RECORD_ROUTE_STEP",
@@ -188,6 +191,7 @@ impl Action {
             RecordReview => "record a review",
             RecordHealthAssessment => "record a health assessment",
             RecordVisit => "record a visit",
+            RecordSiblingGroup => "record a sibling group",
             SetRoutePlan => "set a route plan",
             EndParallelPlan => "end a parallel plan",
             RecordRouteStep => "record a route step",
@@ -233,6 +237,7 @@ impl Action {
             | RecordReview
             | RecordHealthAssessment
             | RecordVisit
+            | RecordSiblingGroup
             | SetRoutePlan
             | EndParallelPlan
             | RecordRouteStep
@@ -389,6 +394,7 @@ pub fn rule(role: Role, action: Action) -> Option<Reach> {
         | RecordReview
         | RecordHealthAssessment
         | RecordVisit
+        | RecordSiblingGroup
         | SetRoutePlan
         | EndParallelPlan
         | RecordRouteStep

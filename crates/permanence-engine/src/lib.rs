@@ -12,6 +12,7 @@ pub mod escalation;
 pub mod import;
 pub mod panel;
 pub mod reports;
+pub mod siblings;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::EngineError;

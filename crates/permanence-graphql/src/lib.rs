@@ -20,6 +20,7 @@ mod query;
 mod reports;
 mod request_checks;
 mod scalars;
+mod siblings;
 mod subscription;
 mod text_input;
 mod types;
@@ -38,6 +39,7 @@ pub struct Mutation(
     mutation::CaseMutation,
     panel::PanelMutation,
     notifications::NotificationMutation,
+    siblings::SiblingMutation,
 );
 
 /// Every subscription: a case's changes, and the user's notifications.

@@ -363,6 +363,14 @@ impl CaseNode {
             })
             .collect()
     }
+    /// The sibling group the child's case is in, if any: the decision whether the brothers
+    /// and sisters are placed together, and those of them the reader may see.
+    async fn sibling_group(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::siblings::SiblingGroupNode>> {
+        crate::siblings::group_of_case(ctx, self.0.id).await
+    }
     async fn legal_track(&self) -> LegalTrackNode {
         let legal = &self.0.state.legal;
         let pre = legal.pre_proceedings.as_ref();

@@ -33,6 +33,12 @@ impl StoreError {
             if message.contains("processed_commands") {
                 return StoreError::DuplicateCommand;
             }
+            if message.contains("sibling_group_members") {
+                return StoreError::Conflict(
+                    "a child's case is already in another sibling group: revise that group instead"
+                        .into(),
+                );
+            }
             if message.contains("panel_items") {
                 return StoreError::Conflict(
                     "the case is already on a panel agenda or waiting for a decision for this purpose"

@@ -17,6 +17,7 @@ mod notifications;
 mod panel;
 mod records;
 mod report_facts;
+mod siblings;
 mod sign_in;
 mod sqlite_url;
 mod ssda903;
@@ -27,6 +28,7 @@ pub use notifications::*;
 pub use panel::*;
 pub use records::*;
 pub use report_facts::ReportFacts;
+pub use siblings::*;
 pub use sign_in::{SessionRecord, SignInCandidate, SingleSignOnUser};
 pub use ssda903::{ImportedCaseWrite, ImportedChildCorrection, ImportedChildWrite};
 
