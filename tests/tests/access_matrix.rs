@@ -114,6 +114,10 @@ struct Fixture {
     unallocated_item: String,
     /// Children registered for `enterCare`, one per role.
     to_enter_care: Vec<(Role, String)>,
+    /// A sibling group of each fixture case and a case of the same reach (allocated to the
+    /// social worker, or to nobody).
+    allocated_group: String,
+    unallocated_group: String,
 }
 
 impl Fixture {
@@ -133,6 +137,12 @@ impl Fixture {
         match on {
             On::Allocated => &self.allocated_item,
             On::Unallocated => &self.unallocated_item,
+        }
+    }
+    fn group(&self, on: On) -> &str {
+        match on {
+            On::Allocated => &self.allocated_group,
+            On::Unallocated => &self.unallocated_group,
         }
     }
 }
@@ -222,6 +232,31 @@ async fn fixture(server: &TestServer) -> anyhow::Result<Fixture> {
     for (i, role) in Role::ALL.iter().enumerate() {
         to_enter_care.push((*role, register(server, &format!("MXE{i}")).await?));
     }
+    let allocated_sibling = child_in_care(server, "MXAS", "2020-03-14", "2026-01-05").await?;
+    let unallocated_sibling = register(server, "MXUS").await?;
+    let entered = server
+        .ok(
+            "mutation($i: EnterCareInput!) { enterCare(input: $i) { case { id } } }",
+            json!({ "i": { "childId": unallocated_sibling, "enteredCareOn": "2026-01-06",
+                           "legalStatus": "C1", "placement": "U6", "provider": "PR1" } }),
+        )
+        .await?;
+    let unallocated_sibling = id_at(&entered, "/enterCare/case/id")?;
+    let mut groups = Vec::new();
+    for pair in [
+        [&allocated_case, &allocated_sibling],
+        [&unallocated_case, &unallocated_sibling],
+    ] {
+        let data = server
+            .ok(
+                "mutation($i: RecordSiblingGroupInput!) { recordSiblingGroup(input: $i) { siblingGroup { id } } }",
+                json!({ "i": { "members": pair, "placing": "TOGETHER", "decidedOn": "2026-02-02" } }),
+            )
+            .await?;
+        groups.push(id_at(&data, "/recordSiblingGroup/siblingGroup/id")?);
+    }
+    let unallocated_group = groups.pop().context("group")?;
+    let allocated_group = groups.pop().context("group")?;
     Ok(Fixture {
         allocated_case,
         allocated_child,
@@ -231,6 +266,8 @@ async fn fixture(server: &TestServer) -> anyhow::Result<Fixture> {
         allocated_item,
         unallocated_item,
         to_enter_care,
+        allocated_group,
+        unallocated_group,
     })
 }
 
@@ -446,6 +483,15 @@ fn writes(fx: &Fixture, on: On, role: Role) -> Vec<Op> {
             Check::Case(Action::AddAgendaItem, on),
             "mutation($i: SetDocumentReadinessInput!) { setDocumentReadiness(input: $i) { ready } }",
             json!({ "i": { "caseId": case, "purpose": "LONG_TERM_FOSTER_MATCH", "document": "child_permanence_report", "ready": true } }),
+        ),
+        // The fixture's group has one member on the agenda: allowed, the chair is then told
+        // to record it on the item (a refusal of the domain, not of access).
+        op(
+            "recordSiblingGroupPanelRecommendation",
+            Check::Case(Action::RecordPanelRecommendation, on),
+            "mutation($i: RecordSiblingGroupPanelRecommendationInput!) { recordSiblingGroupPanelRecommendation(input: $i) { duplicate } }",
+            json!({ "i": { "meetingId": fx.member_meeting, "siblingGroupId": fx.group(on),
+                           "purpose": "LONG_TERM_FOSTER_MATCH", "recommendation": "RECOMMENDED" } }),
         ),
         // Recommended: the item stays open, so the panel member keeps their reach.
         op(

@@ -279,6 +279,22 @@ async fn siblings_are_linked_and_decided(server: &TestServer) -> anyhow::Result<
         .await?;
     assert_eq!(code, "FORBIDDEN");
 
+    // Every decision is in the group's events, which replay to what is stored; they are
+    // append-only in the database.
+    let engine = server.engine();
+    let id = permanence_domain::ids::SiblingGroupId(group_id.parse()?);
+    assert!(engine.verify_sibling_group(id).await?);
+    assert_eq!(engine.sibling_group_history(id).await?.len(), 3);
+    for statement in [
+        "UPDATE sibling_group_events SET actor = 'x'",
+        "DELETE FROM sibling_group_events",
+    ] {
+        let refused = engine.store().execute_raw_for_tests(statement).await;
+        let message = refused.expect_err("the group's events are append-only");
+        assert!(message.contains("append-only"), "{message}");
+    }
+    assert!(engine.verify_sibling_group(id).await?);
+
     // Reading the group's members through one case is audited as a read of each member's case.
     let store = server.engine().store();
     let reads = store.audit_of_record("CASE", &b, 100).await?;

@@ -12,6 +12,7 @@ pub mod escalation;
 pub mod import;
 pub mod panel;
 pub mod reports;
+pub mod sibling_panel;
 pub mod siblings;
 
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -292,11 +293,6 @@ impl Engine {
             kind: command.kind(),
             opens_case_of,
         };
-        let ctx = DecisionContext {
-            today: self.clock.today(),
-            catalog: &self.config.catalog,
-        };
-        let timescales = &self.config.timescales;
         let expected = meta.expected_version;
         let outcome = self
             .store
@@ -309,27 +305,7 @@ impl Engine {
                 {
                     return Err(EngineError::VersionConflict);
                 }
-                let events = decide(state, command, &ctx).map_err(EngineError::Domain)?;
-                let new_state = events
-                    .iter()
-                    .fold(state.cloned(), evolve)
-                    .ok_or_else(|| EngineError::Internal("no state after events".into()))?;
-                let deadlines = derive_deadlines(&new_state, ctx.catalog, timescales);
-                Ok(Changes {
-                    events: events
-                        .into_iter()
-                        .map(|event| NewEvent {
-                            id: Uuid::now_v7(),
-                            event,
-                            actor: meta.actor.0.clone(),
-                            recorded_at: now,
-                            note: meta.note.clone(),
-                        })
-                        .collect(),
-                    state: new_state,
-                    deadlines,
-                    panel_item,
-                })
+                self.case_changes(meta, state, command, panel_item, now)
             })
             .await;
         let (case_id, recorded, duplicate) = match outcome {
@@ -357,6 +333,44 @@ impl Engine {
             case,
             recorded,
             duplicate,
+        })
+    }
+
+    /// What a command changes on a case as it stands: the domain's events (each with the
+    /// actor, the time and the note), the state they leave and its deadlines, and the panel
+    /// item the command records on.
+    pub(crate) fn case_changes(
+        &self,
+        meta: &CommandMeta,
+        state: Option<&CaseState>,
+        command: &Command,
+        panel_item: Option<PanelItemChange>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Changes, EngineError> {
+        let ctx = DecisionContext {
+            today: self.clock.today(),
+            catalog: &self.config.catalog,
+        };
+        let events = decide(state, command, &ctx).map_err(EngineError::Domain)?;
+        let new_state = events
+            .iter()
+            .fold(state.cloned(), evolve)
+            .ok_or_else(|| EngineError::Internal("no state after events".into()))?;
+        let deadlines = derive_deadlines(&new_state, ctx.catalog, &self.config.timescales);
+        Ok(Changes {
+            events: events
+                .into_iter()
+                .map(|event| NewEvent {
+                    id: Uuid::now_v7(),
+                    event,
+                    actor: meta.actor.0.clone(),
+                    recorded_at: now,
+                    note: meta.note.clone(),
+                })
+                .collect(),
+            state: new_state,
+            deadlines,
+            panel_item,
         })
     }
 

@@ -18,7 +18,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use permanence_domain::calendar;
 use permanence_domain::case::is_local_authority_code;
 use permanence_domain::deadlines::open_deferral;
-use permanence_domain::ids::{PanelItemId, PanelMeetingId};
+use permanence_domain::ids::{PanelItemId, PanelMeetingId, SiblingGroupId};
 use permanence_domain::panel::{
     PanelItemStatus, PanelKind, PanelMeetingStatus, PanelOutcome, PanelPurpose,
 };
@@ -164,6 +164,11 @@ pub struct QueuedCase {
     /// in a case without parental consent, a return home approved without panel): the case
     /// may not need panel at all.
     pub panel_optional: bool,
+    /// The sibling group the child is in, when a brother or sister also waits for panel for
+    /// the same purpose: the panel hears them as one item.
+    pub sibling_group: Option<SiblingGroupId>,
+    /// The other members of that group waiting for panel for the same purpose.
+    pub siblings_waiting: Vec<CaseId>,
 }
 
 impl QueuedCase {
@@ -185,6 +190,10 @@ pub struct AgendaItem {
     /// recommendation now. False for an item already heard, and for a scheduled item whose
     /// case has moved on (withdraw it) or is not ready yet.
     pub hearable: bool,
+    /// The sibling group the child is in, when the agenda holds a brother or sister for the
+    /// same purpose too: the items are one agenda item for the group, listed together, and
+    /// the panel may record one outcome for all of them.
+    pub sibling_group: Option<SiblingGroupId>,
 }
 
 /// A meeting and its agenda in order (withdrawn items left out).
@@ -244,6 +253,95 @@ fn not_allowed(message: &str) -> EngineError {
 
 fn invalid(field: &str, reason: impl Into<String>) -> EngineError {
     EngineError::Domain(DomainError::validation(field, reason))
+}
+
+/// The case command and the item's change that record the panel's outcome on a scheduled
+/// item, dated the day the meeting sat.
+pub(crate) fn outcome_change(
+    item: &PanelItemRecord,
+    meeting: &PanelMeetingRecord,
+    today: NaiveDate,
+    outcome: &PanelOutcome,
+) -> Result<(Command, PanelItemChange), EngineError> {
+    if item.status != PanelItemStatus::Scheduled {
+        return Err(match item.status {
+            PanelItemStatus::Withdrawn => not_allowed("the item was withdrawn from the agenda"),
+            _ => not_allowed("the panel's outcome on this item is already recorded"),
+        });
+    }
+    if meeting.status == PanelMeetingStatus::Cancelled {
+        return Err(not_allowed("the panel meeting was cancelled"));
+    }
+    if meeting.sits_on > today {
+        return Err(not_allowed(
+            "the panel has not sat yet: record its outcome on or after the day it sits",
+        ));
+    }
+    let on = meeting.sits_on;
+    let deferral = match outcome {
+        PanelOutcome::Deferred { reason, return_by } => Some((reason.clone(), *return_by)),
+        _ => None,
+    };
+    Ok((
+        Command::RecordPanelOutcome {
+            purpose: item.purpose,
+            outcome: outcome.clone(),
+            on,
+        },
+        PanelItemChange {
+            item_id: item.id,
+            expected_version: item.version,
+            status: PanelItemStatus::after(outcome),
+            hearing: Some(PanelHearing { on, deferral }),
+            decision: None,
+            hold_meeting: Some(meeting.id),
+        },
+    ))
+}
+
+/// Marks the items of a sibling group heard for the same purpose (two or more on one agenda)
+/// and lists them together, at the place of the first.
+fn siblings_together(
+    items: Vec<AgendaItem>,
+    groups: &HashMap<CaseId, SiblingGroupId>,
+) -> Vec<AgendaItem> {
+    let key = |item: &AgendaItem| {
+        groups
+            .get(&item.item.case_id)
+            .map(|g| (*g, item.item.purpose))
+    };
+    let mut counts: HashMap<(SiblingGroupId, PanelPurpose), usize> = HashMap::new();
+    for item in &items {
+        if let Some(k) = key(item) {
+            *counts.entry(k).or_default() += 1;
+        }
+    }
+    let mut rest: Vec<AgendaItem> = items
+        .into_iter()
+        .map(|mut item| {
+            item.sibling_group = key(&item)
+                .filter(|k| counts.get(k).is_some_and(|n| *n > 1))
+                .map(|(g, _)| g);
+            item
+        })
+        .collect();
+    let mut out = Vec::with_capacity(rest.len());
+    while !rest.is_empty() {
+        let first = rest.remove(0);
+        let group = first.sibling_group.map(|g| (g, first.item.purpose));
+        out.push(first);
+        if let Some(group) = group {
+            let mut i = 0;
+            while i < rest.len() {
+                if rest[i].sibling_group.map(|g| (g, rest[i].item.purpose)) == Some(group) {
+                    out.push(rest.remove(i));
+                } else {
+                    i += 1;
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Whether the case's route lets the panel make this recommendation now.
@@ -534,46 +632,7 @@ impl Engine {
             meta,
             item_id,
             RECOMMENDATION_KIND,
-            |item, meeting, today| {
-                if item.status != PanelItemStatus::Scheduled {
-                    return Err(match item.status {
-                        PanelItemStatus::Withdrawn => {
-                            not_allowed("the item was withdrawn from the agenda")
-                        }
-                        _ => not_allowed("the panel's outcome on this item is already recorded"),
-                    });
-                }
-                if meeting.status == PanelMeetingStatus::Cancelled {
-                    return Err(not_allowed("the panel meeting was cancelled"));
-                }
-                if meeting.sits_on > today {
-                    return Err(not_allowed(
-                        "the panel has not sat yet: record its outcome on or after the day it sits",
-                    ));
-                }
-                let on = meeting.sits_on;
-                let deferral = match &outcome {
-                    PanelOutcome::Deferred { reason, return_by } => {
-                        Some((reason.clone(), *return_by))
-                    }
-                    _ => None,
-                };
-                Ok((
-                    Command::RecordPanelOutcome {
-                        purpose: item.purpose,
-                        outcome: outcome.clone(),
-                        on,
-                    },
-                    PanelItemChange {
-                        item_id: item.id,
-                        expected_version: item.version,
-                        status: PanelItemStatus::after(&outcome),
-                        hearing: Some(PanelHearing { on, deferral }),
-                        decision: None,
-                        hold_meeting: Some(meeting.id),
-                    },
-                ))
-            },
+            |item, meeting, today| outcome_change(item, meeting, today, &outcome),
         )
         .await
     }
@@ -918,8 +977,105 @@ impl Engine {
                 documents: DocumentChecklist::of(point.purpose, &recorded),
                 return_by,
                 panel_optional: point.panel_optional,
+                sibling_group: None,
+                siblings_waiting: vec![],
                 case,
             });
+        }
+        self.with_siblings_waiting(&points, out).await
+    }
+
+    /// Marks the queued cases whose brothers or sisters also wait for panel for the same
+    /// purpose (anywhere in the queue, not only on this page), and lists each such member
+    /// after the first of the group on the page.
+    async fn with_siblings_waiting(
+        &self,
+        points: &[QueuePoint],
+        queued: Vec<QueuedCase>,
+    ) -> Result<Vec<QueuedCase>, EngineError> {
+        let ids: Vec<CaseId> = queued.iter().map(|q| q.case.id).collect();
+        let groups_of = self
+            .store
+            .sibling_groups_of_cases(&ids)
+            .await
+            .map_err(EngineError::from_store)?;
+        if groups_of.is_empty() {
+            return Ok(queued);
+        }
+        let mut group_ids: Vec<SiblingGroupId> = groups_of.values().copied().collect();
+        group_ids.sort();
+        group_ids.dedup();
+        let groups = self
+            .store
+            .sibling_groups_by_ids(&group_ids)
+            .await
+            .map_err(EngineError::from_store)?;
+        let mut members: Vec<CaseId> = groups
+            .values()
+            .flat_map(|g| g.state.members.iter().copied())
+            .collect();
+        members.sort();
+        members.dedup();
+        let member_cases = self
+            .store
+            .cases_by_ids(&members)
+            .await
+            .map_err(EngineError::from_store)?;
+        let on_agenda = self
+            .store
+            .panel_items_of_cases(&members)
+            .await
+            .map_err(EngineError::from_store)?;
+        // The purpose each member waits for, if it waits (as the queue's own query selects).
+        let waits_for = |case_id: &CaseId| -> Option<PanelPurpose> {
+            let case = member_cases.get(case_id)?;
+            if !case.state.is_open()
+                || on_agenda
+                    .get(case_id)
+                    .is_some_and(|items| items.iter().any(|i| i.status.is_open()))
+            {
+                return None;
+            }
+            let plan = case.state.primary_plan()?;
+            points
+                .iter()
+                .find(|p| p.route == plan.route && p.step == plan.current_step())
+                .map(|p| p.purpose)
+        };
+        let mut marked: Vec<QueuedCase> = queued
+            .into_iter()
+            .map(|mut q| {
+                if let Some(group) = groups_of.get(&q.case.id).and_then(|g| groups.get(g)) {
+                    q.siblings_waiting = group
+                        .state
+                        .members
+                        .iter()
+                        .filter(|m| **m != q.case.id && waits_for(m) == Some(q.purpose))
+                        .copied()
+                        .collect();
+                    if !q.siblings_waiting.is_empty() {
+                        q.sibling_group = Some(group.id);
+                    }
+                }
+                q
+            })
+            .collect();
+        // Keyset paging still follows the longest wait: only the order within the page changes.
+        let mut out = Vec::with_capacity(marked.len());
+        while !marked.is_empty() {
+            let first = marked.remove(0);
+            let key = first.sibling_group.map(|g| (g, first.purpose));
+            out.push(first);
+            if let Some(key) = key {
+                let mut i = 0;
+                while i < marked.len() {
+                    if marked[i].sibling_group.map(|g| (g, marked[i].purpose)) == Some(key) {
+                        out.push(marked.remove(i));
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
         }
         Ok(out)
     }
@@ -993,6 +1149,11 @@ impl Engine {
             .panel_documents_of_cases(&case_ids)
             .await
             .map_err(EngineError::from_store)?;
+        let groups = self
+            .store
+            .sibling_groups_of_cases(&case_ids)
+            .await
+            .map_err(EngineError::from_store)?;
         Ok(meetings
             .into_iter()
             .map(|meeting| {
@@ -1005,7 +1166,7 @@ impl Engine {
                     .collect();
                 PanelAgenda {
                     meeting,
-                    items: agenda,
+                    items: siblings_together(agenda, &groups),
                 }
             })
             .collect())
@@ -1028,6 +1189,7 @@ impl Engine {
             documents: DocumentChecklist::of(item.purpose, recorded),
             hearable,
             item,
+            sibling_group: None,
         }
     }
 

@@ -65,6 +65,34 @@ impl Engine {
             .map_err(EngineError::from_store)
     }
 
+    /// Replays a group's events and compares the result with its stored state, version and
+    /// members: every change to a group is in its events.
+    pub async fn verify_sibling_group(&self, id: SiblingGroupId) -> Result<bool, EngineError> {
+        let record = self
+            .sibling_group(id)
+            .await?
+            .ok_or(EngineError::NotFound("sibling group"))?;
+        let events = self.sibling_group_history(id).await?;
+        let gap_free = events
+            .iter()
+            .enumerate()
+            .all(|(i, e)| e.sequence == i64::try_from(i).unwrap_or(i64::MAX) + 1);
+        let replayed = permanence_domain::siblings::replay(events.iter().map(|e| &e.event));
+        let members = self
+            .store
+            .sibling_groups_of_cases(&record.state.members)
+            .await
+            .map_err(EngineError::from_store)?;
+        Ok(gap_free
+            && replayed.as_ref() == Some(&record.state)
+            && record.version == i64::try_from(events.len()).unwrap_or(i64::MAX)
+            && record
+                .state
+                .members
+                .iter()
+                .all(|m| members.get(m) == Some(&id)))
+    }
+
     /// Records a new group (`group` none) or revises one, with its placement decision. The
     /// same command id twice records once; `meta.expected_version` is the group's version.
     pub async fn record_sibling_group(

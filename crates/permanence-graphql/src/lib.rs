@@ -40,6 +40,7 @@ pub struct Mutation(
     panel::PanelMutation,
     notifications::NotificationMutation,
     siblings::SiblingMutation,
+    siblings::SiblingPanelMutation,
 );
 
 /// Every subscription: a case's changes, and the user's notifications.

@@ -244,6 +244,9 @@ pub struct AgendaItemNode {
     documents: DocumentChecklistNode,
     /// False when the case has moved on and the panel can no longer hear it.
     hearable: bool,
+    /// Set when a brother or sister is on the agenda for the same purpose: the sibling group
+    /// they are heard as one item for (`recordSiblingGroupPanelRecommendation`).
+    sibling_group_id: Option<Uuid>,
 }
 
 /// Whether the user may read the case an item is about.
@@ -273,6 +276,7 @@ async fn readable_agenda_items(
                 item: PanelItemNode(i.item),
                 documents: i.documents.into(),
                 hearable: i.hearable,
+                sibling_group_id: i.sibling_group.map(|g| g.0),
             });
         }
     }
@@ -302,6 +306,11 @@ pub struct QueuedCaseNode {
     return_by: Option<Date>,
     /// The route allows the next step without panel (a non-consent adoption, a return home).
     panel_optional: bool,
+    /// Set when a brother or sister also waits for panel for the same purpose: the sibling
+    /// group the panel hears them as one item for.
+    sibling_group_id: Option<Uuid>,
+    /// The cases of the brothers and sisters waiting for panel for the same purpose.
+    siblings_waiting: Vec<Uuid>,
 }
 
 impl From<QueuedCase> for QueuedCaseNode {
@@ -316,6 +325,8 @@ impl From<QueuedCase> for QueuedCaseNode {
             documents: q.documents.into(),
             return_by: q.return_by.map(Date),
             panel_optional: q.panel_optional,
+            sibling_group_id: q.sibling_group.map(|g| g.0),
+            siblings_waiting: q.siblings_waiting.into_iter().map(|c| c.0).collect(),
         }
     }
 }
@@ -573,6 +584,36 @@ async fn meeting_authority(ctx: &Context<'_>, action: Action, meeting: Uuid) -> 
     }
 }
 
+/// The panel's outcome from a recommendation and, for a deferral only, its reason and date.
+pub(crate) fn outcome_of(
+    recommendation: PanelRecommendation,
+    deferral_reason: Option<String>,
+    return_by: Option<Date>,
+) -> Result<domain::PanelOutcome> {
+    if recommendation != PanelRecommendation::Deferred {
+        if deferral_reason.is_some() {
+            return Err(validation("deferralReason", "only a deferral has a reason"));
+        }
+        if return_by.is_some() {
+            return Err(validation(
+                "returnBy",
+                "only a deferral has a date to return by",
+            ));
+        }
+    }
+    Ok(match recommendation {
+        PanelRecommendation::Recommended => domain::PanelOutcome::Recommended,
+        PanelRecommendation::NotRecommended => domain::PanelOutcome::NotRecommended,
+        PanelRecommendation::Deferred => domain::PanelOutcome::Deferred {
+            reason: deferral_reason
+                .ok_or_else(|| validation("deferralReason", "a deferral needs a reason"))?,
+            return_by: return_by
+                .ok_or_else(|| validation("returnBy", "a deferral needs the date to return by"))?
+                .0,
+        },
+    })
+}
+
 #[derive(Default)]
 pub struct PanelMutation;
 
@@ -655,32 +696,7 @@ impl PanelMutation {
         input: RecordPanelRecommendationInput,
     ) -> Result<PanelOutcomePayload> {
         let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
-        if input.recommendation != PanelRecommendation::Deferred {
-            if input.deferral_reason.is_some() {
-                return Err(validation("deferralReason", "only a deferral has a reason"));
-            }
-            if input.return_by.is_some() {
-                return Err(validation(
-                    "returnBy",
-                    "only a deferral has a date to return by",
-                ));
-            }
-        }
-        let outcome = match input.recommendation {
-            PanelRecommendation::Recommended => domain::PanelOutcome::Recommended,
-            PanelRecommendation::NotRecommended => domain::PanelOutcome::NotRecommended,
-            PanelRecommendation::Deferred => domain::PanelOutcome::Deferred {
-                reason: input
-                    .deferral_reason
-                    .ok_or_else(|| validation("deferralReason", "a deferral needs a reason"))?,
-                return_by: input
-                    .return_by
-                    .ok_or_else(|| {
-                        validation("returnBy", "a deferral needs the date to return by")
-                    })?
-                    .0,
-            },
-        };
+        let outcome = outcome_of(input.recommendation, input.deferral_reason, input.return_by)?;
         item_case(ctx, Action::RecordPanelRecommendation, input.item_id).await?;
         let result = engine(ctx)?
             .record_panel_outcome(&meta, PanelItemId(input.item_id), outcome)

@@ -10,12 +10,13 @@
 use crate::error::{ApiResult, internal};
 use crate::guard;
 use crate::mutation::meta;
+use crate::panel::{PanelItemNode, PanelMeetingNode, PanelPurpose, PanelRecommendation};
 use crate::scalars::Date;
 use crate::types::{CaseNode, engine};
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use permanence_auth::{Access, Action};
 use permanence_domain::CaseId;
-use permanence_domain::ids::SiblingGroupId;
+use permanence_domain::ids::{PanelMeetingId, SiblingGroupId};
 use permanence_domain::siblings::{self, ApartReason, PlacementDecision};
 use permanence_engine::siblings::SiblingGroupOutcome;
 use permanence_engine::store::SiblingGroupRecord;
@@ -321,5 +322,75 @@ impl SiblingGroupNode {
                 }
             })
             .collect())
+    }
+}
+
+/// The panel's outcome for a sibling group heard as one agenda item.
+#[derive(InputObject)]
+pub struct RecordSiblingGroupPanelRecommendationInput {
+    meeting_id: Uuid,
+    sibling_group_id: Uuid,
+    /// What the group was heard for: each member's item for it is recorded.
+    purpose: PanelPurpose,
+    recommendation: PanelRecommendation,
+    deferral_reason: Option<String>,
+    return_by: Option<Date>,
+    note: Option<String>,
+    command_id: Option<Uuid>,
+}
+
+/// What recording a sibling group's outcome answers.
+#[derive(SimpleObject)]
+pub struct SiblingPanelOutcomePayload {
+    meeting: PanelMeetingNode,
+    /// The group's items on the agenda for the purpose, in agenda order.
+    items: Vec<PanelItemNode>,
+    /// Their cases, each advanced along its route in the same transaction.
+    cases: Vec<CaseNode>,
+    duplicate: bool,
+}
+
+/// The panel's mutation for a sibling group heard as one item.
+#[derive(Default)]
+pub struct SiblingPanelMutation;
+
+#[Object]
+impl SiblingPanelMutation {
+    /// Records the panel's recommendation for a sibling group heard as one agenda item: on the
+    /// item of each brother and sister on the meeting's agenda for the purpose (two or more),
+    /// all of them or none, each dated the day the panel sat.
+    async fn record_sibling_group_panel_recommendation(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordSiblingGroupPanelRecommendationInput,
+    ) -> Result<SiblingPanelOutcomePayload> {
+        let meta = meta(ctx, input.note, None, input.command_id)?;
+        let outcome =
+            crate::panel::outcome_of(input.recommendation, input.deferral_reason, input.return_by)?;
+        let group_id = SiblingGroupId(input.sibling_group_id);
+        let group = engine(ctx)?
+            .sibling_group(group_id)
+            .await
+            .api()?
+            .ok_or_else(|| guard::missing(Action::RecordPanelRecommendation))?;
+        for case_id in &group.state.members {
+            guard::case_for(ctx, Action::RecordPanelRecommendation, *case_id).await?;
+        }
+        let done = engine(ctx)?
+            .record_sibling_group_panel_outcome(
+                &meta,
+                PanelMeetingId(input.meeting_id),
+                group_id,
+                input.purpose.into(),
+                outcome,
+            )
+            .await
+            .api()?;
+        Ok(SiblingPanelOutcomePayload {
+            meeting: PanelMeetingNode(done.meeting),
+            items: done.items.into_iter().map(PanelItemNode).collect(),
+            cases: done.cases.into_iter().map(CaseNode).collect(),
+            duplicate: done.duplicate,
+        })
     }
 }

@@ -17,6 +17,7 @@ mod notifications;
 mod panel;
 mod records;
 mod report_facts;
+mod several_cases;
 mod siblings;
 mod sign_in;
 mod sqlite_url;
@@ -28,6 +29,7 @@ pub use notifications::*;
 pub use panel::*;
 pub use records::*;
 pub use report_facts::ReportFacts;
+pub use several_cases::*;
 pub use siblings::*;
 pub use sign_in::{SessionRecord, SignInCandidate, SingleSignOnUser};
 pub use ssda903::{ImportedCaseWrite, ImportedChildCorrection, ImportedChildWrite};
@@ -446,77 +448,23 @@ impl Store {
                 events: vec![],
             });
         }
-        let new_version = version + i64::try_from(changes.events.len()).unwrap_or(i64::MAX);
-        let row = case_row(&changes.state, new_version, now).map_err(RunError::Store)?;
-        let facts =
-            report_facts::facts_row(&changes.state, new_version).map_err(RunError::Store)?;
-        if current.is_some() {
-            // The version check makes a lost update impossible even without the row lock.
-            let updated = cases::Entity::update_many()
-                .set(row)
-                .filter(cases::Column::Id.eq(case_id.0))
-                .filter(cases::Column::Version.eq(version))
-                .exec(&txn)
-                .await
-                .map_err(store_err)?;
-            if updated.rows_affected != 1 {
+        let written = write_case_changes(
+            &txn,
+            case_id,
+            current.is_some(),
+            version,
+            changes,
+            command_id,
+            now,
+        )
+        .await;
+        let (new_version, stored) = match written {
+            Ok(done) => done,
+            Err(err) => {
                 txn.rollback().await.map_err(store_err)?;
-                return Err(RunError::Store(StoreError::VersionConflict));
+                return Err(RunError::Store(err));
             }
-        } else {
-            cases::Entity::insert(row)
-                .exec_without_returning(&txn)
-                .await
-                .map_err(store_err)?;
-        }
-        let mut stored = Vec::with_capacity(changes.events.len());
-        let mut models = Vec::with_capacity(changes.events.len());
-        for (offset, new_event) in changes.events.into_iter().enumerate() {
-            let sequence = version + 1 + i64::try_from(offset).unwrap_or(i64::MAX);
-            let payload = serde_json::to_string(&new_event.event)
-                .map_err(|e| RunError::Store(StoreError::Corrupt(e.to_string())))?;
-            models.push(case_events::ActiveModel {
-                id: Set(new_event.id),
-                case_id: Set(case_id.0),
-                sequence: Set(sequence),
-                event_type: Set(new_event.event.kind().to_owned()),
-                schema_version: Set(EVENT_SCHEMA_VERSION),
-                payload: Set(payload),
-                actor: Set(new_event.actor.clone()),
-                occurred_on: Set(new_event.event.occurred_on()),
-                recorded_at: Set(new_event.recorded_at),
-                command_id: Set(command_id),
-                note: Set(new_event.note.clone()),
-            });
-            stored.push(StoredEvent {
-                id: new_event.id,
-                case_id,
-                sequence,
-                occurred_on: new_event.event.occurred_on(),
-                event: new_event.event,
-                actor: new_event.actor,
-                recorded_at: new_event.recorded_at,
-                command_id,
-                note: new_event.note,
-                schema_version: EVENT_SCHEMA_VERSION,
-            });
-        }
-        case_events::Entity::insert_many(models)
-            .exec_without_returning(&txn)
-            .await
-            .map_err(store_err)?;
-        replace_deadlines(&txn, &changes.state, &changes.deadlines)
-            .await
-            .map_err(RunError::Store)?;
-        report_facts::write_facts(&txn, vec![facts])
-            .await
-            .map_err(store_err)?;
-        if let Some(change) = &changes.panel_item
-            && let Err(err) = panel::apply_item_change(&txn, change, now).await
-        {
-            txn.rollback().await.map_err(store_err)?;
-            return Err(RunError::Store(err));
-        }
+        };
         let key = ProcessedKey {
             command_id,
             kind: command.kind,
@@ -1077,6 +1025,86 @@ async fn insert_processed(
         .await
         .map_err(StoreError::from_db)?;
     Ok(())
+}
+
+/// Writes one case's changes inside a command's transaction: the case's projection under its
+/// version (another version refuses with `VersionConflict`), its events, deadlines and report
+/// facts, and the panel item the command records on. Answers with the new version and the
+/// events as stored.
+async fn write_case_changes(
+    txn: &DatabaseTransaction,
+    case_id: CaseId,
+    exists: bool,
+    version: i64,
+    changes: Changes,
+    command_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(i64, Vec<StoredEvent>), StoreError> {
+    let new_version = version + i64::try_from(changes.events.len()).unwrap_or(i64::MAX);
+    let row = case_row(&changes.state, new_version, now)?;
+    let facts = report_facts::facts_row(&changes.state, new_version)?;
+    if exists {
+        // The version check makes a lost update impossible even without the row lock.
+        let updated = cases::Entity::update_many()
+            .set(row)
+            .filter(cases::Column::Id.eq(case_id.0))
+            .filter(cases::Column::Version.eq(version))
+            .exec(txn)
+            .await
+            .map_err(StoreError::from_db)?;
+        if updated.rows_affected != 1 {
+            return Err(StoreError::VersionConflict);
+        }
+    } else {
+        cases::Entity::insert(row)
+            .exec_without_returning(txn)
+            .await
+            .map_err(StoreError::from_db)?;
+    }
+    let mut stored = Vec::with_capacity(changes.events.len());
+    let mut models = Vec::with_capacity(changes.events.len());
+    for (offset, new_event) in changes.events.into_iter().enumerate() {
+        let sequence = version + 1 + i64::try_from(offset).unwrap_or(i64::MAX);
+        let payload = serde_json::to_string(&new_event.event)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        models.push(case_events::ActiveModel {
+            id: Set(new_event.id),
+            case_id: Set(case_id.0),
+            sequence: Set(sequence),
+            event_type: Set(new_event.event.kind().to_owned()),
+            schema_version: Set(EVENT_SCHEMA_VERSION),
+            payload: Set(payload),
+            actor: Set(new_event.actor.clone()),
+            occurred_on: Set(new_event.event.occurred_on()),
+            recorded_at: Set(new_event.recorded_at),
+            command_id: Set(command_id),
+            note: Set(new_event.note.clone()),
+        });
+        stored.push(StoredEvent {
+            id: new_event.id,
+            case_id,
+            sequence,
+            occurred_on: new_event.event.occurred_on(),
+            event: new_event.event,
+            actor: new_event.actor,
+            recorded_at: new_event.recorded_at,
+            command_id,
+            note: new_event.note,
+            schema_version: EVENT_SCHEMA_VERSION,
+        });
+    }
+    case_events::Entity::insert_many(models)
+        .exec_without_returning(txn)
+        .await
+        .map_err(StoreError::from_db)?;
+    replace_deadlines(txn, &changes.state, &changes.deadlines).await?;
+    report_facts::write_facts(txn, vec![facts])
+        .await
+        .map_err(StoreError::from_db)?;
+    if let Some(change) = &changes.panel_item {
+        panel::apply_item_change(txn, change, now).await?;
+    }
+    Ok((new_version, stored))
 }
 
 fn decode_state(json: &str) -> Result<CaseState, StoreError> {
