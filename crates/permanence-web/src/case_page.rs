@@ -18,10 +18,10 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use permanence_auth::view::{self, Personal};
 use permanence_auth::{Access, Action};
-use permanence_domain::RouteCatalog;
 use permanence_domain::case::{CaseState, PlanRole, RoutePlan};
 use permanence_domain::route;
 use permanence_domain::timeline::step_label;
+use permanence_domain::{CaseId, RouteCatalog};
 use permanence_engine::store::StoredEvent;
 
 pub(crate) struct Fact {
@@ -88,6 +88,31 @@ struct CasePage {
     forms: Vec<FormLink>,
     /// What was just recorded, in words ("Review recorded").
     recorded: Option<&'static str>,
+    /// The sibling group the child is in, if any.
+    siblings: Option<SiblingsView>,
+}
+
+/// The child's brothers and sisters in their sibling group, as the reader may see them.
+pub(crate) struct SiblingsView {
+    /// "Placed together", "Placed apart" or "Some placed together".
+    pub placing: String,
+    /// Why they are not all placed together, in words.
+    pub reason: Option<String>,
+    pub decided_on: String,
+    /// How many children the group holds, this one included.
+    pub member_count: usize,
+    /// The other children the reader may see.
+    pub others: Vec<SiblingView>,
+    /// How many other children the reader is not shown (out of reach; all, for a leader).
+    pub not_shown: usize,
+}
+
+pub(crate) struct SiblingView {
+    pub case_id: String,
+    pub reference: String,
+    /// Placed with this child under the decision.
+    pub placed_with: bool,
+    pub left_care: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -140,6 +165,7 @@ pub(crate) async fn show(
     };
     let access = opened.access;
     let case = opened.case;
+    let siblings = siblings(&state, &signed_in, case.id, access).await?;
     let child = store.child(case.child_id).await?;
     let deadlines = store
         .deadlines_of_cases(&[case.id])
@@ -193,8 +219,82 @@ pub(crate) async fn show(
             .collect(),
         forms,
         recorded,
+        siblings,
     };
     Ok(html(&page))
+}
+
+/// The case's sibling group as the reader may see it: the other members whose cases they may
+/// read (each read in the audit log, as the case's own), and how many are not shown. A
+/// pseudonymised reader sees the decision and the counts only.
+async fn siblings(
+    state: &WebState,
+    signed_in: &SignedIn,
+    case_id: CaseId,
+    access: Access,
+) -> Result<Option<SiblingsView>, PageError> {
+    let store = state.engine.store();
+    let Some(group_id) = store
+        .sibling_groups_of_cases(&[case_id])
+        .await?
+        .remove(&case_id)
+    else {
+        return Ok(None);
+    };
+    let Some(group) = store.sibling_group(group_id).await? else {
+        return Ok(None);
+    };
+    let decision = &group.state.decision;
+    let placed_with = group.state.placed_with(case_id);
+    let others: Vec<CaseId> = group
+        .state
+        .members
+        .iter()
+        .copied()
+        .filter(|m| *m != case_id)
+        .collect();
+    let mut shown = Vec::new();
+    if access == Access::Full {
+        let cases = store.cases_by_ids(&others).await?;
+        let children = store
+            .children_by_ids(&cases.values().map(|c| c.child_id).collect::<Vec<_>>())
+            .await?;
+        for id in &others {
+            let Some(case) = cases.get(id) else {
+                continue;
+            };
+            if !case_access::may(state, &signed_in.principal, case, Action::ReadCase).await? {
+                continue;
+            }
+            shown.push(SiblingView {
+                case_id: case.id.to_string(),
+                reference: children
+                    .get(&case.child_id)
+                    .map_or_else(String::new, |c| c.reference.clone()),
+                placed_with: placed_with.contains(id),
+                left_care: !case.state.is_open(),
+            });
+        }
+        shown.sort_by(|a, b| a.reference.cmp(&b.reference));
+        crate::audit::record_reads(
+            state,
+            signed_in,
+            Action::ReadCase,
+            shown
+                .iter()
+                .filter_map(|s| s.case_id.parse().ok().map(CaseId)),
+            &format!("/cases/{case_id}"),
+        )
+        .await?;
+    }
+    Ok(Some(SiblingsView {
+        placing: format::capitalised(decision.placing.label()),
+        reason: decision.reason.map(|r| format::capitalised(r.label())),
+        decided_on: format::date(decision.decided_on),
+        member_count: group.state.members.len(),
+        not_shown: others.len() - shown.len(),
+        others: shown,
+    }))
 }
 
 fn facts(

@@ -1,0 +1,107 @@
+//! End-to-end over HTTP, on SQLite and PostgreSQL: a child's case page shows their sibling
+//! group: the decision in words, the brothers and sisters the reader may see (by reference,
+//! placed with the child or apart, left care), and how many are not shown. A leader sees the
+//! decision and the counts, never which children. Each sibling listed is a read in the audit.
+
+use anyhow::Context;
+use permanence_auth::Role;
+use permanence_e2e::pages::{http_sign_in, no_redirects, page};
+use permanence_e2e::serde_json::json;
+use permanence_e2e::{CLOSE_CASE, TestServer, child_in_care, give_password, on_both_backends};
+
+async fn shown_on_the_case_page(server: &TestServer) -> anyhow::Result<()> {
+    let a = child_in_care(server, "WSA", "2016-02-01", "2026-01-05").await?;
+    let b = child_in_care(server, "WSB", "2018-05-01", "2026-01-05").await?;
+    let c = child_in_care(server, "WSC", "2021-09-01", "2026-01-05").await?;
+    // The fourth is in another team, out of the social worker's reach.
+    let d = child_in_care(server, "WSD", "2022-09-01", "2026-01-05").await?;
+    server
+        .ok(
+            "mutation($i: AllocateCaseInput!) { allocateCase(input: $i) { case { id } } }",
+            json!({ "i": { "caseId": d, "occurredOn": "2026-02-01", "team": "North" } }),
+        )
+        .await?;
+    server
+        .ok(
+            "mutation($i: RecordSiblingGroupInput!) { recordSiblingGroup(input: $i) { siblingGroup { id } } }",
+            json!({ "i": { "members": [a, b, c, d], "placing": "SOME_TOGETHER",
+                           "reason": "NO_CARERS_FOR_GROUP", "placedTogether": [[a, b]],
+                           "decidedOn": "2026-02-02" } }),
+        )
+        .await?;
+    server
+        .ok(
+            CLOSE_CASE,
+            json!({ "i": { "caseId": c, "reason": "E8", "occurredOn": "2026-05-01" } }),
+        )
+        .await?;
+
+    give_password(server.engine(), Role::SocialWorker).await?;
+    let client = no_redirects()?;
+    let (session, _) = http_sign_in(server, &client, "sw.tester").await?;
+    let (_, body) = page(server, &client, &session, &format!("/cases/{a}")).await?;
+    let section = body
+        .split(r#"id="siblings""#)
+        .nth(1)
+        .and_then(|rest| rest.split("</div>").next())
+        .context("the case page has a brothers and sisters section")?;
+    assert!(
+        section.contains(
+            "In a sibling group of 4 children: some placed together, because of no carers able to take the whole group (decided 2 February 2026)"
+        ),
+        "{section}"
+    );
+    assert!(
+        section.contains(&format!(
+            r#"href="/cases/{b}">WSB</a>: placed with this child"#
+        )),
+        "{section}"
+    );
+    assert!(
+        section.contains(&format!(
+            r#"href="/cases/{c}">WSC</a>: placed apart from this child"#
+        )),
+        "{section}"
+    );
+    assert!(section.contains("Left care"), "{section}");
+    assert!(!section.contains("WSD"), "a case out of reach is not named");
+    assert!(
+        section.contains("1 child of the group not shown to you"),
+        "{section}"
+    );
+    // The siblings listed were read, and the audit says so.
+    let reads = server
+        .engine()
+        .store()
+        .audit_of_record(permanence_auth::record_kind::CASE, &b, 100)
+        .await?;
+    assert!(
+        reads
+            .iter()
+            .any(|r| r.actor == "sw.tester" && r.query == format!("page:/cases/{a}")),
+        "{reads:?}"
+    );
+
+    // A leader: the decision and the counts, no references of the others.
+    give_password(server.engine(), Role::Leader).await?;
+    let (session, _) = http_sign_in(server, &client, "leader.tester").await?;
+    let (_, body) = page(server, &client, &session, &format!("/cases/{a}")).await?;
+    let section = body
+        .split(r#"id="siblings""#)
+        .nth(1)
+        .and_then(|rest| rest.split("</div>").next())
+        .context("a leader sees the section")?;
+    assert!(
+        section.contains("In a sibling group of 4 children"),
+        "{section}"
+    );
+    for other in ["WSB", "WSC", "WSD"] {
+        assert!(!section.contains(other), "{section}");
+    }
+    assert!(
+        section.contains("3 children of the group not shown to you"),
+        "{section}"
+    );
+    Ok(())
+}
+on_both_backends!(a_case_page_shows_the_sibling_group, shown_on_the_case_page);
