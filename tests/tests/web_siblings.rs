@@ -105,3 +105,98 @@ async fn shown_on_the_case_page(server: &TestServer) -> anyhow::Result<()> {
     Ok(())
 }
 on_both_backends!(a_case_page_shows_the_sibling_group, shown_on_the_case_page);
+
+/// A child on long-term fostering whose carers were identified on `on`: they wait for panel.
+async fn waiting_for_panel(
+    server: &TestServer,
+    reference: &str,
+    on: &str,
+) -> anyhow::Result<String> {
+    let id = child_in_care(server, reference, "2015-01-01", "2026-06-01").await?;
+    server
+        .ok(
+            permanence_e2e::SET_ROUTE_PLAN,
+            json!({ "i": { "caseId": id, "route": "LONG_TERM_FOSTERING", "occurredOn": "2026-07-01" } }),
+        )
+        .await?;
+    permanence_e2e::record_steps(
+        server,
+        &id,
+        "LONG_TERM_FOSTERING",
+        &[("carer_identified", on)],
+    )
+    .await?;
+    Ok(id)
+}
+
+async fn listed_together_at_panel(server: &TestServer) -> anyhow::Result<()> {
+    let elder = waiting_for_panel(server, "WPA", "2026-07-20").await?;
+    let other = waiting_for_panel(server, "WPX", "2026-07-21").await?;
+    let younger = waiting_for_panel(server, "WPB", "2026-07-22").await?;
+    server
+        .ok(
+            "mutation($i: RecordSiblingGroupInput!) { recordSiblingGroup(input: $i) { siblingGroup { id } } }",
+            json!({ "i": { "members": [elder, younger], "placing": "TOGETHER", "decidedOn": "2026-07-15" } }),
+        )
+        .await?;
+    give_password(server.engine(), Role::PanelChair).await?;
+    let client = no_redirects()?;
+    let (session, _) = http_sign_in(server, &client, "chair.tester").await?;
+
+    // The queue: the sisters next to each other, each naming the other.
+    let (_, body) = page(server, &client, &session, "/panel").await?;
+    let at = |needle: &str| {
+        body.find(needle)
+            .with_context(|| format!("{needle} on /panel"))
+    };
+    assert!(at("WPA")? < at("WPB")? && at("WPB")? < at("WPX")?, "{body}");
+    assert!(
+        body.contains("Sibling group</strong> heard with WPB"),
+        "{body}"
+    );
+    assert!(
+        body.contains("Sibling group</strong> heard with WPA"),
+        "{body}"
+    );
+
+    // The agenda: added in waiting order, listed with the group together.
+    let data = server
+        .ok_as(
+            Role::PanelChair,
+            "mutation { schedulePanelMeeting(input: {localAuthority: \"E10000003\", kind: FOSTERING, sitsOn: \"2026-08-12\", chair: \"chair.tester\"}) { id } }",
+            json!({}),
+        )
+        .await?;
+    let meeting = data
+        .pointer("/schedulePanelMeeting/id")
+        .and_then(|v| v.as_str())
+        .context("meeting")?
+        .to_owned();
+    for case in [&elder, &other, &younger] {
+        server
+            .ok(
+                "mutation($i: AddAgendaItemInput!) { addAgendaItem(input: $i) { id } }",
+                json!({ "i": { "meetingId": meeting, "caseId": case, "purpose": "LONG_TERM_FOSTER_MATCH" } }),
+            )
+            .await?;
+    }
+    let (_, body) = page(
+        server,
+        &client,
+        &session,
+        &format!("/panel/meetings/{meeting}"),
+    )
+    .await?;
+    let at = |needle: &str| {
+        body.find(needle)
+            .with_context(|| format!("{needle} on the meeting"))
+    };
+    assert!(at("WPA")? < at("WPB")? && at("WPB")? < at("WPX")?, "{body}");
+    assert!(body.contains("heard as one item with WPB"), "{body}");
+    assert!(body.contains("heard as one item with WPA"), "{body}");
+    Ok(())
+}
+on_both_backends!(
+    the_panel_pages_list_a_sibling_group_together,
+    listed_together_at_panel
+);

@@ -69,6 +69,11 @@ pub(crate) struct WaitingRow {
     pub all_ready: bool,
     pub return_by: Option<String>,
     pub panel_optional: bool,
+    /// The references of the brothers and sisters waiting for panel for the same purpose
+    /// that the reader may see: the panel hears them as one item.
+    pub siblings: Vec<String>,
+    /// The case is in such a sibling group (some of whom the reader may not see).
+    pub in_sibling_group: bool,
 }
 
 pub(crate) struct MeetingRow {
@@ -150,7 +155,16 @@ pub(crate) async fn queue_page(
         .collect();
     case_ids.sort();
     case_ids.dedup();
+    let siblings_waiting: Vec<CaseId> = queue
+        .waiting
+        .iter()
+        .flat_map(|q| q.siblings_waiting.iter().copied())
+        .filter(|id| !case_ids.contains(id))
+        .collect();
     let mut cases = engine.store().cases_by_ids(&case_ids).await?;
+    let sibling_cases = engine.store().cases_by_ids(&siblings_waiting).await?;
+    let readable_siblings = readable_cases(state, principal, sibling_cases).await?;
+    let sibling_children = children_of(state, readable_siblings.values()).await?;
     for entry in &queue.waiting {
         cases.insert(entry.case.id, entry.case.clone());
     }
@@ -161,6 +175,17 @@ pub(crate) async fn queue_page(
         readable
             .get(&case_id)
             .map(|case| ChildCell::new(case, children.get(&case.child_id), access))
+    };
+    let sibling_reference = |case_id: CaseId| {
+        readable
+            .get(&case_id)
+            .and_then(|case| children.get(&case.child_id))
+            .or_else(|| {
+                readable_siblings
+                    .get(&case_id)
+                    .and_then(|case| sibling_children.get(&case.child_id))
+            })
+            .map(|child| child.reference.clone())
     };
 
     let waiting_cut = queue.waiting.len() as u64 >= QUEUE_PAGE;
@@ -185,6 +210,12 @@ pub(crate) async fn queue_page(
                 all_ready: q.documents.all_ready(),
                 return_by: q.return_by.map(format::date),
                 panel_optional: q.panel_optional,
+                siblings: q
+                    .siblings_waiting
+                    .iter()
+                    .filter_map(|s| sibling_reference(*s))
+                    .collect(),
+                in_sibling_group: q.sibling_group.is_some(),
             })
         })
         .collect();
@@ -232,7 +263,7 @@ pub(crate) async fn queue_page(
         state,
         signed_in,
         Action::ReadPanelQueue,
-        readable.keys().copied(),
+        readable.keys().chain(readable_siblings.keys()).copied(),
         "/panel",
     )
     .await?;
@@ -267,6 +298,9 @@ pub(crate) struct ItemView {
     /// The documents still missing for an item not yet heard: the page warns of them.
     pub missing: Vec<String>,
     pub forms: Vec<FormLink>,
+    /// For an item heard with its sibling group: the references of the brothers and sisters
+    /// on the agenda with it that the reader may see.
+    pub sibling_group: Option<Vec<String>>,
 }
 
 /// A form the person may use: its link and its words.
@@ -334,14 +368,29 @@ pub(crate) async fn meeting(
                 });
             }
         }
-        items.push(item_view(
+        let mut view = item_view(
             &entry.item,
             case,
             children.get(&case.child_id),
             &entry.documents,
             access,
             forms,
-        ));
+        );
+        view.sibling_group = entry.sibling_group.map(|group| {
+            agenda
+                .items
+                .iter()
+                .filter(|other| {
+                    other.sibling_group == Some(group)
+                        && other.item.purpose == entry.item.purpose
+                        && other.item.id != entry.item.id
+                })
+                .filter_map(|other| readable.get(&other.item.case_id))
+                .filter_map(|case| children.get(&case.child_id))
+                .map(|child| child.reference.clone())
+                .collect()
+        });
+        items.push(view);
     }
     let forms = PanelForm::MEETING_FORMS
         .iter()
@@ -407,6 +456,7 @@ fn item_view(
             Vec::new()
         },
         forms,
+        sibling_group: None,
     }
 }
 
