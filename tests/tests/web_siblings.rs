@@ -200,3 +200,142 @@ on_both_backends!(
     the_panel_pages_list_a_sibling_group_together,
     listed_together_at_panel
 );
+
+async fn recorded_from_the_case_page(server: &TestServer) -> anyhow::Result<()> {
+    use permanence_e2e::pages::hidden_field;
+    use reqwest::StatusCode;
+    use reqwest::header::COOKIE;
+
+    let a = child_in_care(server, "WFA", "2016-02-01", "2026-01-05").await?;
+    let b = child_in_care(server, "WFB", "2018-05-01", "2026-01-05").await?;
+    let c = child_in_care(server, "WFC", "2021-09-01", "2026-01-05").await?;
+    give_password(server.engine(), Role::SocialWorker).await?;
+    let client = no_redirects()?;
+    let (session, token) = http_sign_in(server, &client, "sw.tester").await?;
+    let case_path = format!("/cases/{a}");
+    let form_path = format!("{case_path}/sibling-group");
+    let (_, case_page) = page(server, &client, &session, &case_path).await?;
+    assert!(case_page.contains(&form_path), "the case page offers it");
+    let (status, form) = page(server, &client, &session, &form_path).await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.contains("Record the sibling group"), "{form}");
+    let command_id = hidden_field(&form, "command_id").context("command id")?;
+    let version = hidden_field(&form, "expected_version").context("version")?;
+    assert_eq!(version, "0");
+    let post = |placing: &str, reason: &str, together: &str| {
+        let all = vec![
+            ("csrf_token", token.clone()),
+            ("command_id", command_id.clone()),
+            ("expected_version", version.clone()),
+            ("members", "WFB, WFC".to_owned()),
+            ("placing", placing.to_owned()),
+            ("reason", reason.to_owned()),
+            ("placed_together", together.to_owned()),
+            ("decided_on-day", "2".to_owned()),
+            ("decided_on-month", "2".to_owned()),
+            ("decided_on-year", "2026".to_owned()),
+        ];
+        client
+            .post(server.server.url(&form_path))
+            .header(COOKIE, &session)
+            .form(&all)
+            .send()
+    };
+
+    // Some together, without saying why: refused by the reason, everything kept as typed.
+    let refused = post("SOME_TOGETHER", "", "WFA, WFB").await?;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = refused.text().await?;
+    assert!(
+        body.contains("Say why the children are not all placed together"),
+        "{body}"
+    );
+    assert!(
+        body.contains(r#"id="reason-error""#),
+        "the message is by the reason"
+    );
+    assert!(
+        body.contains(r#"value="WFB, WFC""#),
+        "the references are kept"
+    );
+    assert!(
+        body.contains(r#"type="radio" value="SOME_TOGETHER" checked"#),
+        "the choice is kept"
+    );
+    assert!(body.contains("WFA, WFB</textarea>"), "the sets are kept");
+    // A reference of no child the worker may link is refused without saying more.
+    let unknown = client
+        .post(server.server.url(&form_path))
+        .header(COOKIE, &session)
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("command_id", command_id.as_str()),
+            ("expected_version", "0"),
+            ("members", "NOSUCH"),
+            ("placing", "TOGETHER"),
+            ("decided_on-day", "2"),
+            ("decided_on-month", "2"),
+            ("decided_on-year", "2026"),
+        ])
+        .send()
+        .await?;
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unknown.text().await?.contains("check the references"));
+
+    let sent = post("SOME_TOGETHER", "NO_CARERS_FOR_GROUP", "WFA, WFB").await?;
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+    // Sent twice (a double click): recorded once.
+    let again = post("SOME_TOGETHER", "NO_CARERS_FOR_GROUP", "WFA, WFB").await?;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    let (_, case_page) = page(
+        server,
+        &client,
+        &session,
+        &format!("{case_path}?recorded=sibling-group"),
+    )
+    .await?;
+    assert!(case_page.contains("Sibling group recorded"), "{case_page}");
+    assert!(
+        case_page.contains(&format!(
+            r#"href="/cases/{b}">WFB</a>: placed with this child"#
+        )),
+        "{case_page}"
+    );
+    assert!(
+        case_page.contains(&format!(
+            r#"href="/cases/{c}">WFC</a>: placed apart from this child"#
+        )),
+        "{case_page}"
+    );
+    let data = server
+        .ok(
+            "query($id: UUID!) { case(id: $id) { siblingGroup { version placing reason history { recordedBy } } } }",
+            json!({ "id": c }),
+        )
+        .await?;
+    assert_eq!(
+        data.pointer("/case/siblingGroup"),
+        Some(
+            &json!({ "version": 1, "placing": "SOME_TOGETHER", "reason": "NO_CARERS_FOR_GROUP",
+                       "history": [{ "recordedBy": "sw.tester" }] })
+        )
+    );
+    // The form on another member's case shows the group as it stands, ready to revise.
+    let (_, form) = page(
+        server,
+        &client,
+        &session,
+        &format!("/cases/{c}/sibling-group"),
+    )
+    .await?;
+    assert_eq!(
+        hidden_field(&form, "expected_version").as_deref(),
+        Some("1")
+    );
+    assert!(form.contains(r#"value="WFA, WFB""#), "{form}");
+    Ok(())
+}
+on_both_backends!(
+    a_sibling_group_is_recorded_from_the_case_page,
+    recorded_from_the_case_page
+);

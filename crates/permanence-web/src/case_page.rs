@@ -150,7 +150,7 @@ pub(crate) async fn show(
         catalog: state.engine.catalog(),
         may: &may,
     };
-    let forms = CaseForm::ALL
+    let mut forms: Vec<FormLink> = CaseForm::ALL
         .iter()
         .filter(|f| f.offered(&ctx))
         .map(|f| FormLink {
@@ -158,8 +158,15 @@ pub(crate) async fn show(
             title: f.title(),
         })
         .collect();
+    if crate::sibling_form::offered(&opened, principal) {
+        forms.push(FormLink {
+            href: crate::sibling_form::path_of(&opened.case.id.to_string()),
+            title: "Record the sibling group and whether they are placed together",
+        });
+    }
     let recorded = match query.recorded.as_deref() {
         Some("entered-care") => Some("The child is in care: their case is open"),
+        Some(crate::sibling_form::SLUG) => Some(crate::sibling_form::DONE),
         Some(slug) => CaseForm::from_slug(slug).map(CaseForm::done),
         None => None,
     };

@@ -47,6 +47,7 @@ mod reference_figures;
 mod report_window;
 mod security;
 mod session;
+mod sibling_form;
 mod sign_in;
 mod single_sign_on;
 mod timing;
@@ -111,6 +112,10 @@ pub fn router(engine: Engine, audit: Arc<dyn AuditSink>, options: WebOptions) ->
         .route(
             "/cases/{id}/record/{form}",
             get(record::show).post(record::submit),
+        )
+        .route(
+            "/cases/{id}/sibling-group",
+            get(sibling_form::show).post(sibling_form::submit),
         )
         .route("/dashboard", get(dashboard::show))
         .route("/dashboard.csv", get(dashboard_download::csv))
