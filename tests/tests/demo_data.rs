@@ -54,6 +54,42 @@ async fn cohort_is_recorded_and_reported(server: &TestServer) -> anyhow::Result<
     ensure!(report.children_recorded == CHILDREN);
     ensure!(report.commands as usize == report.stats.commands);
 
+    // Some children in care are brothers and sisters: every group generated is recorded, and
+    // a leader reads each one's decision and count on its members' cases.
+    let scripts = permanence_cohort::generate(&config);
+    let groups = permanence_cohort::sibling_groups(&config, &scripts);
+    ensure!(!groups.is_empty(), "the cohort has no sibling group");
+    ensure!(
+        report.sibling_groups as usize == groups.len(),
+        "{} of {} sibling groups recorded",
+        report.sibling_groups,
+        groups.len()
+    );
+    let open = all_nodes(
+        server,
+        Role::Leader,
+        "query($after: String) { cases(filter: {open: true}, first: 100, after: $after) {
+            nodes { siblingGroup { id memberCount members { case { id } } } }
+            pageInfo { hasNextPage endCursor } } }",
+        "/cases",
+        json!({}),
+    )
+    .await?;
+    let members: usize = groups.iter().map(|g| g.members.len()).sum();
+    let in_groups: Vec<&Value> = open
+        .iter()
+        .filter_map(|n| n.get("siblingGroup").filter(|g| !g.is_null()))
+        .collect();
+    ensure!(
+        in_groups.len() == members,
+        "{} cases in groups",
+        in_groups.len()
+    );
+    ensure!(
+        in_groups.iter().all(|g| g["members"] == json!([])),
+        "a leader sees no member of a group"
+    );
+
     // Every case the generator left drifting after a panel shows as overdue, after panel.
     let drifting: BTreeSet<String> = permanence_cohort::generate(&config)
         .iter()

@@ -19,6 +19,7 @@
 mod generate;
 pub mod return_facts;
 pub mod rng;
+mod siblings;
 mod stats;
 
 use chrono::{Months, NaiveDate};
@@ -29,6 +30,7 @@ use permanence_domain::{CaseId, ChildId, Route};
 use uuid::Uuid;
 
 pub use generate::generate;
+pub use siblings::{SiblingGroupScript, sibling_groups};
 pub use stats::{CohortStats, DurationSummary};
 
 /// The local authority used when none is given (an ONS code, as SSDA903 expects).

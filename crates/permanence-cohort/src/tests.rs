@@ -309,3 +309,57 @@ fn proportions_are_near_the_national_figures() {
     let a1 = stats.entry_to_adoptive_placement.mean_days;
     assert!((400.0..=560.0).contains(&a1), "A1 {a1:.0} days");
 }
+
+#[test]
+fn sibling_groups_are_drawn_apart_and_the_domain_accepts_each() {
+    use permanence_domain::ids::SiblingGroupId;
+    use permanence_domain::siblings::{self, MemberFacts, PlacementDecision, Placing};
+    let config = config(600, 3);
+    let scripts = generate(&config);
+    let groups = sibling_groups(&config, &scripts);
+    // Drawn from their own stream: the same every time, and the children's scripts are what
+    // `generate` gives without them.
+    assert_eq!(groups, sibling_groups(&config, &scripts));
+    assert_eq!(scripts, generate(&config));
+    assert!(groups.len() >= 5, "{} groups", groups.len());
+    assert!(groups.iter().any(|g| g.placing == Placing::Together));
+    assert!(groups.iter().any(|g| g.placing != Placing::Together));
+    let case_of = |child: usize| CaseId(Uuid::from_u128(child as u128 + 1));
+    let mut in_group: std::collections::HashMap<CaseId, SiblingGroupId> =
+        std::collections::HashMap::new();
+    for (n, group) in groups.iter().enumerate() {
+        let facts: Vec<MemberFacts> = group
+            .members
+            .iter()
+            .map(|m| MemberFacts {
+                case_id: case_of(*m),
+                local_authority: scripts[*m].child.local_authority.clone(),
+                open: scripts[*m]
+                    .periods
+                    .last()
+                    .is_some_and(|p| p.closed().is_none()),
+                group: in_group.get(&case_of(*m)).copied(),
+            })
+            .collect();
+        let command = siblings::RecordSiblingGroup {
+            new_group_id: SiblingGroupId(Uuid::from_u128(1_000_000 + n as u128)),
+            members: group.members.iter().map(|m| case_of(*m)).collect(),
+            decision: PlacementDecision {
+                placing: group.placing,
+                reason: group.reason,
+                placed_together: group
+                    .placed_together
+                    .iter()
+                    .map(|set| set.iter().map(|m| case_of(*m)).collect())
+                    .collect(),
+                decided_on: group.decided_on,
+            },
+        };
+        let events = siblings::decide(None, &command, &facts, config.today)
+            .unwrap_or_else(|e| panic!("group {n} refused: {e}"));
+        let state = siblings::replay(&events).expect("a group");
+        for member in &state.members {
+            in_group.insert(*member, state.id);
+        }
+    }
+}

@@ -152,6 +152,8 @@ pub struct DemoReport {
     pub errors: u64,
     /// Commands not attempted because an earlier command of the same child failed.
     pub skipped: u64,
+    /// Sibling groups recorded (or found recorded by an earlier run), beside the commands.
+    pub sibling_groups: u64,
     /// The first few refusals and errors, with the child, period and command.
     pub problems: Vec<String>,
     pub elapsed: Duration,
@@ -187,8 +189,8 @@ impl fmt::Display for DemoReport {
         )?;
         writeln!(
             f,
-            "refused {}, failed {}, skipped {}",
-            self.refused, self.errors, self.skipped
+            "refused {}, failed {}, skipped {}; {} sibling groups",
+            self.refused, self.errors, self.skipped, self.sibling_groups
         )?;
         for problem in &self.problems {
             writeln!(f, "  {problem}")?;
@@ -208,6 +210,7 @@ struct Counters {
     refused: AtomicU64,
     errors: AtomicU64,
     skipped: AtomicU64,
+    sibling_groups: AtomicU64,
     problems: Mutex<Vec<String>>,
 }
 
@@ -305,6 +308,7 @@ pub async fn record_cohort(
             .await;
         }
     }
+    record_sibling_groups(engine, config, &scripts, &options.actor, &counters).await;
     ticker.abort();
     let progress = counters.progress(children, started);
     on_progress(&progress);
@@ -322,9 +326,94 @@ pub async fn record_cohort(
         refused: counters.refused.load(Ordering::Relaxed),
         errors: counters.errors.load(Ordering::Relaxed),
         skipped: counters.skipped.load(Ordering::Relaxed),
+        sibling_groups: counters.sibling_groups.load(Ordering::Relaxed),
         problems,
         elapsed: progress.elapsed,
     }
+}
+
+/// Records the cohort's sibling groups once every child's cases are open: each member is
+/// found by their reference (their case ids are the engine's when recorded command by
+/// command), and each decision has a command id derived like the commands', so that a
+/// second run records none twice.
+async fn record_sibling_groups(
+    engine: &Engine,
+    config: &CohortConfig,
+    scripts: &[ChildScript],
+    actor: &str,
+    counters: &Counters,
+) {
+    for group in permanence_cohort::sibling_groups(config, scripts) {
+        let first = group.members[0];
+        let context = format!("the sibling group of {}", scripts[first].child.reference);
+        let ids = Ids {
+            seed: config.seed,
+            today: config.today,
+            child: first,
+            actor,
+        };
+        let cases = match open_cases_of(engine, scripts, &group.members).await {
+            Ok(cases) => cases,
+            Err(err) => {
+                counters.failed(&err, context);
+                continue;
+            }
+        };
+        let case_of = |child: &usize| cases.get(child).copied();
+        let decision = permanence_domain::siblings::PlacementDecision {
+            placing: group.placing,
+            reason: group.reason,
+            placed_together: group
+                .placed_together
+                .iter()
+                .map(|set| set.iter().filter_map(case_of).collect())
+                .collect(),
+            decided_on: group.decided_on,
+        };
+        let members = group.members.iter().filter_map(case_of).collect();
+        match engine
+            .record_sibling_group(&ids.meta(SIBLING_GROUP, 0), None, members, decision)
+            .await
+        {
+            Ok(_) => {
+                counters.sibling_groups.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(err) => counters.failed(&err, context),
+        }
+    }
+}
+
+/// The open case of each of these children of the cohort (by index), found by reference.
+async fn open_cases_of(
+    engine: &Engine,
+    scripts: &[ChildScript],
+    children: &[usize],
+) -> Result<std::collections::HashMap<usize, CaseId>, EngineError> {
+    let store = engine.store();
+    let mut out = std::collections::HashMap::new();
+    for child in children {
+        let script = &scripts[*child];
+        let found = store
+            .children_by_references(
+                &script.child.local_authority,
+                std::slice::from_ref(&script.child.reference),
+            )
+            .await
+            .map_err(|e| EngineError::Internal(e.to_string()))?;
+        let Some(record) = found.get(&script.child.reference) else {
+            return Err(EngineError::NotFound("child"));
+        };
+        let cases = store
+            .cases_of_children(&[record.id])
+            .await
+            .map_err(|e| EngineError::Internal(e.to_string()))?;
+        let open = cases
+            .get(&record.id)
+            .and_then(|cases| cases.iter().find(|c| c.state.is_open()))
+            .ok_or(EngineError::NotFound("case"))?;
+        out.insert(*child, open.id);
+    }
+    Ok(out)
 }
 
 /// What makes a command id: the cohort, the child, the period and the command.
@@ -337,6 +426,9 @@ struct Ids<'a> {
 
 /// The period number of a child's registration, which is not in any period.
 const REGISTRATION: u32 = u32::MAX;
+/// The period number of a sibling group's decision (in the ids of its first member), which
+/// no period reaches either.
+const SIBLING_GROUP: u32 = u32::MAX - 2;
 
 impl Ids<'_> {
     fn command_id(&self, period: u32, index: u32) -> uuid::Uuid {
