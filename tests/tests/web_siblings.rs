@@ -194,7 +194,90 @@ async fn listed_together_at_panel(server: &TestServer) -> anyhow::Result<()> {
     assert!(at("WPA")? < at("WPB")? && at("WPB")? < at("WPX")?, "{body}");
     assert!(body.contains("heard as one item with WPB"), "{body}");
     assert!(body.contains("heard as one item with WPA"), "{body}");
+
+    // The chair records one recommendation for the group from the meeting's page.
+    let marker = format!("/panel/meetings/{meeting}/sibling-groups/");
+    let start = body
+        .find(&marker)
+        .context("the meeting page offers the group's form")?;
+    let end = start + body[start..].find('"').context("link end")?;
+    let form_path = body[start..end].to_owned();
+    let (status, form) = page(server, &client, &session, &form_path).await?;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(
+        form.contains("WPA, WPB"),
+        "the form names the children: {form}"
+    );
+    let command_id =
+        permanence_e2e::pages::hidden_field(&form, "command_id").context("command id")?;
+    let token = csrf_of(&form)?;
+    let post = |recommendation: &str, reason: &str| {
+        client
+            .post(server.server.url(&form_path))
+            .header(reqwest::header::COOKIE, &session)
+            .form(&[
+                ("csrf_token", token.clone()),
+                ("command_id", command_id.clone()),
+                ("recommendation", recommendation.to_owned()),
+                ("deferral_reason", reason.to_owned()),
+            ])
+            .send()
+    };
+    let refused = post("DEFERRED", "").await?;
+    assert_eq!(refused.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let text = refused.text().await?;
+    assert!(
+        text.contains("Enter why the panel deferred the case"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"type="radio" value="DEFERRED" checked"#),
+        "{text}"
+    );
+    let sent = post("RECOMMENDED", "").await?;
+    assert_eq!(sent.status(), reqwest::StatusCode::SEE_OTHER);
+    let again = post("RECOMMENDED", "").await?;
+    assert_eq!(
+        again.status(),
+        reqwest::StatusCode::SEE_OTHER,
+        "sent twice, recorded once"
+    );
+    for case in [&elder, &younger] {
+        let data = server
+            .ok(
+                "query($id: UUID!) { case(id: $id) { version primaryPlan { currentStep } } }",
+                json!({ "id": case }),
+            )
+            .await?;
+        assert_eq!(
+            data.pointer("/case/primaryPlan/currentStep"),
+            Some(&json!("panel_recommendation"))
+        );
+    }
+    let data = server
+        .ok(
+            "query($id: UUID!) { panelMeeting(id: $id) { agenda { item { status case { id } } } } }",
+            json!({ "id": meeting }),
+        )
+        .await?;
+    let statuses: Vec<String> = data
+        .pointer("/panelMeeting/agenda")
+        .and_then(|a| a.as_array())
+        .context("agenda")?
+        .iter()
+        .filter_map(|i| {
+            i.pointer("/item/status")
+                .and_then(|s| s.as_str())
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(statuses, vec!["RECOMMENDED", "RECOMMENDED", "SCHEDULED"]);
     Ok(())
+}
+
+/// The CSRF token a page's form carries.
+fn csrf_of(form: &str) -> anyhow::Result<String> {
+    permanence_e2e::pages::hidden_field(form, "csrf_token").context("csrf token")
 }
 on_both_backends!(
     the_panel_pages_list_a_sibling_group_together,

@@ -48,6 +48,7 @@ mod report_window;
 mod security;
 mod session;
 mod sibling_form;
+mod sibling_panel_form;
 mod sign_in;
 mod single_sign_on;
 mod timing;
@@ -130,6 +131,10 @@ pub fn router(engine: Engine, audit: Arc<dyn AuditSink>, options: WebOptions) ->
         .route(
             "/panel/meetings/{id}/{form}",
             get(panel_forms::meeting_form).post(panel_forms::meeting_submit),
+        )
+        .route(
+            "/panel/meetings/{meeting}/sibling-groups/{group}/{purpose}",
+            get(sibling_panel_form::show).post(sibling_panel_form::submit),
         )
         .route(
             "/panel/items/{id}/{form}",

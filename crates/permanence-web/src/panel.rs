@@ -392,7 +392,7 @@ pub(crate) async fn meeting(
         });
         items.push(view);
     }
-    let forms = PanelForm::MEETING_FORMS
+    let mut forms: Vec<FormLink> = PanelForm::MEETING_FORMS
         .iter()
         .copied()
         .filter(|form| form.offered_on_meeting(principal, &meeting))
@@ -401,6 +401,7 @@ pub(crate) async fn meeting(
             title: form.title().to_owned(),
         })
         .collect();
+    forms.extend(crate::sibling_panel_form::links(&state, principal, &agenda).await?);
     let path = meeting_path(meeting.id);
     crate::audit::record_reads(
         &state,

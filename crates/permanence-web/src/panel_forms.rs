@@ -538,30 +538,7 @@ impl PanelForm {
                 )
                 .hint("Tick each document the panel has received. Untick one that was withdrawn."),
             ],
-            PanelForm::Recommendation => vec![
-                Field::new(
-                    "recommendation",
-                    "What the panel recommended",
-                    Control::Radios {
-                        choices: vec![
-                            Choice::new(RECOMMENDED, "The panel recommends it"),
-                            Choice::new(NOT_RECOMMENDED, "The panel does not recommend it"),
-                            Choice::new(DEFERRED, "The panel deferred it"),
-                        ],
-                    },
-                )
-                .hint("It is recorded on the day the panel sat."),
-                Field::new(
-                    "deferral_reason",
-                    "Why the panel deferred it (only for a deferral)",
-                    Control::Textarea,
-                ),
-                Field::date(
-                    "return_by",
-                    "Date to return to panel by (only for a deferral)",
-                ),
-                Field::note(),
-            ],
+            PanelForm::Recommendation => recommendation_fields(),
             PanelForm::Decision => vec![
                 Field::new(
                     "agrees",
@@ -852,6 +829,44 @@ fn members(values: &Values) -> Vec<String> {
         .filter(|m| !m.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// The fields of the panel's recommendation: on an item, and for a sibling group heard as
+/// one item (`sibling_panel_form`).
+pub(crate) fn recommendation_fields() -> Vec<Field> {
+    vec![
+        Field::new(
+            "recommendation",
+            "What the panel recommended",
+            Control::Radios {
+                choices: vec![
+                    Choice::new(RECOMMENDED, "The panel recommends it"),
+                    Choice::new(NOT_RECOMMENDED, "The panel does not recommend it"),
+                    Choice::new(DEFERRED, "The panel deferred it"),
+                ],
+            },
+        )
+        .hint("It is recorded on the day the panel sat."),
+        Field::new(
+            "deferral_reason",
+            "Why the panel deferred it (only for a deferral)",
+            Control::Textarea,
+        ),
+        Field::date(
+            "return_by",
+            "Date to return to panel by (only for a deferral)",
+        ),
+        Field::note(),
+    ]
+}
+
+/// The panel's outcome as typed, or the problems beside their fields.
+pub(crate) fn typed_outcome(values: &Values) -> Result<PanelOutcome, Vec<FieldError>> {
+    match recommendation(values) {
+        Ok(outcome) => Ok(outcome),
+        Err(Failure::Fields(errors)) => Err(errors),
+        Err(_) => Err(Vec::new()),
+    }
 }
 
 /// The panel's outcome as typed: a deferral needs its reason and the date to return by, and
