@@ -4,7 +4,7 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use permanence_domain::ids::PanelMeetingId;
 use permanence_domain::{CaseId, ChildId, Deadline};
 use permanence_engine::Engine;
-use permanence_engine::store::{CaseRecord, ChildRecord, StoredEvent};
+use permanence_engine::store::{CaseRecord, ChildRecord, SiblingGroupRecord, StoredEvent};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -20,6 +20,7 @@ pub struct DeadlineLoader(Engine);
 pub struct EventLoader(Engine);
 pub struct CasesOfChildLoader(Engine);
 pub struct PanelMembersLoader(Engine);
+pub struct SiblingGroupLoader(Engine);
 
 impl Loader<CaseId> for CaseLoader {
     type Value = CaseRecord;
@@ -77,6 +78,34 @@ impl Loader<ChildId> for CasesOfChildLoader {
     }
 }
 
+/// The sibling group each case is in (cases in none are left out): two queries for a page of
+/// cases, however many ask.
+impl Loader<CaseId> for SiblingGroupLoader {
+    type Value = SiblingGroupRecord;
+    type Error = LoadError;
+    async fn load(
+        &self,
+        keys: &[CaseId],
+    ) -> Result<HashMap<CaseId, SiblingGroupRecord>, LoadError> {
+        let store = self.0.store();
+        let of_cases = store
+            .sibling_groups_of_cases(keys)
+            .await
+            .map_err(load_error)?;
+        let mut ids: Vec<_> = of_cases.values().copied().collect();
+        ids.sort();
+        ids.dedup();
+        let groups = store
+            .sibling_groups_by_ids(&ids)
+            .await
+            .map_err(load_error)?;
+        Ok(of_cases
+            .into_iter()
+            .filter_map(|(case, group)| groups.get(&group).map(|g| (case, g.clone())))
+            .collect())
+    }
+}
+
 impl Loader<PanelMeetingId> for PanelMembersLoader {
     type Value = Vec<String>;
     type Error = LoadError;
@@ -100,6 +129,7 @@ pub struct Loaders {
     pub events: DataLoader<EventLoader>,
     pub cases_of_child: DataLoader<CasesOfChildLoader>,
     pub panel_members: DataLoader<PanelMembersLoader>,
+    pub sibling_groups: DataLoader<SiblingGroupLoader>,
 }
 
 impl Loaders {
@@ -111,6 +141,7 @@ impl Loaders {
             events: DataLoader::new(EventLoader(engine.clone()), tokio::spawn),
             cases_of_child: DataLoader::new(CasesOfChildLoader(engine.clone()), tokio::spawn),
             panel_members: DataLoader::new(PanelMembersLoader(engine.clone()), tokio::spawn),
+            sibling_groups: DataLoader::new(SiblingGroupLoader(engine.clone()), tokio::spawn),
         }
     }
 }

@@ -176,10 +176,11 @@ pub(crate) async fn group_of_case(
     ctx: &Context<'_>,
     case_id: CaseId,
 ) -> Result<Option<SiblingGroupNode>> {
-    Ok(engine(ctx)?
-        .sibling_group_of_case(case_id)
+    Ok(crate::types::loaders(ctx)?
+        .sibling_groups
+        .load_one(case_id)
         .await
-        .api()?
+        .map_err(internal)?
         .map(SiblingGroupNode))
 }
 
@@ -251,9 +252,9 @@ impl SiblingGroupNode {
         if guard::access(ctx) == Access::Pseudonymised {
             return Ok(vec![]);
         }
-        let cases = engine(ctx)?
-            .store()
-            .cases_by_ids(&self.0.state.members)
+        let cases = crate::types::loaders(ctx)?
+            .cases
+            .load_many(self.0.state.members.iter().copied())
             .await
             .map_err(internal)?;
         let mut readable = Vec::with_capacity(cases.len());
@@ -296,9 +297,9 @@ impl SiblingGroupNode {
     }
     /// How many of the children have left care.
     async fn left_care_count(&self, ctx: &Context<'_>) -> Result<i32> {
-        let cases = engine(ctx)?
-            .store()
-            .cases_by_ids(&self.0.state.members)
+        let cases = crate::types::loaders(ctx)?
+            .cases
+            .load_many(self.0.state.members.iter().copied())
             .await
             .map_err(internal)?;
         Ok(count(cases.values().filter(|c| !c.state.is_open()).count()))
