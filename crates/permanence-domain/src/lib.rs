@@ -16,6 +16,7 @@ pub mod error;
 pub mod escalation;
 pub mod history;
 pub mod ids;
+pub mod legal;
 pub mod measures;
 pub mod panel;
 pub mod return_facts;

@@ -151,6 +151,9 @@ pub struct RouteDefinition {
 
 /// The key of every route's first step.
 pub const PLAN_ENDORSED: &str = "plan_endorsed";
+/// The adoption route's step for the court's placement order, which a final hearing that
+/// makes one records (`crate::legal`).
+pub const PLACEMENT_ORDER: &str = "placement_order";
 
 impl RouteDefinition {
     pub fn step(&self, key: &str) -> Option<&StepDefinition> {

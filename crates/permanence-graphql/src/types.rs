@@ -363,27 +363,23 @@ impl CaseNode {
             })
             .collect()
     }
+    /// The legal track's current (latest) round: pre-proceedings, proceedings, or both.
     async fn legal_track(&self) -> LegalTrackNode {
         let legal = &self.0.state.legal;
-        let pre = legal.pre_proceedings.as_ref();
-        let pro = legal.proceedings.as_ref();
-        LegalTrackNode {
-            pre_proceedings_started_on: pre.and_then(|p| p.started_on).map(Date),
-            letter_before_proceedings_on: pre.and_then(|p| p.letter_on).map(Date),
-            pre_proceedings_meeting_on: pre.and_then(|p| p.meeting_on).map(Date),
-            pre_proceedings_ended_on: pre.and_then(|p| p.ended).map(|(d, _)| Date(d)),
-            pre_proceedings_outcome: pre.and_then(|p| p.ended).map(|(_, o)| format!("{o:?}")),
-            proceedings_issued_on: pro.map(|p| Date(p.issued_on)),
-            case_management_hearing_on: pro.and_then(|p| p.case_management_hearing_on).map(Date),
-            issues_resolution_hearing_on: pro
-                .and_then(|p| p.issues_resolution_hearing_on)
-                .map(Date),
-            extension_weeks: pro.map_or(0, |p| p.extensions.iter().map(|(_, w)| *w as i32).sum()),
-            final_hearing_on: pro.and_then(|p| p.concluded).map(|(d, _)| Date(d)),
-            final_order: pro
-                .and_then(|p| p.concluded)
-                .map(|(_, o)| crate::mutation::final_order_name(o)),
-        }
+        LegalTrackNode::of(legal.pre_proceedings.as_ref(), legal.proceedings.as_ref())
+    }
+    /// Every time the child has been through the Public Law Outline in this period, oldest
+    /// first: a round ends when pre-proceedings step down or proceedings conclude, and the
+    /// last is the current one (`legalTrack`), empty when none has begun.
+    async fn legal_rounds(&self) -> Vec<LegalTrackNode> {
+        self.0
+            .state
+            .legal
+            .rounds()
+            .map(|round| {
+                LegalTrackNode::of(round.pre_proceedings.as_ref(), round.proceedings.as_ref())
+            })
+            .collect()
     }
     /// Open deadlines, soonest first, with their drift status on `asOf` (default today).
     async fn deadlines(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<DeadlineNode>> {
@@ -464,6 +460,31 @@ pub struct LegalTrackNode {
     extension_weeks: i32,
     final_hearing_on: Option<Date>,
     final_order: Option<crate::mutation::FinalOrder>,
+}
+
+impl LegalTrackNode {
+    fn of(
+        pre: Option<&permanence_domain::legal::PreProceedings>,
+        pro: Option<&permanence_domain::legal::Proceedings>,
+    ) -> Self {
+        LegalTrackNode {
+            pre_proceedings_started_on: pre.and_then(|p| p.started_on).map(Date),
+            letter_before_proceedings_on: pre.and_then(|p| p.letter_on).map(Date),
+            pre_proceedings_meeting_on: pre.and_then(|p| p.meeting_on).map(Date),
+            pre_proceedings_ended_on: pre.and_then(|p| p.ended).map(|(d, _)| Date(d)),
+            pre_proceedings_outcome: pre.and_then(|p| p.ended).map(|(_, o)| format!("{o:?}")),
+            proceedings_issued_on: pro.map(|p| Date(p.issued_on)),
+            case_management_hearing_on: pro.and_then(|p| p.case_management_hearing_on).map(Date),
+            issues_resolution_hearing_on: pro
+                .and_then(|p| p.issues_resolution_hearing_on)
+                .map(Date),
+            extension_weeks: pro.map_or(0, |p| p.extensions.iter().map(|(_, w)| *w as i32).sum()),
+            final_hearing_on: pro.and_then(|p| p.concluded).map(|(d, _)| Date(d)),
+            final_order: pro
+                .and_then(|p| p.concluded)
+                .map(|(_, o)| crate::mutation::final_order_name(o)),
+        }
+    }
 }
 
 /// One route plan of a case.
