@@ -35,8 +35,22 @@ async fn rounds_and_a_care_order(server: &TestServer) -> anyhow::Result<()> {
     let id = child_in_care(server, "PLO1", "2019-02-01", "2025-01-06").await?;
     // The first round, before the child entered care, stepped down.
     legal(server, &id, "PRE_PROCEEDINGS_STARTED", "2024-09-02", None).await?;
-    legal(server, &id, "LETTER_BEFORE_PROCEEDINGS_SENT", "2024-09-03", None).await?;
-    legal(server, &id, "PRE_PROCEEDINGS_STEPPED_DOWN", "2024-11-29", None).await?;
+    legal(
+        server,
+        &id,
+        "LETTER_BEFORE_PROCEEDINGS_SENT",
+        "2024-09-03",
+        None,
+    )
+    .await?;
+    legal(
+        server,
+        &id,
+        "PRE_PROCEEDINGS_STEPPED_DOWN",
+        "2024-11-29",
+        None,
+    )
+    .await?;
     // Concerns return: proceedings issued without a second pre-proceedings.
     let (code, message, field) = server
         .error(
@@ -50,7 +64,14 @@ async fn rounds_and_a_care_order(server: &TestServer) -> anyhow::Result<()> {
     );
     assert!(message.contains("end of the earlier"), "{message}");
     legal(server, &id, "PROCEEDINGS_ISSUED", "2025-01-07", None).await?;
-    legal(server, &id, "CASE_MANAGEMENT_HEARING_HELD", "2025-01-21", None).await?;
+    legal(
+        server,
+        &id,
+        "CASE_MANAGEMENT_HEARING_HELD",
+        "2025-01-21",
+        None,
+    )
+    .await?;
     let data = legal(
         server,
         &id,

@@ -11,10 +11,11 @@ use crate::codes::{
     ReversalReason, ReviewParticipation,
 };
 use crate::history::{DataQualityKind, DataQualityNote, ImportedHistory, LiveRules};
-pub use crate::legal::{
-    FinalOrder, LegalRound, LegalStep, LegalTrack, PreProceedings, PreProceedingsOutcome, Proceedings,
-};
 use crate::ids::{CaseId, ChildId};
+pub use crate::legal::{
+    FinalOrder, LegalRound, LegalStep, LegalTrack, PreProceedings, PreProceedingsOutcome,
+    Proceedings,
+};
 use crate::panel::{PanelOutcome, PanelOutcomeEntry, PanelPurpose};
 use crate::return_facts::{Adopters, PlacementDetails};
 use crate::route::{PLACEMENT_ORDER, PLAN_ENDORSED, Route, RouteCatalog, RouteDefinition};
@@ -1673,18 +1674,19 @@ fn decide_final_order(
     };
     let mut state = case.clone();
     let mut events = Vec::new();
-    let mut follow = |state: &mut CaseState, command: Command, what: &str| -> Result<(), DomainError> {
-        let found = decide_with(Some(state), &command, ctx, rules).map_err(|refusal| {
-            DomainError::not_allowed(format!("{what}: {}", refusal_text(&refusal)))
-        })?;
-        for event in found {
-            if let Some(next) = evolve(Some(state.clone()), &event) {
-                *state = next;
+    let mut follow =
+        |state: &mut CaseState, command: Command, what: &str| -> Result<(), DomainError> {
+            let found = decide_with(Some(state), &command, ctx, rules).map_err(|refusal| {
+                DomainError::not_allowed(format!("{what}: {}", refusal_text(&refusal)))
+            })?;
+            for event in found {
+                if let Some(next) = evolve(Some(state.clone()), &event) {
+                    *state = next;
+                }
+                events.push(event);
             }
-            events.push(event);
-        }
-        Ok(())
-    };
+            Ok(())
+        };
     if order == FinalOrder::PlacementOrder {
         let plan = state.active_plan(Route::Adoption).ok_or_else(|| {
             DomainError::not_allowed(

@@ -107,10 +107,13 @@ impl LegalTrack {
     /// Every round, oldest first; the last is the current one (empty when the track has
     /// not begun).
     pub fn rounds(&self) -> impl Iterator<Item = LegalRound> + '_ {
-        self.earlier.iter().cloned().chain(std::iter::once(LegalRound {
-            pre_proceedings: self.pre_proceedings.clone(),
-            proceedings: self.proceedings.clone(),
-        }))
+        self.earlier
+            .iter()
+            .cloned()
+            .chain(std::iter::once(LegalRound {
+                pre_proceedings: self.pre_proceedings.clone(),
+                proceedings: self.proceedings.clone(),
+            }))
     }
 
     /// Every set of proceedings, oldest first.

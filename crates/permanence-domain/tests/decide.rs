@@ -1318,7 +1318,11 @@ mod legal_track {
         let track = &case.state().legal;
         assert_eq!(track.earlier.len(), 1);
         assert_eq!(
-            track.earlier[0].pre_proceedings.as_ref().expect("first").ended,
+            track.earlier[0]
+                .pre_proceedings
+                .as_ref()
+                .expect("first")
+                .ended,
             Some((d(2024, 3, 1), PreProceedingsOutcome::SteppedDown))
         );
         assert_eq!(
@@ -1326,7 +1330,10 @@ mod legal_track {
             Some(d(2024, 9, 2))
         );
         // The second round's letter is its own: the first round's is not carried over.
-        assert_eq!(track.pre_proceedings.as_ref().expect("second").letter_on, None);
+        assert_eq!(
+            track.pre_proceedings.as_ref().expect("second").letter_on,
+            None
+        );
         assert_eq!(track.rounds().count(), 2);
     }
 
