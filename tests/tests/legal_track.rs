@@ -180,3 +180,144 @@ on_both_backends!(
     a_placement_order_at_the_final_hearing_is_the_adoption_step_and_e1,
     a_placement_order
 );
+
+const AT_HOME: &str = "mutation($i: RecordLegalStepAtHomeInput!) { recordLegalStepAtHome(input: $i) {
+    duplicate
+    legalAtHome { team version underWay
+        rounds { preProceedingsStartedOn letterBeforeProceedingsOn continuedInCareOn continuedOnCase }
+        deadlines(asOf: \"2026-11-02\") { rule dueOn status timescale } } } }";
+
+async fn at_home(server: &TestServer) -> anyhow::Result<()> {
+    // A child at home, known to the service, with no period of care.
+    let data = server
+        .ok(
+            "mutation($i: RegisterChildInput!) { registerChild(input: $i) { child { id } } }",
+            json!({ "i": { "localAuthority": "E10000003", "reference": "PLOH", "birthDate": "2021-04-01",
+                           "sex": "MALE", "ethnicity": "WBRI" } }),
+        )
+        .await?;
+    let child = data
+        .pointer("/registerChild/child/id")
+        .and_then(Value::as_str)
+        .context("child id")?
+        .to_owned();
+    let step = |step: &str, on: &str, team: Option<&str>| json!({ "i": { "childId": child, "step": step, "occurredOn": on, "team": team } });
+
+    // The record needs the team that holds the child's case.
+    let (code, _, field) = server
+        .error(AT_HOME, step("PRE_PROCEEDINGS_STARTED", "2026-06-01", None))
+        .await?;
+    assert_eq!(
+        (code.as_str(), field.as_deref()),
+        ("VALIDATION", Some("team"))
+    );
+    // The legal gateway meeting decides to enter pre-proceedings.
+    let command_id = "0192b9d0-0000-7000-8000-00000000a001";
+    let mut first = step("PRE_PROCEEDINGS_STARTED", "2026-06-01", Some("Team A"));
+    first["i"]["commandId"] = json!(command_id);
+    let data = server.ok(AT_HOME, first.clone()).await?;
+    let record = data
+        .pointer("/recordLegalStepAtHome/legalAtHome")
+        .context("record")?;
+    assert_eq!(record["team"], "Team A");
+    assert_eq!(record["underWay"], true);
+    // Sixteen weeks of pre-proceedings from 1 June: due 21 September, overdue on 2 November.
+    assert_eq!(
+        record["deadlines"],
+        json!([{ "rule": "pre_proceedings", "dueOn": "2026-09-21", "status": "OVERDUE",
+                 "timescale": "16 weeks" }])
+    );
+    // The same command again records nothing.
+    let again = server.ok(AT_HOME, first).await?;
+    assert_eq!(
+        again.pointer("/recordLegalStepAtHome/duplicate"),
+        Some(&json!(true))
+    );
+    assert_eq!(
+        again.pointer("/recordLegalStepAtHome/legalAtHome/version"),
+        Some(&json!(1))
+    );
+    server
+        .ok(
+            AT_HOME,
+            step("LETTER_BEFORE_PROCEEDINGS_SENT", "2026-06-03", None),
+        )
+        .await?;
+    // A care order makes the child looked after: it is recorded on their case.
+    let mut care_order = step("FINAL_HEARING_HELD", "2026-06-10", None);
+    care_order["i"]["finalOrder"] = json!("CARE_ORDER");
+    let (code, message, _) = server.error(AT_HOME, care_order).await?;
+    assert_eq!(code, "TRANSITION_NOT_ALLOWED");
+    assert!(message.contains("looked after"), "{message}");
+
+    // The team manager's list of children at home in the Public Law Outline.
+    let listed = server
+        .ok(
+            "{ legalAtHomeUnderWay { child { reference } legalAtHome { underWay } } }",
+            json!({}),
+        )
+        .await?;
+    assert_eq!(
+        listed["legalAtHomeUnderWay"],
+        json!([{ "child": { "reference": "PLOH" }, "legalAtHome": { "underWay": true } }])
+    );
+
+    // The child enters care: the round goes on on their case.
+    let data = server
+        .ok(
+            "mutation($i: EnterCareInput!) { enterCare(input: $i) { case { id
+                legalTrack { preProceedingsStartedOn letterBeforeProceedingsOn }
+                deadlines(asOf: \"2026-11-02\") { rule dueOn } } } }",
+            json!({ "i": { "childId": child, "enteredCareOn": "2026-07-01", "legalStatus": "V2",
+                           "placement": "U6", "provider": "PR1", "carer": "FC-1", "team": "Team A" } }),
+        )
+        .await?;
+    let case = data.pointer("/enterCare/case").context("case")?;
+    let case_id = case["id"].as_str().context("case id")?.to_owned();
+    assert_eq!(
+        case["legalTrack"],
+        json!({ "preProceedingsStartedOn": "2026-06-01", "letterBeforeProceedingsOn": "2026-06-03" })
+    );
+    assert!(
+        case["deadlines"]
+            .as_array()
+            .context("deadlines")?
+            .iter()
+            .any(|d| d["rule"] == "pre_proceedings" && d["dueOn"] == "2026-09-21"),
+        "{case}"
+    );
+    let data = server
+        .ok(
+            "query($id: UUID!) { child(id: $id) { legalAtHome { underWay
+                rounds { preProceedingsStartedOn continuedInCareOn continuedOnCase }
+                deadlines { rule } } } }",
+            json!({ "id": child }),
+        )
+        .await?;
+    assert_eq!(
+        data.pointer("/child/legalAtHome"),
+        Some(&json!({ "underWay": false, "deadlines": [], "rounds": [
+            { "preProceedingsStartedOn": "2026-06-01", "continuedInCareOn": "2026-07-01",
+              "continuedOnCase": case_id },
+            { "preProceedingsStartedOn": null, "continuedInCareOn": null, "continuedOnCase": null },
+        ] }))
+    );
+    let listed = server
+        .ok("{ legalAtHomeUnderWay { child { reference } } }", json!({}))
+        .await?;
+    assert_eq!(listed["legalAtHomeUnderWay"], json!([]));
+    // While the child is in care, legal steps are recorded on the case.
+    let (code, message, _) = server
+        .error(AT_HOME, step("PROCEEDINGS_ISSUED", "2026-07-02", None))
+        .await?;
+    assert_eq!(code, "TRANSITION_NOT_ALLOWED");
+    assert!(
+        message.contains("record the legal step on their case"),
+        "{message}"
+    );
+    Ok(())
+}
+on_both_backends!(
+    the_public_law_outline_for_a_child_at_home_goes_on_in_care,
+    at_home
+);

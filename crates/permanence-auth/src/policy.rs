@@ -36,6 +36,8 @@ pub enum Action {
     EndParallelPlan,
     RecordRouteStep,
     RecordLegalStep,
+    /// A legal step for a child who lives at home (not in care).
+    RecordLegalStepAtHome,
     CloseCase,
     // Management and panels.
     RecordManagerStep,
@@ -101,6 +103,7 @@ impl Action {
         Action::EndParallelPlan,
         Action::RecordRouteStep,
         Action::RecordLegalStep,
+        Action::RecordLegalStepAtHome,
         Action::CloseCase,
         Action::RecordManagerStep,
         Action::AllocateCase,
@@ -146,6 +149,7 @@ impl Action {
             EndParallelPlan => "END_PARALLEL_PLAN",
             RecordRouteStep => "RECORD_ROUTE_STEP",
             RecordLegalStep => "RECORD_LEGAL_STEP",
+            RecordLegalStepAtHome => "RECORD_LEGAL_STEP_AT_HOME",
             CloseCase => "CLOSE_CASE",
             RecordManagerStep => "RECORD_MANAGER_STEP",
             AllocateCase => "ALLOCATE_CASE",
@@ -192,6 +196,7 @@ impl Action {
             EndParallelPlan => "end a parallel plan",
             RecordRouteStep => "record a route step",
             RecordLegalStep => "record a legal step",
+            RecordLegalStepAtHome => "record a legal step for a child at home",
             CloseCase => "close a case",
             RecordManagerStep => "record a manager's step",
             AllocateCase => "allocate a case",
@@ -246,6 +251,7 @@ impl Action {
             | ReverseAdoptionDecision => ActionKind::Case,
             RegisterChild
             | EnterCare
+            | RecordLegalStepAtHome
             | SchedulePanelMeeting
             | ListPanelMeetings
             | ReadTimeliness
@@ -384,7 +390,11 @@ pub fn rule(role: Role, action: Action) -> Option<Reach> {
         ReadSettings => Some(Authority),
         ReadChild | ListChildren | ReadCase | ListCases | ReadTimeline | ReadDrift
         | ReadPanelQueue => reads,
-        RegisterChild | EnterCare => only(&[SocialWorker, TeamManager], Authority),
+        // A child at home has no case to reach them by: like entering care, an act within
+        // the child's authority.
+        RegisterChild | EnterCare | RecordLegalStepAtHome => {
+            only(&[SocialWorker, TeamManager], Authority)
+        }
         RecordPlacementChange
         | RecordReview
         | RecordHealthAssessment

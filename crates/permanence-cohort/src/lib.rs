@@ -106,6 +106,7 @@ impl EnterCareFacts {
             team: self.team.clone(),
             allocated_worker: self.allocated_worker.clone(),
             details: self.details.clone(),
+            legal_round_from_home: None,
         }
     }
 }

@@ -536,6 +536,10 @@ pub struct OpenCase {
     pub allocated_worker: Option<String>,
     #[serde(default)]
     pub details: PlacementDetails,
+    /// A round of the Public Law Outline under way while the child lived at home: it goes on
+    /// on this case, which records its steps so far (`crate::legal_at_home`).
+    #[serde(default)]
+    pub legal_round_from_home: Option<Box<LegalRound>>,
 }
 
 /// What a user asks for, in the imperative.
@@ -1054,7 +1058,7 @@ fn decide_open(open: &OpenCase, ctx: &DecisionContext<'_>, rules: &mut LiveRules
             ),
         )?;
     }
-    Ok(vec![Event::CaseOpened {
+    let mut events = vec![Event::CaseOpened {
         case_id: open.case_id,
         child_id: open.child_id,
         local_authority: open.local_authority.clone(),
@@ -1067,7 +1071,17 @@ fn decide_open(open: &OpenCase, ctx: &DecisionContext<'_>, rules: &mut LiveRules
         team: open.team.clone(),
         allocated_worker: open.allocated_worker.clone(),
         details,
-    }])
+    }];
+    // The round goes on here as it stood at home: its steps, each as the track took them.
+    if let Some(round) = &open.legal_round_from_home {
+        events.extend(
+            round
+                .steps()
+                .into_iter()
+                .map(|(on, step)| Event::LegalStepRecorded { on, step }),
+        );
+    }
+    Ok(events)
 }
 
 /// An ONS code of an English local authority: `E` and 8 digits (E10000003).

@@ -9,6 +9,7 @@
 //! before rounds existed keep it) and the finished ones in `earlier`.
 
 use crate::DomainError;
+use crate::ids::CaseId;
 use crate::timescales::MAX_EXTENSION_WEEKS;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -74,12 +75,59 @@ pub struct Proceedings {
 pub struct LegalRound {
     pub pre_proceedings: Option<PreProceedings>,
     pub proceedings: Option<Proceedings>,
+    /// A round begun while the child lived at home that went on after they entered care:
+    /// the day they entered care and the period of care's case, which holds the rest of it
+    /// (`crate::legal_at_home`). Only on a child's record at home.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continued_in_care: Option<(NaiveDate, CaseId)>,
 }
 
 impl LegalRound {
+    /// The round's steps, in the order they were taken: what a period of care's case records
+    /// when a round begun at home goes on after the child enters care.
+    pub fn steps(&self) -> Vec<(NaiveDate, LegalStep)> {
+        let mut steps = Vec::new();
+        if let Some(pre) = &self.pre_proceedings {
+            let taken = [
+                (pre.started_on, LegalStep::PreProceedingsStarted),
+                (pre.letter_on, LegalStep::LetterBeforeProceedingsSent),
+                (pre.meeting_on, LegalStep::PreProceedingsMeetingHeld),
+            ];
+            steps.extend(taken.into_iter().filter_map(|(on, step)| Some((on?, step))));
+            if let Some((on, PreProceedingsOutcome::SteppedDown)) = pre.ended {
+                steps.push((on, LegalStep::PreProceedingsSteppedDown));
+            }
+        }
+        if let Some(p) = &self.proceedings {
+            steps.push((p.issued_on, LegalStep::ProceedingsIssued));
+            if let Some(on) = p.case_management_hearing_on {
+                steps.push((on, LegalStep::CaseManagementHearingHeld));
+            }
+            steps.extend(
+                p.extensions
+                    .iter()
+                    .map(|&(on, weeks)| (on, LegalStep::ExtensionGranted { weeks })),
+            );
+            if let Some(on) = p.issues_resolution_hearing_on {
+                steps.push((on, LegalStep::IssuesResolutionHearingHeld));
+            }
+            if let Some((on, order)) = p.concluded {
+                steps.push((on, LegalStep::FinalHearingHeld { order }));
+            }
+        }
+        // Each step is dated on or after the one it needs, so date order is an order the
+        // track accepts (stable: same-day steps keep the order above).
+        steps.sort_by_key(|(on, _)| *on);
+        steps
+    }
+
     /// The day the round ended, once it has: pre-proceedings stepped down without
-    /// proceedings, or proceedings concluded. `None` while it runs, or before it began.
+    /// proceedings, or proceedings concluded (or, at home, went on in care). `None` while it
+    /// runs, or before it began.
     pub fn ended_on(&self) -> Option<NaiveDate> {
+        if let Some((on, _)) = self.continued_in_care {
+            return Some(on);
+        }
         match (&self.proceedings, &self.pre_proceedings) {
             (Some(p), _) => p.concluded.map(|(on, _)| on),
             (None, Some(pre)) => match pre.ended {
@@ -110,10 +158,7 @@ impl LegalTrack {
         self.earlier
             .iter()
             .cloned()
-            .chain(std::iter::once(LegalRound {
-                pre_proceedings: self.pre_proceedings.clone(),
-                proceedings: self.proceedings.clone(),
-            }))
+            .chain(std::iter::once(self.current_round()))
     }
 
     /// Every set of proceedings, oldest first.
@@ -124,12 +169,27 @@ impl LegalTrack {
             .chain(self.proceedings.as_ref())
     }
 
-    fn current_round_ended_on(&self) -> Option<NaiveDate> {
+    /// The current (latest) round, empty when the track has not begun.
+    pub fn current_round(&self) -> LegalRound {
         LegalRound {
             pre_proceedings: self.pre_proceedings.clone(),
             proceedings: self.proceedings.clone(),
+            continued_in_care: None,
         }
-        .ended_on()
+    }
+
+    /// Whether the current round has begun and not ended.
+    pub fn is_under_way(&self) -> bool {
+        self.open_pre_proceedings().is_some() || self.open_proceedings().is_some()
+    }
+
+    /// When the latest round ended: the current one, or, when none has begun since, the
+    /// last earlier one (a round that went on in care leaves none current at home).
+    fn current_round_ended_on(&self) -> Option<NaiveDate> {
+        if self.pre_proceedings.is_none() && self.proceedings.is_none() {
+            return self.earlier.last().and_then(LegalRound::ended_on);
+        }
+        self.current_round().ended_on()
     }
 
     fn open_pre_proceedings(&self) -> Option<&PreProceedings> {
@@ -350,11 +410,22 @@ impl LegalTrack {
 
     /// Moves a current round that has ended into `earlier`, so that a new one can begin.
     fn begin_round_if_ended(&mut self) {
-        if self.current_round_ended_on().is_some() {
+        if self.current_round().ended_on().is_some() {
             self.earlier.push(LegalRound {
                 pre_proceedings: self.pre_proceedings.take(),
                 proceedings: self.proceedings.take(),
+                continued_in_care: None,
             });
         }
+    }
+
+    /// The current round went on after the child entered care, on the period of care's
+    /// case: it is finished here, and a new one can begin once the child is home again.
+    pub fn continue_in_care(&mut self, on: NaiveDate, case_id: CaseId) {
+        self.earlier.push(LegalRound {
+            pre_proceedings: self.pre_proceedings.take(),
+            proceedings: self.proceedings.take(),
+            continued_in_care: Some((on, case_id)),
+        });
     }
 }

@@ -17,6 +17,7 @@ pub mod escalation;
 pub mod history;
 pub mod ids;
 pub mod legal;
+pub mod legal_at_home;
 pub mod measures;
 pub mod panel;
 pub mod return_facts;

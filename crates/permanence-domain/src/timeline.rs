@@ -219,6 +219,7 @@ mod tests {
                 team: None,
                 allocated_worker: None,
                 details: Default::default(),
+                legal_round_from_home: None,
             }),
             Command::SetRoutePlan {
                 route: Route::Adoption,

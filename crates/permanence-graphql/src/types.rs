@@ -221,6 +221,19 @@ impl ChildNode {
     async fn ethnicity(&self) -> &str {
         &self.0.ethnicity
     }
+    /// The child's legal track while they live at home (the Public Law Outline before or
+    /// between periods of care); null when nothing has been recorded.
+    async fn legal_at_home(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::legal_at_home::LegalAtHomeNode>> {
+        Ok(engine(ctx)?
+            .store()
+            .legal_at_home(self.0.id)
+            .await
+            .map_err(internal)?
+            .map(crate::legal_at_home::LegalAtHomeNode))
+    }
     /// Not shown to leaders.
     async fn name(&self, ctx: &Context<'_>) -> Option<&str> {
         view::personal(
@@ -365,8 +378,7 @@ impl CaseNode {
     }
     /// The legal track's current (latest) round: pre-proceedings, proceedings, or both.
     async fn legal_track(&self) -> LegalTrackNode {
-        let legal = &self.0.state.legal;
-        LegalTrackNode::of(legal.pre_proceedings.as_ref(), legal.proceedings.as_ref())
+        LegalTrackNode::of(&self.0.state.legal.current_round())
     }
     /// Every time the child has been through the Public Law Outline in this period, oldest
     /// first: a round ends when pre-proceedings step down or proceedings conclude, and the
@@ -376,9 +388,7 @@ impl CaseNode {
             .state
             .legal
             .rounds()
-            .map(|round| {
-                LegalTrackNode::of(round.pre_proceedings.as_ref(), round.proceedings.as_ref())
-            })
+            .map(|round| LegalTrackNode::of(&round))
             .collect()
     }
     /// Open deadlines, soonest first, with their drift status on `asOf` (default today).
@@ -460,14 +470,20 @@ pub struct LegalTrackNode {
     extension_weeks: i32,
     final_hearing_on: Option<Date>,
     final_order: Option<crate::mutation::FinalOrder>,
+    /// For a round begun while the child lived at home: the day they entered care with it
+    /// under way, after which it went on on the period of care's case (`continuedOnCase`).
+    continued_in_care_on: Option<Date>,
+    /// The period of care's case the round went on on.
+    continued_on_case: Option<Uuid>,
 }
 
 impl LegalTrackNode {
-    fn of(
-        pre: Option<&permanence_domain::legal::PreProceedings>,
-        pro: Option<&permanence_domain::legal::Proceedings>,
-    ) -> Self {
+    pub(crate) fn of(round: &permanence_domain::legal::LegalRound) -> Self {
+        let pre = round.pre_proceedings.as_ref();
+        let pro = round.proceedings.as_ref();
         LegalTrackNode {
+            continued_in_care_on: round.continued_in_care.map(|(on, _)| Date(on)),
+            continued_on_case: round.continued_in_care.map(|(_, case)| case.0),
             pre_proceedings_started_on: pre.and_then(|p| p.started_on).map(Date),
             letter_before_proceedings_on: pre.and_then(|p| p.letter_on).map(Date),
             pre_proceedings_meeting_on: pre.and_then(|p| p.meeting_on).map(Date),

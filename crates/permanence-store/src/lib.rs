@@ -13,6 +13,7 @@ mod connection_release;
 mod entities;
 mod error;
 mod form_drafts;
+mod legal_at_home;
 mod notifications;
 mod panel;
 mod records;
@@ -23,6 +24,10 @@ mod ssda903;
 
 pub use access::*;
 pub use error::{RunError, StoreError};
+pub use legal_at_home::{
+    AtHomeOutcome, ContinuesFromHome, LegalAtHomeRecord, NewAtHomeEvent, RECORD_AT_HOME_KIND,
+    StoredAtHomeEvent,
+};
 pub use notifications::*;
 pub use panel::*;
 pub use records::*;
@@ -511,6 +516,13 @@ impl Store {
             .map_err(store_err)?;
         if let Some(change) = &changes.panel_item
             && let Err(err) = panel::apply_item_change(&txn, change, now).await
+        {
+            txn.rollback().await.map_err(store_err)?;
+            return Err(RunError::Store(err));
+        }
+        if let Some(continues) = &changes.continues_from_home
+            && let Err(err) =
+                legal_at_home::continue_in_care(&txn, continues, command_id, now).await
         {
             txn.rollback().await.map_err(store_err)?;
             return Err(RunError::Store(err));
