@@ -18,7 +18,9 @@ pub use crate::legal::{
 };
 use crate::panel::{PanelOutcome, PanelOutcomeEntry, PanelPurpose};
 use crate::return_facts::{Adopters, PlacementDetails};
-use crate::route::{PLACEMENT_ORDER, PLAN_ENDORSED, Route, RouteCatalog, RouteDefinition};
+use crate::route::{
+    CAO_GRANTED, PLACEMENT_ORDER, PLAN_ENDORSED, Route, RouteCatalog, RouteDefinition, SGO_GRANTED,
+};
 use crate::timescales::ADOPTION_APPLICATION_RESIDENCE;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -1666,14 +1668,32 @@ fn decide_legal(
     Ok(events)
 }
 
+/// The route step an order made at a final hearing is: the route, its step, and whether
+/// the order needs that plan. A placement order is made only where the authority is to place
+/// the child for adoption (ACA 2002 s21–22), so it needs the adoption plan; a special
+/// guardianship or child arrangements order may be made whatever the authority's plan, so
+/// it is the step of that plan only when the case has one.
+fn order_step(order: FinalOrder) -> Option<(Route, &'static str, bool)> {
+    match order {
+        FinalOrder::PlacementOrder => Some((Route::Adoption, PLACEMENT_ORDER, true)),
+        FinalOrder::SpecialGuardianshipOrder => {
+            Some((Route::SpecialGuardianship, SGO_GRANTED, false))
+        }
+        FinalOrder::ChildArrangementsOrder => {
+            Some((Route::ChildArrangementsOrder, CAO_GRANTED, false))
+        }
+        FinalOrder::CareOrder | FinalOrder::SupervisionOrder | FinalOrder::NoOrder => None,
+    }
+}
+
 /// What the order made at a final hearing records on the rest of the case (DOMAIN.md §2 and
-/// §3.1): a placement order is the adoption route's placement order step and legal status E1
-/// from its day; a care order is legal status C2 from its day. Each is recorded as the
-/// social worker would record it by hand (a route step, a change of legal status), with the
-/// same checks, unless it already has been: a step recorded before the hearing, or a
-/// placement that already carries the order's legal status. The other orders end or change
-/// the period of care in ways a worker records themselves (leaving care under a special
-/// guardianship or child arrangements order, a supervision order at home).
+/// §3): a placement order is the adoption plan's placement order step and legal status E1
+/// from its day; a care order is legal status C2 from its day; a special guardianship or
+/// child arrangements order is the order step of that route's plan, when the case has one.
+/// Each is recorded as the social worker would record it by hand (a route step, a change of
+/// legal status), with the same checks, unless it already has been: a step recorded before
+/// the hearing, or a placement that already carries the order's legal status. Leaving care
+/// under an order is recorded by the worker, with its reason (`closeCase`).
 fn decide_final_order(
     case: &CaseState,
     on: NaiveDate,
@@ -1681,11 +1701,6 @@ fn decide_final_order(
     ctx: &DecisionContext<'_>,
     rules: &mut LiveRules,
 ) -> Decision {
-    let legal_status = match order {
-        FinalOrder::CareOrder => LegalStatus::C2,
-        FinalOrder::PlacementOrder => LegalStatus::E1,
-        _ => return Ok(vec![]),
-    };
     let mut state = case.clone();
     let mut events = Vec::new();
     let mut follow =
@@ -1701,25 +1716,36 @@ fn decide_final_order(
             }
             Ok(())
         };
-    if order == FinalOrder::PlacementOrder {
-        let plan = state.active_plan(Route::Adoption).ok_or_else(|| {
-            DomainError::not_allowed(
-                "a placement order is a step of the adoption plan: the case has no adoption plan",
-            )
-        })?;
-        if plan.taken(PLACEMENT_ORDER).is_none() {
-            let command = Command::RecordRouteStep {
-                route: Route::Adoption,
-                step: PLACEMENT_ORDER.to_owned(),
-                on,
-            };
-            follow(
-                &mut state,
-                command,
-                "a placement order is the adoption plan's placement order step",
-            )?;
+    if let Some((route, step, needs_plan)) = order_step(order) {
+        let label = route.label();
+        match state.active_plan(route) {
+            None if needs_plan => {
+                return Err(DomainError::not_allowed(format!(
+                    "a {} is a step of the {label} plan: the case has no {label} plan",
+                    order.label()
+                )));
+            }
+            Some(plan) if plan.taken(step).is_none() => {
+                let command = Command::RecordRouteStep {
+                    route,
+                    step: step.to_owned(),
+                    on,
+                };
+                let what = format!(
+                    "a {} is the {label} plan's {} step",
+                    order.label(),
+                    order.label()
+                );
+                follow(&mut state, command, &what)?;
+            }
+            _ => {}
         }
     }
+    let legal_status = match order {
+        FinalOrder::CareOrder => LegalStatus::C2,
+        FinalOrder::PlacementOrder => LegalStatus::E1,
+        _ => return Ok(events),
+    };
     let current = state
         .current_episode()
         .map(|episode| (episode.legal_status, episode.starts_on));

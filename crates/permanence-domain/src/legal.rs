@@ -39,6 +39,20 @@ pub enum FinalOrder {
     NoOrder,
 }
 
+impl FinalOrder {
+    /// The order in words ("special guardianship order").
+    pub fn label(self) -> &'static str {
+        match self {
+            FinalOrder::CareOrder => "care order",
+            FinalOrder::PlacementOrder => "placement order",
+            FinalOrder::SpecialGuardianshipOrder => "special guardianship order",
+            FinalOrder::ChildArrangementsOrder => "child arrangements order",
+            FinalOrder::SupervisionOrder => "supervision order",
+            FinalOrder::NoOrder => "no order",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PreProceedingsOutcome {
     SteppedDown,

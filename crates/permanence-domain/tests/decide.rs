@@ -1578,6 +1578,38 @@ mod legal_track {
     }
 
     #[test]
+    fn a_special_guardianship_order_is_the_plans_order_step_when_there_is_a_plan() {
+        let sgo = legal(
+            LegalStep::FinalHearingHeld {
+                order: FinalOrder::SpecialGuardianshipOrder,
+            },
+            d(2024, 9, 2),
+        );
+        // Made whatever the authority's plan: with none, only the hearing is recorded.
+        let mut without = case();
+        without.given(legal(LegalStep::ProceedingsIssued, d(2024, 3, 1)));
+        assert_eq!(without.when(&sgo).expect("recorded").len(), 1);
+
+        let mut case = case();
+        let path = full_path(Route::SpecialGuardianship);
+        case.given(legal(LegalStep::ProceedingsIssued, d(2024, 3, 1)))
+            .plan(Route::SpecialGuardianship, d(2024, 3, 4))
+            .steps(
+                Route::SpecialGuardianship,
+                &path[..path.len() - 1],
+                d(2024, 4, 1),
+            );
+        let events = case.try_apply(sgo).expect("recorded");
+        assert_eq!(events.len(), 2, "{events:?}");
+        let plan = case
+            .state()
+            .active_plan(Route::SpecialGuardianship)
+            .expect("plan");
+        assert_eq!(plan.taken("sgo_granted"), Some(d(2024, 9, 2)));
+        assert!(plan.achieved);
+    }
+
+    #[test]
     fn a_placement_order_step_recorded_before_the_hearing_is_not_recorded_twice() {
         let mut case = case_with_adoption_decision();
         case.given(legal(LegalStep::ProceedingsIssued, d(2024, 1, 10)))
