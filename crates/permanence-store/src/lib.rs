@@ -476,21 +476,9 @@ impl Store {
         let mut models = Vec::with_capacity(changes.events.len());
         for (offset, new_event) in changes.events.into_iter().enumerate() {
             let sequence = version + 1 + i64::try_from(offset).unwrap_or(i64::MAX);
-            let payload = serde_json::to_string(&new_event.event)
-                .map_err(|e| RunError::Store(StoreError::Corrupt(e.to_string())))?;
-            models.push(case_events::ActiveModel {
-                id: Set(new_event.id),
-                case_id: Set(case_id.0),
-                sequence: Set(sequence),
-                event_type: Set(new_event.event.kind().to_owned()),
-                schema_version: Set(EVENT_SCHEMA_VERSION),
-                payload: Set(payload),
-                actor: Set(new_event.actor.clone()),
-                occurred_on: Set(new_event.event.occurred_on()),
-                recorded_at: Set(new_event.recorded_at),
-                command_id: Set(command_id),
-                note: Set(new_event.note.clone()),
-            });
+            models.push(
+                event_row(case_id, command_id, sequence, &new_event).map_err(RunError::Store)?,
+            );
             stored.push(StoredEvent {
                 id: new_event.id,
                 case_id,
@@ -1087,6 +1075,31 @@ async fn insert_processed(
         .await
         .map_err(StoreError::from_db)?;
     Ok(())
+}
+
+/// The row of an event in a case's append-only history: the one place the stored format is
+/// written, for commands and imports alike.
+pub(crate) fn event_row(
+    case_id: CaseId,
+    command_id: Uuid,
+    sequence: i64,
+    new_event: &NewEvent,
+) -> Result<case_events::ActiveModel, StoreError> {
+    let payload =
+        serde_json::to_string(&new_event.event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(case_events::ActiveModel {
+        id: Set(new_event.id),
+        case_id: Set(case_id.0),
+        sequence: Set(sequence),
+        event_type: Set(new_event.event.kind().to_owned()),
+        schema_version: Set(EVENT_SCHEMA_VERSION),
+        payload: Set(payload),
+        actor: Set(new_event.actor.clone()),
+        occurred_on: Set(new_event.event.occurred_on()),
+        recorded_at: Set(new_event.recorded_at),
+        command_id: Set(command_id),
+        note: Set(new_event.note.clone()),
+    })
 }
 
 fn decode_state(json: &str) -> Result<CaseState, StoreError> {
