@@ -22,6 +22,7 @@ mod m20261205_000030_single_sign_on_users;
 mod m20261205_000040_deadlines_not_known_from_return;
 mod m20261205_000050_audit_per_request;
 mod m20261205_000060_case_report_facts;
+mod m20261205_000080_legal_at_home;
 mod m20261205_000090_sibling_groups;
 
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000040_deadlines_not_known_from_return::Migration),
             Box::new(m20261205_000050_audit_per_request::Migration),
             Box::new(m20261205_000060_case_report_facts::Migration),
+            Box::new(m20261205_000080_legal_at_home::Migration),
             Box::new(m20261205_000090_sibling_groups::Migration),
         ]
     }

@@ -321,6 +321,12 @@ fn reads(fx: &Fixture, on: On) -> Vec<Op> {
             json!({}),
         ),
         op(
+            "legalAtHomeUnderWay",
+            Check::List(Action::ReadDrift),
+            "{ legalAtHomeUnderWay { child { id } legalAtHome { underWay } } }",
+            json!({}),
+        ),
+        op(
             "routes",
             Check::Global(Action::ReadRoutes),
             "{ routes { route } }",
@@ -515,6 +521,14 @@ fn writes(fx: &Fixture, on: On, role: Role) -> Vec<Op> {
                 "mutation($i: RegisterChildInput!) { registerChild(input: $i) { child { id } } }",
                 json!({ "i": { "localAuthority": TEST_AUTHORITY, "reference": format!("MXR{}", role_index(role)),
                                "birthDate": "2018-01-01", "sex": "MALE", "ethnicity": "WBRI" } }),
+            ),
+            // Before the child enters care: a round begun at home goes on on the new case.
+            op(
+                "recordLegalStepAtHome",
+                Check::Authority(Action::RecordLegalStepAtHome),
+                "mutation($i: RecordLegalStepAtHomeInput!) { recordLegalStepAtHome(input: $i) { duplicate } }",
+                json!({ "i": { "childId": child, "step": "PRE_PROCEEDINGS_STARTED", "occurredOn": "2026-03-02",
+                               "team": "Team A" } }),
             ),
             op(
                 "enterCare",

@@ -90,6 +90,29 @@ async fn cohort_is_recorded_and_reported(server: &TestServer) -> anyhow::Result<
         "a leader sees no member of a group"
     );
 
+    // The children at home with the Public Law Outline are recorded beside them, and those
+    // with a round under way are on the team managers' list.
+    let at_home = permanence_cohort::children_at_home(&config);
+    ensure!(!at_home.is_empty() && report.children_at_home == at_home.len());
+    let steps: usize = at_home.iter().map(|s| s.steps.len() + 1).sum();
+    ensure!(report.commands_at_home as usize == steps);
+    let listed = server
+        .ok_as(
+            Role::TeamManager,
+            "{ legalAtHomeUnderWay { child { reference } legalAtHome { rounds { preProceedingsStartedOn } } } }",
+            json!({}),
+        )
+        .await?;
+    let listed = listed["legalAtHomeUnderWay"].as_array().context("list")?;
+    ensure!(
+        !listed.is_empty(),
+        "no child at home is in the Public Law Outline"
+    );
+    ensure!(
+        listed.len() < at_home.len(),
+        "every round at home is under way"
+    );
+
     // Every case the generator left drifting after a panel shows as overdue, after panel.
     let drifting: BTreeSet<String> = permanence_cohort::generate(&config)
         .iter()

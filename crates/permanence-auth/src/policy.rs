@@ -37,6 +37,8 @@ pub enum Action {
     EndParallelPlan,
     RecordRouteStep,
     RecordLegalStep,
+    /// A legal step for a child who lives at home (not in care).
+    RecordLegalStepAtHome,
     CloseCase,
     // Management and panels.
     RecordManagerStep,
@@ -103,6 +105,7 @@ impl Action {
         Action::EndParallelPlan,
         Action::RecordRouteStep,
         Action::RecordLegalStep,
+        Action::RecordLegalStepAtHome,
         Action::CloseCase,
         Action::RecordManagerStep,
         Action::AllocateCase,
@@ -149,6 +152,7 @@ impl Action {
             EndParallelPlan => "END_PARALLEL_PLAN",
             RecordRouteStep => "RECORD_ROUTE_STEP",
             RecordLegalStep => "RECORD_LEGAL_STEP",
+            RecordLegalStepAtHome => "RECORD_LEGAL_STEP_AT_HOME",
             CloseCase => "CLOSE_CASE",
             RecordManagerStep => "RECORD_MANAGER_STEP",
             AllocateCase => "ALLOCATE_CASE",
@@ -196,6 +200,7 @@ impl Action {
             EndParallelPlan => "end a parallel plan",
             RecordRouteStep => "record a route step",
             RecordLegalStep => "record a legal step",
+            RecordLegalStepAtHome => "record a legal step for a child at home",
             CloseCase => "close a case",
             RecordManagerStep => "record a manager's step",
             AllocateCase => "allocate a case",
@@ -251,6 +256,7 @@ impl Action {
             | ReverseAdoptionDecision => ActionKind::Case,
             RegisterChild
             | EnterCare
+            | RecordLegalStepAtHome
             | SchedulePanelMeeting
             | ListPanelMeetings
             | ReadTimeliness
@@ -389,7 +395,11 @@ pub fn rule(role: Role, action: Action) -> Option<Reach> {
         ReadSettings => Some(Authority),
         ReadChild | ListChildren | ReadCase | ListCases | ReadTimeline | ReadDrift
         | ReadPanelQueue => reads,
-        RegisterChild | EnterCare => only(&[SocialWorker, TeamManager], Authority),
+        // A child at home has no case to reach them by: like entering care, an act within
+        // the child's authority.
+        RegisterChild | EnterCare | RecordLegalStepAtHome => {
+            only(&[SocialWorker, TeamManager], Authority)
+        }
         RecordPlacementChange
         | RecordReview
         | RecordHealthAssessment

@@ -51,7 +51,7 @@ pub fn generate(config: &CohortConfig) -> Vec<ChildScript> {
 const AGE_BANDS: &[(usize, u32)] = &[(0, 19), (1, 16), (2, 17), (3, 33), (4, 15)];
 
 /// SSDA903 ethnicity of children looked after in England (DfE, 31 March 2023), per mille.
-const ETHNICITY: &[(&str, u32)] = &[
+pub(crate) const ETHNICITY: &[(&str, u32)] = &[
     ("WBRI", 640),
     ("WIRI", 4),
     ("WIRT", 4),
@@ -151,7 +151,7 @@ fn end_of_collection_year(day: NaiveDate) -> NaiveDate {
     NaiveDate::from_ymd_opt(ending, 3, 31).unwrap_or(day)
 }
 
-fn add_days(day: NaiveDate, days: i64) -> NaiveDate {
+pub(crate) fn add_days(day: NaiveDate, days: i64) -> NaiveDate {
     if days >= 0 {
         day.checked_add_days(Days::new(days.unsigned_abs()))
     } else {

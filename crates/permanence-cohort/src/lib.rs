@@ -16,6 +16,7 @@
 //! not depend on how many children are generated. This crate must not depend on storage,
 //! the engine, HTTP or any clock: `today` is part of the configuration.
 
+mod at_home;
 mod generate;
 pub mod return_facts;
 pub mod rng;
@@ -29,6 +30,7 @@ use permanence_domain::codes::{LegalStatus, PlacementProvider, PlacementType};
 use permanence_domain::{CaseId, ChildId, Route};
 use uuid::Uuid;
 
+pub use at_home::{AtHomeScript, children_at_home};
 pub use generate::generate;
 pub use siblings::{SiblingGroupScript, sibling_groups};
 pub use stats::{CohortStats, DurationSummary};
@@ -108,6 +110,7 @@ impl EnterCareFacts {
             team: self.team.clone(),
             allocated_worker: self.allocated_worker.clone(),
             details: self.details.clone(),
+            legal_round_from_home: None,
         }
     }
 }

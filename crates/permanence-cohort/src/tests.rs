@@ -363,3 +363,50 @@ fn sibling_groups_are_drawn_apart_and_the_domain_accepts_each() {
         }
     }
 }
+
+#[test]
+fn children_at_home_are_accepted_by_the_domain_and_some_are_drifting() {
+    use permanence_domain::deadlines::legal_deadlines;
+    use permanence_domain::legal_at_home::{ChildNow, RecordAtHome, decide, evolve};
+    let config = config(300, 1);
+    let at_home = crate::children_at_home(&config);
+    assert_eq!(at_home.len(), 12);
+    assert_eq!(
+        at_home,
+        crate::children_at_home(&config),
+        "the same seed, the same children"
+    );
+    let (mut under_way, mut overdue) = (0, 0);
+    for script in &at_home {
+        script
+            .child
+            .validate(config.today)
+            .expect("the child registers");
+        let child = ChildNow {
+            born_on: script.child.birth_date,
+            in_care: false,
+            today: config.today,
+        };
+        let mut state = None;
+        for (on, step) in &script.steps {
+            let command = RecordAtHome {
+                on: *on,
+                step: *step,
+                team: state.is_none().then(|| script.team.clone()),
+            };
+            let events = decide(state.as_ref(), &command, child)
+                .unwrap_or_else(|e| panic!("{} {step:?} on {on}: {e}", script.child.reference));
+            state = events.iter().fold(state, |s, e| Some(evolve(s, e)));
+        }
+        let state = state.expect("a round began");
+        if state.track.is_under_way() {
+            under_way += 1;
+            let deadlines = legal_deadlines(&state.track, &Timescales::default());
+            if deadlines.iter().any(|d| d.due_on < config.today) {
+                overdue += 1;
+            }
+        }
+    }
+    assert!(0 < under_way && under_way < at_home.len(), "{under_way}");
+    assert!(overdue > 0, "some rounds at home are past their deadline");
+}

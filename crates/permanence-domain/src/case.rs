@@ -12,10 +12,16 @@ use crate::codes::{
 };
 use crate::history::{DataQualityKind, DataQualityNote, ImportedHistory, LiveRules};
 use crate::ids::{CaseId, ChildId};
+pub use crate::legal::{
+    FinalOrder, LegalRound, LegalStep, LegalTrack, PreProceedings, PreProceedingsOutcome,
+    Proceedings,
+};
 use crate::panel::{PanelOutcome, PanelOutcomeEntry, PanelPurpose};
 use crate::return_facts::{Adopters, PlacementDetails};
-use crate::route::{PLAN_ENDORSED, Route, RouteCatalog, RouteDefinition};
-use crate::timescales::{ADOPTION_APPLICATION_RESIDENCE, MAX_EXTENSION_WEEKS};
+use crate::route::{
+    CAO_GRANTED, PLACEMENT_ORDER, PLAN_ENDORSED, Route, RouteCatalog, RouteDefinition, SGO_GRANTED,
+};
+use crate::timescales::ADOPTION_APPLICATION_RESIDENCE;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -54,31 +60,6 @@ pub enum PlanEndReason {
 pub enum HealthAssessmentKind {
     Initial,
     Review,
-}
-
-/// The legal track's steps (DOMAIN.md §2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum LegalStep {
-    PreProceedingsStarted,
-    LetterBeforeProceedingsSent,
-    PreProceedingsMeetingHeld,
-    PreProceedingsSteppedDown,
-    ProceedingsIssued,
-    CaseManagementHearingHeld,
-    IssuesResolutionHearingHeld,
-    ExtensionGranted { weeks: u32 },
-    FinalHearingHeld { order: FinalOrder },
-}
-
-/// The order made at the final hearing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum FinalOrder {
-    CareOrder,
-    PlacementOrder,
-    SpecialGuardianshipOrder,
-    ChildArrangementsOrder,
-    SupervisionOrder,
-    NoOrder,
 }
 
 /// A placement and legal status in force from a date (an SSDA903 episode).
@@ -182,36 +163,6 @@ impl RoutePlan {
             && self.taken("shobpa_decision").is_some()
             && self.taken("adoption_order").is_none()
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum PreProceedingsOutcome {
-    SteppedDown,
-    ProceedingsIssued,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PreProceedings {
-    pub started_on: Option<NaiveDate>,
-    pub letter_on: Option<NaiveDate>,
-    pub meeting_on: Option<NaiveDate>,
-    pub ended: Option<(NaiveDate, PreProceedingsOutcome)>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Proceedings {
-    pub issued_on: NaiveDate,
-    pub case_management_hearing_on: Option<NaiveDate>,
-    pub issues_resolution_hearing_on: Option<NaiveDate>,
-    /// Each extension granted: the date and its length in weeks.
-    pub extensions: Vec<(NaiveDate, u32)>,
-    pub concluded: Option<(NaiveDate, FinalOrder)>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LegalTrack {
-    pub pre_proceedings: Option<PreProceedings>,
-    pub proceedings: Option<Proceedings>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -587,6 +538,10 @@ pub struct OpenCase {
     pub allocated_worker: Option<String>,
     #[serde(default)]
     pub details: PlacementDetails,
+    /// A round of the Public Law Outline under way while the child lived at home: it goes on
+    /// on this case, which records its steps so far (`crate::legal_at_home`).
+    #[serde(default)]
+    pub legal_round_from_home: Option<Box<LegalRound>>,
 }
 
 /// What a user asks for, in the imperative.
@@ -912,7 +867,7 @@ pub(crate) fn decide_with(
         Command::RecordPlacementBreakdown { route, on, reason } => {
             decide_breakdown(case, *route, *on, *reason, ctx, rules)
         }
-        Command::RecordLegalStep { on, step } => decide_legal(case, *on, *step, ctx),
+        Command::RecordLegalStep { on, step } => decide_legal(case, *on, *step, ctx, rules),
         Command::CloseCase { on, reason } => decide_close(case, *on, *reason, ctx, rules),
         Command::RecordPanelOutcome {
             purpose,
@@ -1105,7 +1060,7 @@ fn decide_open(open: &OpenCase, ctx: &DecisionContext<'_>, rules: &mut LiveRules
             ),
         )?;
     }
-    Ok(vec![Event::CaseOpened {
+    let mut events = vec![Event::CaseOpened {
         case_id: open.case_id,
         child_id: open.child_id,
         local_authority: open.local_authority.clone(),
@@ -1118,7 +1073,17 @@ fn decide_open(open: &OpenCase, ctx: &DecisionContext<'_>, rules: &mut LiveRules
         team: open.team.clone(),
         allocated_worker: open.allocated_worker.clone(),
         details,
-    }])
+    }];
+    // The round goes on here as it stood at home: its steps, each as the track took them.
+    if let Some(round) = &open.legal_round_from_home {
+        events.extend(
+            round
+                .steps()
+                .into_iter()
+                .map(|(on, step)| Event::LegalStepRecorded { on, step }),
+        );
+    }
+    Ok(events)
 }
 
 /// An ONS code of an English local authority: `E` and 8 digits (E10000003).
@@ -1689,136 +1654,133 @@ fn decide_legal(
     on: NaiveDate,
     step: LegalStep,
     ctx: &DecisionContext<'_>,
+    rules: &mut LiveRules,
 ) -> Decision {
-    if on > ctx.today {
-        return Err(DomainError::validation(
-            "occurredOn",
-            "cannot be in the future",
-        ));
-    }
-    if on < case.child_birth_date {
-        return Err(DomainError::validation(
-            "occurredOn",
-            "cannot be before the child's date of birth",
-        ));
-    }
-    let pre = case.legal.pre_proceedings.as_ref();
-    let open_pre = pre.filter(|p| p.ended.is_none());
-    let proceedings = case.legal.proceedings.as_ref();
-    let open_proceedings = proceedings.filter(|p| p.concluded.is_none());
-    let not_before = |earlier: Option<NaiveDate>, what: &str| match earlier {
-        Some(date) => check_not_before(on, date, "occurredOn", what),
-        None => Ok(()),
+    case.legal
+        .check(on, step, case.child_birth_date, ctx.today)?;
+    let recorded = Event::LegalStepRecorded { on, step };
+    let LegalStep::FinalHearingHeld { order } = step else {
+        return Ok(vec![recorded]);
     };
-    let need_pre = || {
-        open_pre.ok_or_else(|| {
-            DomainError::not_allowed("the case is not in pre-proceedings: record their start first")
-        })
-    };
-    let need_proceedings = || {
-        open_proceedings.ok_or_else(|| {
-            if proceedings.is_some() {
-                DomainError::not_allowed("care proceedings have already concluded")
-            } else {
-                DomainError::not_allowed("care proceedings have not been issued")
-            }
-        })
-    };
-    match step {
-        LegalStep::PreProceedingsStarted => {
-            if open_pre.is_some() {
-                return Err(DomainError::not_allowed(
-                    "pre-proceedings have already started",
-                ));
-            }
-            if pre.is_some() || proceedings.is_some() {
-                return Err(DomainError::not_allowed(
-                    "the legal track of this period of care has already passed pre-proceedings",
-                ));
-            }
+    let after = evolve(Some(case.clone()), &recorded).unwrap_or_else(|| case.clone());
+    let mut events = vec![recorded];
+    events.extend(decide_final_order(&after, on, order, ctx, rules)?);
+    Ok(events)
+}
+
+/// The route step an order made at a final hearing is: the route, its step, and whether
+/// the order needs that plan. A placement order is made only where the authority is to place
+/// the child for adoption (ACA 2002 s21–22), so it needs the adoption plan; a special
+/// guardianship or child arrangements order may be made whatever the authority's plan, so
+/// it is the step of that plan only when the case has one.
+fn order_step(order: FinalOrder) -> Option<(Route, &'static str, bool)> {
+    match order {
+        FinalOrder::PlacementOrder => Some((Route::Adoption, PLACEMENT_ORDER, true)),
+        FinalOrder::SpecialGuardianshipOrder => {
+            Some((Route::SpecialGuardianship, SGO_GRANTED, false))
         }
-        LegalStep::LetterBeforeProceedingsSent => {
-            let p = need_pre()?;
-            if p.letter_on.is_some() {
-                return Err(DomainError::not_allowed(
-                    "the letter before proceedings is already recorded",
-                ));
-            }
-            not_before(p.started_on, "the start of pre-proceedings")?;
+        FinalOrder::ChildArrangementsOrder => {
+            Some((Route::ChildArrangementsOrder, CAO_GRANTED, false))
         }
-        LegalStep::PreProceedingsMeetingHeld => {
-            let p = need_pre()?;
-            let letter = p.letter_on.ok_or_else(|| {
-                DomainError::not_allowed(
-                    "the pre-proceedings meeting needs the letter before proceedings first",
-                )
+        FinalOrder::CareOrder | FinalOrder::SupervisionOrder | FinalOrder::NoOrder => None,
+    }
+}
+
+/// What the order made at a final hearing records on the rest of the case (DOMAIN.md §2 and
+/// §3): a placement order is the adoption plan's placement order step and legal status E1
+/// from its day; a care order is legal status C2 from its day; a special guardianship or
+/// child arrangements order is the order step of that route's plan, when the case has one.
+/// Each is recorded as the social worker would record it by hand (a route step, a change of
+/// legal status), with the same checks, unless it already has been: a step recorded before
+/// the hearing, or a placement that already carries the order's legal status. Leaving care
+/// under an order is recorded by the worker, with its reason (`closeCase`).
+fn decide_final_order(
+    case: &CaseState,
+    on: NaiveDate,
+    order: FinalOrder,
+    ctx: &DecisionContext<'_>,
+    rules: &mut LiveRules,
+) -> Decision {
+    let mut state = case.clone();
+    let mut events = Vec::new();
+    let mut follow =
+        |state: &mut CaseState, command: Command, what: &str| -> Result<(), DomainError> {
+            let found = decide_with(Some(state), &command, ctx, rules).map_err(|refusal| {
+                DomainError::not_allowed(format!("{what}: {}", refusal_text(&refusal)))
             })?;
-            if p.meeting_on.is_some() {
-                return Err(DomainError::not_allowed(
-                    "the pre-proceedings meeting is already recorded",
-                ));
+            for event in found {
+                if let Some(next) = evolve(Some(state.clone()), &event) {
+                    *state = next;
+                }
+                events.push(event);
             }
-            not_before(Some(letter), "the letter before proceedings")?;
-        }
-        LegalStep::PreProceedingsSteppedDown => {
-            let p = need_pre()?;
-            not_before(
-                p.meeting_on.or(p.letter_on).or(p.started_on),
-                "the pre-proceedings",
-            )?;
-        }
-        LegalStep::ProceedingsIssued => {
-            if proceedings.is_some() {
-                return Err(DomainError::not_allowed(
-                    "care proceedings are already recorded for this period of care",
-                ));
+            Ok(())
+        };
+    if let Some((route, step, needs_plan)) = order_step(order) {
+        let label = route.label();
+        match state.active_plan(route) {
+            None if needs_plan => {
+                return Err(DomainError::not_allowed(format!(
+                    "a {} is a step of the {label} plan: the case has no {label} plan",
+                    order.label()
+                )));
             }
-            if let Some(p) = open_pre {
-                not_before(
-                    p.meeting_on.or(p.letter_on).or(p.started_on),
-                    "the pre-proceedings",
-                )?;
+            Some(plan) if plan.taken(step).is_none() => {
+                let command = Command::RecordRouteStep {
+                    route,
+                    step: step.to_owned(),
+                    on,
+                };
+                let what = format!(
+                    "a {} is the {label} plan's {} step",
+                    order.label(),
+                    order.label()
+                );
+                follow(&mut state, command, &what)?;
             }
-        }
-        LegalStep::CaseManagementHearingHeld => {
-            let p = need_proceedings()?;
-            if p.case_management_hearing_on.is_some() {
-                return Err(DomainError::not_allowed(
-                    "the case management hearing is already recorded",
-                ));
-            }
-            not_before(Some(p.issued_on), "the issue of proceedings")?;
-        }
-        LegalStep::IssuesResolutionHearingHeld => {
-            let p = need_proceedings()?;
-            if p.issues_resolution_hearing_on.is_some() {
-                return Err(DomainError::not_allowed(
-                    "the issues resolution hearing is already recorded",
-                ));
-            }
-            not_before(Some(p.issued_on), "the issue of proceedings")?;
-        }
-        LegalStep::ExtensionGranted { weeks } => {
-            let p = need_proceedings()?;
-            if weeks == 0 || weeks > MAX_EXTENSION_WEEKS {
-                return Err(DomainError::validation(
-                    "extensionWeeks",
-                    "an extension of care proceedings is between 1 and 8 weeks",
-                ));
-            }
-            not_before(Some(p.issued_on), "the issue of proceedings")?;
-        }
-        LegalStep::FinalHearingHeld { .. } => {
-            let p = need_proceedings()?;
-            not_before(
-                p.issues_resolution_hearing_on
-                    .or(p.case_management_hearing_on)
-                    .or(Some(p.issued_on)),
-                "the earlier hearings",
-            )?;
+            _ => {}
         }
     }
-    Ok(vec![Event::LegalStepRecorded { on, step }])
+    let legal_status = match order {
+        FinalOrder::CareOrder => LegalStatus::C2,
+        FinalOrder::PlacementOrder => LegalStatus::E1,
+        _ => return Ok(events),
+    };
+    let current = state
+        .current_episode()
+        .map(|episode| (episode.legal_status, episode.starts_on));
+    if let Some((current_status, starts_on)) = current
+        && current_status != legal_status
+    {
+        if on < starts_on {
+            return Err(DomainError::not_allowed(format!(
+                "the order's legal status ({}) begins on the day of the final hearing, and a later placement is already recorded: record the final hearing before the placements that followed it",
+                legal_status.code()
+            )));
+        }
+        let command = Command::RecordEpisode {
+            on,
+            legal_status: Some(legal_status),
+            placement: None,
+            provider: None,
+            carer: None,
+            details: PlacementDetails::default(),
+        };
+        follow(
+            &mut state,
+            command,
+            &format!("the order's legal status ({})", legal_status.code()),
+        )?;
+    }
+    Ok(events)
+}
+
+/// A refusal's words without its field, to be told inside another refusal.
+fn refusal_text(refusal: &DomainError) -> String {
+    match refusal {
+        DomainError::Validation { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    }
 }
 
 fn decide_close(
@@ -2163,7 +2125,7 @@ pub fn evolve(state: Option<CaseState>, event: &Event) -> Option<CaseState> {
                 case.adopters = None;
             }
         }
-        Event::LegalStepRecorded { on, step } => apply_legal(&mut case.legal, *on, *step),
+        Event::LegalStepRecorded { on, step } => case.legal.apply(*on, *step),
         Event::CaseClosed { on, reason } => {
             case.closed = Some(Closure {
                 on: *on,
@@ -2215,69 +2177,6 @@ pub fn evolve(state: Option<CaseState>, event: &Event) -> Option<CaseState> {
         }
     }
     Some(case)
-}
-
-fn apply_legal(legal: &mut LegalTrack, on: NaiveDate, step: LegalStep) {
-    match step {
-        LegalStep::PreProceedingsStarted => {
-            legal.pre_proceedings = Some(PreProceedings {
-                started_on: Some(on),
-                ..PreProceedings::default()
-            })
-        }
-        LegalStep::LetterBeforeProceedingsSent => {
-            legal
-                .pre_proceedings
-                .get_or_insert_with(PreProceedings::default)
-                .letter_on = Some(on)
-        }
-        LegalStep::PreProceedingsMeetingHeld => {
-            legal
-                .pre_proceedings
-                .get_or_insert_with(PreProceedings::default)
-                .meeting_on = Some(on)
-        }
-        LegalStep::PreProceedingsSteppedDown => {
-            legal
-                .pre_proceedings
-                .get_or_insert_with(PreProceedings::default)
-                .ended = Some((on, PreProceedingsOutcome::SteppedDown))
-        }
-        LegalStep::ProceedingsIssued => {
-            if let Some(pre) = legal.pre_proceedings.as_mut()
-                && pre.ended.is_none()
-            {
-                pre.ended = Some((on, PreProceedingsOutcome::ProceedingsIssued));
-            }
-            legal.proceedings = Some(Proceedings {
-                issued_on: on,
-                case_management_hearing_on: None,
-                issues_resolution_hearing_on: None,
-                extensions: vec![],
-                concluded: None,
-            });
-        }
-        LegalStep::CaseManagementHearingHeld => {
-            if let Some(p) = legal.proceedings.as_mut() {
-                p.case_management_hearing_on = Some(on);
-            }
-        }
-        LegalStep::IssuesResolutionHearingHeld => {
-            if let Some(p) = legal.proceedings.as_mut() {
-                p.issues_resolution_hearing_on = Some(on);
-            }
-        }
-        LegalStep::ExtensionGranted { weeks } => {
-            if let Some(p) = legal.proceedings.as_mut() {
-                p.extensions.push((on, weeks));
-            }
-        }
-        LegalStep::FinalHearingHeld { order } => {
-            if let Some(p) = legal.proceedings.as_mut() {
-                p.concluded = Some((on, order));
-            }
-        }
-    }
 }
 
 /// Rebuilds a case's state from its history.

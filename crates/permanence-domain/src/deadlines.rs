@@ -11,6 +11,7 @@
 //! link. Such a deadline is never overdue or due soon (`DriftStatus::NotKnownFromReturn`).
 
 use crate::case::{CaseState, RoutePlan};
+use crate::legal::LegalTrack;
 use crate::panel::{PanelOutcome, PanelPurpose};
 use crate::route::{Route, RouteCatalog, RouteDefinition};
 use crate::timescales::{self, Basis, Period, Timescales};
@@ -94,7 +95,7 @@ pub fn derive_deadlines(
     }
     let mut out = Vec::new();
     care_planning(case, settings, &mut out);
-    legal(case, settings, &mut out);
+    out.extend(legal_deadlines(&case.legal, settings));
     for plan in case.plans.iter().filter(|p| p.is_active() && !p.achieved) {
         route_deadlines(plan, catalog, settings, &mut out);
         if let Some(def) = catalog.get(plan.route, plan.version) {
@@ -323,14 +324,17 @@ pub fn age_in_years(birth: NaiveDate, on: NaiveDate) -> i32 {
     years
 }
 
-fn legal(case: &CaseState, settings: &Timescales, out: &mut Vec<Deadline>) {
+/// The open deadlines of a legal track's current round: on a period of care's case, or for a
+/// child at home (`crate::legal_at_home`).
+pub fn legal_deadlines(track: &LegalTrack, settings: &Timescales) -> Vec<Deadline> {
+    let mut out = Vec::new();
     let legal_deadline =
         |key: &str, label: &str, started_on, period: Period, basis, reference: &str| {
             let mut d = spine(key, label, started_on, period, basis, reference);
             d.category = DeadlineCategory::Legal;
             d
         };
-    if let Some(pre) = &case.legal.pre_proceedings
+    if let Some(pre) = &track.pre_proceedings
         && pre.ended.is_none()
         && let Some(started_on) = pre.started_on
     {
@@ -343,7 +347,7 @@ fn legal(case: &CaseState, settings: &Timescales, out: &mut Vec<Deadline>) {
             "Public Law Outline pre-proceedings guidance",
         ));
     }
-    if let Some(p) = &case.legal.proceedings
+    if let Some(p) = &track.proceedings
         && p.concluded.is_none()
     {
         if p.case_management_hearing_on.is_none() {
@@ -366,6 +370,7 @@ fn legal(case: &CaseState, settings: &Timescales, out: &mut Vec<Deadline>) {
             "Children Act 1989 s32",
         ));
     }
+    out
 }
 
 fn route_deadlines(

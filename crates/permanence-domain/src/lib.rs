@@ -16,6 +16,8 @@ pub mod error;
 pub mod escalation;
 pub mod history;
 pub mod ids;
+pub mod legal;
+pub mod legal_at_home;
 pub mod measures;
 pub mod panel;
 pub mod return_facts;

@@ -151,6 +151,13 @@ pub struct RouteDefinition {
 
 /// The key of every route's first step.
 pub const PLAN_ENDORSED: &str = "plan_endorsed";
+/// The adoption route's step for the court's placement order, which a final hearing that
+/// makes one records (`crate::legal`).
+pub const PLACEMENT_ORDER: &str = "placement_order";
+/// The special guardianship route's order step, which a final hearing making one records.
+pub const SGO_GRANTED: &str = "sgo_granted";
+/// The child arrangements order route's order step, which a final hearing making one records.
+pub const CAO_GRANTED: &str = "cao_granted";
 
 impl RouteDefinition {
     pub fn step(&self, key: &str) -> Option<&StepDefinition> {

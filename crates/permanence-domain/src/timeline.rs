@@ -8,7 +8,7 @@
 //! are shown.
 
 use crate::case::PlanRole;
-use crate::case::{CaseState, Event, FinalOrder, HealthAssessmentKind, LegalStep, PlanEndReason};
+use crate::case::{CaseState, Event, HealthAssessmentKind, LegalStep, PlanEndReason};
 use crate::panel::PanelOutcome;
 use crate::route::RouteCatalog;
 use crate::words::capitalised;
@@ -44,17 +44,6 @@ fn breakdown_label(catalog: &RouteCatalog, state: &CaseState, plan_id: u32) -> &
         .map_or("placement", |rule| rule.label)
 }
 
-fn final_order(order: FinalOrder) -> &'static str {
-    match order {
-        FinalOrder::CareOrder => "care order",
-        FinalOrder::PlacementOrder => "placement order",
-        FinalOrder::SpecialGuardianshipOrder => "special guardianship order",
-        FinalOrder::ChildArrangementsOrder => "child arrangements order",
-        FinalOrder::SupervisionOrder => "supervision order",
-        FinalOrder::NoOrder => "no order",
-    }
-}
-
 fn legal_step(step: LegalStep) -> String {
     match step {
         LegalStep::PreProceedingsStarted => "Pre-proceedings started (Public Law Outline)".into(),
@@ -68,7 +57,7 @@ fn legal_step(step: LegalStep) -> String {
             format!("Care proceedings extended by {weeks} weeks")
         }
         LegalStep::FinalHearingHeld { order } => {
-            format!("Final hearing held: {}", final_order(order))
+            format!("Final hearing held: {}", order.label())
         }
     }
 }
@@ -188,7 +177,7 @@ pub fn describe(event: &Event, state: &CaseState, catalog: &RouteCatalog) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::case::{Command, DecisionContext, OpenCase, decide, evolve};
+    use crate::case::{Command, DecisionContext, FinalOrder, OpenCase, decide, evolve};
     use crate::codes::{LegalStatus, PlacementType, ReasonCeased};
     use crate::history::{DataQualityKind, DataQualityNote};
     use crate::panel::PanelPurpose;
@@ -219,6 +208,7 @@ mod tests {
                 team: None,
                 allocated_worker: None,
                 details: Default::default(),
+                legal_round_from_home: None,
             }),
             Command::SetRoutePlan {
                 route: Route::Adoption,

@@ -1302,19 +1302,80 @@ mod legal_track {
     }
 
     #[test]
-    fn pre_proceedings_happen_once_a_period_of_care() {
+    fn pre_proceedings_start_again_only_after_the_last_round_ended() {
         let mut case = case();
         case.given(legal(LegalStep::PreProceedingsStarted, d(2024, 2, 1)));
         let message =
             not_allowed(case.when(&legal(LegalStep::PreProceedingsStarted, d(2024, 2, 2))));
         assert!(message.contains("already started"), "{message}");
         case.given(legal(LegalStep::PreProceedingsSteppedDown, d(2024, 3, 1)));
-        let message =
-            not_allowed(case.when(&legal(LegalStep::PreProceedingsStarted, d(2024, 4, 1))));
-        assert!(
-            message.contains("already passed pre-proceedings"),
-            "{message}"
+        // Concerns return: a second round, not before the first ended.
+        let (field, reason) =
+            invalid(case.when(&legal(LegalStep::PreProceedingsStarted, d(2024, 2, 20))));
+        assert_eq!(field, "occurredOn");
+        assert!(reason.contains("end of the earlier"), "{reason}");
+        case.given(legal(LegalStep::PreProceedingsStarted, d(2024, 9, 2)));
+        let track = &case.state().legal;
+        assert_eq!(track.earlier.len(), 1);
+        assert_eq!(
+            track.earlier[0]
+                .pre_proceedings
+                .as_ref()
+                .expect("first")
+                .ended,
+            Some((d(2024, 3, 1), PreProceedingsOutcome::SteppedDown))
         );
+        assert_eq!(
+            track.pre_proceedings.as_ref().expect("second").started_on,
+            Some(d(2024, 9, 2))
+        );
+        // The second round's letter is its own: the first round's is not carried over.
+        assert_eq!(
+            track.pre_proceedings.as_ref().expect("second").letter_on,
+            None
+        );
+        assert_eq!(track.rounds().count(), 2);
+    }
+
+    #[test]
+    fn proceedings_can_follow_concluded_proceedings_as_a_new_round() {
+        let mut case = case();
+        case.given(legal(LegalStep::ProceedingsIssued, d(2024, 2, 1)));
+        let message =
+            not_allowed(case.when(&legal(LegalStep::PreProceedingsStarted, d(2024, 3, 1))));
+        assert!(message.contains("under way"), "{message}");
+        case.given(legal(
+            LegalStep::FinalHearingHeld {
+                order: FinalOrder::SupervisionOrder,
+            },
+            d(2024, 7, 1),
+        ));
+        let (field, _) = invalid(case.when(&legal(LegalStep::ProceedingsIssued, d(2024, 6, 30))));
+        assert_eq!(field, "occurredOn");
+        case.given(legal(LegalStep::PreProceedingsStarted, d(2025, 1, 6)))
+            .given(legal(LegalStep::LetterBeforeProceedingsSent, d(2025, 1, 7)))
+            .given(legal(LegalStep::ProceedingsIssued, d(2025, 3, 3)));
+        let track = &case.state().legal;
+        let rounds: Vec<_> = track.rounds().collect();
+        assert_eq!(rounds.len(), 2);
+        assert_eq!(rounds[0].ended_on(), Some(d(2024, 7, 1)));
+        assert!(rounds[0].pre_proceedings.is_none());
+        assert_eq!(rounds[1].ended_on(), None);
+        assert_eq!(
+            rounds[1].pre_proceedings.as_ref().expect("pre").ended,
+            Some((d(2025, 3, 3), PreProceedingsOutcome::ProceedingsIssued))
+        );
+        let issued: Vec<_> = track.all_proceedings().map(|p| p.issued_on).collect();
+        assert_eq!(issued, vec![d(2024, 2, 1), d(2025, 3, 3)]);
+        // The new round's hearings are its own: its final hearing follows its issue.
+        let (field, reason) = invalid(case.when(&legal(
+            LegalStep::FinalHearingHeld {
+                order: FinalOrder::CareOrder,
+            },
+            d(2025, 3, 2),
+        )));
+        assert_eq!(field, "occurredOn");
+        assert!(reason.contains("earlier hearings"), "{reason}");
     }
 
     #[test]
@@ -1336,7 +1397,7 @@ mod legal_track {
             d(2024, 4, 1)
         );
         let message = not_allowed(case.when(&legal(LegalStep::ProceedingsIssued, d(2024, 4, 2))));
-        assert!(message.contains("already recorded"), "{message}");
+        assert!(message.contains("already under way"), "{message}");
     }
 
     #[test]
@@ -1383,7 +1444,7 @@ mod legal_track {
     #[test]
     fn the_final_hearing_needs_issued_proceedings_and_concludes_them() {
         let mut case = case();
-        let order = FinalOrder::PlacementOrder;
+        let order = FinalOrder::SupervisionOrder;
         let message =
             not_allowed(case.when(&legal(LegalStep::FinalHearingHeld { order }, d(2024, 6, 1))));
         assert!(message.contains("have not been issued"), "{message}");
@@ -1404,6 +1465,8 @@ mod legal_track {
                 .concluded,
             Some((d(2024, 7, 1), order))
         );
+        // A supervision order leaves the placement and legal status as they were.
+        assert_eq!(case.state().episodes.len(), 1);
         // Concluded proceedings take no extension and no second final hearing.
         for step in [
             LegalStep::ExtensionGranted { weeks: 2 },
@@ -1414,6 +1477,160 @@ mod legal_track {
             let message = not_allowed(case.when(&legal(step, d(2024, 7, 2))));
             assert!(message.contains("have already concluded"), "{message}");
         }
+    }
+
+    #[test]
+    fn a_care_order_makes_the_legal_status_c2_from_its_day() {
+        let mut case = case();
+        case.given(legal(LegalStep::ProceedingsIssued, d(2024, 1, 10)));
+        let events = case
+            .try_apply(legal(
+                LegalStep::FinalHearingHeld {
+                    order: FinalOrder::CareOrder,
+                },
+                d(2024, 7, 1),
+            ))
+            .expect("recorded");
+        assert_eq!(events.len(), 2, "{events:?}");
+        let state = case.state();
+        let last = state.episodes.last().expect("episode");
+        assert_eq!(
+            (last.starts_on, last.legal_status),
+            (d(2024, 7, 1), LegalStatus::C2)
+        );
+        // The placement itself carries over: only the legal status changed.
+        assert_eq!(last.placement, state.episodes[0].placement);
+        assert_eq!(last.carer, state.episodes[0].carer);
+    }
+
+    #[test]
+    fn a_care_order_on_a_child_already_under_one_adds_no_episode() {
+        let mut case = case();
+        case.given(Command::RecordEpisode {
+            on: d(2024, 3, 1),
+            legal_status: Some(LegalStatus::C2),
+            placement: None,
+            provider: None,
+            carer: None,
+            details: Default::default(),
+        })
+        .given(legal(LegalStep::ProceedingsIssued, d(2024, 4, 1)));
+        let events = case
+            .try_apply(legal(
+                LegalStep::FinalHearingHeld {
+                    order: FinalOrder::CareOrder,
+                },
+                d(2024, 9, 1),
+            ))
+            .expect("recorded");
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(case.state().episodes.len(), 2);
+    }
+
+    #[test]
+    fn an_order_dated_before_a_later_placement_is_refused_with_what_to_do() {
+        let mut case = case();
+        case.given(legal(LegalStep::ProceedingsIssued, d(2024, 1, 10)))
+            .placed(PlacementType::U4, d(2024, 8, 1));
+        let message = not_allowed(case.when(&legal(
+            LegalStep::FinalHearingHeld {
+                order: FinalOrder::CareOrder,
+            },
+            d(2024, 7, 1),
+        )));
+        assert!(message.contains("(C2)"), "{message}");
+        assert!(message.contains("before the placements"), "{message}");
+    }
+
+    #[test]
+    fn a_placement_order_is_the_adoption_plans_step_and_legal_status_e1() {
+        let mut case = case();
+        case.given(legal(LegalStep::ProceedingsIssued, d(2024, 1, 10)));
+        let placement_order = legal(
+            LegalStep::FinalHearingHeld {
+                order: FinalOrder::PlacementOrder,
+            },
+            d(2024, 7, 1),
+        );
+        let message = not_allowed(case.when(&placement_order));
+        assert!(message.contains("no adoption plan"), "{message}");
+
+        // With a plan but no decision that the child should be placed for adoption, the
+        // route refuses the step, and says so inside the final hearing's refusal.
+        case.plan(Route::Adoption, d(2024, 2, 1));
+        let message = not_allowed(case.when(&placement_order));
+        assert!(
+            message.starts_with("a placement order is the adoption plan's placement order step: "),
+            "{message}"
+        );
+
+        case.step(Route::Adoption, "shobpa_decision", d(2024, 3, 1));
+        let events = case.try_apply(placement_order).expect("recorded");
+        assert_eq!(events.len(), 3, "{events:?}");
+        let state = case.state();
+        let plan = state.active_plan(Route::Adoption).expect("plan");
+        assert_eq!(plan.taken("placement_order"), Some(d(2024, 7, 1)));
+        let last = state.episodes.last().expect("episode");
+        assert_eq!(
+            (last.starts_on, last.legal_status),
+            (d(2024, 7, 1), LegalStatus::E1)
+        );
+    }
+
+    #[test]
+    fn a_special_guardianship_order_is_the_plans_order_step_when_there_is_a_plan() {
+        let sgo = legal(
+            LegalStep::FinalHearingHeld {
+                order: FinalOrder::SpecialGuardianshipOrder,
+            },
+            d(2024, 9, 2),
+        );
+        // Made whatever the authority's plan: with none, only the hearing is recorded.
+        let mut without = case();
+        without.given(legal(LegalStep::ProceedingsIssued, d(2024, 3, 1)));
+        assert_eq!(without.when(&sgo).expect("recorded").len(), 1);
+
+        let mut case = case();
+        let path = full_path(Route::SpecialGuardianship);
+        case.given(legal(LegalStep::ProceedingsIssued, d(2024, 3, 1)))
+            .plan(Route::SpecialGuardianship, d(2024, 3, 4))
+            .steps(
+                Route::SpecialGuardianship,
+                &path[..path.len() - 1],
+                d(2024, 4, 1),
+            );
+        let events = case.try_apply(sgo).expect("recorded");
+        assert_eq!(events.len(), 2, "{events:?}");
+        let plan = case
+            .state()
+            .active_plan(Route::SpecialGuardianship)
+            .expect("plan");
+        assert_eq!(plan.taken("sgo_granted"), Some(d(2024, 9, 2)));
+        assert!(plan.achieved);
+    }
+
+    #[test]
+    fn a_placement_order_step_recorded_before_the_hearing_is_not_recorded_twice() {
+        let mut case = case_with_adoption_decision();
+        case.given(legal(LegalStep::ProceedingsIssued, d(2024, 1, 10)))
+            .step(Route::Adoption, "placement_order", d(2024, 5, 1))
+            .given(Command::RecordEpisode {
+                on: d(2024, 5, 1),
+                legal_status: Some(LegalStatus::E1),
+                placement: None,
+                provider: None,
+                carer: None,
+                details: Default::default(),
+            });
+        let events = case
+            .try_apply(legal(
+                LegalStep::FinalHearingHeld {
+                    order: FinalOrder::PlacementOrder,
+                },
+                d(2024, 5, 1),
+            ))
+            .expect("recorded");
+        assert_eq!(events.len(), 1, "{events:?}");
     }
 
     #[test]

@@ -1229,7 +1229,7 @@ mod care_planning {
             .given(legal(
                 d(2024, 9, 4),
                 LegalStep::FinalHearingHeld {
-                    order: FinalOrder::PlacementOrder,
+                    order: FinalOrder::SupervisionOrder,
                 },
             ));
         out.push(fixture(&c, who("P002")));

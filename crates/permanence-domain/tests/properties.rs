@@ -1052,6 +1052,19 @@ proptest! {
             let back: Event = serde_json::from_value(one).unwrap();
             prop_assert_eq!(&back, event);
         }
+        // The legal track's rounds follow one another: each earlier round ended, and the
+        // next began no earlier than that.
+        let rounds: Vec<_> = state.legal.rounds().collect();
+        for pair in rounds.windows(2) {
+            let ended = pair[0].ended_on();
+            prop_assert!(ended.is_some(), "{:?}", pair);
+            let next_began = pair[1]
+                .pre_proceedings
+                .as_ref()
+                .and_then(|p| p.started_on)
+                .or(pair[1].proceedings.as_ref().map(|p| p.issued_on));
+            prop_assert!(next_began >= ended, "{:?}", pair);
+        }
         // And the state itself round-trips (the store may keep it as a projection).
         let state_json = serde_json::to_string(state).unwrap();
         let back: CaseState = serde_json::from_str(&state_json).unwrap();

@@ -10,6 +10,7 @@ mod drift_as_of;
 mod error;
 pub mod escalation;
 pub mod import;
+pub mod legal_at_home;
 pub mod panel;
 pub mod reports;
 pub mod sibling_panel;
@@ -28,8 +29,8 @@ use permanence_domain::{
     evolve, replay,
 };
 use permanence_store::{
-    CaseCommandKey, CaseRecord, Changes, ChildRecord, CommandOutcome, NewEvent, PanelItemChange,
-    RunError, Store, StoredEvent,
+    CaseCommandKey, CaseRecord, Changes, ChildRecord, CommandOutcome, ContinuesFromHome, NewEvent,
+    PanelItemChange, RunError, Store, StoredEvent,
 };
 use std::sync::Arc;
 use tokio::sync::broadcast;
@@ -202,36 +203,59 @@ impl Engine {
         Ok(record)
     }
 
-    /// Opens a period of care for a registered child.
+    /// Opens a period of care for a registered child. A round of the Public Law Outline
+    /// under way while the child lived at home goes on on the new case, and the record at
+    /// home says so, in the same transaction.
     pub async fn enter_care(
         &self,
         meta: &CommandMeta,
         input: EnterCare,
     ) -> Result<CaseOutcome, EngineError> {
+        check_note(meta)?;
         let child = self
             .store
             .child(input.child_id)
             .await
             .map_err(EngineError::from_store)?
             .ok_or(EngineError::NotFound("child"))?;
-        let command = Command::OpenCase(OpenCase {
-            case_id: CaseId(Uuid::now_v7()),
-            child_id: child.id,
-            local_authority: child.local_authority.clone(),
-            child_birth_date: child.birth_date,
-            entered_care_on: input.entered_care_on,
-            legal_status: input.legal_status,
-            placement: input.placement,
-            provider: input.provider,
-            carer: input.carer,
-            team: input.team,
-            allocated_worker: input.allocated_worker,
-            details: input.details,
-        });
-        let Command::OpenCase(open) = &command else {
-            return Err(EngineError::Internal("open case command".into()));
-        };
-        self.run(meta, open.case_id, command.clone()).await
+        let command_id = meta.command_id.unwrap_or_else(Uuid::now_v7);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let case_id = CaseId(Uuid::now_v7());
+            // Read on each attempt: a conflict means the record at home changed meanwhile.
+            let continues =
+                legal_at_home::continuation(self, meta, &child, &input, case_id).await?;
+            let command = Command::OpenCase(OpenCase {
+                case_id,
+                child_id: child.id,
+                local_authority: child.local_authority.clone(),
+                child_birth_date: child.birth_date,
+                entered_care_on: input.entered_care_on,
+                legal_status: input.legal_status,
+                placement: input.placement,
+                provider: input.provider,
+                carer: input.carer.clone(),
+                team: input.team.clone(),
+                allocated_worker: input.allocated_worker.clone(),
+                details: input.details.clone(),
+                legal_round_from_home: continues.as_ref().map(|(round, _)| Box::new(round.clone())),
+            });
+            let outcome = self
+                .run_once(
+                    meta,
+                    case_id,
+                    command_id,
+                    &command,
+                    None,
+                    continues.map(|(_, write)| write),
+                )
+                .await;
+            match outcome {
+                Err(EngineError::VersionConflict) if attempt < CONFLICT_RETRIES => continue,
+                other => return other,
+            }
+        }
     }
 
     /// Runs a command on an existing case.
@@ -259,7 +283,7 @@ impl Engine {
         loop {
             attempt += 1;
             let outcome = self
-                .run_once(meta, case_id, command_id, &command, None)
+                .run_once(meta, case_id, command_id, &command, None, None)
                 .await;
             match outcome {
                 Err(EngineError::VersionConflict)
@@ -281,6 +305,7 @@ impl Engine {
         command_id: Uuid,
         command: &Command,
         panel_item: Option<PanelItemChange>,
+        continues_from_home: Option<ContinuesFromHome>,
     ) -> Result<CaseOutcome, EngineError> {
         let now = self.clock.now();
         let opens_case_of = match command {
@@ -305,7 +330,9 @@ impl Engine {
                 {
                     return Err(EngineError::VersionConflict);
                 }
-                self.case_changes(meta, state, command, panel_item, now)
+                let mut changes = self.case_changes(meta, state, command, panel_item, now)?;
+                changes.continues_from_home = continues_from_home;
+                Ok(changes)
             })
             .await;
         let (case_id, recorded, duplicate) = match outcome {
@@ -371,6 +398,7 @@ impl Engine {
             state: new_state,
             deadlines,
             panel_item,
+            continues_from_home: None,
         })
     }
 

@@ -741,7 +741,14 @@ impl Engine {
             let meeting = self.meeting(item.meeting_id).await?;
             let (command, change) = prepare(&item, &meeting, self.today())?;
             let outcome = self
-                .run_once(&case_meta, item.case_id, command_id, &command, Some(change))
+                .run_once(
+                    &case_meta,
+                    item.case_id,
+                    command_id,
+                    &command,
+                    Some(change),
+                    None,
+                )
                 .await;
             match outcome {
                 Err(EngineError::VersionConflict)

@@ -649,6 +649,7 @@ both_backends!(
                             decision: None,
                             hold_meeting: Some(meeting.id),
                         }),
+                        continues_from_home: None,
                     })
                 },
             )

@@ -11,6 +11,7 @@ mod document_walk;
 mod error;
 pub mod guard;
 mod introspection_off;
+mod legal_at_home;
 mod loaders;
 mod mutation;
 mod nesting_limit;
@@ -38,6 +39,7 @@ use permanence_engine::{Actor, Engine};
 pub struct Mutation(
     mutation::CaseMutation,
     panel::PanelMutation,
+    legal_at_home::LegalAtHomeMutation,
     notifications::NotificationMutation,
     siblings::SiblingMutation,
     siblings::SiblingPanelMutation,

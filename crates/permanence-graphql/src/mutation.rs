@@ -374,6 +374,35 @@ async fn run(
     Ok(outcome.into())
 }
 
+/// The legal step an input names, with its extension's weeks or its final order.
+pub(crate) fn legal_step(
+    kind: LegalStepKind,
+    extension_weeks: Option<i32>,
+    order: Option<FinalOrder>,
+) -> Result<LegalStep> {
+    Ok(match kind {
+        LegalStepKind::PreProceedingsStarted => LegalStep::PreProceedingsStarted,
+        LegalStepKind::LetterBeforeProceedingsSent => LegalStep::LetterBeforeProceedingsSent,
+        LegalStepKind::PreProceedingsMeetingHeld => LegalStep::PreProceedingsMeetingHeld,
+        LegalStepKind::PreProceedingsSteppedDown => LegalStep::PreProceedingsSteppedDown,
+        LegalStepKind::ProceedingsIssued => LegalStep::ProceedingsIssued,
+        LegalStepKind::CaseManagementHearingHeld => LegalStep::CaseManagementHearingHeld,
+        LegalStepKind::IssuesResolutionHearingHeld => LegalStep::IssuesResolutionHearingHeld,
+        LegalStepKind::ExtensionGranted => {
+            let weeks = extension_weeks
+                .ok_or_else(|| validation("extensionWeeks", "is required for an extension"))?;
+            let weeks = u32::try_from(weeks)
+                .map_err(|_| validation("extensionWeeks", "must be between 1 and 8"))?;
+            LegalStep::ExtensionGranted { weeks }
+        }
+        LegalStepKind::FinalHearingHeld => LegalStep::FinalHearingHeld {
+            order: final_order(
+                order.ok_or_else(|| validation("finalOrder", "is required for a final hearing"))?,
+            ),
+        },
+    })
+}
+
 /// Refuses a child's participation on a dated step other than a review.
 fn no_participation(input: &RecordDatedInput, step: &str) -> Result<()> {
     match input.participation {
@@ -737,30 +766,7 @@ impl CaseMutation {
         input: RecordLegalStepInput,
     ) -> Result<CasePayload> {
         let meta = meta(ctx, input.note, input.expected_version, input.command_id)?;
-        let step = match input.step {
-            LegalStepKind::PreProceedingsStarted => LegalStep::PreProceedingsStarted,
-            LegalStepKind::LetterBeforeProceedingsSent => LegalStep::LetterBeforeProceedingsSent,
-            LegalStepKind::PreProceedingsMeetingHeld => LegalStep::PreProceedingsMeetingHeld,
-            LegalStepKind::PreProceedingsSteppedDown => LegalStep::PreProceedingsSteppedDown,
-            LegalStepKind::ProceedingsIssued => LegalStep::ProceedingsIssued,
-            LegalStepKind::CaseManagementHearingHeld => LegalStep::CaseManagementHearingHeld,
-            LegalStepKind::IssuesResolutionHearingHeld => LegalStep::IssuesResolutionHearingHeld,
-            LegalStepKind::ExtensionGranted => {
-                let weeks = input
-                    .extension_weeks
-                    .ok_or_else(|| validation("extensionWeeks", "is required for an extension"))?;
-                let weeks = u32::try_from(weeks)
-                    .map_err(|_| validation("extensionWeeks", "must be between 1 and 8"))?;
-                LegalStep::ExtensionGranted { weeks }
-            }
-            LegalStepKind::FinalHearingHeld => {
-                LegalStep::FinalHearingHeld {
-                    order: final_order(input.final_order.ok_or_else(|| {
-                        validation("finalOrder", "is required for a final hearing")
-                    })?),
-                }
-            }
-        };
+        let step = legal_step(input.step, input.extension_weeks, input.final_order)?;
         run(
             ctx,
             Action::RecordLegalStep,

@@ -184,6 +184,18 @@ impl Query {
         }))
     }
 
+    /// Children who live at home with a round of the Public Law Outline under way
+    /// (pre-proceedings or care proceedings), in the authorities and teams the user reaches:
+    /// each with their record at home, whose `deadlines(asOf:)` show how it stands. Records
+    /// at home have a team, not an allocated worker: a social worker who reaches only the
+    /// cases allocated to them sees none here, and reads each child's record by the child.
+    async fn legal_at_home_under_way(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<crate::legal_at_home::ChildAtHomeInProceedings>> {
+        crate::legal_at_home::under_way(ctx).await
+    }
+
     /// Open deadlines overdue or due soon on `asOf` (default today), most overdue first; with
     /// `status`, only those in that status (`NOT_KNOWN_FROM_RETURN`: the deadlines of
     /// imported periods that the engine cannot date, which are never overdue or due soon).

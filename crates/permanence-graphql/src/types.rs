@@ -221,6 +221,19 @@ impl ChildNode {
     async fn ethnicity(&self) -> &str {
         &self.0.ethnicity
     }
+    /// The child's legal track while they live at home (the Public Law Outline before or
+    /// between periods of care); null when nothing has been recorded.
+    async fn legal_at_home(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::legal_at_home::LegalAtHomeNode>> {
+        Ok(engine(ctx)?
+            .store()
+            .legal_at_home(self.0.id)
+            .await
+            .map_err(internal)?
+            .map(crate::legal_at_home::LegalAtHomeNode))
+    }
     /// Not shown to leaders.
     async fn name(&self, ctx: &Context<'_>) -> Option<&str> {
         view::personal(
@@ -371,27 +384,20 @@ impl CaseNode {
     ) -> Result<Option<crate::siblings::SiblingGroupNode>> {
         crate::siblings::group_of_case(ctx, self.0.id).await
     }
+    /// The legal track's current (latest) round: pre-proceedings, proceedings, or both.
     async fn legal_track(&self) -> LegalTrackNode {
-        let legal = &self.0.state.legal;
-        let pre = legal.pre_proceedings.as_ref();
-        let pro = legal.proceedings.as_ref();
-        LegalTrackNode {
-            pre_proceedings_started_on: pre.and_then(|p| p.started_on).map(Date),
-            letter_before_proceedings_on: pre.and_then(|p| p.letter_on).map(Date),
-            pre_proceedings_meeting_on: pre.and_then(|p| p.meeting_on).map(Date),
-            pre_proceedings_ended_on: pre.and_then(|p| p.ended).map(|(d, _)| Date(d)),
-            pre_proceedings_outcome: pre.and_then(|p| p.ended).map(|(_, o)| format!("{o:?}")),
-            proceedings_issued_on: pro.map(|p| Date(p.issued_on)),
-            case_management_hearing_on: pro.and_then(|p| p.case_management_hearing_on).map(Date),
-            issues_resolution_hearing_on: pro
-                .and_then(|p| p.issues_resolution_hearing_on)
-                .map(Date),
-            extension_weeks: pro.map_or(0, |p| p.extensions.iter().map(|(_, w)| *w as i32).sum()),
-            final_hearing_on: pro.and_then(|p| p.concluded).map(|(d, _)| Date(d)),
-            final_order: pro
-                .and_then(|p| p.concluded)
-                .map(|(_, o)| crate::mutation::final_order_name(o)),
-        }
+        LegalTrackNode::of(&self.0.state.legal.current_round())
+    }
+    /// Every time the child has been through the Public Law Outline in this period, oldest
+    /// first: a round ends when pre-proceedings step down or proceedings conclude, and the
+    /// last is the current one (`legalTrack`), empty when none has begun.
+    async fn legal_rounds(&self) -> Vec<LegalTrackNode> {
+        self.0
+            .state
+            .legal
+            .rounds()
+            .map(|round| LegalTrackNode::of(&round))
+            .collect()
     }
     /// Open deadlines, soonest first, with their drift status on `asOf` (default today).
     async fn deadlines(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<DeadlineNode>> {
@@ -472,6 +478,37 @@ pub struct LegalTrackNode {
     extension_weeks: i32,
     final_hearing_on: Option<Date>,
     final_order: Option<crate::mutation::FinalOrder>,
+    /// For a round begun while the child lived at home: the day they entered care with it
+    /// under way, after which it went on on the period of care's case (`continuedOnCase`).
+    continued_in_care_on: Option<Date>,
+    /// The period of care's case the round went on on.
+    continued_on_case: Option<Uuid>,
+}
+
+impl LegalTrackNode {
+    pub(crate) fn of(round: &permanence_domain::legal::LegalRound) -> Self {
+        let pre = round.pre_proceedings.as_ref();
+        let pro = round.proceedings.as_ref();
+        LegalTrackNode {
+            continued_in_care_on: round.continued_in_care.map(|(on, _)| Date(on)),
+            continued_on_case: round.continued_in_care.map(|(_, case)| case.0),
+            pre_proceedings_started_on: pre.and_then(|p| p.started_on).map(Date),
+            letter_before_proceedings_on: pre.and_then(|p| p.letter_on).map(Date),
+            pre_proceedings_meeting_on: pre.and_then(|p| p.meeting_on).map(Date),
+            pre_proceedings_ended_on: pre.and_then(|p| p.ended).map(|(d, _)| Date(d)),
+            pre_proceedings_outcome: pre.and_then(|p| p.ended).map(|(_, o)| format!("{o:?}")),
+            proceedings_issued_on: pro.map(|p| Date(p.issued_on)),
+            case_management_hearing_on: pro.and_then(|p| p.case_management_hearing_on).map(Date),
+            issues_resolution_hearing_on: pro
+                .and_then(|p| p.issues_resolution_hearing_on)
+                .map(Date),
+            extension_weeks: pro.map_or(0, |p| p.extensions.iter().map(|(_, w)| *w as i32).sum()),
+            final_hearing_on: pro.and_then(|p| p.concluded).map(|(d, _)| Date(d)),
+            final_order: pro
+                .and_then(|p| p.concluded)
+                .map(|(_, o)| crate::mutation::final_order_name(o)),
+        }
+    }
 }
 
 /// One route plan of a case.

@@ -157,6 +157,10 @@ pub struct DemoReport {
     /// The first few refusals and errors, with the child, period and command.
     pub problems: Vec<String>,
     pub elapsed: Duration,
+    /// Children at home with the Public Law Outline recorded (`permanence_cohort::at_home`),
+    /// and their commands (registrations and legal steps), apart from the cohort's.
+    pub children_at_home: usize,
+    pub commands_at_home: u64,
 }
 
 impl DemoReport {
@@ -195,6 +199,11 @@ impl fmt::Display for DemoReport {
         for problem in &self.problems {
             writeln!(f, "  {problem}")?;
         }
+        writeln!(
+            f,
+            "and {} children at home in the Public Law Outline ({} commands)",
+            self.children_at_home, self.commands_at_home
+        )?;
         write!(f, "{}", self.stats)
     }
 }
@@ -309,6 +318,9 @@ pub async fn record_cohort(
         }
     }
     record_sibling_groups(engine, config, &scripts, &options.actor, &counters).await;
+    let at_home = permanence_cohort::children_at_home(config);
+    let (children_at_home, commands_at_home) =
+        record_children_at_home(engine, &at_home, config, &options.actor, &counters).await;
     ticker.abort();
     let progress = counters.progress(children, started);
     on_progress(&progress);
@@ -329,6 +341,8 @@ pub async fn record_cohort(
         sibling_groups: counters.sibling_groups.load(Ordering::Relaxed),
         problems,
         elapsed: progress.elapsed,
+        children_at_home,
+        commands_at_home,
     }
 }
 
@@ -416,6 +430,61 @@ async fn open_cases_of(
     Ok(out)
 }
 
+/// The period number the children at home's command ids are made with: no child in care's
+/// period reaches it, so the ids of child *n* at home and child *n* in care never meet.
+const AT_HOME: u32 = REGISTRATION - 2;
+
+/// Records the children at home one command at a time, as the API would: their registration,
+/// then each legal step (the first with the team). Answers the children recorded whole and
+/// the commands recorded; a refusal is counted with the cohort's and ends that child.
+async fn record_children_at_home(
+    engine: &Engine,
+    scripts: &[permanence_cohort::AtHomeScript],
+    config: &CohortConfig,
+    actor: &str,
+    counters: &Counters,
+) -> (usize, u64) {
+    let (mut children, mut commands) = (0, 0);
+    'children: for (index, script) in scripts.iter().enumerate() {
+        let ids = Ids {
+            seed: config.seed,
+            today: config.today,
+            child: index,
+            actor,
+        };
+        let reference = &script.child.reference;
+        let child = match engine
+            .register_child(&ids.meta(AT_HOME, 0), script.child.clone())
+            .await
+        {
+            Ok(child) => child,
+            Err(err) => {
+                counters.failed(&err, format!("{reference} (at home) registration"));
+                continue;
+            }
+        };
+        commands += 1;
+        for (i, (on, step)) in script.steps.iter().enumerate() {
+            let command = permanence_domain::legal_at_home::RecordAtHome {
+                on: *on,
+                step: *step,
+                team: (i == 0).then(|| script.team.clone()),
+            };
+            let index = command_number(i);
+            if let Err(err) = engine
+                .record_legal_step_at_home(&ids.meta(AT_HOME, index), child.id, command)
+                .await
+            {
+                counters.failed(&err, format!("{reference} (at home) {step:?} on {on}"));
+                continue 'children;
+            }
+            commands += 1;
+        }
+        children += 1;
+    }
+    (children, commands)
+}
+
 /// What makes a command id: the cohort, the child, the period and the command.
 struct Ids<'a> {
     seed: u64,
@@ -427,8 +496,8 @@ struct Ids<'a> {
 /// The period number of a child's registration, which is not in any period.
 const REGISTRATION: u32 = u32::MAX;
 /// The period number of a sibling group's decision (in the ids of its first member), which
-/// no period reaches either.
-const SIBLING_GROUP: u32 = u32::MAX - 2;
+/// no period reaches either, and not the children at home's (`AT_HOME`).
+const SIBLING_GROUP: u32 = u32::MAX - 3;
 
 impl Ids<'_> {
     fn command_id(&self, period: u32, index: u32) -> uuid::Uuid {

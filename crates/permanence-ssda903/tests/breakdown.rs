@@ -106,6 +106,7 @@ fn placed_commands() -> Vec<Command> {
             team: None,
             allocated_worker: None,
             details: details("LS1 1AA"),
+            legal_round_from_home: None,
         }),
         Command::SetRoutePlan {
             route: Route::Adoption,
@@ -182,6 +183,7 @@ fn import(files: &[SourceFile]) -> Vec<CaseState> {
                 team: None,
                 allocated_worker: None,
                 details: period.details.clone(),
+                legal_round_from_home: None,
             });
             let recorded = Command::RecordImportedHistory {
                 on: period.entered_care_on,

@@ -98,6 +98,7 @@ fn imported(files: &[SourceFile]) -> Vec<ReturnChild> {
                         team: None,
                         allocated_worker: None,
                         details: period.details.clone(),
+                        legal_round_from_home: None,
                     });
                     let recorded = Command::RecordImportedHistory {
                         on: period.entered_care_on,

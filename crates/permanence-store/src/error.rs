@@ -45,6 +45,10 @@ impl StoreError {
                         .into(),
                 );
             }
+            if message.contains("child_legal_events") {
+                // Another writer appended to the child's record at home first.
+                return StoreError::VersionConflict;
+            }
             if message.contains("children") {
                 return StoreError::Conflict(
                     "a child with this reference is already registered in this local authority"

@@ -13,6 +13,7 @@ mod connection_release;
 mod entities;
 mod error;
 mod form_drafts;
+mod legal_at_home;
 mod notifications;
 mod panel;
 mod records;
@@ -25,6 +26,10 @@ mod ssda903;
 
 pub use access::*;
 pub use error::{RunError, StoreError};
+pub use legal_at_home::{
+    AtHomeOutcome, ContinuesFromHome, LegalAtHomeRecord, NewAtHomeEvent, RECORD_AT_HOME_KIND,
+    StoredAtHomeEvent,
+};
 pub use notifications::*;
 pub use panel::*;
 pub use records::*;
@@ -1065,21 +1070,7 @@ async fn write_case_changes(
     let mut models = Vec::with_capacity(changes.events.len());
     for (offset, new_event) in changes.events.into_iter().enumerate() {
         let sequence = version + 1 + i64::try_from(offset).unwrap_or(i64::MAX);
-        let payload = serde_json::to_string(&new_event.event)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        models.push(case_events::ActiveModel {
-            id: Set(new_event.id),
-            case_id: Set(case_id.0),
-            sequence: Set(sequence),
-            event_type: Set(new_event.event.kind().to_owned()),
-            schema_version: Set(EVENT_SCHEMA_VERSION),
-            payload: Set(payload),
-            actor: Set(new_event.actor.clone()),
-            occurred_on: Set(new_event.event.occurred_on()),
-            recorded_at: Set(new_event.recorded_at),
-            command_id: Set(command_id),
-            note: Set(new_event.note.clone()),
-        });
+        models.push(event_row(case_id, command_id, sequence, &new_event)?);
         stored.push(StoredEvent {
             id: new_event.id,
             case_id,
@@ -1104,7 +1095,35 @@ async fn write_case_changes(
     if let Some(change) = &changes.panel_item {
         panel::apply_item_change(txn, change, now).await?;
     }
+    if let Some(continues) = &changes.continues_from_home {
+        legal_at_home::continue_in_care(txn, continues, command_id, now).await?;
+    }
     Ok((new_version, stored))
+}
+
+/// The row of an event in a case's append-only history: the one place the stored format is
+/// written, for commands and imports alike.
+pub(crate) fn event_row(
+    case_id: CaseId,
+    command_id: Uuid,
+    sequence: i64,
+    new_event: &NewEvent,
+) -> Result<case_events::ActiveModel, StoreError> {
+    let payload =
+        serde_json::to_string(&new_event.event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(case_events::ActiveModel {
+        id: Set(new_event.id),
+        case_id: Set(case_id.0),
+        sequence: Set(sequence),
+        event_type: Set(new_event.event.kind().to_owned()),
+        schema_version: Set(EVENT_SCHEMA_VERSION),
+        payload: Set(payload),
+        actor: Set(new_event.actor.clone()),
+        occurred_on: Set(new_event.event.occurred_on()),
+        recorded_at: Set(new_event.recorded_at),
+        command_id: Set(command_id),
+        note: Set(new_event.note.clone()),
+    })
 }
 
 fn decode_state(json: &str) -> Result<CaseState, StoreError> {

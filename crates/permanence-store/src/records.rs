@@ -127,6 +127,9 @@ pub struct Changes {
     /// A panel item the command records an outcome or decision on, written in the same
     /// transaction so that the item and the case's route never disagree.
     pub panel_item: Option<crate::PanelItemChange>,
+    /// A child entering care with a round of the Public Law Outline under way at home: the
+    /// record at home notes, in the same transaction, that it goes on on this case.
+    pub continues_from_home: Option<crate::ContinuesFromHome>,
 }
 
 #[derive(Clone, Debug)]

@@ -5,8 +5,8 @@
 use crate::bulk::insert_rows;
 use crate::entities::{case_deadlines, case_events, cases, children, processed_commands};
 use crate::{
-    Backend, ChildRecord, EVENT_SCHEMA_VERSION, NewEvent, Store, StoreError, case_row,
-    deadline_row, facts_text, in_chunks,
+    Backend, ChildRecord, NewEvent, Store, StoreError, case_row, deadline_row, facts_text,
+    in_chunks,
 };
 use chrono::{DateTime, Utc};
 use permanence_domain::child::{ChildFacts, NewChild};
@@ -245,7 +245,12 @@ impl Store {
             for (command_id, command_events) in &case.commands {
                 for new_event in command_events {
                     sequence += 1;
-                    events.push(event_row(case, *command_id, sequence, new_event)?);
+                    events.push(crate::event_row(
+                        case.state.id,
+                        *command_id,
+                        sequence,
+                        new_event,
+                    )?);
                 }
                 processed.push(processed_commands::ActiveModel {
                     command_id: Set(*command_id),
@@ -362,28 +367,5 @@ fn child_row(
         name: Set(c.child.name.clone()),
         created_at: Set(now),
         return_facts: Set(facts_text(&c.child.facts)?),
-    })
-}
-
-fn event_row(
-    case: &ImportedCaseWrite,
-    command_id: Uuid,
-    sequence: i64,
-    new_event: &NewEvent,
-) -> Result<case_events::ActiveModel, StoreError> {
-    let payload =
-        serde_json::to_string(&new_event.event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    Ok(case_events::ActiveModel {
-        id: Set(new_event.id),
-        case_id: Set(case.state.id.0),
-        sequence: Set(sequence),
-        event_type: Set(new_event.event.kind().to_owned()),
-        schema_version: Set(EVENT_SCHEMA_VERSION),
-        payload: Set(payload),
-        actor: Set(new_event.actor.clone()),
-        occurred_on: Set(new_event.event.occurred_on()),
-        recorded_at: Set(new_event.recorded_at),
-        command_id: Set(command_id),
-        note: Set(new_event.note.clone()),
     })
 }

@@ -305,6 +305,10 @@ fn care_page(
     };
     page.back_text = "Back to cases";
     page.button = "Open the case";
+    page.aside = Some((
+        crate::legal_at_home::path(child.id),
+        "The child lives at home: record the Public Law Outline instead",
+    ));
     page
 }
 

@@ -229,37 +229,7 @@ impl CaseForm {
                 .hint("The next visit falls due from this one: within 6 weeks in the placement's first year, then 3 months for a long-term placement"),
             ],
             CaseForm::PlacementChange => placement_change_fields(),
-            CaseForm::LegalStep => vec![
-                Field::new(
-                    "legal_step",
-                    "Step",
-                    Control::Select {
-                        choices: LEGAL_STEPS
-                            .iter()
-                            .map(|(value, label)| Choice::new(*value, *label))
-                            .collect(),
-                    },
-                ),
-                on("Date"),
-                Field::new(
-                    "extension_weeks",
-                    "Weeks of extension (for an extension only)",
-                    Control::Text {
-                        width: "govuk-input--width-2",
-                    },
-                )
-                .hint("Between 1 and 8"),
-                Field::new(
-                    "final_order",
-                    "Order made (for a final hearing only)",
-                    Control::Select {
-                        choices: FINAL_ORDERS
-                            .iter()
-                            .map(|(value, _, label)| Choice::new(*value, *label))
-                            .collect(),
-                    },
-                ),
-            ],
+            CaseForm::LegalStep => legal_step_fields(),
             CaseForm::Allocation => vec![
                 Field::new(
                     "team",
@@ -604,7 +574,10 @@ fn placement_change_fields() -> Vec<Field> {
 
 /// The legal track's steps, as the form offers them.
 const LEGAL_STEPS: &[(&str, &str)] = &[
-    ("pre_proceedings_started", "Pre-proceedings started"),
+    (
+        "pre_proceedings_started",
+        "Pre-proceedings started (the legal gateway meeting decided)",
+    ),
     (
         "letter_before_proceedings_sent",
         "Letter before proceedings sent",
@@ -655,7 +628,44 @@ const FINAL_ORDERS: &[(&str, FinalOrder, &str)] = &[
     ("no_order", FinalOrder::NoOrder, "No order"),
 ];
 
-fn legal_step(values: &Values) -> Result<LegalStep, FieldError> {
+/// The legal track's form fields: the step, its date, an extension's weeks and a final
+/// hearing's order (on a case, and for a child at home).
+pub(crate) fn legal_step_fields() -> Vec<Field> {
+    vec![
+        Field::new(
+            "legal_step",
+            "Step",
+            Control::Select {
+                choices: LEGAL_STEPS
+                    .iter()
+                    .map(|(value, label)| Choice::new(*value, *label))
+                    .collect(),
+            },
+        ),
+        Field::date("on", "Date".to_owned()),
+        Field::new(
+            "extension_weeks",
+            "Weeks of extension (for an extension only)",
+            Control::Text {
+                width: "govuk-input--width-2",
+            },
+        )
+        .hint("Between 1 and 8"),
+        Field::new(
+            "final_order",
+            "Order made (for a final hearing only)",
+            Control::Select {
+                choices: FINAL_ORDERS
+                    .iter()
+                    .map(|(value, _, label)| Choice::new(*value, *label))
+                    .collect(),
+            },
+        ),
+    ]
+}
+
+/// The step the legal track's fields name.
+pub(crate) fn legal_step(values: &Values) -> Result<LegalStep, FieldError> {
     let key = values.choice("legal_step", "Choose the step", |v| {
         LEGAL_STEPS.iter().find(|(k, _)| *k == v).map(|(k, _)| *k)
     })?;

@@ -18,6 +18,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use permanence_auth::view::{self, Personal};
 use permanence_auth::{Access, Action, CaseScope, Principal, Target, authorize, list_scope};
+use permanence_domain::deadlines::legal_deadlines;
 use permanence_domain::route::RouteCatalog;
 use permanence_domain::{CaseId, DriftStatus, Route};
 use permanence_engine::store::{CaseRecord, DriftFilter, DriftRow, Reach};
@@ -232,6 +233,89 @@ struct DriftPage {
     page_links: Vec<PageLink>,
     previous_page: Option<String>,
     next_page: Option<String>,
+    /// Children at home with a round of the Public Law Outline under way (first page only).
+    at_home: Vec<AtHomeRow>,
+}
+
+/// A child at home in the Public Law Outline, as the board lists them.
+struct AtHomeRow {
+    child_id: String,
+    reference: String,
+    name: Option<String>,
+    /// Their page, when the person may record there.
+    href: Option<String>,
+    team: String,
+    now: String,
+    deadline: String,
+    due_on: String,
+    status: String,
+    tag_class: &'static str,
+}
+
+/// The children at home with a round under way that the person reaches, the most pressing
+/// deadline first; each listed child is in the audit log before the page leaves.
+async fn at_home_rows(
+    state: &WebState,
+    signed_in: &SignedIn,
+    reach: &Reach,
+) -> Result<Vec<AtHomeRow>, PageError> {
+    let engine = &state.engine;
+    let store = engine.store();
+    let records = store.legal_at_home_under_way(reach).await?;
+    if records.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids: Vec<_> = records.iter().map(|r| r.child_id).collect();
+    let children = store.children_by_ids(&ids).await?;
+    crate::audit::record(
+        state,
+        signed_in,
+        Action::ReadDrift,
+        permanence_auth::record_kind::CHILD,
+        ids.iter().map(|id| id.0.to_string()),
+        "/drift",
+    )
+    .await?;
+    let principal = &signed_in.principal;
+    let access = Access::for_role(principal.role);
+    let today = engine.today();
+    let timescales = engine.timescales();
+    let mut rows: Vec<(chrono::NaiveDate, AtHomeRow)> = records
+        .iter()
+        .filter_map(|record| {
+            let child = children.get(&record.child_id)?;
+            let track = &record.state.track;
+            let deadline = legal_deadlines(track, timescales).into_iter().next()?;
+            let (status, tag_class) =
+                format::deadline_status(deadline.drift(today, timescales.due_soon_days));
+            let may_record = authorize(
+                principal,
+                Action::RecordLegalStepAtHome,
+                Target::Authority(&child.local_authority),
+            )
+            .is_ok();
+            Some((
+                deadline.due_on,
+                AtHomeRow {
+                    child_id: child.id.0.to_string(),
+                    reference: child.reference.clone(),
+                    name: view::personal(access, Personal::Name, child.name.clone()),
+                    href: may_record.then(|| crate::legal_at_home::path(child.id)),
+                    team: record.state.team.clone().unwrap_or_default(),
+                    now: crate::legal_at_home::round_in_words(&track.current_round()),
+                    deadline: format::capitalised(&deadline.label),
+                    due_on: format::date(deadline.due_on),
+                    status,
+                    tag_class,
+                },
+            ))
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| a.1.reference.cmp(&b.1.reference))
+    });
+    Ok(rows.into_iter().map(|(_, row)| row).collect())
 }
 
 pub(crate) async fn show(
@@ -334,6 +418,13 @@ pub(crate) async fn show(
         page_links: page_links(asked.page, pages, |n| asked.link(n)),
         previous_page: (asked.page > 1).then(|| asked.link(asked.page - 1)),
         next_page: (asked.page < pages).then(|| asked.link(asked.page + 1)),
+        // The filters are the cases' (route, stage, panel): the children at home are listed
+        // on the board as it first opens.
+        at_home: if asked.page == 1 && !asked.filtered() {
+            at_home_rows(&state, &signed_in, &reach).await?
+        } else {
+            Vec::new()
+        },
     };
     Ok(html(&page))
 }

@@ -34,6 +34,8 @@ pub(crate) struct FormPage {
     pub facts: Vec<(&'static str, String)>,
     /// Shown instead of the form when there is nothing it could do.
     pub nothing_to_do: Option<&'static str>,
+    /// Another way to go, under the heading: the link and its words.
+    pub aside: Option<(String, &'static str)>,
 }
 
 impl FormPage {
@@ -55,6 +57,7 @@ impl FormPage {
             warning: None,
             facts: Vec::new(),
             nothing_to_do: None,
+            aside: None,
         }
     }
 }

@@ -36,6 +36,7 @@ mod form_flow;
 mod form_page;
 mod format;
 mod graphiql;
+mod legal_at_home;
 mod measure_cases;
 mod notifications;
 mod paging;
@@ -108,6 +109,10 @@ pub fn router(engine: Engine, audit: Arc<dyn AuditSink>, options: WebOptions) ->
         .route(
             "/children/{id}/enter-care",
             get(children::care_form).post(children::enter_care),
+        )
+        .route(
+            "/children/{id}/legal-at-home",
+            get(legal_at_home::show).post(legal_at_home::submit),
         )
         .route("/cases/{id}", get(case_page::show))
         .route(

@@ -426,9 +426,12 @@ fn observe_care_planning(case: &CaseState, emit: &mut impl FnMut(Observation)) {
             met: plan.is_some_and(|p| p <= second),
         });
     }
-    if let Some(p) = &case.legal.proceedings
-        && let Some((concluded, _)) = p.concluded
-    {
+    // Every set of proceedings the period has seen: a child may go through them more than
+    // once (`crate::legal`).
+    for p in case.legal.all_proceedings() {
+        let Some((concluded, _)) = p.concluded else {
+            continue;
+        };
         emit(Observation {
             on: concluded,
             kind: Kind::Proceedings,

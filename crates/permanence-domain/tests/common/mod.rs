@@ -43,6 +43,7 @@ pub fn open_case(entered_care_on: NaiveDate) -> OpenCase {
         team: Some("team-a".to_owned()),
         allocated_worker: Some("worker-1".to_owned()),
         details: Default::default(),
+        legal_round_from_home: None,
     }
 }
 

@@ -214,6 +214,8 @@ fn to_engine(la: &str, planned: &ImportedChild) -> ImportChild {
                 team: None,
                 allocated_worker: None,
                 details: period.details.clone(),
+                // The national return holds periods of care only.
+                legal_round_from_home: None,
             };
             // What the return held for the period comes first: the deadlines of every
             // later fact are derived knowing it. A later year's return adds nothing here
