@@ -65,6 +65,16 @@ async fn shown_on_the_case_page(server: &TestServer) -> anyhow::Result<()> {
     );
     assert!(section.contains("Left care"), "{section}");
     assert!(!section.contains("WSD"), "a case out of reach is not named");
+    let timeline = body
+        .split(r#"id="timeline""#)
+        .nth(1)
+        .context("the case page has its timeline")?;
+    assert!(
+        timeline.contains(
+            "Sibling group of 4 children: some placed together, because of no carers able to take the whole group</span>, 2 February 2026"
+        ),
+        "the group's decision is in what has happened: {timeline}"
+    );
     assert!(
         section.contains("1 child of the group not shown to you"),
         "{section}"

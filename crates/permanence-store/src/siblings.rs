@@ -161,6 +161,21 @@ impl Store {
             .collect()
     }
 
+    /// The decisions of the group a case is in (none when it is in none), oldest first.
+    pub async fn sibling_group_events_of_case(
+        &self,
+        case_id: CaseId,
+    ) -> Result<Vec<SiblingGroupEventRecord>, StoreError> {
+        match self
+            .sibling_groups_of_cases(&[case_id])
+            .await?
+            .remove(&case_id)
+        {
+            Some(group) => self.sibling_group_events(group).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// The group a command id recorded a decision on, if it was processed before; a command
     /// id used for anything else is a reuse.
     pub async fn sibling_group_of_command(

@@ -219,11 +219,18 @@ pub(crate) async fn show(
             })
             .collect(),
         began_before_its_history: case.state.began_before_its_history(),
-        timeline: events
-            .iter()
-            .rev()
-            .map(|e| timeline_entry(e, &case.state, catalog, access))
-            .collect(),
+        timeline: with_sibling_decisions(
+            events
+                .iter()
+                .map(|e| {
+                    (
+                        e.recorded_at,
+                        timeline_entry(e, &case.state, catalog, access),
+                    )
+                })
+                .collect(),
+            &store.sibling_group_events_of_case(case.id).await?,
+        ),
         forms,
         recorded,
         siblings,
@@ -419,6 +426,41 @@ fn progress(plan: &RoutePlan, catalog: &RouteCatalog) -> Vec<ProgressStep> {
             })
         })
         .collect()
+}
+
+/// The case's own events and its sibling group's decisions, newest first: a decision on the
+/// group is part of what has happened to each child in it.
+fn with_sibling_decisions(
+    mut entries: Vec<(chrono::DateTime<chrono::Utc>, TimelineEntry)>,
+    decisions: &[permanence_engine::store::SiblingGroupEventRecord],
+) -> Vec<TimelineEntry> {
+    for record in decisions {
+        let permanence_domain::siblings::SiblingEvent::SiblingGroupRecorded {
+            members,
+            decision,
+            ..
+        } = &record.event;
+        let reason = decision
+            .reason
+            .map(|r| format!(", because of {}", r.label()))
+            .unwrap_or_default();
+        entries.push((
+            record.recorded_at,
+            TimelineEntry {
+                what: format!(
+                    "Sibling group of {} children: {}{reason}",
+                    members.len(),
+                    decision.placing.label()
+                ),
+                on: format::date(decision.decided_on),
+                recorded_by: record.actor.clone(),
+                note: None,
+            },
+        ));
+    }
+    // Stable: the case's own events keep their order among themselves.
+    entries.sort_by_key(|e| e.0);
+    entries.into_iter().rev().map(|(_, entry)| entry).collect()
 }
 
 pub(crate) fn timeline_entry(
