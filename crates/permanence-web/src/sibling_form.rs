@@ -148,13 +148,15 @@ async fn fresh(
     if let Some(group) = group {
         let names = references_of(state, &group.state.members).await?;
         let name = |id: &CaseId| names.get(id).cloned().unwrap_or_default();
-        let others: Vec<String> = group
+        // In the order of their references, as a worker lists them (ids carry no order).
+        let mut others: Vec<String> = group
             .state
             .members
             .iter()
             .filter(|m| **m != opened.case.id)
             .map(name)
             .collect();
+        others.sort();
         values.set("members", others.join(", "));
         values.set("placing", group.state.decision.placing.key().to_owned());
         if let Some(reason) = group.state.decision.reason {
@@ -165,7 +167,11 @@ async fn fresh(
             .decision
             .placed_together
             .iter()
-            .map(|set| set.iter().map(name).collect::<Vec<_>>().join(", "))
+            .map(|set| {
+                let mut set: Vec<String> = set.iter().map(name).collect();
+                set.sort();
+                set.join(", ")
+            })
             .collect();
         values.set("placed_together", sets.join("\n"));
     }
