@@ -43,6 +43,7 @@
 //! | `END_PARALLEL_PLAN`           | allocated     | team         | -            | -           | -                     | -         | -             |
 //! | `RECORD_ROUTE_STEP`           | allocated     | team         | -            | -           | -                     | -         | -             |
 //! | `RECORD_LEGAL_STEP`           | allocated     | team         | -            | -           | -                     | -         | -             |
+//! | `RECORD_LEGAL_STEP_AT_HOME`   | authority     | authority    | -            | -           | -                     | -         | -             |
 //! | `CLOSE_CASE`                  | allocated     | team         | -            | -           | -                     | -         | -             |
 //! | `RECORD_MANAGER_STEP`         | -             | team         | -            | -           | -                     | -         | -             |
 //! | `ALLOCATE_CASE`               | -             | team         | -            | -           | -                     | -         | -             |
