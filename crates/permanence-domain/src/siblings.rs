@@ -1,7 +1,9 @@
 //! Brothers and sisters: a sibling group of children's cases, and the decision whether they
-//! are placed together, apart, or some of them together (DOMAIN.md: permanence for a sibling
-//! group is planned for the group, and a decision to separate them is recorded with its
-//! reason).
+//! are placed together, apart, or some of them together. A child in care is placed, so far as
+//! is reasonably practicable, where they can live with a brother or sister the authority also
+//! looks after (Children Act 1989 s22C(8)(c)); a decision to place them apart is therefore
+//! recorded with its reason. DOMAIN.md does not cover sibling groups: the rules below that go
+//! beyond the Act are this module's choices, listed.
 //!
 //! A group is a record of its own, not a part of any one case: it is decided here
 //! (`decide`), changed only by its events (`evolve`) and replayed from them (`replay`), as a
