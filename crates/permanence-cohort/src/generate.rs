@@ -35,6 +35,7 @@ use permanence_domain::codes::{
     ReasonCeased as Rc, ReversalReason, Sex,
 };
 use permanence_domain::panel::{PanelOutcome, PanelPurpose};
+use permanence_domain::route::steps;
 
 /// Generates the cohort: `config.children` children, each from its own random stream.
 pub fn generate(config: &CohortConfig) -> Vec<ChildScript> {
@@ -688,7 +689,7 @@ impl<'a, 'c> Period<'a, 'c> {
         let parallel = add_days(primary, self.rng.between(0, 21));
         self.set_plan(route, PlanRole::Parallel, parallel);
         let assessed = add_days(self.cursor, self.rng.skewed(45.0, 0.4, 0.6, 14));
-        self.step(Route::Reunification, "parent_assessment", assessed);
+        self.step(Route::Reunification, steps::PARENT_ASSESSMENT, assessed);
         let promoted = add_days(self.cursor, self.rng.between(7, 40));
         self.set_plan(route, PlanRole::Primary, promoted)
     }
@@ -715,7 +716,7 @@ impl<'a, 'c> Period<'a, 'c> {
         let target = add_days(entered, self.rng.skewed(172.0, 0.3, 0.45, 45));
         let decided = self.step(
             Route::Adoption,
-            "shobpa_decision",
+            steps::SHOBPA_DECISION,
             target.max(add_days(self.cursor, 7)),
         );
         let planned_final = self.pending_final().unwrap_or(decided);
@@ -740,7 +741,7 @@ impl<'a, 'c> Period<'a, 'c> {
             if self.rng.chance(0.5) {
                 let found = add_days(decided, self.rng.between(3, 30));
                 if found < on {
-                    self.step(Route::Adoption, "family_finding", found);
+                    self.step(Route::Adoption, steps::FAMILY_FINDING, found);
                 }
             }
             let on = self.reverse(on, reason);
@@ -760,13 +761,13 @@ impl<'a, 'c> Period<'a, 'c> {
                 self.rng
                     .between(3, days_from(decided, final_on).min(40) - 1),
             );
-            self.step(Route::Adoption, "family_finding", found);
+            self.step(Route::Adoption, steps::FAMILY_FINDING, found);
         }
-        let ordered = self.step(Route::Adoption, "placement_order", final_on);
+        let ordered = self.step(Route::Adoption, steps::PLACEMENT_ORDER, final_on);
         self.set_final(ordered, FinalOrder::PlacementOrder);
         if !search_first {
             let found = add_days(ordered, self.rng.between(0, 30));
-            self.step(Route::Adoption, "family_finding", found);
+            self.step(Route::Adoption, steps::FAMILY_FINDING, found);
         }
         if let Some(reason) = reversal {
             // No adopters found (RD3), or the child's needs changed after the order.
@@ -794,7 +795,7 @@ impl<'a, 'c> Period<'a, 'c> {
             );
         }
         let recommended = self.panel(PanelPurpose::AdoptionMatch, panel_on);
-        self.may_stall(Route::Adoption, "matching_panel_recommendation");
+        self.may_stall(Route::Adoption, steps::MATCHING_PANEL_RECOMMENDATION);
         let decision_days = if self.rng.chance(0.1) {
             self.rng.between(12, 40)
         } else {
@@ -804,7 +805,7 @@ impl<'a, 'c> Period<'a, 'c> {
             PanelPurpose::AdoptionMatch,
             add_days(recommended, decision_days),
         );
-        self.may_stall(Route::Adoption, "match_decision");
+        self.may_stall(Route::Adoption, steps::MATCH_DECISION);
         let introductions = if self.rng.chance(0.08) {
             self.rng.between(40, 90)
         } else {
@@ -812,7 +813,7 @@ impl<'a, 'c> Period<'a, 'c> {
         };
         let placed = self.step(
             Route::Adoption,
-            "placed_for_adoption",
+            steps::PLACED_FOR_ADOPTION,
             add_days(matched, introductions),
         );
         self.episode(placed, Change::PlacedForAdoption { order: true }, true);
@@ -865,15 +866,15 @@ impl<'a, 'c> Period<'a, 'c> {
             PanelPurpose::AdoptionMatch,
             add_days(broke, side.between(60, 240)),
         );
-        self.may_stall(Route::Adoption, "matching_panel_recommendation");
+        self.may_stall(Route::Adoption, steps::MATCHING_PANEL_RECOMMENDATION);
         let matched = self.decision(
             PanelPurpose::AdoptionMatch,
             add_days(recommended, side.between(1, 9)),
         );
-        self.may_stall(Route::Adoption, "match_decision");
+        self.may_stall(Route::Adoption, steps::MATCH_DECISION);
         let placed = self.step(
             Route::Adoption,
-            "placed_for_adoption",
+            steps::PLACED_FOR_ADOPTION,
             add_days(matched, side.between(7, 35)),
         );
         self.episode(placed, Change::PlacedForAdoption { order: true }, true);
@@ -883,9 +884,9 @@ impl<'a, 'c> Period<'a, 'c> {
     /// Application and order; closes the period as adopted.
     fn finish_adoption(&mut self, placed: NaiveDate, dispensed: bool) {
         let applied = add_days(placed, 70 + self.rng.skewed(45.0, 0.5, 0.8, 0));
-        let applied = self.step(Route::Adoption, "adoption_application", applied);
+        let applied = self.step(Route::Adoption, steps::ADOPTION_APPLICATION, applied);
         let ordered = add_days(applied, self.rng.skewed(90.0, 0.4, 0.6, 21));
-        let ordered = self.step(Route::Adoption, "adoption_order", ordered);
+        let ordered = self.step(Route::Adoption, steps::ADOPTION_ORDER, ordered);
         let reason = if dispensed { Rc::E12 } else { Rc::E11 };
         self.leave(ordered, Leaving::Reason(reason));
     }
@@ -907,14 +908,14 @@ impl<'a, 'c> Period<'a, 'c> {
         let on = add_days(recommended, self.rng.between(1, 9));
         let decided = self.decision(PanelPurpose::ShobpaConsent, on);
         let on = add_days(decided, self.rng.between(3, 30));
-        self.step(Route::Adoption, "family_finding", on);
+        self.step(Route::Adoption, steps::FAMILY_FINDING, on);
         let matched = add_days(decided, self.rng.skewed(150.0, 0.35, 0.5, 40));
         let on = add_days(matched, -self.rng.between(2, 9)).max(add_days(self.cursor, 14));
         let recommended = self.panel(PanelPurpose::AdoptionMatch, on);
         let on = add_days(recommended, self.rng.between(1, 9));
         let matched = self.decision(PanelPurpose::AdoptionMatch, on);
         let on = add_days(matched, self.rng.between(7, 30));
-        let placed = self.step(Route::Adoption, "placed_for_adoption", on);
+        let placed = self.step(Route::Adoption, steps::PLACED_FOR_ADOPTION, on);
         self.episode(placed, Change::PlacedForAdoption { order: false }, true);
         self.anchor_at(placed);
         self.finish_adoption(placed, false);
@@ -974,7 +975,11 @@ impl<'a, 'c> Period<'a, 'c> {
             }
         }
         let started = add_days(self.cursor, self.rng.between(0, 30));
-        let started = self.step(Route::SpecialGuardianship, "assessment_started", started);
+        let started = self.step(
+            Route::SpecialGuardianship,
+            steps::ASSESSMENT_STARTED,
+            started,
+        );
         match reason {
             Rc::E45 => {
                 if self.enter.placement != Pt::U3 || self.anchor > started {
@@ -998,13 +1003,21 @@ impl<'a, 'c> Period<'a, 'c> {
             _ => {}
         }
         let reported = add_days(started, self.rng.skewed(75.0, 0.35, 0.5, 21));
-        self.step(Route::SpecialGuardianship, "sgo_report_completed", reported);
+        self.step(
+            Route::SpecialGuardianship,
+            steps::SGO_REPORT_COMPLETED,
+            reported,
+        );
         let agreed = add_days(self.cursor, self.rng.between(5, 30));
-        self.step(Route::SpecialGuardianship, "support_plan_agreed", agreed);
+        self.step(
+            Route::SpecialGuardianship,
+            steps::SUPPORT_PLAN_AGREED,
+            agreed,
+        );
         if self.rng.chance(0.5) {
             let recommended = add_days(self.cursor, self.rng.between(10, 45));
             self.panel(PanelPurpose::SpecialGuardianshipPlan, recommended);
-            self.may_stall(Route::SpecialGuardianship, "panel_recommendation");
+            self.may_stall(Route::SpecialGuardianship, steps::PANEL_RECOMMENDATION);
             let days = if self.rng.chance(0.1) {
                 self.rng.between(12, 40)
             } else {
@@ -1018,7 +1031,7 @@ impl<'a, 'c> Period<'a, 'c> {
             Some(planned) => {
                 let granted = self.step(
                     Route::SpecialGuardianship,
-                    "sgo_granted",
+                    steps::SGO_GRANTED,
                     ready.max(planned),
                 );
                 self.set_final(granted, FinalOrder::SpecialGuardianshipOrder);
@@ -1026,7 +1039,7 @@ impl<'a, 'c> Period<'a, 'c> {
             }
             None => {
                 let granted = add_days(ready, self.rng.between(14, 90));
-                self.step(Route::SpecialGuardianship, "sgo_granted", granted)
+                self.step(Route::SpecialGuardianship, steps::SGO_GRANTED, granted)
             }
         };
         self.anchor_at(granted);
@@ -1037,18 +1050,18 @@ impl<'a, 'c> Period<'a, 'c> {
         let plan_on = self.plan_day(10, 90);
         let planned = self.set_plan(Route::Reunification, PlanRole::Primary, plan_on);
         let assessed = add_days(planned, self.rng.skewed(50.0, 0.4, 0.6, 10));
-        let assessed = self.step(Route::Reunification, "parent_assessment", assessed);
+        let assessed = self.step(Route::Reunification, steps::PARENT_ASSESSMENT, assessed);
         let approved = if self.rng.chance(0.25) {
             let on = add_days(assessed, self.rng.between(10, 40));
             let recommended = self.panel(PanelPurpose::ReunificationPlan, on);
-            self.may_stall(Route::Reunification, "panel_recommendation");
+            self.may_stall(Route::Reunification, steps::PANEL_RECOMMENDATION);
             let on = add_days(recommended, self.rng.between(1, 9));
             self.decision(PanelPurpose::ReunificationPlan, on)
         } else {
             let on = add_days(assessed, self.rng.between(5, 40));
-            self.step(Route::Reunification, "return_home_approved", on)
+            self.step(Route::Reunification, steps::RETURN_HOME_APPROVED, on)
         };
-        self.may_stall(Route::Reunification, "return_home_approved");
+        self.may_stall(Route::Reunification, steps::RETURN_HOME_APPROVED);
         let wait = if self.rng.chance(0.1) {
             self.rng.between(29, 90)
         } else {
@@ -1058,11 +1071,11 @@ impl<'a, 'c> Period<'a, 'c> {
         let returned = match self.pending_final() {
             // Home during proceedings: the court makes a supervision order or no order.
             Some(planned) if home_on < planned => {
-                let placed = self.step(Route::Reunification, "placed_with_parents", home_on);
+                let placed = self.step(Route::Reunification, steps::PLACED_WITH_PARENTS, home_on);
                 self.episode(placed, Change::WithParents, true);
                 self.anchor_at(placed);
                 let concluded = planned.max(add_days(placed, 14));
-                let returned = self.step(Route::Reunification, "returned_home", concluded);
+                let returned = self.step(Route::Reunification, steps::RETURNED_HOME, concluded);
                 let order = self
                     .rng
                     .pick(&[(FinalOrder::SupervisionOrder, 6), (FinalOrder::NoOrder, 4)]);
@@ -1072,18 +1085,18 @@ impl<'a, 'c> Period<'a, 'c> {
             // Home under a care order, which is discharged months later.
             Some(planned) => {
                 self.set_final(planned, FinalOrder::CareOrder);
-                let placed = self.step(Route::Reunification, "placed_with_parents", home_on);
+                let placed = self.step(Route::Reunification, steps::PLACED_WITH_PARENTS, home_on);
                 self.episode(placed, Change::WithParents, true);
                 self.anchor_at(placed);
                 let discharged = add_days(placed, self.rng.skewed(120.0, 0.4, 0.6, 28));
-                self.step(Route::Reunification, "returned_home", discharged)
+                self.step(Route::Reunification, steps::RETURNED_HOME, discharged)
             }
             // Accommodated children go home the day they stop being looked after (a
             // placement with parents is not for section 20).
             None => {
-                let placed = self.step(Route::Reunification, "placed_with_parents", home_on);
+                let placed = self.step(Route::Reunification, steps::PLACED_WITH_PARENTS, home_on);
                 self.anchor_at(placed);
-                self.step(Route::Reunification, "returned_home", placed)
+                self.step(Route::Reunification, steps::RETURNED_HOME, placed)
             }
         };
         self.leave(returned, Leaving::Reason(Rc::E4A));
@@ -1101,7 +1114,7 @@ impl<'a, 'c> Period<'a, 'c> {
                 let planned = self.plan_day(15, 90);
                 let planned = self.set_plan(Route::Reunification, PlanRole::Primary, planned);
                 let assessed = add_days(planned, self.rng.skewed(50.0, 0.4, 0.6, 10));
-                self.step(Route::Reunification, "parent_assessment", assessed);
+                self.step(Route::Reunification, steps::PARENT_ASSESSMENT, assessed);
                 let changed = add_days(self.cursor, self.rng.between(14, 120));
                 self.set_plan(Route::LongTermFostering, PlanRole::Primary, changed);
             }
@@ -1112,12 +1125,16 @@ impl<'a, 'c> Period<'a, 'c> {
             }
         }
         let identified = add_days(self.cursor, self.rng.skewed(90.0, 0.5, 0.8, 14));
-        let identified = self.step(Route::LongTermFostering, "carer_identified", identified);
+        let identified = self.step(
+            Route::LongTermFostering,
+            steps::CARER_IDENTIFIED,
+            identified,
+        );
         self.episode(identified, Change::EnsureFoster, false);
         self.anchor_at(identified);
         let recommended = add_days(identified, self.rng.skewed(60.0, 0.5, 0.8, 10));
         let recommended = self.panel(PanelPurpose::LongTermFosterMatch, recommended);
-        self.may_stall(Route::LongTermFostering, "panel_recommendation");
+        self.may_stall(Route::LongTermFostering, steps::PANEL_RECOMMENDATION);
         let days = if self.rng.chance(0.1) {
             self.rng.between(14, 45)
         } else {
@@ -1127,7 +1144,7 @@ impl<'a, 'c> Period<'a, 'c> {
             PanelPurpose::LongTermFosterMatch,
             add_days(recommended, days),
         );
-        self.may_stall(Route::LongTermFostering, "match_approved");
+        self.may_stall(Route::LongTermFostering, steps::MATCH_APPROVED);
         let days = if self.rng.chance(0.1) {
             self.rng.between(60, 150)
         } else {
@@ -1137,7 +1154,7 @@ impl<'a, 'c> Period<'a, 'c> {
         // for it: the domain refuses a confirmation while the child is in another placement.
         let confirmed = add_days(approved, days).max(self.cursor);
         self.episode(confirmed, Change::LongTermConfirmed, true);
-        self.step(Route::LongTermFostering, "match_confirmed", confirmed);
+        self.step(Route::LongTermFostering, steps::MATCH_CONFIRMED, confirmed);
         self.leave(self.child.eighteen, Leaving::AtEighteen);
     }
 
@@ -1148,7 +1165,7 @@ impl<'a, 'c> Period<'a, 'c> {
             Some(final_on) => {
                 let granted = self.step(
                     Route::ChildArrangementsOrder,
-                    "cao_granted",
+                    steps::CAO_GRANTED,
                     final_on.max(add_days(planned, 14)),
                 );
                 self.set_final(granted, FinalOrder::ChildArrangementsOrder);
@@ -1156,7 +1173,7 @@ impl<'a, 'c> Period<'a, 'c> {
             }
             None => {
                 let granted = add_days(planned, self.rng.skewed(120.0, 0.4, 0.6, 30));
-                self.step(Route::ChildArrangementsOrder, "cao_granted", granted)
+                self.step(Route::ChildArrangementsOrder, steps::CAO_GRANTED, granted)
             }
         };
         self.anchor_at(granted);

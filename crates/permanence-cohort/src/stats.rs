@@ -8,6 +8,7 @@ use permanence_domain::Route;
 use permanence_domain::case::{Command, PlanRole};
 use permanence_domain::codes::ReasonCeased;
 use permanence_domain::panel::PanelPurpose;
+use permanence_domain::route::steps;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -146,9 +147,9 @@ impl CohortStats {
                             step,
                             ..
                         } => match step.as_str() {
-                            "shobpa_decision" => decided = Some(on),
-                            "match_decision" => matched = Some(on),
-                            "placed_for_adoption" => {
+                            steps::SHOBPA_DECISION => decided = Some(on),
+                            steps::MATCH_DECISION => matched = Some(on),
+                            steps::PLACED_FOR_ADOPTION => {
                                 placed = Some(on);
                                 s.adoptive_placements += 1;
                             }

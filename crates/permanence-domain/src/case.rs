@@ -20,6 +20,7 @@ use crate::panel::{PanelOutcome, PanelOutcomeEntry, PanelPurpose};
 use crate::return_facts::{Adopters, PlacementDetails};
 use crate::route::{
     CAO_GRANTED, PLACEMENT_ORDER, PLAN_ENDORSED, Route, RouteCatalog, RouteDefinition, SGO_GRANTED,
+    steps,
 };
 use crate::timescales::ADOPTION_APPLICATION_RESIDENCE;
 use chrono::NaiveDate;
@@ -160,8 +161,8 @@ impl RoutePlan {
     pub fn has_open_adoption_decision(&self) -> bool {
         self.route == Route::Adoption
             && self.is_active()
-            && self.taken("shobpa_decision").is_some()
-            && self.taken("adoption_order").is_none()
+            && self.taken(steps::SHOBPA_DECISION).is_some()
+            && self.taken(steps::ADOPTION_ORDER).is_none()
     }
 }
 
@@ -830,12 +831,12 @@ pub(crate) fn decide_with(
                 .iter()
                 .find(|p| p.route == Route::Adoption && p.is_active())
                 .ok_or_else(|| DomainError::not_allowed("the case has no adoption plan"))?;
-            if plan.taken("adoption_order").is_some() {
+            if plan.taken(steps::ADOPTION_ORDER).is_some() {
                 return Err(DomainError::not_allowed(
                     "an adoption order has been made: the decision can no longer be reversed",
                 ));
             }
-            let decided_on = plan.taken("shobpa_decision").ok_or_else(|| {
+            let decided_on = plan.taken(steps::SHOBPA_DECISION).ok_or_else(|| {
                 DomainError::not_allowed(
                     "there is no decision that the child should be placed for adoption to reverse",
                 )
@@ -885,7 +886,7 @@ pub(crate) fn decide_with(
             let plan = case
                 .active_plan(Route::Adoption)
                 .ok_or_else(|| DomainError::not_allowed("the case has no adoption plan"))?;
-            let matched = plan.taken("match_decision").ok_or_else(|| {
+            let matched = plan.taken(steps::MATCH_DECISION).ok_or_else(|| {
                 DomainError::not_allowed("the adopters are recorded once the match is decided")
             })?;
             check_not_before(*on, matched, "occurredOn", "the match decision")?;
@@ -1230,7 +1231,8 @@ fn check_adoption_decision(
 ) -> Result<(), DomainError> {
     let decided = case.is_some_and(|case| {
         case.plans.iter().any(|p| {
-            p.has_open_adoption_decision() && p.taken("shobpa_decision").is_some_and(|d| d <= on)
+            p.has_open_adoption_decision()
+                && p.taken(steps::SHOBPA_DECISION).is_some_and(|d| d <= on)
         })
     });
     if decided {
@@ -1494,7 +1496,7 @@ fn decide_step(
             ),
         )?;
     }
-    if route == Route::LongTermFostering && target.key == "match_confirmed" {
+    if route == Route::LongTermFostering && target.key == steps::MATCH_CONFIRMED {
         // CPPCR reg 22B: the match is confirmed for the placement the child lives in, which
         // the return then codes as long-term fostering (U1 or U4).
         let placed = case
@@ -1515,8 +1517,8 @@ fn decide_step(
             ),
         )?;
     }
-    if target.key == "adoption_application"
-        && let Some(placed_on) = plan.taken("placed_for_adoption")
+    if target.key == steps::ADOPTION_APPLICATION
+        && let Some(placed_on) = plan.taken(steps::PLACED_FOR_ADOPTION)
     {
         rules.check(
             on,
@@ -1830,17 +1832,17 @@ fn decide_close(
         }
     };
     let order_held = if reason.is_adoption() {
-        needs(Route::Adoption, "adoption_order", "adoption order")
+        needs(Route::Adoption, steps::ADOPTION_ORDER, "adoption order")
     } else if reason.is_special_guardianship() {
         needs(
             Route::SpecialGuardianship,
-            "sgo_granted",
+            steps::SGO_GRANTED,
             "special guardianship order",
         )
     } else if reason == ReasonCeased::E41 {
         needs(
             Route::ChildArrangementsOrder,
-            "cao_granted",
+            steps::CAO_GRANTED,
             "child arrangements order",
         )
     } else {

@@ -17,6 +17,7 @@ use crate::case::{CaseState, PlanEndReason, PlanRole};
 use crate::codes::{LegalStatus, PlacementType, Sex};
 use crate::deadlines::age_in_years;
 use crate::ids::CaseId;
+use crate::route::steps;
 use crate::route::{Route, RouteCatalog};
 use crate::timescales::Period;
 use chrono::{Datelike, Days, NaiveDate};
@@ -410,11 +411,11 @@ pub fn moved_in_as_of(case: &CaseState, on: NaiveDate) -> Option<NaiveDate> {
         .flat_map(|p| &p.breakdowns)
         .filter(|b| b.on > on)
         .flat_map(|b| &b.undone)
-        .filter(|s| s.step == "placed_for_adoption")
+        .filter(|s| s.step == steps::PLACED_FOR_ADOPTION)
         .map(|s| s.on)
         .min();
     let step = min_opt(
-        earliest_step(case, Route::Adoption, "placed_for_adoption"),
+        earliest_step(case, Route::Adoption, steps::PLACED_FOR_ADOPTION),
         stood_on,
     )
     .filter(|placed| since.is_none_or(|b| *placed >= b));
@@ -512,7 +513,7 @@ pub fn adopted_by_foster_carers(case: &CaseState) -> bool {
 /// The court's authority to place: the earliest of the placement order step on any
 /// adoption plan and the first episode with legal status E1 (or D1, a freeing order).
 pub fn placement_order_on(case: &CaseState) -> Option<NaiveDate> {
-    let step = earliest_step(case, Route::Adoption, "placement_order");
+    let step = earliest_step(case, Route::Adoption, steps::PLACEMENT_ORDER);
     let episode = case
         .episodes
         .iter()
@@ -526,11 +527,11 @@ pub fn placement_order_on(case: &CaseState) -> Option<NaiveDate> {
 fn match_decision_on(case: &CaseState) -> Option<NaiveDate> {
     let adoption_plans = || case.plans.iter().filter(|p| p.route == Route::Adoption);
     adoption_plans()
-        .filter(|p| p.taken("adoption_order").is_some())
-        .find_map(|p| p.taken("match_decision"))
+        .filter(|p| p.taken(steps::ADOPTION_ORDER).is_some())
+        .find_map(|p| p.taken(steps::MATCH_DECISION))
         .or_else(|| {
             adoption_plans()
-                .filter_map(|p| p.taken("match_decision"))
+                .filter_map(|p| p.taken(steps::MATCH_DECISION))
                 .max()
         })
 }
@@ -578,38 +579,38 @@ const FOLLOW_THROUGHS: [(&str, Route, &str, &str); 6] = [
     (
         "adoption panel recommendation to the decision that the child should be placed for adoption",
         Route::Adoption,
-        "adoption_panel_recommendation",
-        "shobpa_decision",
+        steps::ADOPTION_PANEL_RECOMMENDATION,
+        steps::SHOBPA_DECISION,
     ),
     (
         "matching panel recommendation to the match decision",
         Route::Adoption,
-        "matching_panel_recommendation",
-        "match_decision",
+        steps::MATCHING_PANEL_RECOMMENDATION,
+        steps::MATCH_DECISION,
     ),
     (
         "matching panel recommendation to the placement for adoption",
         Route::Adoption,
-        "matching_panel_recommendation",
-        "placed_for_adoption",
+        steps::MATCHING_PANEL_RECOMMENDATION,
+        steps::PLACED_FOR_ADOPTION,
     ),
     (
         "special guardianship panel recommendation to the agency decision maker's decision",
         Route::SpecialGuardianship,
-        "panel_recommendation",
-        "adm_decision",
+        steps::PANEL_RECOMMENDATION,
+        steps::ADM_DECISION,
     ),
     (
         "long-term fostering panel recommendation to the match approval",
         Route::LongTermFostering,
-        "panel_recommendation",
-        "match_approved",
+        steps::PANEL_RECOMMENDATION,
+        steps::MATCH_APPROVED,
     ),
     (
         "long-term fostering panel recommendation to the match confirmation",
         Route::LongTermFostering,
-        "panel_recommendation",
-        "match_confirmed",
+        steps::PANEL_RECOMMENDATION,
+        steps::MATCH_CONFIRMED,
     ),
 ];
 

@@ -7,7 +7,7 @@
 //! example, a match decision without a matching panel recommendation.
 
 use crate::DomainError;
-use crate::route::Route;
+use crate::route::{Route, steps};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -116,22 +116,22 @@ impl PanelPurpose {
     /// The route step a recommendation records.
     pub fn recommendation_step(self) -> &'static str {
         match self {
-            PanelPurpose::ShobpaConsent => "adoption_panel_recommendation",
-            PanelPurpose::AdoptionMatch => "matching_panel_recommendation",
+            PanelPurpose::ShobpaConsent => steps::ADOPTION_PANEL_RECOMMENDATION,
+            PanelPurpose::AdoptionMatch => steps::MATCHING_PANEL_RECOMMENDATION,
             PanelPurpose::LongTermFosterMatch
             | PanelPurpose::SpecialGuardianshipPlan
-            | PanelPurpose::ReunificationPlan => "panel_recommendation",
+            | PanelPurpose::ReunificationPlan => steps::PANEL_RECOMMENDATION,
         }
     }
 
     /// The route step the agency decision maker's (or nominated officer's) agreement records.
     pub fn decision_step(self) -> &'static str {
         match self {
-            PanelPurpose::ShobpaConsent => "shobpa_decision",
-            PanelPurpose::AdoptionMatch => "match_decision",
-            PanelPurpose::LongTermFosterMatch => "match_approved",
-            PanelPurpose::SpecialGuardianshipPlan => "adm_decision",
-            PanelPurpose::ReunificationPlan => "return_home_approved",
+            PanelPurpose::ShobpaConsent => steps::SHOBPA_DECISION,
+            PanelPurpose::AdoptionMatch => steps::MATCH_DECISION,
+            PanelPurpose::LongTermFosterMatch => steps::MATCH_APPROVED,
+            PanelPurpose::SpecialGuardianshipPlan => steps::ADM_DECISION,
+            PanelPurpose::ReunificationPlan => steps::RETURN_HOME_APPROVED,
         }
     }
 

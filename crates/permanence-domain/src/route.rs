@@ -149,15 +149,77 @@ pub struct RouteDefinition {
     pub breakdown: Option<BreakdownRule>,
 }
 
-/// The key of every route's first step.
-pub const PLAN_ENDORSED: &str = "plan_endorsed";
-/// The adoption route's step for the court's placement order, which a final hearing that
-/// makes one records (`crate::legal`).
-pub const PLACEMENT_ORDER: &str = "placement_order";
-/// The special guardianship route's order step, which a final hearing making one records.
-pub const SGO_GRANTED: &str = "sgo_granted";
-/// The child arrangements order route's order step, which a final hearing making one records.
-pub const CAO_GRANTED: &str = "cao_granted";
+/// The national routes' step keys, for code that names a step (a measure, an import rule,
+/// the generator of demonstration data): the definitions below are where each step is
+/// defined, and these constants are the only way other code names one (a test fails on a
+/// step's key written as a string anywhere else).
+pub mod steps {
+    /// Every route's first step.
+    pub const PLAN_ENDORSED: &str = "plan_endorsed";
+    // Adoption.
+    pub const ADOPTION_PANEL_RECOMMENDATION: &str = "adoption_panel_recommendation";
+    pub const SHOBPA_DECISION: &str = "shobpa_decision";
+    /// A final hearing that makes a placement order records it (`crate::legal`).
+    pub const PLACEMENT_ORDER: &str = "placement_order";
+    pub const FAMILY_FINDING: &str = "family_finding";
+    pub const MATCHING_PANEL_RECOMMENDATION: &str = "matching_panel_recommendation";
+    pub const MATCH_DECISION: &str = "match_decision";
+    pub const PLACED_FOR_ADOPTION: &str = "placed_for_adoption";
+    pub const ADOPTION_APPLICATION: &str = "adoption_application";
+    pub const ADOPTION_ORDER: &str = "adoption_order";
+    // Special guardianship.
+    pub const ASSESSMENT_STARTED: &str = "assessment_started";
+    pub const SGO_REPORT_COMPLETED: &str = "sgo_report_completed";
+    pub const SUPPORT_PLAN_AGREED: &str = "support_plan_agreed";
+    /// The panel's recommendation on special guardianship, reunification and long-term
+    /// fostering (one key on each of those routes).
+    pub const PANEL_RECOMMENDATION: &str = "panel_recommendation";
+    pub const ADM_DECISION: &str = "adm_decision";
+    /// A final hearing that makes a special guardianship order records it.
+    pub const SGO_GRANTED: &str = "sgo_granted";
+    // Reunification.
+    pub const PARENT_ASSESSMENT: &str = "parent_assessment";
+    pub const RETURN_HOME_APPROVED: &str = "return_home_approved";
+    pub const PLACED_WITH_PARENTS: &str = "placed_with_parents";
+    pub const RETURNED_HOME: &str = "returned_home";
+    // Long-term fostering.
+    pub const CARER_IDENTIFIED: &str = "carer_identified";
+    pub const MATCH_APPROVED: &str = "match_approved";
+    pub const MATCH_CONFIRMED: &str = "match_confirmed";
+    // Child arrangements order.
+    /// A final hearing that makes a child arrangements order records it.
+    pub const CAO_GRANTED: &str = "cao_granted";
+
+    /// Every key above.
+    pub const ALL: &[&str] = &[
+        PLAN_ENDORSED,
+        ADOPTION_PANEL_RECOMMENDATION,
+        SHOBPA_DECISION,
+        PLACEMENT_ORDER,
+        FAMILY_FINDING,
+        MATCHING_PANEL_RECOMMENDATION,
+        MATCH_DECISION,
+        PLACED_FOR_ADOPTION,
+        ADOPTION_APPLICATION,
+        ADOPTION_ORDER,
+        ASSESSMENT_STARTED,
+        SGO_REPORT_COMPLETED,
+        SUPPORT_PLAN_AGREED,
+        PANEL_RECOMMENDATION,
+        ADM_DECISION,
+        SGO_GRANTED,
+        PARENT_ASSESSMENT,
+        RETURN_HOME_APPROVED,
+        PLACED_WITH_PARENTS,
+        RETURNED_HOME,
+        CARER_IDENTIFIED,
+        MATCH_APPROVED,
+        MATCH_CONFIRMED,
+        CAO_GRANTED,
+    ];
+}
+
+pub use steps::{CAO_GRANTED, PLACEMENT_ORDER, PLAN_ENDORSED, SGO_GRANTED};
 
 impl RouteDefinition {
     pub fn step(&self, key: &str) -> Option<&StepDefinition> {
@@ -618,6 +680,21 @@ fn standard_definitions() -> Vec<RouteDefinition> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
+
+    /// The step constants are exactly the steps the national definitions define: a key
+    /// mistyped in either fails here.
+    #[test]
+    fn the_step_constants_are_the_defined_steps() {
+        let catalog = RouteCatalog::standard().expect("valid");
+        let defined: BTreeSet<&str> = catalog
+            .all()
+            .flat_map(|def| def.steps.iter().map(|s| s.key))
+            .collect();
+        let named: BTreeSet<&str> = steps::ALL.iter().copied().collect();
+        assert_eq!(named.len(), steps::ALL.len(), "a constant is listed twice");
+        assert_eq!(defined, named);
+    }
 
     #[test]
     fn standard_catalog_is_valid() {

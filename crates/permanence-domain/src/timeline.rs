@@ -181,6 +181,7 @@ mod tests {
     use crate::codes::{LegalStatus, PlacementType, ReasonCeased};
     use crate::history::{DataQualityKind, DataQualityNote};
     use crate::panel::PanelPurpose;
+    use crate::route::steps;
     use crate::{CaseId, ChildId, Route};
     use chrono::NaiveDate;
 
@@ -217,7 +218,7 @@ mod tests {
             },
             Command::RecordRouteStep {
                 route: Route::Adoption,
-                step: "shobpa_decision".into(),
+                step: steps::SHOBPA_DECISION.into(),
                 on: d(2025, 3, 1),
             },
         ];
@@ -288,8 +289,8 @@ mod tests {
                     plan_id: 1,
                     on: d(2025, 8, 1),
                     reason: crate::codes::PlacementChangeReason::Creqo,
-                    stage: "placed_for_adoption".into(),
-                    undoes: vec!["placed_for_adoption".into()],
+                    stage: steps::PLACED_FOR_ADOPTION.into(),
+                    undoes: vec![steps::PLACED_FOR_ADOPTION.into()],
                 },
                 "Adoptive placement broke down: carer requests placement end, other than due to the child's behaviour (CREQO)",
             ),
@@ -316,7 +317,7 @@ mod tests {
         let (state, _) = adoption_case(&catalog);
         let step = Event::RouteStepRecorded {
             plan_id: 9,
-            step: "match_decision".into(),
+            step: steps::MATCH_DECISION.into(),
             on: d(2025, 5, 1),
             achieves_permanence: false,
             position: None,

@@ -14,6 +14,7 @@ use permanence_domain::case::Episode;
 use permanence_domain::child::ChildFacts;
 use permanence_domain::codes::{PlacementChangeReason, ReviewParticipation, Sex};
 use permanence_domain::route::Route;
+use permanence_domain::route::steps;
 use std::collections::BTreeMap;
 
 /// A child as the return needs them, with their periods of care.
@@ -351,7 +352,7 @@ fn placed_for_adoption(year: CollectionYear, period: &CaseState) -> Vec<Vec<Stri
         .iter()
         .filter(|p| p.route == Route::Adoption)
         .filter_map(|plan| {
-            let decided = plan.taken("shobpa_decision")?;
+            let decided = plan.taken(steps::SHOBPA_DECISION)?;
             if decided > year.end() {
                 return None;
             }
@@ -382,13 +383,17 @@ fn adoption(year: CollectionYear, period: &CaseState) -> Option<Vec<String>> {
         .plans
         .iter()
         .rev()
-        .find(|p| p.route == Route::Adoption && p.taken("adoption_order").is_some())?;
+        .find(|p| p.route == Route::Adoption && p.taken(steps::ADOPTION_ORDER).is_some())?;
     let adopters = period.adopters;
     // The same rule as A10's foster-carer adjustment, so the return and the measure agree.
     let with_foster_carers = permanence_domain::measures::adopted_by_foster_carers(period);
     Some(vec![
-        plan.taken("shobpa_decision").map(date).unwrap_or_default(),
-        plan.taken("match_decision").map(date).unwrap_or_default(),
+        plan.taken(steps::SHOBPA_DECISION)
+            .map(date)
+            .unwrap_or_default(),
+        plan.taken(steps::MATCH_DECISION)
+            .map(date)
+            .unwrap_or_default(),
         if with_foster_carers { "1" } else { "0" }.to_owned(),
         adopters.map(|a| a.count().to_string()).unwrap_or_default(),
         adopters

@@ -26,6 +26,7 @@ use chrono::NaiveDate;
 use permanence_auth::{Action, CaseScope, Principal, Target, authorize};
 use permanence_domain::measures::Summary;
 use permanence_domain::route::RouteCatalog;
+use permanence_domain::route::steps;
 use permanence_domain::{CaseId, CaseState, DriftStatus, Route, Timescales, derive_deadlines};
 
 /// A panel and the stages a case passes through after it, in order. A case counts at a stage
@@ -43,43 +44,43 @@ pub(crate) const CHAINS: [Chain; 5] = [
     // Consent cases: the adoption panel recommends, the agency decides (SHOBPA).
     Chain {
         route: Route::Adoption,
-        panel: "adoption_panel_recommendation",
-        stages: &["adoption_panel_recommendation"],
+        panel: steps::ADOPTION_PANEL_RECOMMENDATION,
+        stages: &[steps::ADOPTION_PANEL_RECOMMENDATION],
     },
     // The matching panel recommends, the agency decides the match, the child moves in, the
     // adopters apply, the court makes the adoption order.
     Chain {
         route: Route::Adoption,
-        panel: "matching_panel_recommendation",
+        panel: steps::MATCHING_PANEL_RECOMMENDATION,
         stages: &[
-            "matching_panel_recommendation",
-            "match_decision",
-            "placed_for_adoption",
-            "adoption_application",
+            steps::MATCHING_PANEL_RECOMMENDATION,
+            steps::MATCH_DECISION,
+            steps::PLACED_FOR_ADOPTION,
+            steps::ADOPTION_APPLICATION,
         ],
     },
     // Recommendation, the agency decision maker's decision, then the order.
     Chain {
         route: Route::SpecialGuardianship,
-        panel: "panel_recommendation",
-        stages: &["panel_recommendation", "adm_decision"],
+        panel: steps::PANEL_RECOMMENDATION,
+        stages: &[steps::PANEL_RECOMMENDATION, steps::ADM_DECISION],
     },
     // Recommendation, approval of the return home, placement with parents, then home. A
     // return home can be approved without a panel: those cases are not counted here.
     Chain {
         route: Route::Reunification,
-        panel: "panel_recommendation",
+        panel: steps::PANEL_RECOMMENDATION,
         stages: &[
-            "panel_recommendation",
-            "return_home_approved",
-            "placed_with_parents",
+            steps::PANEL_RECOMMENDATION,
+            steps::RETURN_HOME_APPROVED,
+            steps::PLACED_WITH_PARENTS,
         ],
     },
     // Recommendation, the match approved, then confirmed (permanence without an order).
     Chain {
         route: Route::LongTermFostering,
-        panel: "panel_recommendation",
-        stages: &["panel_recommendation", "match_approved"],
+        panel: steps::PANEL_RECOMMENDATION,
+        stages: &[steps::PANEL_RECOMMENDATION, steps::MATCH_APPROVED],
     },
 ];
 

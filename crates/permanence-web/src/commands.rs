@@ -603,29 +603,27 @@ const LEGAL_STEPS: &[(&str, &str)] = &[
     ("final_hearing_held", "Final hearing held"),
 ];
 
+/// The orders a final hearing can make, as the form offers them (its values name the order,
+/// not a route's step).
 const FINAL_ORDERS: &[(&str, FinalOrder, &str)] = &[
-    ("care_order", FinalOrder::CareOrder, "Care order"),
+    ("care", FinalOrder::CareOrder, "Care order"),
+    ("placement", FinalOrder::PlacementOrder, "Placement order"),
     (
-        "placement_order",
-        FinalOrder::PlacementOrder,
-        "Placement order",
-    ),
-    (
-        "special_guardianship_order",
+        "special_guardianship",
         FinalOrder::SpecialGuardianshipOrder,
         "Special guardianship order",
     ),
     (
-        "child_arrangements_order",
+        "child_arrangements",
         FinalOrder::ChildArrangementsOrder,
         "Child arrangements order",
     ),
     (
-        "supervision_order",
+        "supervision",
         FinalOrder::SupervisionOrder,
         "Supervision order",
     ),
-    ("no_order", FinalOrder::NoOrder, "No order"),
+    ("none", FinalOrder::NoOrder, "No order"),
 ];
 
 /// The legal track's form fields: the step, its date, an extension's weeks and a final

@@ -20,6 +20,7 @@ use super::{
 use crate::case::{CaseState, PlanEndReason, RoutePlan};
 use crate::deadlines::health_review_period;
 use crate::ids::CaseId;
+use crate::route::steps;
 use crate::route::{PLAN_ENDORSED, Route};
 use crate::timescales::{FIRST_REVIEW, LATER_REVIEW, PROCEEDINGS, SECOND_REVIEW, Timescales};
 use crate::visits;
@@ -149,7 +150,7 @@ impl WaitingFacts {
                 .filter(|p| p.route == Route::Adoption)
                 .filter_map(|p| {
                     Some(Decision {
-                        decided: p.taken("shobpa_decision")?,
+                        decided: p.taken(steps::SHOBPA_DECISION)?,
                         reversed: p.reversal.map(|r| r.on),
                     })
                 })
@@ -278,7 +279,7 @@ fn observe_routes(case: &CaseState, emit: &mut impl FnMut(Observation)) {
         }
     };
     to(
-        earliest_step(case, Route::SpecialGuardianship, "sgo_granted"),
+        earliest_step(case, Route::SpecialGuardianship, steps::SGO_GRANTED),
         Kind::SpecialGuardianshipOrder,
     );
     let placed_home = case
@@ -289,7 +290,7 @@ fn observe_routes(case: &CaseState, emit: &mut impl FnMut(Observation)) {
                 && p.ended
                     .is_none_or(|end| end.reason == PlanEndReason::CaseClosed)
         })
-        .filter_map(|p| p.taken("placed_with_parents"))
+        .filter_map(|p| p.taken(steps::PLACED_WITH_PARENTS))
         .min();
     let left_home = case
         .closed
@@ -297,11 +298,11 @@ fn observe_routes(case: &CaseState, emit: &mut impl FnMut(Observation)) {
         .map(|c| c.on);
     to(placed_home.or(left_home), Kind::ReturnHome);
     to(
-        earliest_step(case, Route::ChildArrangementsOrder, "cao_granted"),
+        earliest_step(case, Route::ChildArrangementsOrder, steps::CAO_GRANTED),
         Kind::ChildArrangementsOrder,
     );
     to(
-        earliest_step(case, Route::LongTermFostering, "match_confirmed"),
+        earliest_step(case, Route::LongTermFostering, steps::MATCH_CONFIRMED),
         Kind::LongTermFosterMatch,
     );
 }
@@ -344,7 +345,9 @@ fn observe_plan(plan: &RoutePlan, emit: &mut impl FnMut(Observation)) {
     if plan.route == Route::Adoption
         && let Some(reversal) = plan.reversal
     {
-        let decided = plan.taken("shobpa_decision").unwrap_or(plan.started_on);
+        let decided = plan
+            .taken(steps::SHOBPA_DECISION)
+            .unwrap_or(plan.started_on);
         emit(Observation::days(
             reversal.on,
             Kind::Reversal,

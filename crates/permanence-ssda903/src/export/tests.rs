@@ -9,6 +9,7 @@ use permanence_domain::codes::{
     PlacementProvider as Pr, PlacementType as Pt, ReasonCeased, ReversalReason,
 };
 use permanence_domain::return_facts::{Adopters, PlacementDetails};
+use permanence_domain::route::steps;
 use permanence_domain::{CaseId, ChildId, replay};
 use uuid::Uuid;
 
@@ -367,7 +368,7 @@ fn adoption_plan(history: History, decided: NaiveDate) -> History {
         })
         .then(|_| Event::RouteStepRecorded {
             plan_id: 1,
-            step: "shobpa_decision".into(),
+            step: steps::SHOBPA_DECISION.into(),
             on: decided,
             achieves_permanence: false,
             position: None,
@@ -408,7 +409,7 @@ fn an_adoption_in_the_year_has_its_ad1_row() {
     let state = adoption_plan(moving_history(), d(2025, 6, 20))
         .then(|_| Event::RouteStepRecorded {
             plan_id: 1,
-            step: "match_decision".into(),
+            step: steps::MATCH_DECISION.into(),
             on: d(2025, 8, 20),
             achieves_permanence: false,
             position: None,
@@ -422,7 +423,7 @@ fn an_adoption_in_the_year_has_its_ad1_row() {
         })
         .then(|_| Event::RouteStepRecorded {
             plan_id: 1,
-            step: "adoption_order".into(),
+            step: steps::ADOPTION_ORDER.into(),
             on: d(2026, 2, 1),
             achieves_permanence: true,
             position: None,
@@ -527,7 +528,7 @@ fn adopted_from(fostered: Pt, adoptive: Pt, carer: &str) -> CaseState {
     adoption_plan(history, d(2025, 6, 20))
         .then(|_| Event::RouteStepRecorded {
             plan_id: 1,
-            step: "adoption_order".into(),
+            step: steps::ADOPTION_ORDER.into(),
             on: d(2026, 2, 1),
             achieves_permanence: true,
             position: None,

@@ -13,6 +13,7 @@ use permanence_domain::codes::{
 use permanence_domain::history::ImportedHistory;
 use permanence_domain::return_facts::PlacementDetails;
 use permanence_domain::route::Route;
+use permanence_domain::route::steps;
 use permanence_domain::timescales::ADOPTION_APPLICATION_RESIDENCE;
 
 /// A command to record, where it came from, and a key stable across imports of the same
@@ -365,10 +366,10 @@ fn plan_period(
             .any(|(from, until)| *from <= long_term.starts_on && long_term.starts_on <= *until)
     {
         let steps = [
-            "carer_identified",
-            "panel_recommendation",
-            "match_approved",
-            "match_confirmed",
+            steps::CARER_IDENTIFIED,
+            steps::PANEL_RECOMMENDATION,
+            steps::MATCH_APPROVED,
+            steps::MATCH_CONFIRMED,
         ];
         plan_route(
             Route::LongTermFostering,
@@ -384,14 +385,14 @@ fn plan_period(
             Some((
                 Route::SpecialGuardianship,
                 &[
-                    "assessment_started",
-                    "sgo_report_completed",
-                    "support_plan_agreed",
-                    "sgo_granted",
+                    steps::ASSESSMENT_STARTED,
+                    steps::SGO_REPORT_COMPLETED,
+                    steps::SUPPORT_PLAN_AGREED,
+                    steps::SGO_GRANTED,
                 ],
             ))
         } else if reason == ReasonCeased::E41 {
-            Some((Route::ChildArrangementsOrder, &["cao_granted"]))
+            Some((Route::ChildArrangementsOrder, &[steps::CAO_GRANTED]))
         } else {
             None
         };
@@ -515,7 +516,7 @@ fn plan_adoption(
     if ordered.is_none() {
         out.push(step_command(
             Route::Adoption,
-            "adoption_panel_recommendation",
+            steps::ADOPTION_PANEL_RECOMMENDATION,
             decided,
             origin,
             "DATE_PLACED",
@@ -523,7 +524,7 @@ fn plan_adoption(
     }
     out.push(step_command(
         Route::Adoption,
-        "shobpa_decision",
+        steps::SHOBPA_DECISION,
         decided,
         origin,
         "DATE_PLACED",
@@ -531,7 +532,7 @@ fn plan_adoption(
     if let Some((on, order)) = ordered {
         out.push(step_command(
             Route::Adoption,
-            "placement_order",
+            steps::PLACEMENT_ORDER,
             on,
             &order.origin,
             "LS",
@@ -545,7 +546,7 @@ fn plan_adoption(
             .filter(|m| decision.ceased.is_none() && *m >= decided && *m < on);
         out.push(step_command(
             Route::Adoption,
-            "family_finding",
+            steps::FAMILY_FINDING,
             matched_first.unwrap_or(on),
             &order.origin,
             "LS",
@@ -573,7 +574,7 @@ fn plan_adoption(
         if !finding {
             out.push(step_command(
                 Route::Adoption,
-                "family_finding",
+                steps::FAMILY_FINDING,
                 on,
                 &placed.origin,
                 "PLACE",
@@ -583,9 +584,9 @@ fn plan_adoption(
         // The return dates no match but the last: the match of a placement that broke
         // down is taken to be the day it began.
         for step in [
-            "matching_panel_recommendation",
-            "match_decision",
-            "placed_for_adoption",
+            steps::MATCHING_PANEL_RECOMMENDATION,
+            steps::MATCH_DECISION,
+            steps::PLACED_FOR_ADOPTION,
         ] {
             out.push(step_command(
                 Route::Adoption,
@@ -616,7 +617,7 @@ fn plan_adoption(
     if !finding {
         out.push(step_command(
             Route::Adoption,
-            "family_finding",
+            steps::FAMILY_FINDING,
             matched,
             ad1,
             "DATE_MATCH",
@@ -624,14 +625,14 @@ fn plan_adoption(
     }
     out.push(step_command(
         Route::Adoption,
-        "matching_panel_recommendation",
+        steps::MATCHING_PANEL_RECOMMENDATION,
         matched,
         ad1,
         "DATE_MATCH",
     ));
     out.push(step_command(
         Route::Adoption,
-        "match_decision",
+        steps::MATCH_DECISION,
         matched,
         ad1,
         "DATE_MATCH",
@@ -656,7 +657,7 @@ fn plan_adoption(
     };
     out.push(step_command(
         Route::Adoption,
-        "placed_for_adoption",
+        steps::PLACED_FOR_ADOPTION,
         placed.starts_on,
         &placed.origin,
         "PLACE",
@@ -673,14 +674,14 @@ fn plan_adoption(
             .max(placed.starts_on);
         out.push(step_command(
             Route::Adoption,
-            "adoption_application",
+            steps::ADOPTION_APPLICATION,
             applied,
             &last.origin,
             "DEC",
         ));
         out.push(step_command(
             Route::Adoption,
-            "adoption_order",
+            steps::ADOPTION_ORDER,
             adopted_on,
             &last.origin,
             "DEC",
