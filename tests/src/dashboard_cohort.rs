@@ -1,5 +1,5 @@
 //! The leaders' dashboard's cohort, recorded through the API, whose figures the dashboard
-//! tests work out by hand (`tests/tests/dashboard.rs`), and what a leader must never read in
+//! tests work out by hand (`tests/tests/e2e/dashboard.rs`), and what a leader must never read in
 //! its pages and downloads.
 
 use crate::serde_json::{Value, json};

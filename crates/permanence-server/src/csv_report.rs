@@ -3,7 +3,7 @@
 //!
 //! It holds no field of `permanence_auth::view`'s personal kinds (only counts, days and the
 //! groups' labels: an authority, team, route, sex, age band or ethnicity code), so every
-//! reader allowed the export gets the same document; `tests/tests/leader_privacy.rs` reads it
+//! reader allowed the export gets the same document; `tests/tests/e2e/leader_privacy.rs` reads it
 //! in every breakdown as a leader and fails on any sensitive value.
 
 use axum::extract::{Query, State};

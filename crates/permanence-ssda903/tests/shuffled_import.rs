@@ -3,7 +3,7 @@
 //! decided as recorded history (`decide_recorded`, as an import does) into periods of care
 //! that export the same return again, row for row.
 //!
-//! This is the import's whole path short of the database (which `tests/tests/ssda903.rs`
+//! This is the import's whole path short of the database (which `tests/tests/e2e/ssda903.rs`
 //! covers on SQLite and PostgreSQL with one cohort).
 
 mod common;

@@ -90,7 +90,10 @@ impl ServerProcess {
     fn start(config: &ProcessConfig) -> anyhow::Result<Self> {
         let mut child = Command::new(std::env::current_exe()?)
             .args([
-                "escalation_server_process",
+                // The test's path in the end-to-end binary (`main.rs` names this module).
+                concat!(module_path!(), "::escalation_server_process")
+                    .split_once("::")
+                    .map_or("escalation_server_process", |(_, path)| path),
                 "--exact",
                 "--ignored",
                 "--nocapture",

@@ -11,7 +11,6 @@
 //! The same walk as a panel chair (who reads the authority's cases in full) must find each
 //! kind of sensitive value, which shows the walk reaches where they live.
 
-#[path = "leader_privacy/support.rs"]
 mod support;
 
 use anyhow::{Context, ensure};
