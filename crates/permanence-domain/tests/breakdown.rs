@@ -4,7 +4,7 @@
 //! the child leaves care. The route goes back to family finding (or its equivalent), the
 //! decision to place for adoption stays open, and drift restarts from the breakdown.
 
-mod common;
+use crate::common;
 
 use chrono::{Days, NaiveDate};
 use common::{Case, catalog, d, invalid, not_allowed, record_step};

@@ -1,7 +1,7 @@
 //! Deadlines derived from a case and drift against them, checked against dates worked out
 //! by hand from the England and Wales bank holidays.
 
-mod common;
+use crate::common;
 
 use chrono::NaiveDate;
 use common::{Case, catalog, d, record_step};

@@ -1,7 +1,7 @@
 //! Deadlines as they stood on a past date: replayed from the events that had happened by
 //! then (issue 19, item 7).
 
-mod common;
+use crate::common;
 
 use common::{Case, catalog, d};
 use permanence_domain::deadlines_as_of::deadlines_as_of;

@@ -1,7 +1,7 @@
 //! The deadlines that run from the plan itself on long-term fostering and reunification,
 //! so that drift before panel shows (issue 19, item 4). Due dates worked out by hand.
 
-mod common;
+use crate::common;
 
 use chrono::NaiveDate;
 use common::{Case, catalog, d};

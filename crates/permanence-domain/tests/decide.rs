@@ -1,7 +1,7 @@
 //! Given/when/then tests of `decide`: what a social worker may record on a case, and what
 //! they are told when they may not.
 
-mod common;
+use crate::common;
 
 use common::{Case, LA, d, full_path, invalid, not_allowed, open_case, record_step, set_plan};
 use permanence_domain::case::{

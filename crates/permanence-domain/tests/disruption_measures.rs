@@ -3,7 +3,7 @@
 //! broke down is waiting again from the breakdown, and the disruptions are counted by route
 //! and stage with their rate.
 
-mod common;
+use crate::common;
 
 use chrono::NaiveDate;
 use common::{Case, d, open_case};

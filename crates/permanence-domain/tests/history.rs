@@ -2,7 +2,7 @@
 //! of live work, then it is recorded with a data-quality note; when it cannot be true, it is
 //! refused as live work would be.
 
-mod common;
+use crate::common;
 
 use common::{Case, d, record_step};
 use permanence_domain::case::{CaseState, Command};

@@ -1,7 +1,7 @@
 //! Given/when/then tests of a child's legal track at home, and of a round under way at home
 //! going on on the case when the child enters care.
 
-mod common;
+use crate::common;
 
 use common::{Case, d, open_case};
 use permanence_domain::case::{FinalOrder, LegalStep};

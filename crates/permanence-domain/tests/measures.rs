@@ -4,7 +4,7 @@
 //! through `evolve` (the `common::Case` helper). The arithmetic behind each expected figure
 //! is written beside it.
 
-mod common;
+use crate::common;
 
 use chrono::NaiveDate;
 use common::{Case, d, open_case};

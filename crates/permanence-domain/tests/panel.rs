@@ -1,7 +1,7 @@
 //! Given/when/then tests of the panel on a case: what a panel's recommendation and an agency
 //! decision record on the route, what they refuse, and the deadlines they leave behind.
 
-mod common;
+use crate::common;
 
 use chrono::NaiveDate;
 use common::{Case, catalog, d, invalid, not_allowed};

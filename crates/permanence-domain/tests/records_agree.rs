@@ -4,7 +4,7 @@
 //! confirmed outside a long-term foster placement, then live work is refused naming the
 //! field, and recorded history is kept with a data-quality note.
 
-mod common;
+use crate::common;
 
 use common::{Case, d, invalid, move_to, open_case, record_step, set_plan};
 use permanence_domain::case::{CaseState, PlanRole};

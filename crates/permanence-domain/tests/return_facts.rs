@@ -2,7 +2,7 @@
 //! of need, the reason a placement ended, review participation, the adopters; and that
 //! states and events stored before these existed still decode.
 
-mod common;
+use crate::common;
 
 use common::{Case, d, invalid, not_allowed};
 use permanence_domain::codes::{

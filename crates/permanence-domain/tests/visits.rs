@@ -1,7 +1,7 @@
 //! Statutory visits by the social worker (CPPCR 2010 reg 28): recording one, the visit
 //! deadline it chains, and drift against it, with due dates worked out by hand.
 
-mod common;
+use crate::common;
 
 use chrono::NaiveDate;
 use common::{Case, catalog, d, invalid, move_to, not_allowed};

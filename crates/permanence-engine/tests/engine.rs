@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::{d, enter_care_input, meta, meta_at, meta_with_id, new_child, open_case};
 use permanence_domain::case::PlanRole;

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use chrono::NaiveDate;
 use common::{LA, d, meta, meta_at, meta_with_id, new_child, open_case};

@@ -10,7 +10,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use chrono::{Days, NaiveDate};
 use common::{d, drop_or_report, engine_on, meta, open_case, postgres_store, sqlite_store};

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::{LA, d, meta, open_case};
 use permanence_domain::{CaseId, Command, Timescales};

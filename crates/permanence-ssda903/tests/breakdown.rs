@@ -4,7 +4,7 @@
 //! 557, 558 and 563); and a return that holds such a history imports as a breakdown, and
 //! exports the same again.
 
-mod common;
+use crate::common;
 
 use chrono::NaiveDate;
 use common::catalog;

@@ -6,7 +6,7 @@
 //! seed and year), to run the national validator over many cohorts without a database:
 //! `python .ci/ssda903/validate.py DIR/seed-1/2026 --year 2026 --previous DIR/seed-1/2025`.
 
-mod common;
+use crate::common;
 
 use chrono::NaiveDate;
 use common::cohort;

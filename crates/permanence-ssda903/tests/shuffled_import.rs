@@ -6,7 +6,7 @@
 //! This is the import's whole path short of the database (which `tests/tests/e2e/ssda903.rs`
 //! covers on SQLite and PostgreSQL with one cohort).
 
-mod common;
+use crate::common;
 
 use chrono::NaiveDate;
 use common::{catalog, cohort};
