@@ -129,15 +129,15 @@ on_both_backends!(
     recorded_from_the_page
 );
 
-/// In Chromium, with the keyboard's order of things: the page with its form, a refusal, and
-/// the recorded round; axe-core finds no serious or critical violation and nothing is
-/// loaded from elsewhere. (The browser's part of the page does not depend on the database:
-/// SQLite only.)
+/// In Chromium, as a team manager: the page with its form, a refusal, and the recorded round,
+/// then the drift board's list of children at home; axe-core finds no serious or critical
+/// violation on either and nothing is loaded from elsewhere. (The browser's part of the
+/// pages does not depend on the database: SQLite only.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_in_a_browser() -> anyhow::Result<()> {
     use permanence_e2e::browser::Browser;
     let server = TestServer::start(permanence_e2e::Backend::Sqlite).await?;
-    give_password(server.engine(), Role::SocialWorker).await?;
+    give_password(server.engine(), Role::TeamManager).await?;
     let data = server
         .ok(
             "mutation($i: RegisterChildInput!) { registerChild(input: $i) { child { id } } }",
@@ -152,7 +152,7 @@ async fn the_page_in_a_browser() -> anyhow::Result<()> {
         .to_owned();
     let browser = Browser::start(&server.server.url("")).await?;
     browser.goto("/").await?;
-    permanence_e2e::pages::sign_in(&browser, "sw.tester", permanence_e2e::TEST_PASSWORD).await?;
+    permanence_e2e::pages::sign_in(&browser, "tm.tester", permanence_e2e::TEST_PASSWORD).await?;
     browser.wait_for_path("/").await?;
     let path = format!("/children/{child}/legal-at-home");
     browser.goto(&path).await?;
@@ -193,6 +193,16 @@ async fn the_page_in_a_browser() -> anyhow::Result<()> {
         "{about}"
     );
     browser.screenshot("legal-at-home").await?;
+
+    // Sixteen weeks from 1 June 2026 passed on 21 September: the board shows it overdue.
+    browser.goto("/drift").await?;
+    let at_home = browser.text("#at-home").await?;
+    assert!(at_home.contains("BPLO"), "{at_home}");
+    assert!(at_home.contains("Overdue by"), "{at_home}");
+    browser
+        .assert_accessible("the drift board with children at home")
+        .await?;
+    browser.screenshot("drift-board-at-home").await?;
     browser.close().await?;
     server.stop().await
 }
