@@ -36,19 +36,7 @@ impl Engine {
             .await
             .map_err(EngineError::from_store)?
             .ok_or(EngineError::NotFound("child"))?;
-        let in_care = store
-            .cases_of_children(&[child_id])
-            .await
-            .map_err(EngineError::from_store)?
-            .remove(&child_id)
-            .unwrap_or_default()
-            .iter()
-            .any(|case| case.state.is_open());
-        let now_child = ChildNow {
-            born_on: child.birth_date,
-            in_care,
-            today: self.today(),
-        };
+
         let command_id = meta.command_id.unwrap_or_else(Uuid::now_v7);
         let mut attempt = 0;
         let (recorded, duplicate) = loop {
@@ -59,12 +47,17 @@ impl Engine {
                     &child.local_authority,
                     command_id,
                     self.now(),
-                    |state, version| {
+                    |state, version, in_care| {
                         if let Some(expected) = meta.expected_version
                             && expected != version
                         {
                             return Err(EngineError::VersionConflict);
                         }
+                        let now_child = ChildNow {
+                            born_on: child.birth_date,
+                            in_care,
+                            today: self.today(),
+                        };
                         let events = legal_at_home::decide(state, &command, now_child)
                             .map_err(EngineError::Domain)?;
                         Ok(events

@@ -8,7 +8,6 @@ use permanence_domain::ChildId;
 use permanence_domain::legal_at_home::{AtHomeEvent, LegalAtHome};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
 };
 use uuid::Uuid;
 
@@ -185,8 +184,10 @@ impl Store {
     }
 
     /// Runs one command on a child's record at home in one transaction: `decide` receives
-    /// the record as it stands and its version, and answers with the events to append or a
-    /// refusal. A command id already processed answers `AlreadyProcessed`.
+    /// the record as it stands, its version and whether the child has a period of care open
+    /// (seen in the same transaction, which takes turns with entering care), and answers
+    /// with the events to append or a refusal. A command id already processed answers
+    /// `AlreadyProcessed`.
     pub async fn run_legal_at_home_command<E, F>(
         &self,
         child_id: ChildId,
@@ -196,7 +197,7 @@ impl Store {
         decide: F,
     ) -> Result<AtHomeOutcome, RunError<E>>
     where
-        F: FnOnce(Option<&LegalAtHome>, i64) -> Result<Vec<NewAtHomeEvent>, E>,
+        F: FnOnce(Option<&LegalAtHome>, i64, bool) -> Result<Vec<NewAtHomeEvent>, E>,
     {
         let store_err = |e: sea_orm::DbErr| RunError::Store(StoreError::from_db(e));
         let txn = self.begin_write().await.map_err(RunError::Store)?;
@@ -217,18 +218,24 @@ impl Store {
                 Err(RunError::Store(StoreError::CommandIdReused))
             };
         }
-        let mut find = records::Entity::find_by_id(child_id.0);
-        if self.backend == crate::Backend::Postgres {
-            // Serialises commands on one child's record across server processes.
-            find = find.lock_exclusive();
-        }
-        let current = find.one(&txn).await.map_err(store_err)?;
+        // Serialises commands on one child's record, and with entering care, across server
+        // processes.
+        self.lock_child(&txn, child_id)
+            .await
+            .map_err(RunError::Store)?;
+        let in_care = Store::has_open_case(&txn, child_id)
+            .await
+            .map_err(RunError::Store)?;
+        let current = records::Entity::find_by_id(child_id.0)
+            .one(&txn)
+            .await
+            .map_err(store_err)?;
         let (state, version) = match current.map(record_from_row).transpose() {
             Ok(Some(record)) => (Some(record.state), record.version),
             Ok(None) => (None, 0),
             Err(err) => return Err(RunError::Store(err)),
         };
-        let new_events = match decide(state.as_ref(), version) {
+        let new_events = match decide(state.as_ref(), version, in_care) {
             Ok(events) => events,
             Err(refusal) => {
                 txn.rollback().await.map_err(store_err)?;

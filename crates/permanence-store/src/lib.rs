@@ -433,6 +433,13 @@ impl Store {
     {
         let store_err = |e: sea_orm::DbErr| RunError::Store(StoreError::from_db(e));
         let txn = self.begin_write().await.map_err(RunError::Store)?;
+        if let Some(child) = command.opens_case_of {
+            // Entering care and a legal step at home for the same child take turns, so that
+            // the step sees the case once it is open (`legal_at_home`).
+            self.lock_child(&txn, child)
+                .await
+                .map_err(RunError::Store)?;
+        }
         let mut find = cases::Entity::find_by_id(case_id.0);
         if self.backend == Backend::Postgres {
             // Serialises commands on one case across server processes.
@@ -502,6 +509,38 @@ impl Store {
             version: new_version,
             events: stored,
         })
+    }
+
+    /// On PostgreSQL, locks a child's row until the transaction ends (SQLite's writers take
+    /// turns already).
+    pub(crate) async fn lock_child(
+        &self,
+        txn: &DatabaseTransaction,
+        child: ChildId,
+    ) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            children::Entity::find_by_id(child.0)
+                .lock_exclusive()
+                .one(txn)
+                .await
+                .map_err(StoreError::from_db)?;
+        }
+        Ok(())
+    }
+
+    /// Whether the child has a period of care open, as this transaction sees it.
+    pub(crate) async fn has_open_case(
+        txn: &DatabaseTransaction,
+        child: ChildId,
+    ) -> Result<bool, StoreError> {
+        use sea_orm::PaginatorTrait;
+        let open = cases::Entity::find()
+            .filter(cases::Column::ChildId.eq(child.0))
+            .filter(cases::Column::Status.eq(STATUS_OPEN))
+            .count(txn)
+            .await
+            .map_err(StoreError::from_db)?;
+        Ok(open > 0)
     }
 
     // ----- reads ---------------------------------------------------------------------------
