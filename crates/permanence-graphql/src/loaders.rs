@@ -4,7 +4,9 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use permanence_domain::ids::PanelMeetingId;
 use permanence_domain::{CaseId, ChildId, Deadline};
 use permanence_engine::Engine;
-use permanence_engine::store::{CaseRecord, ChildRecord, SiblingGroupRecord, StoredEvent};
+use permanence_engine::store::{
+    CaseRecord, ChildRecord, LegalAtHomeRecord, SiblingGroupRecord, StoredEvent,
+};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -21,6 +23,7 @@ pub struct EventLoader(Engine);
 pub struct CasesOfChildLoader(Engine);
 pub struct PanelMembersLoader(Engine);
 pub struct SiblingGroupLoader(Engine);
+pub struct LegalAtHomeLoader(Engine);
 
 impl Loader<CaseId> for CaseLoader {
     type Value = CaseRecord;
@@ -37,6 +40,21 @@ impl Loader<ChildId> for ChildLoader {
         self.0
             .store()
             .children_by_ids(keys)
+            .await
+            .map_err(load_error)
+    }
+}
+
+impl Loader<ChildId> for LegalAtHomeLoader {
+    type Value = LegalAtHomeRecord;
+    type Error = LoadError;
+    async fn load(
+        &self,
+        keys: &[ChildId],
+    ) -> Result<HashMap<ChildId, LegalAtHomeRecord>, LoadError> {
+        self.0
+            .store()
+            .legal_at_home_of(keys)
             .await
             .map_err(load_error)
     }
@@ -130,6 +148,7 @@ pub struct Loaders {
     pub cases_of_child: DataLoader<CasesOfChildLoader>,
     pub panel_members: DataLoader<PanelMembersLoader>,
     pub sibling_groups: DataLoader<SiblingGroupLoader>,
+    pub legal_at_home: DataLoader<LegalAtHomeLoader>,
 }
 
 impl Loaders {
@@ -142,6 +161,7 @@ impl Loaders {
             cases_of_child: DataLoader::new(CasesOfChildLoader(engine.clone()), tokio::spawn),
             panel_members: DataLoader::new(PanelMembersLoader(engine.clone()), tokio::spawn),
             sibling_groups: DataLoader::new(SiblingGroupLoader(engine.clone()), tokio::spawn),
+            legal_at_home: DataLoader::new(LegalAtHomeLoader(engine.clone()), tokio::spawn),
         }
     }
 }

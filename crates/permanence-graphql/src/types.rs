@@ -227,9 +227,10 @@ impl ChildNode {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<crate::legal_at_home::LegalAtHomeNode>> {
-        Ok(engine(ctx)?
-            .store()
-            .legal_at_home(self.0.id)
+        // Through the request's loader: a page of children reads their records in one query.
+        Ok(loaders(ctx)?
+            .legal_at_home
+            .load_one(self.0.id)
             .await
             .map_err(internal)?
             .map(crate::legal_at_home::LegalAtHomeNode))

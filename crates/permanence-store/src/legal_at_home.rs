@@ -2,13 +2,14 @@
 //! events, append-only, and its state beside them, written in one transaction, with the
 //! command id kept so that a command sent again records nothing.
 
-use crate::{ProcessedKey, Reach, RunError, Store, StoreError, insert_processed};
+use crate::{ProcessedKey, Reach, RunError, Store, StoreError, in_chunks, insert_processed};
 use chrono::{DateTime, Utc};
 use permanence_domain::ChildId;
 use permanence_domain::legal_at_home::{AtHomeEvent, LegalAtHome};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
 };
+use std::collections::HashMap;
 use uuid::Uuid;
 
 mod records {
@@ -123,6 +124,23 @@ impl Store {
             .map_err(StoreError::from_db)?
             .map(record_from_row)
             .transpose()
+    }
+
+    /// The records at home of these children (children with none are left out): one query
+    /// for a page of children, not one a child.
+    pub async fn legal_at_home_of(
+        &self,
+        ids: &[ChildId],
+    ) -> Result<HashMap<ChildId, LegalAtHomeRecord>, StoreError> {
+        let rows = in_chunks(ids, |chunk| {
+            records::Entity::find()
+                .filter(records::Column::ChildId.is_in(chunk.iter().map(|id| id.0)))
+                .all(&self.db)
+        })
+        .await?;
+        rows.into_iter()
+            .map(|row| record_from_row(row).map(|r| (r.child_id, r)))
+            .collect()
     }
 
     /// The records at home with a round under way that `reach` admits, in child id order.

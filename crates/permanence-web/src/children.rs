@@ -8,12 +8,12 @@ use crate::WebState;
 use crate::chrome::Chrome;
 use crate::error::{PageError, html};
 use crate::form::{Choice, Control, Field, FieldError, FormView, Values, take};
-use crate::form_flow::{self, Received, engine_refusal};
+use crate::form_flow::{self, Received, engine_refusal, new_command_values, refused};
 use crate::form_page::FormPage;
 use crate::placement_fields;
 use crate::session::SignedIn;
 use axum::extract::{Form, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use permanence_auth::view::{self, Personal};
 use permanence_auth::{Access, Action, Principal, Target, authorize};
@@ -111,12 +111,6 @@ fn register_fields(authorities: &[String]) -> Vec<Field> {
     fields
 }
 
-fn new_command_values() -> Values {
-    let mut values = Values::default();
-    values.set("command_id", Uuid::now_v7().to_string());
-    values
-}
-
 fn register_page(signed_in: &SignedIn, values: Values, errors: Vec<FieldError>) -> FormPage {
     let authorities = authorities(&signed_in.principal);
     let mut page = FormPage::new(
@@ -141,14 +135,6 @@ pub(crate) async fn register_form(
     let mut page = register_page(&signed_in, values, Vec::new());
     page.restored = restored;
     Ok(html(&page))
-}
-
-fn refused(page: &FormPage) -> Response {
-    let mut response = html(page);
-    if response.status().is_success() {
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    response
 }
 
 pub(crate) async fn register(
@@ -330,7 +316,7 @@ pub(crate) async fn care_form(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let (child, access) = child_for_care(&state, &signed_in.principal, &id).await?;
-    record_child_read(&state, &signed_in, &child).await?;
+    record_child_read(&state, &signed_in, &child, &care_path(&child)).await?;
     let (values, restored) = form_flow::draft_or(&state, &signed_in, &care_path(&child), || {
         new_care_values(&signed_in.principal)
     })
@@ -340,10 +326,12 @@ pub(crate) async fn care_form(
     Ok(html(&page))
 }
 
-async fn record_child_read(
+/// A child's record read on a page (its path), for the audit log.
+pub(crate) async fn record_child_read(
     state: &WebState,
     signed_in: &SignedIn,
     child: &ChildRecord,
+    page: &str,
 ) -> Result<(), PageError> {
     crate::audit::record(
         state,
@@ -351,7 +339,7 @@ async fn record_child_read(
         Action::ReadChild,
         permanence_auth::record_kind::CHILD,
         [child.id.0.to_string()],
-        &care_path(child),
+        page,
     )
     .await
 }
@@ -369,7 +357,7 @@ pub(crate) async fn enter_care(
             Err(answer) => return Ok(answer),
         };
     let (child, access) = child_for_care(&state, &signed_in.principal, &id).await?;
-    record_child_read(&state, &signed_in, &child).await?;
+    record_child_read(&state, &signed_in, &child, &care_path(&child)).await?;
     let mut errors = Vec::new();
     let entered_care_on = take(
         &mut errors,

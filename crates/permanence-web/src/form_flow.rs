@@ -66,6 +66,19 @@ pub(crate) async fn draft_or(
     })
 }
 
+/// A form page shown again with its problems: 422, not a success.
+pub(crate) fn refused(page: &crate::form_page::FormPage) -> Response {
+    with_status(crate::error::html(page), StatusCode::UNPROCESSABLE_ENTITY)
+}
+
+/// What a new form starts with: a command id of its own, so that sending it twice records
+/// once.
+pub(crate) fn new_command_values() -> Values {
+    let mut values = Values::default();
+    values.set("command_id", uuid::Uuid::now_v7().to_string());
+    values
+}
+
 /// The page with another status (a form shown again with its problems is not a success).
 pub(crate) fn with_status(mut response: Response, status: StatusCode) -> Response {
     if response.status().is_success() {

@@ -6,16 +6,17 @@
 //! refusal and an expired session like every form here (`form_flow`).
 
 use crate::WebState;
+use crate::children::record_child_read;
 use crate::chrome::Chrome;
 use crate::commands::{legal_step, legal_step_fields};
 use crate::error::{PageError, html};
 use crate::form::{Control, Field, FieldError, FormView, Values, take};
-use crate::form_flow::{self, Received, engine_refusal};
+use crate::form_flow::{self, Received, engine_refusal, new_command_values, refused};
 use crate::form_page::FormPage;
 use crate::format;
 use crate::session::SignedIn;
 use axum::extract::{Form, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use permanence_auth::view::{self, Personal};
 use permanence_auth::{Access, Action, Principal, Target, authorize};
@@ -186,8 +187,7 @@ fn page(
 }
 
 fn new_values(principal: &Principal, record: Option<&LegalAtHomeRecord>) -> Values {
-    let mut values = Values::default();
-    values.set("command_id", Uuid::now_v7().to_string());
+    let mut values = new_command_values();
     // A record begins with its team: offer the person's own.
     if record.and_then(|r| r.state.team.as_ref()).is_none()
         && let Some(team) = principal.teams.first()
@@ -197,29 +197,19 @@ fn new_values(principal: &Principal, record: Option<&LegalAtHomeRecord>) -> Valu
     values
 }
 
-async fn record_child_read(
-    state: &WebState,
-    signed_in: &SignedIn,
-    child: &ChildRecord,
-) -> Result<(), PageError> {
-    crate::audit::record(
-        state,
-        signed_in,
-        Action::ReadChild,
-        permanence_auth::record_kind::CHILD,
-        [child.id.0.to_string()],
-        &path(child.id),
-    )
-    .await
-}
-
 pub(crate) async fn show(
     State(state): State<WebState>,
     signed_in: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let standing = standing(&state, &signed_in.principal, &id).await?;
-    record_child_read(&state, &signed_in, &standing.child).await?;
+    record_child_read(
+        &state,
+        &signed_in,
+        &standing.child,
+        &path(standing.child.id),
+    )
+    .await?;
     let (values, restored) =
         form_flow::draft_or(&state, &signed_in, &path(standing.child.id), || {
             new_values(&signed_in.principal, standing.record.as_ref())
@@ -228,14 +218,6 @@ pub(crate) async fn show(
     let mut page = page(&signed_in, &standing, &state, values, Vec::new());
     page.restored = restored;
     Ok(html(&page))
-}
-
-fn refused(page: &FormPage) -> Response {
-    let mut response = html(page);
-    if response.status().is_success() {
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    response
 }
 
 pub(crate) async fn submit(
@@ -251,7 +233,13 @@ pub(crate) async fn submit(
             Err(answer) => return Ok(answer),
         };
     let standing = standing(&state, &signed_in.principal, &id).await?;
-    record_child_read(&state, &signed_in, &standing.child).await?;
+    record_child_read(
+        &state,
+        &signed_in,
+        &standing.child,
+        &path(standing.child.id),
+    )
+    .await?;
     let mut errors = Vec::new();
     let step = take(&mut errors, legal_step(&values));
     let on = take(&mut errors, values.date("on", "the date"));

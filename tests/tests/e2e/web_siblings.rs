@@ -432,3 +432,81 @@ on_both_backends!(
     a_sibling_group_is_recorded_from_the_case_page,
     recorded_from_the_case_page
 );
+
+/// The sibling group's pages in Chromium: the panel's queue and a meeting's agenda with the
+/// group heard as one item, the group's recommendation form, the case page's section, and
+/// the form that records the group. axe-core finds no serious or critical violation on any,
+/// nothing is loaded from elsewhere, and each is kept as a screenshot. (What a browser adds
+/// does not depend on the database: SQLite only.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sibling_pages_in_a_browser() -> anyhow::Result<()> {
+    use permanence_e2e::browser::Browser;
+    let server = TestServer::start(permanence_e2e::Backend::Sqlite).await?;
+    let elder = waiting_for_panel(&server, "BSA", "2026-07-20").await?;
+    let younger = waiting_for_panel(&server, "BSB", "2026-07-22").await?;
+    server
+        .ok(
+            "mutation($i: RecordSiblingGroupInput!) { recordSiblingGroup(input: $i) { siblingGroup { id } } }",
+            json!({ "i": { "members": [elder, younger], "placing": "TOGETHER", "decidedOn": "2026-07-15" } }),
+        )
+        .await?;
+    let data = server
+        .ok_as(
+            Role::PanelChair,
+            "mutation { schedulePanelMeeting(input: {localAuthority: \"E10000003\", kind: FOSTERING, sitsOn: \"2026-08-12\", chair: \"chair.tester\"}) { id } }",
+            json!({}),
+        )
+        .await?;
+    let meeting = data
+        .pointer("/schedulePanelMeeting/id")
+        .and_then(|v| v.as_str())
+        .context("meeting")?
+        .to_owned();
+    for case in [&elder, &younger] {
+        server
+            .ok(
+                "mutation($i: AddAgendaItemInput!) { addAgendaItem(input: $i) { id } }",
+                json!({ "i": { "meetingId": meeting, "caseId": case, "purpose": "LONG_TERM_FOSTER_MATCH" } }),
+            )
+            .await?;
+    }
+    give_password(server.engine(), Role::PanelChair).await?;
+    give_password(server.engine(), Role::TeamManager).await?;
+
+    let browser = Browser::start(&server.server.url("")).await?;
+    let check = async |what: &str| -> anyhow::Result<()> {
+        browser.assert_accessible(what).await?;
+        browser.assert_nothing_from_elsewhere(what).await?;
+        browser.screenshot(&what.replace(' ', "-")).await?;
+        Ok(())
+    };
+    browser.goto("/").await?;
+    permanence_e2e::pages::sign_in(&browser, "chair.tester", permanence_e2e::TEST_PASSWORD).await?;
+    browser.wait_for_path("/").await?;
+    browser.goto(&format!("/panel/meetings/{meeting}")).await?;
+    let agenda = browser.text("main").await?;
+    assert!(agenda.contains("heard as one item with BSB"), "{agenda}");
+    check("panel meeting with a sibling group").await?;
+    browser
+        .click_and_load("main a[href*='/sibling-groups/']")
+        .await?;
+    browser
+        .wait_for_path(&format!("/panel/meetings/{meeting}/sibling-groups/"))
+        .await?;
+    check("sibling group recommendation").await?;
+    browser.goto(&format!("/cases/{elder}")).await?;
+    let siblings = browser.text("#siblings").await?;
+    assert!(siblings.contains("BSB"), "{siblings}");
+    check("case with a sibling group").await?;
+
+    browser.click_and_load(".app-sign-out button").await?;
+    browser.goto("/").await?;
+    permanence_e2e::pages::sign_in(&browser, "tm.tester", permanence_e2e::TEST_PASSWORD).await?;
+    browser.wait_for_path("/").await?;
+    browser
+        .goto(&format!("/cases/{elder}/sibling-group"))
+        .await?;
+    check("sibling group form").await?;
+    browser.close().await?;
+    server.stop().await
+}
