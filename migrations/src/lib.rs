@@ -24,6 +24,7 @@ mod m20261205_000050_audit_per_request;
 mod m20261205_000060_case_report_facts;
 mod m20261205_000080_legal_at_home;
 mod m20261205_000090_sibling_groups;
+mod m20261205_000100_credential_changes;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000060_case_report_facts::Migration),
             Box::new(m20261205_000080_legal_at_home::Migration),
             Box::new(m20261205_000090_sibling_groups::Migration),
+            Box::new(m20261205_000100_credential_changes::Migration),
         ]
     }
 }

@@ -15,6 +15,7 @@ mod graphql_body;
 mod http_errors;
 pub mod rate_limit;
 pub mod ssda903;
+mod token_cache;
 
 use async_graphql::Data;
 use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
@@ -69,6 +70,7 @@ impl Default for HttpOptions {
 pub(crate) struct AppState {
     engine: Engine,
     audit: audit_writer::AuditWriter,
+    tokens: token_cache::TokenCache,
     limiter: Arc<rate_limit::RateLimiter>,
     jwt: Option<Arc<JwtVerifier>>,
     schema: Schemas,
@@ -148,8 +150,8 @@ pub async fn open_engine(
     Ok(Engine::new(store, config, clock))
 }
 
-/// The HTTP routes around an engine. Starts the audit appender (see `audit_writer`), so it
-/// must be called within a tokio runtime.
+/// The HTTP routes around an engine. Starts the audit appender (see `audit_writer`) and the
+/// token cache's listener (see `token_cache`), so it must be called within a tokio runtime.
 pub fn router(engine: Engine, options: &HttpOptions) -> Router {
     let limits = SchemaLimits {
         introspection: options.graphiql,
@@ -161,6 +163,7 @@ pub fn router(engine: Engine, options: &HttpOptions) -> Router {
         permanence_web::router(engine.clone(), Arc::new(audit.clone()), options.web.clone());
     let state = AppState {
         audit,
+        tokens: token_cache::TokenCache::spawn(engine.store().clone()),
         engine,
         limiter: Arc::new(rate_limit::RateLimiter::new(options.requests_per_minute)),
         jwt: options.jwt.clone(),
@@ -236,15 +239,15 @@ async fn identify(state: &AppState, authorization: Option<&str>) -> Result<Princ
     match credential {
         Credential::Token(secret) => {
             let found = state
-                .engine
-                .store()
-                .user_for_token(&hash_token(secret))
+                .tokens
+                .user_for_token(state.engine.store(), &hash_token(secret))
                 .await
                 .map_err(|e| {
                     tracing::error!(error = %e, "token look-up failed");
                     AuthFailure::Internal
                 })?;
-            let (user, token) = found.ok_or(refuse(AuthError::UnknownToken))?;
+            let found = found.ok_or(refuse(AuthError::UnknownToken))?;
+            let (user, token) = &*found;
             TokenStatus::at(token.expires_at, token.revoked_at, now)
                 .check()
                 .map_err(refuse)?;

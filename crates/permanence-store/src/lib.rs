@@ -10,6 +10,7 @@ mod access;
 mod audit_records;
 mod bulk;
 mod connection_release;
+mod credential_changes;
 mod drift;
 mod entities;
 mod error;
@@ -26,6 +27,7 @@ mod sqlite_url;
 mod ssda903;
 
 pub use access::{AuditRow, NewAuditEntry, NewUser, TokenRecord, UserRecord};
+pub use credential_changes::{CREDENTIALS_CHANNEL, CredentialChange, CredentialListener};
 pub use drift::DriftCursor;
 use drift::drift_condition;
 pub use error::{RunError, StoreError};
