@@ -18,6 +18,7 @@ mod nesting_limit;
 mod notifications;
 mod panel;
 mod query;
+mod read_ahead;
 mod reports;
 mod request_checks;
 mod scalars;

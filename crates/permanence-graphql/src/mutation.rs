@@ -39,7 +39,7 @@ impl From<CaseOutcome> for CasePayload {
     fn from(o: CaseOutcome) -> Self {
         Self {
             recorded: TimelineEventNode::all_of(&o.case.state, o.recorded),
-            case: CaseNode(o.case),
+            case: CaseNode::new(o.case),
             duplicate: o.duplicate,
         }
     }

@@ -154,7 +154,7 @@ impl PanelItemNode {
             guard::CASE_RECORD,
             case.id.to_string(),
         );
-        Ok(CaseNode(case))
+        Ok(CaseNode::new(case))
     }
     async fn purpose(&self) -> PanelPurpose {
         self.0.purpose.into()
@@ -316,7 +316,7 @@ pub struct QueuedCaseNode {
 impl From<QueuedCase> for QueuedCaseNode {
     fn from(q: QueuedCase) -> Self {
         Self {
-            case: CaseNode(q.case),
+            case: CaseNode::new(q.case),
             purpose: q.purpose.into(),
             route: q.route.into(),
             step: q.step,
@@ -548,7 +548,7 @@ impl From<PanelItemOutcome> for PanelOutcomePayload {
             item: PanelItemNode(o.item),
             meeting: PanelMeetingNode(o.meeting),
             recorded: TimelineEventNode::all_of(&o.case.state, o.recorded),
-            case: CaseNode(o.case),
+            case: CaseNode::new(o.case),
             duplicate: o.duplicate,
         }
     }

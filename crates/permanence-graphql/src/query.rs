@@ -3,6 +3,7 @@
 use crate::MAX_PAGE_SIZE;
 use crate::error::{ApiResult, validation};
 use crate::guard;
+use crate::read_ahead;
 use crate::scalars::Date;
 use crate::types::{
     CaseNode, ChildNode, DeadlineNode, DriftItemNode, DriftStatus, RouteKind, RouteNode, engine,
@@ -138,7 +139,7 @@ impl Query {
     /// One case (one period of care).
     async fn case(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<CaseNode>> {
         let (case, _) = guard::case_for(ctx, Action::ReadCase, CaseId(id)).await?;
-        Ok(Some(CaseNode(case)))
+        Ok(Some(CaseNode::new(case)))
     }
 
     /// Cases in the order they were opened, filtered.
@@ -179,8 +180,12 @@ impl Query {
                 case.id.to_string(),
             );
         }
+        let case = ctx.look_ahead().field("edges").field("node");
+        let mut read_ahead =
+            read_ahead::cases_read_ahead(ctx, case, rows.iter().take(limit as usize)).await?;
         Ok(page(rows, limit, after.is_some(), |c| {
-            (c.id.to_string(), CaseNode(c))
+            let read = read_ahead.remove(&c.id).unwrap_or_default();
+            (c.id.to_string(), CaseNode(c, read))
         }))
     }
 
@@ -283,6 +288,8 @@ impl Query {
         } else {
             HashMap::new()
         };
+        let mut read_ahead =
+            read_ahead::cases_read_ahead(ctx, item.field("case"), cases.values()).await?;
         Ok(page(rows, limit, cursor.is_some(), |row| {
             let cursor = encode_drift_cursor(&DriftCursor {
                 due_on: row.deadline.due_on,
@@ -292,6 +299,7 @@ impl Query {
             let node = DriftItemNode {
                 case_id: row.case_id,
                 case: cases.remove(&row.case_id),
+                read_ahead: read_ahead.remove(&row.case_id).unwrap_or_default(),
                 deadline: DeadlineNode::new(row.deadline, as_of, due_soon_days),
             };
             (cursor, node)

@@ -285,7 +285,7 @@ impl SiblingGroupNode {
                     .filter(|c| shown.contains(c))
                     .map(|c| c.0)
                     .collect(),
-                case: CaseNode(case),
+                case: CaseNode::new(case),
             })
             .collect())
     }
@@ -390,7 +390,7 @@ impl SiblingPanelMutation {
         Ok(SiblingPanelOutcomePayload {
             meeting: PanelMeetingNode(done.meeting),
             items: done.items.into_iter().map(PanelItemNode).collect(),
-            cases: done.cases.into_iter().map(CaseNode).collect(),
+            cases: done.cases.into_iter().map(CaseNode::new).collect(),
             duplicate: done.duplicate,
         })
     }

@@ -41,7 +41,7 @@ impl CaseSubscription {
                 let loaders = Loaders::new(&engine);
                 async move { loaders.cases.load_one(id).await.ok().flatten() }
             })
-            .filter_map(|found| found.map(CaseNode))
+            .filter_map(|found| found.map(CaseNode::new))
             .map(move |case| {
                 if let Some(trail) = &trail {
                     trail.note(AuditedRead {

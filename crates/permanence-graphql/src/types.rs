@@ -2,6 +2,7 @@
 
 use crate::error::internal;
 use crate::loaders::Loaders;
+use crate::read_ahead::ReadAhead;
 use crate::scalars::Date;
 use async_graphql::{Context, Enum, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -260,15 +261,23 @@ impl ChildNode {
                     crate::guard::CASE_RECORD,
                     case.id.to_string(),
                 );
-                readable.push(CaseNode(case));
+                readable.push(CaseNode::new(case));
             }
         }
         Ok(readable)
     }
 }
 
-/// One period of care of one child, and its route to permanence.
-pub struct CaseNode(pub CaseRecord);
+/// One period of care of one child, and its route to permanence; with its child and
+/// deadlines when the list it is on read them ahead (`read_ahead`).
+pub struct CaseNode(pub CaseRecord, pub ReadAhead);
+
+impl CaseNode {
+    /// A case whose child and deadlines its fields load when asked.
+    pub fn new(record: CaseRecord) -> Self {
+        Self(record, ReadAhead::default())
+    }
+}
 
 #[Object(name = "Case")]
 impl CaseNode {
@@ -280,6 +289,9 @@ impl CaseNode {
         self.0.version
     }
     async fn child(&self, ctx: &Context<'_>) -> Result<ChildNode> {
+        if let Some(child) = &self.1.child {
+            return Ok(ChildNode(child.clone()));
+        }
         loaders(ctx)?
             .children
             .load_one(self.0.child_id)
@@ -404,12 +416,15 @@ impl CaseNode {
     async fn deadlines(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Vec<DeadlineNode>> {
         let engine = engine(ctx)?;
         let as_of = as_of.map_or_else(|| engine.today(), |d| d.0);
-        let found = loaders(ctx)?
-            .deadlines
-            .load_one(self.0.id)
-            .await
-            .map_err(internal)?
-            .unwrap_or_default();
+        let found = match &self.1.deadlines {
+            Some(read) => read.clone(),
+            None => loaders(ctx)?
+                .deadlines
+                .load_one(self.0.id)
+                .await
+                .map_err(internal)?
+                .unwrap_or_default(),
+        };
         let soon = engine.timescales().due_soon_days;
         Ok(found
             .into_iter()
@@ -937,6 +952,8 @@ pub struct DriftItemNode {
     pub case_id: CaseId,
     /// The case, when the page read its cases in one query (see `Query::drift`).
     pub case: Option<CaseRecord>,
+    /// The case's child and deadlines, when the page read them ahead.
+    pub read_ahead: ReadAhead,
     pub deadline: DeadlineNode,
 }
 
@@ -945,7 +962,7 @@ impl DriftItemNode {
     async fn case(&self, ctx: &Context<'_>) -> Result<CaseNode> {
         self.read_case(ctx)
             .await?
-            .map(CaseNode)
+            .map(|case| CaseNode(case, self.read_ahead.clone()))
             .ok_or_else(|| internal("deadline without case"))
     }
     async fn deadline(&self) -> &DeadlineNode {
