@@ -9,6 +9,7 @@
 mod access;
 mod audit_records;
 mod bulk;
+mod case_states;
 mod connection_release;
 mod credential_changes;
 mod drift;
@@ -94,6 +95,8 @@ pub struct Store {
     /// Kept so that another pool can be opened on the same database (several processes'
     /// worth, in tests and benchmarks). Never logged: it may hold a password.
     url: std::sync::Arc<str>,
+    /// Cases' states as last parsed, shared by the store's clones (see `case_states`).
+    case_states: std::sync::Arc<case_states::CaseStates>,
 }
 
 impl std::fmt::Debug for Store {
@@ -158,6 +161,7 @@ impl Store {
             db,
             backend,
             url: url.into(),
+            case_states: std::sync::Arc::default(),
         })
     }
 
@@ -552,7 +556,7 @@ impl Store {
             .one(&self.db)
             .await
             .map_err(StoreError::from_db)?;
-        model.map(CaseRecord::try_from).transpose()
+        model.map(|m| self.case_states.record(m)).transpose()
     }
 
     pub async fn cases_by_ids(
@@ -567,7 +571,7 @@ impl Store {
         .await?;
         models
             .into_iter()
-            .map(|m| CaseRecord::try_from(m).map(|r| (r.id, r)))
+            .map(|m| self.case_states.record(m).map(|r| (r.id, r)))
             .collect()
     }
 
@@ -585,7 +589,7 @@ impl Store {
                 .await
                 .map_err(StoreError::from_db)?;
             for model in models {
-                let record = CaseRecord::try_from(model)?;
+                let record = self.case_states.record(model)?;
                 out.entry(record.child_id).or_default().push(record);
             }
         }
@@ -608,7 +612,10 @@ impl Store {
             .all(&self.db)
             .await
             .map_err(StoreError::from_db)?;
-        models.into_iter().map(CaseRecord::try_from).collect()
+        models
+            .into_iter()
+            .map(|m| self.case_states.record(m))
+            .collect()
     }
 
     /// A page of the cases the filter admits, in a chosen order (ties by id), `offset` cases
@@ -649,7 +656,10 @@ impl Store {
             .all(&self.db)
             .await
             .map_err(StoreError::from_db)?;
-        models.into_iter().map(CaseRecord::try_from).collect()
+        models
+            .into_iter()
+            .map(|m| self.case_states.record(m))
+            .collect()
     }
 
     /// Every event of a case, in order.
@@ -756,7 +766,7 @@ impl Store {
             let full_page = models.len() as u64 == PAGE;
             let cases = models
                 .into_iter()
-                .map(CaseRecord::try_from)
+                .map(|m| self.case_states.record(m))
                 .collect::<Result<Vec<_>, _>>()?;
             out.extend(self.with_children(cases).await?);
             if !full_page {
@@ -790,7 +800,7 @@ impl Store {
             .await
             .map_err(StoreError::from_db)?
             .into_iter()
-            .map(CaseRecord::try_from)
+            .map(|m| self.case_states.record(m))
             .collect::<Result<Vec<_>, _>>()?;
         self.with_children(cases).await
     }

@@ -945,7 +945,7 @@ impl Store {
             .await
             .map_err(StoreError::from_db)?
             .into_iter()
-            .map(CaseRecord::try_from)
+            .map(|m| self.case_states.record(m))
             .collect()
     }
 

@@ -57,6 +57,19 @@ pub struct CaseRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+impl CaseRecord {
+    /// The record of a row whose state is already parsed (`case_states`).
+    pub(crate) fn with_state(m: cases::Model, state: Arc<CaseState>) -> Self {
+        Self {
+            id: CaseId(m.id),
+            child_id: ChildId(m.child_id),
+            version: m.version,
+            state,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
 impl TryFrom<cases::Model> for CaseRecord {
     type Error = StoreError;
     fn try_from(m: cases::Model) -> Result<Self, StoreError> {
