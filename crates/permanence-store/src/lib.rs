@@ -563,6 +563,21 @@ impl Store {
         &self,
         ids: &[CaseId],
     ) -> Result<HashMap<CaseId, CaseRecord>, StoreError> {
+        if ids.len() > 1 {
+            // A page's worth: unchanged states are not read again (see `case_states`).
+            let mut out = HashMap::with_capacity(ids.len());
+            for chunk in ids.chunks(IN_LIST_CHUNK) {
+                let query = cases::Entity::find()
+                    .filter(cases::Column::Id.is_in(chunk.iter().map(|id| id.0)));
+                out.extend(
+                    self.cases_of_select(query)
+                        .await?
+                        .into_iter()
+                        .map(|r| (r.id, r)),
+                );
+            }
+            return Ok(out);
+        }
         let models = in_chunks(ids, |chunk| {
             cases::Entity::find()
                 .filter(cases::Column::Id.is_in(chunk.iter().map(|id| id.0)))
@@ -607,15 +622,7 @@ impl Store {
         if let Some(after) = after {
             query = query.filter(cases::Column::Id.gt(after.0));
         }
-        let models = query
-            .limit(limit)
-            .all(&self.db)
-            .await
-            .map_err(StoreError::from_db)?;
-        models
-            .into_iter()
-            .map(|m| self.case_states.record(m))
-            .collect()
+        self.cases_of_select(query.limit(limit)).await
     }
 
     /// A page of the cases the filter admits, in a chosen order (ties by id), `offset` cases
@@ -649,17 +656,13 @@ impl Store {
                 NullOrdering::Last,
             ),
         };
-        let models = query
-            .order_by_asc(cases::Column::Id)
-            .offset(offset)
-            .limit(limit)
-            .all(&self.db)
-            .await
-            .map_err(StoreError::from_db)?;
-        models
-            .into_iter()
-            .map(|m| self.case_states.record(m))
-            .collect()
+        self.cases_of_select(
+            query
+                .order_by_asc(cases::Column::Id)
+                .offset(offset)
+                .limit(limit),
+        )
+        .await
     }
 
     /// Every event of a case, in order.

@@ -7,6 +7,7 @@ mod access_matrix;
 mod api;
 mod audit_per_request;
 mod breakdown;
+mod case_reads;
 mod dashboard;
 mod dashboard_pack;
 mod deadlines_before_panel;
