@@ -111,12 +111,11 @@ impl TokenCache {
     ) -> Result<Option<TokenAndUser>, StoreError> {
         let generation = {
             let state = self.shared.state();
-            if state.listening {
-                if let Some(remembered) = state.entries.get(token_hash) {
-                    if remembered.at.elapsed() < REMEMBER_FOR {
-                        return Ok(Some(Arc::clone(&remembered.found)));
-                    }
-                }
+            if state.listening
+                && let Some(remembered) = state.entries.get(token_hash)
+                && remembered.at.elapsed() < REMEMBER_FOR
+            {
+                return Ok(Some(Arc::clone(&remembered.found)));
             }
             state.generation
         };
@@ -256,7 +255,11 @@ mod tests {
         );
 
         for _ in 0..3 {
-            let found = cache.user_for_token(&store, &hash).await.unwrap().unwrap();
+            let found = cache
+                .user_for_token(&store, &hash)
+                .await
+                .expect("reads the token")
+                .expect("the token is known");
             assert_eq!(found.1.id, token.id);
             assert!(found.1.revoked_at.is_none());
         }
@@ -264,17 +267,35 @@ mod tests {
 
         // Another process's connection: the `token revoke` command.
         let elsewhere = Store::connect(database.url()).await.expect("connects");
-        assert!(elsewhere.revoke_token(token.id, Utc::now()).await.unwrap());
+        assert!(
+            elsewhere
+                .revoke_token(token.id, Utc::now())
+                .await
+                .expect("revokes")
+        );
         let heard = within_ten_seconds(async || {
-            let found = cache.user_for_token(&store, &hash).await.unwrap().unwrap();
+            let found = cache
+                .user_for_token(&store, &hash)
+                .await
+                .expect("reads the token")
+                .expect("the token is known");
             found.1.revoked_at.is_some()
         })
         .await;
         assert!(heard, "the revocation reaches the cache");
 
-        assert!(elsewhere.disable_user(user.id, Utc::now()).await.unwrap());
+        assert!(
+            elsewhere
+                .disable_user(user.id, Utc::now())
+                .await
+                .expect("disables")
+        );
         let heard = within_ten_seconds(async || {
-            let found = cache.user_for_token(&store, &hash).await.unwrap().unwrap();
+            let found = cache
+                .user_for_token(&store, &hash)
+                .await
+                .expect("reads the token")
+                .expect("the token is known");
             found.0.disabled_at.is_some()
         })
         .await;
@@ -286,19 +307,23 @@ mod tests {
     /// On SQLite nothing is kept: every request reads its token.
     #[tokio::test]
     async fn on_sqlite_every_look_up_reads_the_store() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("a temporary directory");
         let url = format!(
             "sqlite://{}?mode=rwc",
             dir.path().join("t.sqlite").display()
         );
-        let store = Store::connect(&url).await.unwrap();
-        store.migrate().await.unwrap();
+        let store = Store::connect(&url).await.expect("connects");
+        store.migrate().await.expect("migrates");
         let (_, token, hash) = user_with_token(&store).await;
         let cache = TokenCache::spawn(store.clone());
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert!(!cache.is_listening());
         for _ in 0..3 {
-            let found = cache.user_for_token(&store, &hash).await.unwrap().unwrap();
+            let found = cache
+                .user_for_token(&store, &hash)
+                .await
+                .expect("reads the token")
+                .expect("the token is known");
             assert_eq!(found.1.id, token.id);
         }
         assert_eq!(cache.store_reads(), 3);
@@ -306,7 +331,7 @@ mod tests {
             cache
                 .user_for_token(&store, "unknown")
                 .await
-                .unwrap()
+                .expect("reads the token")
                 .is_none()
         );
     }
