@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod audit_writer;
 pub mod cli;
+pub mod commands;
 pub mod config;
 mod csv_report;
 pub mod demo;
