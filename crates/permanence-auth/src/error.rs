@@ -1,7 +1,7 @@
 use thiserror::Error;
 
+use crate::action::Denied;
 use crate::audit::ChainBreak;
-use crate::policy::Denied;
 
 /// Everything that can go wrong in this crate.
 ///

@@ -99,6 +99,7 @@
 //! finds an altered, deleted, duplicated or reordered row; see the [`audit`] module for what
 //! it cannot find alone.
 
+mod action;
 pub mod audit;
 mod error;
 mod jwt;
@@ -111,6 +112,7 @@ mod sign_in_attempt;
 mod token;
 pub mod view;
 
+pub use action::{Action, ActionKind, DenialReason, Denied, StepRecorder};
 pub use audit::{
     AuditEntry, AuditRead, AuditRecord, BreakReason, ChainAnchor, ChainBreak, ChainSummary,
     GENESIS_HASH, REQUEST_ACTION, chain_hash, record_kind, verify_chain, verify_chain_from,
@@ -122,9 +124,8 @@ pub use password::{
     verify_against_nothing, verify_password,
 };
 pub use policy::{
-    Access, Action, ActionKind, BirthMonth, CaseFilter, CaseScope, ChildScope, DenialReason,
-    Denied, ListScope, Reach, StepRecorder, Target, authorize, list_scope, policy_table_markdown,
-    rule,
+    Access, BirthMonth, CaseFilter, CaseScope, ChildScope, ListScope, Reach, Target, authorize,
+    list_scope, policy_table_markdown, rule,
 };
 pub use principal::{Principal, is_local_authority_code};
 pub use role::Role;

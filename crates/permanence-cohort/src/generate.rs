@@ -22,6 +22,7 @@
 //! - adoptive placements that break down before the order (disruptions): a few percent
 //!   (research puts it at 2–9%); the child moves to foster carers and is matched again.
 
+use crate::age::{age_band, age_on};
 use crate::rng::{SplitMix64, mix64};
 use crate::{ChildScript, CohortConfig, DEFAULT_LOCAL_AUTHORITY, DEFAULT_TEAMS, Drift};
 use crate::{EnterCareFacts, PeriodScript};
@@ -167,24 +168,6 @@ fn add_months(day: NaiveDate, months: u32) -> NaiveDate {
 
 fn days_from(from: NaiveDate, to: NaiveDate) -> i64 {
     (to - from).num_days()
-}
-
-pub(crate) fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
-    let mut years = on.year() - birth.year();
-    if (on.month(), on.day()) < (birth.month(), birth.day()) {
-        years -= 1;
-    }
-    years
-}
-
-pub(crate) fn age_band(age: i32) -> usize {
-    match age {
-        i32::MIN..=0 => 0,
-        1..=4 => 1,
-        5..=9 => 2,
-        10..=15 => 3,
-        _ => 4,
-    }
 }
 
 /// What stays the same across a child's periods of care.

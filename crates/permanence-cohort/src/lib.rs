@@ -16,6 +16,7 @@
 //! not depend on how many children are generated. This crate must not depend on storage,
 //! the engine, HTTP or any clock: `today` is part of the configuration.
 
+mod age;
 mod at_home;
 mod generate;
 pub mod return_facts;

@@ -9,7 +9,7 @@
 //! its own provision, and a neighbour's for some placements made by others.
 
 use crate::ChildScript;
-use crate::generate::age_on;
+use crate::age::age_on;
 use crate::rng::mix64;
 use chrono::{Datelike, Days, NaiveDate};
 use permanence_domain::case::Command;

@@ -2,7 +2,7 @@
 //! figures and to print at the end of a demo run.
 
 use crate::ChildScript;
-use crate::generate::{age_band, age_on};
+use crate::age::{age_band, age_on};
 use chrono::NaiveDate;
 use permanence_domain::Route;
 use permanence_domain::case::{Command, PlanRole};

@@ -6,8 +6,8 @@
 //! query itself), and every read of a record is noted for the audit log, which the server
 //! writes before it answers. A refusal is FORBIDDEN whether or not the record exists.
 
+use crate::context::{engine, loaders};
 use crate::error::{ErrorCode, api_error, internal};
-use crate::types::{engine, loaders};
 use async_graphql::{Context, Result};
 use permanence_auth::{
     Access, Action, CaseScope, ChildScope, DenialReason, Denied, Principal, Role, Target,
@@ -130,7 +130,7 @@ pub(crate) fn audit(
 /// Whether the case is on the agenda of a meeting the user sits on (as its chair or a
 /// member), not yet decided.
 async fn on_agenda_of(ctx: &Context<'_>, case_id: CaseId, user: &str) -> Result<bool> {
-    crate::types::engine(ctx)?
+    crate::context::engine(ctx)?
         .store()
         .case_on_agenda_of(case_id, user)
         .await

@@ -6,6 +6,7 @@
 
 mod alias_limit;
 pub mod connection_audit;
+mod context;
 mod data_quality;
 mod document_walk;
 mod error;

@@ -4,14 +4,17 @@
 //! an optional `expectedVersion` (refused with VERSION_CONFLICT when the case has moved on)
 //! and an optional `commandId` (the same id twice records once).
 
+use crate::context::engine;
 use crate::error::{ApiResult, internal, validation};
 use crate::guard;
 use crate::scalars::Date;
-use crate::types::{CaseNode, ChildNode, PlanRole, RouteKind, Sex, TimelineEventNode, engine};
+use crate::types::{
+    CaseNode, ChildNode, FinalOrder, PlanRole, RouteKind, Sex, TimelineEventNode, final_order,
+};
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use permanence_auth::Action;
 use permanence_domain::CaseId;
-use permanence_domain::case::{self, Command, LegalStep};
+use permanence_domain::case::{Command, LegalStep};
 use permanence_domain::child::NewChild;
 use permanence_domain::codes::{
     AdopterLegalStatus, AdopterSex, CategoryOfNeed, LegalStatus, PlacementChangeReason,
@@ -233,39 +236,6 @@ pub enum LegalStepKind {
     ExtensionGranted,
     /// Needs `finalOrder`.
     FinalHearingHeld,
-}
-
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(clippy::enum_variant_names)] // the names of the orders, as the court makes them
-pub enum FinalOrder {
-    CareOrder,
-    PlacementOrder,
-    SpecialGuardianshipOrder,
-    ChildArrangementsOrder,
-    SupervisionOrder,
-    NoOrder,
-}
-
-pub(crate) fn final_order_name(o: case::FinalOrder) -> FinalOrder {
-    match o {
-        case::FinalOrder::CareOrder => FinalOrder::CareOrder,
-        case::FinalOrder::PlacementOrder => FinalOrder::PlacementOrder,
-        case::FinalOrder::SpecialGuardianshipOrder => FinalOrder::SpecialGuardianshipOrder,
-        case::FinalOrder::ChildArrangementsOrder => FinalOrder::ChildArrangementsOrder,
-        case::FinalOrder::SupervisionOrder => FinalOrder::SupervisionOrder,
-        case::FinalOrder::NoOrder => FinalOrder::NoOrder,
-    }
-}
-
-fn final_order(o: FinalOrder) -> case::FinalOrder {
-    match o {
-        FinalOrder::CareOrder => case::FinalOrder::CareOrder,
-        FinalOrder::PlacementOrder => case::FinalOrder::PlacementOrder,
-        FinalOrder::SpecialGuardianshipOrder => case::FinalOrder::SpecialGuardianshipOrder,
-        FinalOrder::ChildArrangementsOrder => case::FinalOrder::ChildArrangementsOrder,
-        FinalOrder::SupervisionOrder => case::FinalOrder::SupervisionOrder,
-        FinalOrder::NoOrder => case::FinalOrder::NoOrder,
-    }
 }
 
 #[derive(InputObject)]
@@ -511,7 +481,7 @@ impl CaseMutation {
         };
         // Entering care is an act within the child's authority; an unknown child is refused
         // the same way as one in another authority.
-        let child = crate::types::loaders(ctx)?
+        let child = crate::context::loaders(ctx)?
             .children
             .load_one(enter.child_id)
             .await

@@ -7,11 +7,11 @@
 //! leader, as head of service, the long-overdue notices of their authorities. The store
 //! applies the same audience to lists, acknowledgements and the feed.
 
+use crate::context::engine;
 use crate::error::{ApiResult, ErrorCode, api_error, validation};
 use crate::guard;
 use crate::panel::mirror_enum;
 use crate::scalars::Date;
-use crate::types::engine;
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Object, Result, Subscription};
 use chrono::{DateTime, Utc};

@@ -1,11 +1,12 @@
 //! The permanence panel over GraphQL: meetings, agendas, the queue, recommendations and
 //! decisions. Recording an outcome advances the case's route in the same transaction.
 
+use crate::context::{engine, loaders};
 use crate::error::{ApiResult, validation};
 use crate::guard;
 use crate::mutation::meta;
 use crate::scalars::Date;
-use crate::types::{CaseNode, RouteKind, TimelineEventNode, engine, loaders};
+use crate::types::{CaseNode, RouteKind, TimelineEventNode};
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use permanence_auth::Action;
 use permanence_auth::view::{self, Personal};

@@ -1,12 +1,13 @@
 //! Queries: children, cases, drift and the route definitions.
 
 use crate::MAX_PAGE_SIZE;
+use crate::context::engine;
 use crate::error::{ApiResult, validation};
 use crate::guard;
 use crate::read_ahead;
 use crate::scalars::Date;
 use crate::types::{
-    CaseNode, ChildNode, DeadlineNode, DriftItemNode, DriftStatus, RouteKind, RouteNode, engine,
+    CaseNode, ChildNode, DeadlineNode, DriftItemNode, DriftStatus, RouteKind, RouteNode,
 };
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, InputObject, Object, Result};

@@ -1,9 +1,10 @@
 //! Timeliness for leaders: the national adoption measures and every route's timeliness, with
 //! breakdowns and trends. Case lists name the case and the child's reference, never a name.
 
+use crate::context::engine;
 use crate::error::{ApiResult, validation};
 use crate::scalars::Date;
-use crate::types::{RouteKind, engine};
+use crate::types::RouteKind;
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use permanence_domain::measures::{self, GroupBy, Measure, Share, TimelinessReport, Waiting};
 use permanence_engine::reports::{ReportData, check_window};

@@ -1,8 +1,9 @@
 //! Subscriptions: a case's changes, as they are committed by this server process.
 
+use crate::context::engine;
 use crate::guard::{AuditTrail, AuditedRead};
 use crate::loaders::Loaders;
-use crate::types::{CaseNode, engine};
+use crate::types::CaseNode;
 use async_graphql::{Context, Result, Subscription};
 use futures_util::Stream;
 use permanence_domain::CaseId;

@@ -1,7 +1,13 @@
 //! The API's object types: thin views over the store's records and the domain's state.
 
+mod legal_at_home;
+mod sibling_group;
+
+pub use legal_at_home::LegalAtHomeNode;
+pub use sibling_group::{SiblingApartReason, SiblingGroupNode, SiblingPlacing};
+
+use crate::context::{engine, loaders};
 use crate::error::internal;
-use crate::loaders::Loaders;
 use crate::read_ahead::ReadAhead;
 use crate::scalars::Date;
 use async_graphql::{Context, Enum, Json, Object, Result, SimpleObject};
@@ -12,7 +18,6 @@ use permanence_domain::deadlines::{self, DeadlineCategory};
 use permanence_domain::route::{self, RouteDefinition};
 use permanence_domain::timescales::{Basis, Period};
 use permanence_domain::{CaseId, Deadline};
-use permanence_engine::Engine;
 use permanence_engine::store::{CaseRecord, ChildRecord, StoredEvent};
 use uuid::Uuid;
 
@@ -181,14 +186,37 @@ impl From<Sex> for permanence_domain::codes::Sex {
     }
 }
 
-pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
-    ctx.data::<Loaders>()
-        .map_err(|_| internal("request has no loaders"))
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)] // the names of the orders, as the court makes them
+pub enum FinalOrder {
+    CareOrder,
+    PlacementOrder,
+    SpecialGuardianshipOrder,
+    ChildArrangementsOrder,
+    SupervisionOrder,
+    NoOrder,
 }
 
-pub(crate) fn engine<'a>(ctx: &Context<'a>) -> Result<&'a Engine> {
-    ctx.data::<Engine>()
-        .map_err(|_| internal("schema has no engine"))
+pub(crate) fn final_order_name(o: case::FinalOrder) -> FinalOrder {
+    match o {
+        case::FinalOrder::CareOrder => FinalOrder::CareOrder,
+        case::FinalOrder::PlacementOrder => FinalOrder::PlacementOrder,
+        case::FinalOrder::SpecialGuardianshipOrder => FinalOrder::SpecialGuardianshipOrder,
+        case::FinalOrder::ChildArrangementsOrder => FinalOrder::ChildArrangementsOrder,
+        case::FinalOrder::SupervisionOrder => FinalOrder::SupervisionOrder,
+        case::FinalOrder::NoOrder => FinalOrder::NoOrder,
+    }
+}
+
+pub(crate) fn final_order(o: FinalOrder) -> case::FinalOrder {
+    match o {
+        FinalOrder::CareOrder => case::FinalOrder::CareOrder,
+        FinalOrder::PlacementOrder => case::FinalOrder::PlacementOrder,
+        FinalOrder::SpecialGuardianshipOrder => case::FinalOrder::SpecialGuardianshipOrder,
+        FinalOrder::ChildArrangementsOrder => case::FinalOrder::ChildArrangementsOrder,
+        FinalOrder::SupervisionOrder => case::FinalOrder::SupervisionOrder,
+        FinalOrder::NoOrder => case::FinalOrder::NoOrder,
+    }
 }
 
 /// A child known to the engine.
@@ -224,17 +252,14 @@ impl ChildNode {
     }
     /// The child's legal track while they live at home (the Public Law Outline before or
     /// between periods of care); null when nothing has been recorded.
-    async fn legal_at_home(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Result<Option<crate::legal_at_home::LegalAtHomeNode>> {
+    async fn legal_at_home(&self, ctx: &Context<'_>) -> Result<Option<LegalAtHomeNode>> {
         // Through the request's loader: a page of children reads their records in one query.
         Ok(loaders(ctx)?
             .legal_at_home
             .load_one(self.0.id)
             .await
             .map_err(internal)?
-            .map(crate::legal_at_home::LegalAtHomeNode))
+            .map(LegalAtHomeNode))
     }
     /// Not shown to leaders.
     async fn name(&self, ctx: &Context<'_>) -> Option<&str> {
@@ -391,11 +416,8 @@ impl CaseNode {
     }
     /// The sibling group the child's case is in, if any: the decision whether the brothers
     /// and sisters are placed together, and those of them the reader may see.
-    async fn sibling_group(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Result<Option<crate::siblings::SiblingGroupNode>> {
-        crate::siblings::group_of_case(ctx, self.0.id).await
+    async fn sibling_group(&self, ctx: &Context<'_>) -> Result<Option<SiblingGroupNode>> {
+        sibling_group::group_of_case(ctx, self.0.id).await
     }
     /// The legal track's current (latest) round: pre-proceedings, proceedings, or both.
     async fn legal_track(&self) -> LegalTrackNode {
@@ -493,7 +515,7 @@ pub struct LegalTrackNode {
     /// Total weeks of extensions granted.
     extension_weeks: i32,
     final_hearing_on: Option<Date>,
-    final_order: Option<crate::mutation::FinalOrder>,
+    final_order: Option<FinalOrder>,
     /// For a round begun while the child lived at home: the day they entered care with it
     /// under way, after which it went on on the period of care's case (`continuedOnCase`).
     continued_in_care_on: Option<Date>,
@@ -522,7 +544,7 @@ impl LegalTrackNode {
             final_hearing_on: pro.and_then(|p| p.concluded).map(|(d, _)| Date(d)),
             final_order: pro
                 .and_then(|p| p.concluded)
-                .map(|(_, o)| crate::mutation::final_order_name(o)),
+                .map(|(_, o)| final_order_name(o)),
         }
     }
 }

@@ -17,7 +17,8 @@ use permanence_auth::{
 use permanence_engine::store::{AuditRow, NewUser, Store, StoreError, TokenRecord, UserRecord};
 use uuid::Uuid;
 
-use crate::config::{
+pub use crate::cli::Checkpoint;
+use crate::cli::{
     AuditCommand, AuditShowArgs, AuditVerifyArgs, TokenAddArgs, TokenCommand, TokenOptions,
     UserAddArgs, UserCommand,
 };
@@ -365,35 +366,6 @@ impl fmt::Display for AuditVerification {
     }
 }
 
-/// A row and hash kept outside the database from an earlier `audit verify`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Checkpoint {
-    pub sequence: i64,
-    pub hash: String,
-}
-
-impl std::str::FromStr for Checkpoint {
-    type Err = String;
-
-    /// `SEQUENCE:HASH`.
-    fn from_str(s: &str) -> Result<Self, String> {
-        let (sequence, hash) = s
-            .split_once(':')
-            .ok_or("a checkpoint is SEQUENCE:HASH, as `audit verify` printed it")?;
-        let sequence = sequence
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|s| *s >= 1)
-            .ok_or("a checkpoint's sequence is a row number from 1")?;
-        let hash = hash.trim().to_ascii_lowercase();
-        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err("a checkpoint's hash is 64 hexadecimal digits".into());
-        }
-        Ok(Checkpoint { sequence, hash })
-    }
-}
-
 /// Reads the whole audit log in pages, verifies the chain, and compares its end with the head
 /// (and a row with a checkpoint, if given).
 pub async fn verify_audit(
@@ -694,7 +666,7 @@ pub async fn run_audit(command: &AuditCommand, out: &mut impl Write) -> anyhow::
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Cli, CommandKind};
+    use crate::cli::{Cli, CommandKind};
     use clap::Parser;
     use permanence_auth::Role;
 

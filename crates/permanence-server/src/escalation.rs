@@ -5,6 +5,7 @@
 //! Any number of processes may run it on one database: the store records each notification
 //! once and hands each delivery to one sender at a time.
 
+use crate::cli::EscalationArgs;
 use chrono::{DateTime, Utc};
 use permanence_engine::Engine;
 use permanence_engine::store::{DeliveryAttempt, NotificationRecord, WebhookDelivery};
@@ -215,6 +216,31 @@ pub fn payload(n: &NotificationRecord) -> serde_json::Value {
         "raisedOn": n.raised_on,
         "raisedAt": n.raised_at,
     })
+}
+
+impl EscalationArgs {
+    /// The worker's options, or `None` when escalation is off.
+    pub fn options(&self) -> anyhow::Result<Option<EscalationOptions>> {
+        if self.escalation_seconds == 0 {
+            return Ok(None);
+        }
+        let webhook = match &self.webhook_url {
+            Some(url) if !matches!(url.scheme(), "http" | "https") => {
+                anyhow::bail!("--webhook-url must be an http or https URL")
+            }
+            Some(url) => Some(WebhookOptions {
+                url: url.clone(),
+                max_attempts: self.webhook_attempts,
+                first_retry: std::time::Duration::from_secs(self.webhook_retry_seconds),
+                timeout: std::time::Duration::from_secs(self.webhook_timeout_seconds),
+            }),
+            None => None,
+        };
+        Ok(Some(EscalationOptions {
+            interval: std::time::Duration::from_secs(self.escalation_seconds),
+            webhook,
+        }))
+    }
 }
 
 #[cfg(test)]

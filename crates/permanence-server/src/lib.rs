@@ -7,6 +7,8 @@
 
 pub mod admin;
 pub mod audit_writer;
+pub mod cli;
+pub mod commands;
 pub mod config;
 mod csv_report;
 pub mod demo;

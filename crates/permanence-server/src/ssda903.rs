@@ -6,38 +6,15 @@
 //! Output names children only by their CHILD reference, never by any other detail.
 
 use anyhow::Context;
-use clap::{Args, Subcommand};
 use permanence_domain::ChildId;
 use permanence_engine::Engine;
 use permanence_ssda903::{CollectionYear, Return, ReturnChild, TableKind, build_return};
 use std::collections::{BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub mod import;
 
-#[derive(Debug, Subcommand)]
-pub enum Ssda903Command {
-    /// Write the return for the collection year ending 31 March YEAR from the engine's
-    /// records: header.csv, episodes.csv, reviews.csv, ad1.csv, placed_for_adoption.csv.
-    Export(ExportArgs),
-    /// Read an authority's return (the CSV files in DIR, recognised by their columns) into
-    /// the engine. All or nothing; importing the same files again records nothing new.
-    Import(import::ImportArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct ExportArgs {
-    #[command(flatten)]
-    pub database: crate::config::DatabaseArgs,
-    /// The directory to write the tables to (created when missing).
-    pub dir: PathBuf,
-    /// The collection year, by the year it ends in (2026: 1 April 2025 to 31 March 2026).
-    #[arg(long, value_parser = clap::value_parser!(i32).range(1992..=9999))]
-    pub year: i32,
-    /// The authority (ONS code) whose return it is [default: the only one in the database].
-    #[arg(long)]
-    pub local_authority: Option<String>,
-}
+pub use crate::cli::{ExportArgs, Ssda903Command};
 
 /// What an export wrote.
 #[derive(Clone, Debug)]

@@ -63,7 +63,10 @@ async fn pages_agree_with_a_fresh_store(server: &TestServer) -> anyhow::Result<(
         .context("the case, before")?;
     ensure!(changed.1 > before.1, "the new version is read");
     ensure!(changed.2 != before.2, "the new state is read");
-    ensure!(changed.2.contains("\"plans\":[{"), "the plan is in the state read");
+    ensure!(
+        changed.2.contains("\"plans\":[{"),
+        "the plan is in the state read"
+    );
     Ok(())
 }
 on_both_backends!(

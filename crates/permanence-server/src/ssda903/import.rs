@@ -11,7 +11,6 @@
 //! says which file and row it came from.
 
 use anyhow::Context;
-use clap::Args;
 use permanence_domain::case::{Command, OpenCase};
 use permanence_domain::history::ImportedHistory;
 use permanence_domain::{CaseId, ChildId, DomainError};
@@ -24,31 +23,13 @@ use permanence_ssda903::import::{
     HeldPeriod, ImportError, ImportedChild, Origin, SourceFile, continue_period, period_key,
     plan_child,
 };
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use uuid::Uuid;
+
+pub use crate::cli::ImportArgs;
 
 /// The actor recorded on imported events.
 pub const IMPORT_ACTOR: &str = "ssda903-import";
-
-#[derive(Debug, Args)]
-pub struct ImportArgs {
-    #[command(flatten)]
-    pub database: crate::config::DatabaseArgs,
-    /// The directory holding the return's CSV files (any names: tables are recognised by
-    /// their columns).
-    pub dir: PathBuf,
-    /// The authority (ONS code) whose return it is.
-    #[arg(long)]
-    pub local_authority: String,
-    /// Import every child whose rows are all acceptable, leave out the others entirely, and
-    /// write their refused rows with the reasons to `--refused-report`. Without it, one
-    /// problem anywhere imports nothing.
-    #[arg(long)]
-    pub skip_refused_children: bool,
-    /// Where `--skip-refused-children` writes the refused rows (CSV).
-    #[arg(long, default_value = "ssda903-refused-rows.csv")]
-    pub refused_report: PathBuf,
-}
 
 /// What an import does with a child whose rows cannot be imported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
