@@ -30,7 +30,7 @@ mod types;
 
 pub use error::ErrorCode;
 pub use nesting_limit::{json_too_deep, too_deep_message};
-pub use request_checks::RequestChecks;
+pub use request_checks::{CheckedDocuments, RequestChecks};
 pub use scalars::Date;
 
 use async_graphql::Schema;
@@ -102,12 +102,13 @@ pub struct Schemas {
 pub struct ApiSchema {
     schema: PermanenceSchema,
     checks: RequestChecks,
+    documents: std::sync::Arc<CheckedDocuments>,
 }
 
 impl ApiSchema {
     /// Runs a request that passes the checks; answers with the refusal otherwise.
     pub async fn execute(&self, mut request: async_graphql::Request) -> async_graphql::Response {
-        match self.checks.check(&mut request) {
+        match self.checks.check(&mut request, &self.documents) {
             Ok(()) => self.schema.execute(request).await,
             Err(refused) => async_graphql::Response::from_errors(vec![refused]),
         }
@@ -144,6 +145,7 @@ pub fn build_schema(engine: Engine, limits: SchemaLimits) -> Schemas {
     let http = ApiSchema {
         schema: builder().finish(),
         checks,
+        documents: std::sync::Arc::default(),
     };
     let socket = builder()
         .extension(request_checks::CheckEachRequest(checks))

@@ -110,6 +110,9 @@ impl std::fmt::Debug for Store {
 /// How long a SQLite writer waits for the lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A pooled PostgreSQL connection idle this long is checked before it is used again.
+const POSTGRES_CHECK_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
 impl Store {
     /// Connects to `sqlite://path` (the file is created when missing) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
@@ -150,8 +153,15 @@ impl Store {
         } else {
             // PostgreSQL ends a transaction whose COMMIT fails, but a connection whose
             // ROLLBACK did not go through must not be reused either.
+            //
+            // sqlx checks a connection with a round trip when it comes back to the pool, and
+            // by default again when it is taken out: two round trips for every query beside
+            // the query's own. A connection that passed the first check moments ago is checked
+            // again only once it has been idle a while (a database restart takes longer),
+            // so a busy server makes one check a query, not two.
             options
                 .max_connections(16)
+                .test_before_acquire_if_idle_for(POSTGRES_CHECK_IF_IDLE_FOR)
                 .map_sqlx_postgres_pool_opts(connection_release::discard_if_in_transaction);
         }
         let db = Database::connect(options)
