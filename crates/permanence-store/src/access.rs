@@ -13,7 +13,8 @@
 //! row's entries in `audit_log_records` (record kind, id, row), the index `audit_of_record`
 //! reads. Rows of one record each, from before, are found by their own columns.
 
-use crate::{Backend, Store, StoreError, from_json_string, to_json_string};
+use crate::rows::{from_json_string, to_json_string};
+use crate::{Backend, Store, StoreError};
 use chrono::{DateTime, SubsecRound, Utc};
 use permanence_auth::{AuditEntry, AuditRead, AuditRecord, Principal, Role, chain_hash};
 use sea_orm::sea_query::Expr;

@@ -49,7 +49,7 @@ pub(crate) fn encode(records: &[AuditRecord]) -> Result<String, crate::StoreErro
             }),
         }
     }
-    crate::to_json_string(&runs)
+    crate::rows::to_json_string(&runs)
 }
 
 /// The list as stored; an unreadable list names its row, never its contents.

@@ -26,7 +26,8 @@
 
 use crate::entities::cases;
 use crate::records::CaseRecord;
-use crate::{Store, StoreError, in_chunks};
+use crate::rows::in_chunks;
+use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use permanence_domain::{CaseId, CaseState, ChildId};
 use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Select};

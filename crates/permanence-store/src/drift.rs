@@ -2,8 +2,9 @@
 //! projection (`case_deadlines`) as SQL, in one total order that both the API's cursor and
 //! the drift board's numbered pages rely on.
 
+use crate::deadlines::deadline_from_row;
 use crate::entities::{case_deadlines, cases};
-use crate::{DriftFilter, DriftRow, Store, StoreError, deadline_from_row};
+use crate::{DriftFilter, DriftRow, Store, StoreError};
 use chrono::NaiveDate;
 use permanence_domain::CaseId;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};

@@ -2,7 +2,9 @@
 //! events, append-only, and its state beside them, written in one transaction, with the
 //! command id kept so that a command sent again records nothing.
 
-use crate::{ProcessedKey, Reach, RunError, Store, StoreError, in_chunks, insert_processed};
+use crate::processed::{ProcessedKey, insert_processed};
+use crate::rows::in_chunks;
+use crate::{Reach, RunError, Store, StoreError};
 use chrono::{DateTime, Utc};
 use permanence_domain::ChildId;
 use permanence_domain::legal_at_home::{AtHomeEvent, LegalAtHome};

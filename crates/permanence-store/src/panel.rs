@@ -6,10 +6,12 @@
 //! and decision are written inside the case command's transaction (`Changes::panel_item`),
 //! so the item and the case's route never disagree.
 
+use crate::case_rows::{STATUS_OPEN, decode_state, primary_step_on};
 use crate::entities::{
     cases, panel_documents, panel_items, panel_meetings, panel_members, processed_commands,
 };
-use crate::{CaseRecord, STATUS_OPEN, Store, StoreError, in_chunks};
+use crate::rows::in_chunks;
+use crate::{CaseRecord, Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use permanence_domain::ids::{PanelItemId, PanelMeetingId};
 use permanence_domain::panel::{PanelItemStatus, PanelKind, PanelMeetingStatus, PanelPurpose};
@@ -1036,8 +1038,8 @@ impl Store {
             after = Some(last.id);
             let full_page = models.len() as u64 == PAGE;
             for model in models {
-                let state = crate::decode_state(&model.state)?;
-                let Some(on) = crate::primary_step_on(&state) else {
+                let state = decode_state(&model.state)?;
+                let Some(on) = primary_step_on(&state) else {
                     continue;
                 };
                 cases::Entity::update_many()

@@ -8,7 +8,8 @@
 //! them out again from the cases' states, as it does for cases written before the table.
 
 use crate::entities::{case_report_facts, children};
-use crate::{IN_LIST_CHUNK, Store, StoreError};
+use crate::rows::IN_LIST_CHUNK;
+use crate::{Store, StoreError};
 use permanence_domain::codes::Sex;
 use permanence_domain::measures::{CaseFacts, ChildFacts, FACTS_FORMAT};
 use permanence_domain::{CaseId, CaseState};

@@ -5,8 +5,10 @@
 //! command id is recorded once, so that sending it again records nothing more.
 
 use crate::RunError;
+use crate::case_rows::decode_state;
 use crate::entities::{cases, processed_commands};
-use crate::{Backend, Changes, Store, StoreError, StoredEvent, decode_state, write_case_changes};
+use crate::events::write_case_changes;
+use crate::{Backend, Changes, Store, StoreError, StoredEvent};
 use chrono::{DateTime, Utc};
 use permanence_domain::{CaseId, CaseState};
 use sea_orm::{ActiveValue::Set, EntityTrait, QuerySelect};

@@ -8,7 +8,8 @@
 use crate::entities::{
     processed_commands, sibling_group_events, sibling_group_members, sibling_groups,
 };
-use crate::{Store, StoreError, from_json_string, in_chunks, to_json_string};
+use crate::rows::{from_json_string, in_chunks, to_json_string};
+use crate::{Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use permanence_domain::CaseId;
 use permanence_domain::ids::SiblingGroupId;

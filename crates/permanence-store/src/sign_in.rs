@@ -6,7 +6,8 @@
 //! secret, in one indexed query that also brings its user.
 
 use crate::access::{to_micros, users};
-use crate::{NewUser, Store, StoreError, UserRecord, to_json_string};
+use crate::rows::to_json_string;
+use crate::{NewUser, Store, StoreError, UserRecord};
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, OnConflict};

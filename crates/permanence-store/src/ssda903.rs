@@ -3,11 +3,12 @@
 //! import is all or nothing and a large one is not a transaction per command.
 
 use crate::bulk::insert_rows;
+use crate::case_rows::case_row;
+use crate::children::facts_text;
+use crate::deadlines::deadline_row;
 use crate::entities::{case_deadlines, case_events, cases, children, processed_commands};
-use crate::{
-    Backend, ChildRecord, NewEvent, Store, StoreError, case_row, deadline_row, facts_text,
-    in_chunks,
-};
+use crate::rows::in_chunks;
+use crate::{Backend, ChildRecord, NewEvent, Store, StoreError};
 use chrono::{DateTime, Utc};
 use permanence_domain::child::{ChildFacts, NewChild};
 use permanence_domain::codes::Sex;
@@ -245,7 +246,7 @@ impl Store {
             for (command_id, command_events) in &case.commands {
                 for new_event in command_events {
                     sequence += 1;
-                    events.push(crate::event_row(
+                    events.push(crate::events::event_row(
                         case.state.id,
                         *command_id,
                         sequence,

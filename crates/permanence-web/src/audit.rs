@@ -111,6 +111,24 @@ pub(crate) async fn record_reads(
     .await
 }
 
+/// A child's record read on a page (its path), for the audit log.
+pub(crate) async fn record_child_read(
+    state: &crate::WebState,
+    signed_in: &crate::session::SignedIn,
+    child: &permanence_engine::store::ChildRecord,
+    page: &str,
+) -> Result<(), crate::error::PageError> {
+    record(
+        state,
+        signed_in,
+        permanence_auth::Action::ReadChild,
+        permanence_auth::record_kind::CHILD,
+        [child.id.0.to_string()],
+        page,
+    )
+    .await
+}
+
 /// Notes a read of each record (of the kind named) a page read. Outside the pages' layer
 /// (no request being gathered) the reads are written at once, so none goes unwritten.
 pub(crate) async fn record(

@@ -12,6 +12,7 @@ use crate::chrome::Chrome;
 use crate::commands::{CaseContext, CaseForm};
 use crate::error::{PageError, html};
 use crate::session::SignedIn;
+use crate::timeline::{TimelineEntry, timeline_entry};
 use crate::{WebState, format};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -22,7 +23,6 @@ use permanence_domain::case::{CaseState, PlanRole, RoutePlan};
 use permanence_domain::route;
 use permanence_domain::timeline::step_label;
 use permanence_domain::{CaseId, RouteCatalog};
-use permanence_engine::store::StoredEvent;
 
 pub(crate) struct Fact {
     pub label: &'static str,
@@ -61,13 +61,6 @@ pub(crate) struct DataQualityView {
     pub kind: String,
     pub reason: String,
     pub source: Option<String>,
-}
-
-pub(crate) struct TimelineEntry {
-    pub what: String,
-    pub on: String,
-    pub recorded_by: String,
-    pub note: Option<String>,
 }
 
 #[derive(Template)]
@@ -461,18 +454,4 @@ fn with_sibling_decisions(
     // Stable: the case's own events keep their order among themselves.
     entries.sort_by_key(|e| e.0);
     entries.into_iter().rev().map(|(_, entry)| entry).collect()
-}
-
-pub(crate) fn timeline_entry(
-    stored: &StoredEvent,
-    state: &CaseState,
-    catalog: &RouteCatalog,
-    access: Access,
-) -> TimelineEntry {
-    TimelineEntry {
-        what: permanence_domain::timeline::describe(&stored.event, state, catalog),
-        on: format::date(stored.occurred_on),
-        recorded_by: stored.actor.clone(),
-        note: view::personal(access, Personal::FreeText, stored.note.clone()),
-    }
 }

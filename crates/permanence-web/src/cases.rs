@@ -156,7 +156,7 @@ pub(crate) async fn home(
 ) -> Result<Response, PageError> {
     let principal = &signed_in.principal;
     // The panel's chair and members and the agency decision maker work from its queue.
-    if crate::panel::home_is_the_panel(principal.role) {
+    if crate::sections::home_is_the_panel(principal.role) {
         return crate::panel::queue_page(&state, &signed_in, None).await;
     }
     let mut page = HomePage {

@@ -316,7 +316,7 @@ pub(crate) async fn care_form(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let (child, access) = child_for_care(&state, &signed_in.principal, &id).await?;
-    record_child_read(&state, &signed_in, &child, &care_path(&child)).await?;
+    crate::audit::record_child_read(&state, &signed_in, &child, &care_path(&child)).await?;
     let (values, restored) = form_flow::draft_or(&state, &signed_in, &care_path(&child), || {
         new_care_values(&signed_in.principal)
     })
@@ -324,24 +324,6 @@ pub(crate) async fn care_form(
     let mut page = care_page(&signed_in, &child, access, values, Vec::new());
     page.restored = restored;
     Ok(html(&page))
-}
-
-/// A child's record read on a page (its path), for the audit log.
-pub(crate) async fn record_child_read(
-    state: &WebState,
-    signed_in: &SignedIn,
-    child: &ChildRecord,
-    page: &str,
-) -> Result<(), PageError> {
-    crate::audit::record(
-        state,
-        signed_in,
-        Action::ReadChild,
-        permanence_auth::record_kind::CHILD,
-        [child.id.0.to_string()],
-        page,
-    )
-    .await
 }
 
 pub(crate) async fn enter_care(
@@ -357,7 +339,7 @@ pub(crate) async fn enter_care(
             Err(answer) => return Ok(answer),
         };
     let (child, access) = child_for_care(&state, &signed_in.principal, &id).await?;
-    record_child_read(&state, &signed_in, &child, &care_path(&child)).await?;
+    crate::audit::record_child_read(&state, &signed_in, &child, &care_path(&child)).await?;
     let mut errors = Vec::new();
     let entered_care_on = take(
         &mut errors,

@@ -40,7 +40,7 @@ impl Chrome {
 /// to.
 fn navigation(principal: &Principal) -> Vec<NavItem> {
     let mut items = Vec::new();
-    if !crate::panel::home_is_the_panel(principal.role) {
+    if !crate::sections::home_is_the_panel(principal.role) {
         items.push(NavItem {
             href: "/",
             label: "Cases",
@@ -54,7 +54,7 @@ fn navigation(principal: &Principal) -> Vec<NavItem> {
             section: "dashboard",
         });
     }
-    if crate::drift_board::reach(principal).is_ok() {
+    if crate::sections::drift_reach(principal).is_ok() {
         items.push(NavItem {
             href: "/drift",
             label: "Drift",

@@ -12,12 +12,12 @@
 use crate::chrome::Chrome;
 use crate::error::{PageError, html};
 use crate::session::SignedIn;
-use crate::{WebState, format};
+use crate::{WebState, format, sections};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use permanence_auth::view::{self, Personal};
-use permanence_auth::{Access, Action, CaseScope, Principal, Target, authorize, list_scope};
+use permanence_auth::{Access, Action, CaseScope, Principal, Target, authorize};
 use permanence_domain::deadlines::legal_deadlines;
 use permanence_domain::route::RouteCatalog;
 use permanence_domain::{CaseId, DriftStatus, Route};
@@ -164,16 +164,6 @@ pub(crate) fn link_to_stage(route: Route, step: &str, status: Option<&'static st
         ..Asked::default()
     }
     .link(1)
-}
-
-/// Who may open the board, and how far it reaches for them: those who open the dashboard
-/// (leaders, agency decision makers, team managers), over the cases the API's `drift`
-/// reaches for them.
-pub(crate) fn reach(principal: &Principal) -> Result<Reach, PageError> {
-    crate::dashboard_data::authorities(principal)?;
-    list_scope(principal, Action::ReadDrift)
-        .map(Reach::from)
-        .map_err(|_| PageError::NotFound)
 }
 
 pub(crate) struct Choice {
@@ -324,7 +314,7 @@ pub(crate) async fn show(
     Query(query): Query<DriftQuery>,
 ) -> Result<Response, PageError> {
     let principal = &signed_in.principal;
-    let reach = reach(principal)?;
+    let reach = sections::drift_reach(principal)?;
     let engine = &state.engine;
     let catalog = engine.catalog();
     let asked = Asked::from(&query, catalog).ok_or(PageError::NotFound)?;

@@ -3,9 +3,9 @@
 //! what others changed meanwhile, a warning, the facts the form is about, or why there is
 //! nothing to do.
 
-use crate::case_page::TimelineEntry;
 use crate::chrome::Chrome;
 use crate::form::{FieldError, FormView};
+use crate::timeline::TimelineEntry;
 use askama::Template;
 
 #[derive(Template)]

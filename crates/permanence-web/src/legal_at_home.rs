@@ -6,7 +6,7 @@
 //! refusal and an expired session like every form here (`form_flow`).
 
 use crate::WebState;
-use crate::children::record_child_read;
+use crate::audit::record_child_read;
 use crate::chrome::Chrome;
 use crate::commands::{legal_step, legal_step_fields};
 use crate::error::{PageError, html};

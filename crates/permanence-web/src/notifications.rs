@@ -86,7 +86,7 @@ pub(crate) async fn list(
             readable.insert(id, case);
         }
     }
-    let children = crate::panel::children_of(&state, readable.values()).await?;
+    let children = crate::panel_common::children_of(&state, readable.values()).await?;
     crate::audit::record_reads(
         &state,
         &signed_in,

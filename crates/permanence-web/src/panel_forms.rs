@@ -16,7 +16,7 @@ use crate::error::{PageError, html};
 use crate::form::{Choice, Control, Field, FieldError, FormView, Values, take};
 use crate::form_flow::{self, Received, with_status};
 use crate::form_page::FormPage;
-use crate::panel::{
+use crate::panel_common::{
     self, ChildCell, document_label, documents_summary, kind_label, meeting_heading, meeting_path,
     missing_documents, purpose_label,
 };
@@ -230,9 +230,9 @@ fn may_use_on_meeting(
 ) -> bool {
     let authority = &meeting.local_authority;
     match form {
-        PanelForm::Members => panel::may_in_authority(principal, form.action(), authority),
+        PanelForm::Members => panel_common::may_in_authority(principal, form.action(), authority),
         PanelForm::Agenda => {
-            panel::may_in_authority(principal, Action::ListPanelMeetings, authority)
+            panel_common::may_in_authority(principal, Action::ListPanelMeetings, authority)
                 && rule(principal.role, form.action()).is_some()
         }
         _ => false,
@@ -293,7 +293,7 @@ async fn load(
             subject.authorities = principal
                 .local_authorities
                 .iter()
-                .filter(|la| panel::may_in_authority(principal, form.action(), la))
+                .filter(|la| panel_common::may_in_authority(principal, form.action(), la))
                 .cloned()
                 .collect();
             if subject.authorities.is_empty() {
@@ -302,7 +302,7 @@ async fn load(
         }
         About::Meeting => {
             let meeting =
-                panel::open_meeting(state, principal, id, Action::ListPanelMeetings).await?;
+                panel_common::open_meeting(state, principal, id, Action::ListPanelMeetings).await?;
             if !may_use_on_meeting(form, principal, &meeting) {
                 return Err(PageError::NotFound);
             }
@@ -324,7 +324,7 @@ async fn load(
                 .panel_item(item_id)
                 .await?
                 .ok_or(PageError::NotFound)?;
-            let meeting = panel::open_meeting(
+            let meeting = panel_common::open_meeting(
                 state,
                 principal,
                 &item.meeting_id.0.to_string(),
@@ -339,7 +339,7 @@ async fn load(
                 .engine
                 .document_checklist(case.id, item.purpose)
                 .await
-                .map_err(panel::engine_error)?;
+                .map_err(panel_common::engine_error)?;
             subject.item = Some(ItemSubject {
                 child: store.child(case.child_id).await?,
                 item,
@@ -369,8 +369,8 @@ async fn queue_choices(
             AGENDA_CHOICES,
         )
         .await
-        .map_err(panel::engine_error)?;
-    let children = panel::children_of(state, waiting.iter().map(|q| &q.case)).await?;
+        .map_err(panel_common::engine_error)?;
+    let children = panel_common::children_of(state, waiting.iter().map(|q| &q.case)).await?;
     let mut choices = Vec::new();
     for queued in waiting {
         if !meeting.kind.hears(queued.purpose)
@@ -602,7 +602,7 @@ impl PanelForm {
                 facts.extend([
                     ("Purpose", purpose_label(i.item.purpose)),
                     ("Panel", panel),
-                    ("Status", panel::item_status(&i.item).0),
+                    ("Status", panel_common::item_status(&i.item).0),
                     ("Documents", documents_summary(&i.documents)),
                 ]);
                 if let Some(on) = i.item.recommendation_on {

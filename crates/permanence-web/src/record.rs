@@ -11,7 +11,6 @@
 
 use crate::WebState;
 use crate::case_access::{self, OpenedCase};
-use crate::case_page::timeline_entry;
 use crate::chrome::Chrome;
 use crate::commands::{CaseContext, CaseForm};
 use crate::error::{PageError, html};
@@ -19,6 +18,7 @@ use crate::form::{FieldError, FormView, Values};
 use crate::form_flow::{self, Received, with_status};
 use crate::form_page::FormPage;
 use crate::session::SignedIn;
+use crate::timeline::timeline_entry;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};

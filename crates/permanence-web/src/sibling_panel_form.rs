@@ -14,7 +14,7 @@ use crate::error::{PageError, html};
 use crate::form::{FieldError, FormView, Values};
 use crate::form_flow::{self, Received, with_status};
 use crate::form_page::FormPage;
-use crate::panel::{self, FormLink, meeting_heading, meeting_path, purpose_label};
+use crate::panel_common::{self, FormLink, meeting_heading, meeting_path, purpose_label};
 use crate::panel_forms::{recommendation_fields, typed_outcome};
 use crate::session::SignedIn;
 use crate::{WebState, case_access};
@@ -113,7 +113,8 @@ async fn subject(
     principal: &Principal,
     (meeting, group, purpose): (&str, &str, &str),
 ) -> Result<(PanelMeetingRecord, SiblingGroupRecord, PanelPurpose), PageError> {
-    let meeting = panel::open_meeting(state, principal, meeting, Action::ListPanelMeetings).await?;
+    let meeting =
+        panel_common::open_meeting(state, principal, meeting, Action::ListPanelMeetings).await?;
     let purpose = PanelPurpose::from_key(purpose).ok_or(PageError::NotFound)?;
     let group = Uuid::parse_str(group)
         .map(SiblingGroupId)
@@ -139,7 +140,7 @@ async fn page(
 ) -> Result<FormPage, PageError> {
     let store = state.engine.store();
     let cases = store.cases_by_ids(&group.state.members).await?;
-    let children = panel::children_of(state, cases.values()).await?;
+    let children = panel_common::children_of(state, cases.values()).await?;
     let mut references: Vec<String> = children.values().map(|c| c.reference.clone()).collect();
     references.sort();
     let path = path_of(&meeting.id.0.to_string(), &group.id.0.to_string(), purpose);

@@ -1,11 +1,11 @@
 //! What a user asks of a case, in the imperative, and what `decide` needs besides the state.
 
 use super::PlanRole;
+use crate::case::recorded::ImportedHistory;
 use crate::codes::{
     LegalStatus, PlacementChangeReason, PlacementProvider, PlacementType, ReasonCeased,
     ReversalReason, ReviewParticipation,
 };
-use crate::history::ImportedHistory;
 use crate::ids::{CaseId, ChildId};
 use crate::legal::{LegalRound, LegalStep};
 use crate::panel::{PanelOutcome, PanelPurpose};

@@ -1,11 +1,11 @@
 //! What happened to a case, in the past tense: the events `decide` answers with.
 
 use super::{HealthAssessmentKind, PlanEndReason, PlanRole};
+use crate::case::recorded::{DataQualityNote, ImportedHistory};
 use crate::codes::{
     LegalStatus, PlacementChangeReason, PlacementProvider, PlacementType, ReasonCeased,
     ReversalReason, ReviewParticipation,
 };
-use crate::history::{DataQualityNote, ImportedHistory};
 use crate::ids::{CaseId, ChildId};
 use crate::legal::LegalStep;
 use crate::panel::{PanelOutcome, PanelPurpose};

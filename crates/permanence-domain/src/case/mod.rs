@@ -9,6 +9,8 @@ mod command;
 mod decide;
 mod event;
 mod evolve;
+pub(crate) mod placement;
+pub(crate) mod recorded;
 mod state;
 
 pub use crate::legal::{

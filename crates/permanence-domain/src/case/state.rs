@@ -1,10 +1,10 @@
 //! A case's state as its events have built it: its episodes, route plans and records.
 
+use crate::case::recorded::{DataQualityNote, ImportedHistory};
 use crate::codes::{
     LegalStatus, PlacementChangeReason, PlacementProvider, PlacementType, ReasonCeased,
     ReversalReason, ReviewParticipation,
 };
-use crate::history::{DataQualityNote, ImportedHistory};
 use crate::ids::{CaseId, ChildId};
 use crate::legal::LegalTrack;
 use crate::panel::{PanelOutcomeEntry, PanelPurpose};

@@ -4,9 +4,9 @@
 use super::Decision;
 use super::checks::{check_date, check_not_before};
 use crate::DomainError;
+use crate::case::recorded::{DataQualityKind, LiveRules};
 use crate::case::{CaseState, DecisionContext, Event, PlanEndReason};
 use crate::codes::ReversalReason;
-use crate::history::{DataQualityKind, LiveRules};
 use crate::return_facts::Adopters;
 use crate::route::{Route, steps};
 use chrono::NaiveDate;

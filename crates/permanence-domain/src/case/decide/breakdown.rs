@@ -5,9 +5,9 @@ use super::checks::{check_date, check_not_before};
 use super::plan::definition_of;
 use super::step::either;
 use crate::DomainError;
+use crate::case::recorded::{DataQualityKind, LiveRules};
 use crate::case::{CaseState, DecisionContext, Event};
 use crate::codes::PlacementChangeReason;
-use crate::history::{DataQualityKind, LiveRules};
 use crate::route::Route;
 use chrono::NaiveDate;
 

@@ -3,9 +3,9 @@
 use super::Decision;
 use super::checks::{check_date, check_not_before, open_adoption_decision};
 use crate::DomainError;
+use crate::case::recorded::{DataQualityKind, LiveRules};
 use crate::case::{CaseState, DecisionContext, Event, PlanEndReason, RoutePlan};
 use crate::codes::ReasonCeased;
-use crate::history::{DataQualityKind, LiveRules};
 use crate::route::{Route, steps};
 use chrono::NaiveDate;
 

@@ -6,9 +6,9 @@ use super::checks::{
     check_reference,
 };
 use crate::DomainError;
+use crate::case::recorded::{DataQualityKind, LiveRules};
 use crate::case::{CaseState, DecisionContext, Episode, Event};
 use crate::codes::{LegalStatus, PlacementProvider, PlacementType};
-use crate::history::{DataQualityKind, LiveRules};
 use crate::return_facts::PlacementDetails;
 use chrono::NaiveDate;
 

@@ -2,8 +2,8 @@
 
 use super::Decision;
 use crate::DomainError;
+use crate::case::recorded::{ImportedHistory, LiveRules};
 use crate::case::{CaseState, Event};
-use crate::history::{ImportedHistory, LiveRules};
 use chrono::NaiveDate;
 
 pub(super) fn decide_imported_history(

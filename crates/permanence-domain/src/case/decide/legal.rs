@@ -3,9 +3,9 @@
 
 use super::{Decision, decide_with};
 use crate::DomainError;
+use crate::case::recorded::LiveRules;
 use crate::case::{CaseState, Command, DecisionContext, Event, FinalOrder, LegalStep, evolve};
 use crate::codes::LegalStatus;
-use crate::history::LiveRules;
 use crate::return_facts::PlacementDetails;
 use crate::route::{CAO_GRANTED, PLACEMENT_ORDER, Route, SGO_GRANTED};
 use chrono::NaiveDate;

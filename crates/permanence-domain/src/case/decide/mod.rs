@@ -18,8 +18,8 @@ mod step;
 pub use open::is_local_authority_code;
 
 use crate::DomainError;
+use crate::case::recorded::LiveRules;
 use crate::case::{CaseState, Command, DecisionContext, Event};
-use crate::history::LiveRules;
 use episode::EpisodeChange;
 
 type Decision = Result<Vec<Event>, DomainError>;

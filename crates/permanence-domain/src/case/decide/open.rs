@@ -3,8 +3,8 @@
 use super::Decision;
 use super::checks::{check_adoption_decision, check_postcodes, check_provider, check_reference};
 use crate::DomainError;
+use crate::case::recorded::{DataQualityKind, LiveRules};
 use crate::case::{DecisionContext, Event, OpenCase};
-use crate::history::{DataQualityKind, LiveRules};
 
 pub(super) fn decide_open(
     open: &OpenCase,

@@ -5,8 +5,8 @@ use super::checks::{check_date, check_not_before};
 use super::plan::definition_of;
 use super::step::decide_step;
 use crate::DomainError;
+use crate::case::recorded::LiveRules;
 use crate::case::{CaseState, DecisionContext, Event, RoutePlan};
-use crate::history::LiveRules;
 use crate::panel::{PanelOutcome, PanelPurpose};
 use chrono::NaiveDate;
 

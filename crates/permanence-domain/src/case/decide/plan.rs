@@ -4,8 +4,8 @@
 use super::Decision;
 use super::checks::{check_date, check_not_before, open_adoption_decision};
 use crate::DomainError;
+use crate::case::recorded::{DataQualityKind, LiveRules};
 use crate::case::{CaseState, DecisionContext, Event, PlanEndReason, PlanRole, RoutePlan};
-use crate::history::{DataQualityKind, LiveRules};
 use crate::route::{Route, RouteDefinition};
 use chrono::NaiveDate;
 

@@ -58,7 +58,7 @@ pub(super) fn decide_visit(
     // A visit belongs to the placement the child is in that day: the chain of visits
     // restarts with each placement (CPPCR 2010 reg 28), so one dated before the
     // current placement began would belong to a placement whose chain has closed.
-    if let Some(began) = crate::visits::current_placement(case).map(|p| p.began_on) {
+    if let Some(began) = crate::case::placement::current_placement(case).map(|p| p.began_on) {
         check_not_before(on, began, "occurredOn", "the current placement began")?;
     }
     if case.visits.last().is_some_and(|last| on <= last.on) {
