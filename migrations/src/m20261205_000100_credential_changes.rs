@@ -14,7 +14,8 @@ use sea_orm_migration::sea_orm::DbBackend;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// The channel's name; the server listens on it (`permanence_store::CREDENTIALS_CHANNEL`).
+/// The function that notifies, and a trigger on each table. The channel's name is the one the
+/// server listens on (`permanence_store::CREDENTIALS_CHANNEL`).
 const UP: &[&str] = &[
     "CREATE FUNCTION permanence_credentials_changed() RETURNS trigger AS $$ \
      BEGIN PERFORM pg_notify('permanence_credentials', TG_TABLE_NAME); RETURN NULL; END; \
