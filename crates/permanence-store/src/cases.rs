@@ -4,7 +4,7 @@
 use crate::case_rows::{STATUS_CLOSED, STATUS_OPEN};
 use crate::drift::drift_condition;
 use crate::entities::{case_deadlines, cases};
-use crate::rows::{IN_LIST_CHUNK, in_chunks};
+use crate::rows::IN_LIST_CHUNK;
 use crate::{CaseFilter, CaseOrder, CaseRecord, ChildRecord, Reach, Store, StoreError, panel};
 use permanence_domain::{CaseId, ChildId};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
@@ -49,31 +49,33 @@ impl Store {
         &self,
         ids: &[CaseId],
     ) -> Result<HashMap<CaseId, CaseRecord>, StoreError> {
-        if ids.len() > 1 {
-            // A page's worth: unchanged states are not read again (see `case_states`).
-            let mut out = HashMap::with_capacity(ids.len());
-            for chunk in ids.chunks(IN_LIST_CHUNK) {
-                let query = cases::Entity::find()
-                    .filter(cases::Column::Id.is_in(chunk.iter().map(|id| id.0)));
-                out.extend(
-                    self.cases_of_select(query)
-                        .await?
-                        .into_iter()
-                        .map(|r| (r.id, r)),
-                );
+        // One case is one query, its state's text read with it: a second round trip would
+        // cost more than the text. A page's worth reads its cases' heads first, and the text
+        // only of the states not yet parsed (see `case_states`).
+        match ids {
+            [] => return Ok(HashMap::new()),
+            [id] => {
+                return Ok(self
+                    .case(*id)
+                    .await?
+                    .map(|r| (r.id, r))
+                    .into_iter()
+                    .collect());
             }
-            return Ok(out);
+            _ => {}
         }
-        let models = in_chunks(ids, |chunk| {
-            cases::Entity::find()
-                .filter(cases::Column::Id.is_in(chunk.iter().map(|id| id.0)))
-                .all(&self.db)
-        })
-        .await?;
-        models
-            .into_iter()
-            .map(|m| self.case_states.record(m).map(|r| (r.id, r)))
-            .collect()
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(IN_LIST_CHUNK) {
+            let query =
+                cases::Entity::find().filter(cases::Column::Id.is_in(chunk.iter().map(|id| id.0)));
+            out.extend(
+                self.cases_of_select(query)
+                    .await?
+                    .into_iter()
+                    .map(|r| (r.id, r)),
+            );
+        }
+        Ok(out)
     }
 
     /// The periods of care of children, oldest first, for many children in one query.
